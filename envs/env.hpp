@@ -1,0 +1,157 @@
+#pragma once
+// The environment interface: Gymnasium 1.x's Env in C++.
+//
+// Two ways to drive an env:
+//  - the allocation-free path (EnvPool's pattern): reset()/step() write the observation into a
+//    caller-provided buffer in the observation space's packed layout and take the action packed in
+//    the action space's layout. VectorEnv uses it to write straight into batch buffers.
+//  - the convenient path: reset()/step() return owned Values, as in Python.
+//
+// Public methods check their inputs (buffer sizes, the action against the action space, reset
+// before step) and then call the protected virtual *_impl methods that an env implements.
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "envs/array.hpp"
+#include "envs/info.hpp"
+#include "envs/rng.hpp"
+#include "envs/space.hpp"
+
+namespace locus::envs {
+
+// make() keyword arguments and reset() options: a JSON object, as a Python dict would be.
+using Kwargs = nlohmann::json;
+
+struct EnvSpec;
+
+struct StepOutcome {
+  double reward = 0.0;
+  bool terminated = false;  // an MDP terminal state
+  bool truncated = false;   // ended for another reason (a time limit)
+};
+
+struct ResetResult {
+  Value observation;
+  Info info;
+};
+
+struct StepResult {
+  Value observation;
+  double reward = 0.0;
+  bool terminated = false;
+  bool truncated = false;
+  Info info;
+};
+
+struct EnvMetadata {
+  std::vector<std::string> render_modes;  // e.g. {"ansi"}
+  double render_fps = 0.0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  Space& observation_space() { return *observation_space_; }
+  const Space& observation_space() const { return *observation_space_; }
+  Space& action_space() { return *action_space_; }
+  const Space& action_space() const { return *action_space_; }
+  const SpacePtr& observation_space_ptr() const { return observation_space_; }
+  const SpacePtr& action_space_ptr() const { return action_space_; }
+  const EnvMetadata& metadata() const { return metadata_; }
+  const std::optional<std::string>& render_mode() const { return render_mode_; }
+  // The registration this env was made from (null when constructed directly).
+  const EnvSpec* spec() const { return spec_.get(); }
+  const std::shared_ptr<const EnvSpec>& spec_ptr() const { return spec_; }
+  void set_spec(std::shared_ptr<const EnvSpec> spec) { spec_ = std::move(spec); }
+
+  // Allocation-free path. `observation` must be observation_space().packed_bytes() long and
+  // `action` action_space().packed_bytes() long. `info` is cleared first.
+  void reset(std::span<std::byte> observation, Info& info,
+             std::optional<std::uint64_t> seed = std::nullopt, const Kwargs& options = {});
+  StepOutcome step(std::span<const std::byte> action, std::span<std::byte> observation, Info& info);
+
+  // Convenient path.
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt, const Kwargs& options = {});
+  StepResult step(const Value& action);
+
+  // Text rendering of the current state ("ansi" mode); throws if the env has no such mode.
+  virtual std::string render();
+  virtual void close() {}
+
+  // The generator behind the env's randomness: reset(seed) seeds it; unseeded it draws fresh
+  // entropy on first use, as Gymnasium does.
+  virtual Rng& np_random();
+  // The innermost env of a wrapper chain.
+  virtual Env& unwrapped() { return *this; }
+  // The env's class name, e.g. "CartPoleEnv".
+  virtual std::string name() const = 0;
+  // Gymnasium's str(env): "<TimeLimit<OrderEnforcing<CartPoleEnv<CartPole-v1>>>>".
+  virtual std::string to_string() const;
+
+  // Whether reset() was called, and whether the last step ended the episode.
+  bool has_reset() const { return has_reset_; }
+  bool episode_over() const { return episode_over_; }
+
+ protected:
+  Env() = default;
+  // Called after the base class has checked the buffer and, if `seed` is given, reseeded
+  // np_random(). Wrappers forward `seed` to the env they wrap.
+  virtual void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                          std::span<std::byte> observation, Info& info) = 0;
+  // Called after the base class has checked the buffers and that `action` is in the action space.
+  virtual StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                                Info& info) = 0;
+
+  void set_observation_space(SpacePtr space) { observation_space_ = std::move(space); }
+  void set_action_space(SpacePtr space) { action_space_ = std::move(space); }
+  void set_render_mode(std::optional<std::string> mode);  // checked against metadata_
+  EnvMetadata metadata_;
+
+ private:
+  void check_buffer(std::size_t got, std::size_t expected, const char* what) const;
+  SpacePtr observation_space_;
+  SpacePtr action_space_;
+  std::optional<std::string> render_mode_;
+  std::shared_ptr<const EnvSpec> spec_;
+  std::unique_ptr<Rng> np_random_;
+  std::vector<std::byte> scratch_action_;  // convenient path: the packed action
+  bool has_reset_ = false;
+  bool episode_over_ = false;
+  bool warned_step_after_end_ = false;
+};
+
+// Reads optional typed entries of a Kwargs object with clear errors: unknown keys are rejected with
+// the list of accepted ones, and a value of the wrong type names the key and the expected type.
+class KwargsReader {
+ public:
+  KwargsReader(const Kwargs& kwargs, std::string context);
+  double get_double(const std::string& key, double fallback);
+  std::int64_t get_int(const std::string& key, std::int64_t fallback);
+  bool get_bool(const std::string& key, bool fallback);
+  std::string get_string(const std::string& key, const std::string& fallback);
+  std::optional<double> get_optional_double(const std::string& key);
+  // Throws InvalidArgumentError if the object has keys that were never asked for.
+  void finish() const;
+
+ private:
+  const Kwargs* lookup(const std::string& key);
+  const Kwargs& kwargs_;
+  std::string context_;
+  std::vector<std::string> known_;
+};
+
+// Warnings of the env API (Gymnasium's logger.warn). Printed to stderr unless a handler is set
+// (the Python bindings route them to warnings.warn).
+void warn(const std::string& message);
+void set_warning_handler(void (*handler)(const std::string& message));
+
+}  // namespace locus::envs

@@ -1,0 +1,66 @@
+#pragma once
+// Error types of the environment API. Each maps to one of Gymnasium's error classes so that the
+// Python bindings can raise the exception a Gymnasium user expects.
+
+#include <stdexcept>
+#include <string>
+
+namespace locus::envs {
+
+// Base of every error raised by locus::envs.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An environment id that is not registered (gymnasium.error.NameNotFound / VersionNotFound /
+// NamespaceNotFound) or that is malformed.
+class UnknownEnvError : public Error {
+ public:
+  using Error::Error;
+};
+
+// An id registered twice, or a registration with inconsistent arguments.
+class RegistrationError : public Error {
+ public:
+  using Error::Error;
+};
+
+// An action that is not in the action space (gymnasium.error.InvalidAction).
+class InvalidActionError : public Error {
+ public:
+  using Error::Error;
+};
+
+// step() before reset() (gymnasium.error.ResetNeeded).
+class ResetNeededError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Keyword arguments of make(), reset options, or constructor arguments that are unknown,
+// of the wrong type, or out of range.
+class InvalidArgumentError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A caller-provided buffer of the wrong size, or a value that does not fit a space's layout.
+class BufferError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A plugin library that cannot be loaded or that registers nothing.
+class PluginError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The env checker found a violation of the API contract.
+class CheckError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace locus::envs

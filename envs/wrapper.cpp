@@ -1,0 +1,28 @@
+#include "envs/wrapper.hpp"
+
+namespace locus::envs {
+
+Wrapper::Wrapper(std::unique_ptr<Env> env) : env_(std::move(env)) {
+  if (!env_) throw InvalidArgumentError("Wrapper: the wrapped env is null");
+  set_observation_space(env_->observation_space_ptr());
+  set_action_space(env_->action_space_ptr());
+  metadata_ = env_->metadata();
+  set_spec(env_->spec_ptr());
+  set_render_mode(env_->render_mode());
+}
+
+std::string Wrapper::to_string() const {
+  return "<" + name() + env_->to_string() + ">";
+}
+
+void Wrapper::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                         std::span<std::byte> observation, Info& info) {
+  env_->reset(observation, info, seed, options);
+}
+
+StepOutcome Wrapper::step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                               Info& info) {
+  return env_->step(action, observation, info);
+}
+
+}  // namespace locus::envs

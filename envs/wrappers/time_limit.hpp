@@ -1,0 +1,26 @@
+#pragma once
+// TimeLimit: truncates an episode after a fixed number of steps (Gymnasium's TimeLimit).
+
+#include "envs/wrapper.hpp"
+
+namespace locus::envs {
+
+class TimeLimit final : public Wrapper {
+ public:
+  TimeLimit(std::unique_ptr<Env> env, std::int64_t max_episode_steps);
+  std::string name() const override { return "TimeLimit"; }
+  std::int64_t max_episode_steps() const { return max_episode_steps_; }
+  std::int64_t elapsed_steps() const { return elapsed_steps_; }
+
+ protected:
+  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                  std::span<std::byte> observation, Info& info) override;
+  StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                        Info& info) override;
+
+ private:
+  std::int64_t max_episode_steps_;
+  std::int64_t elapsed_steps_ = 0;
+};
+
+}  // namespace locus::envs
