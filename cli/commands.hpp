@@ -1,0 +1,21 @@
+#pragma once
+// Subcommands of the `locus` command line. Each add_* function declares one subcommand and returns
+// it with the function that runs it; main() parses, loads plugins, then runs the chosen one. A
+// command throws on failure and main() maps the error to an exit status.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+
+namespace locus::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<void()> run;
+};
+
+Command add_envs_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
+Command add_rollout_command(CLI::App& app);
+
+}  // namespace locus::cli

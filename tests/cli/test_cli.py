@@ -1,0 +1,92 @@
+"""End-to-end tests of the `locus` command line: exit statuses, messages and the plugin path.
+
+Run by CTest as `pytest tests/cli --locus build/bin/locus --plugin build/lib/...so`.
+"""
+import json
+import subprocess
+
+import pytest
+
+
+def run(locus, *args):
+    return subprocess.run([locus, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_version(locus):
+    result = run(locus, "--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("locus ")
+
+
+def test_envs_lists_cartpole_with_its_spaces(locus):
+    result = run(locus, "envs")
+    assert result.returncode == 0, result.stderr
+    assert "CartPole-v1" in result.stdout
+    assert "Discrete(2)" in result.stdout
+
+
+def test_envs_json_is_one_object_per_line(locus):
+    result = run(locus, "envs", "--json")
+    assert result.returncode == 0, result.stderr
+    specs = [json.loads(line) for line in result.stdout.splitlines()]
+    cartpole = next(s for s in specs if s["id"] == "CartPole-v1")
+    assert cartpole["max_episode_steps"] == 500
+    assert cartpole["action_space"]["type"] == "Discrete"
+
+
+def test_check_passes_on_cartpole(locus):
+    result = run(locus, "check", "CartPole-v1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout
+
+
+def test_unknown_env_is_a_usage_error_with_close_matches(locus):
+    result = run(locus, "check", "CartPol-v1")
+    assert result.returncode == 2
+    assert "CartPole-v1" in result.stderr  # the suggestion
+    assert "Traceback" not in result.stderr and "terminate" not in result.stderr
+
+
+def test_bad_flag_is_a_usage_error(locus):
+    result = run(locus, "rollout", "--episodes", "zero")
+    assert result.returncode == 2
+
+
+def test_bad_kwargs_name_the_key(locus):
+    result = run(locus, "rollout", "--env", "CartPole-v1", "--kwargs", '{"gravity": 1}')
+    assert result.returncode == 2
+    assert "gravity" in result.stderr
+
+
+def test_rollout_prints_returns_and_speed(locus):
+    result = run(locus, "rollout", "--env", "CartPole-v1", "--episodes", "3", "--seed", "42")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("episode") == 3
+    assert "steps/s" in result.stdout
+
+
+def test_rollout_is_deterministic(locus):
+    first = run(locus, "rollout", "--episodes", "4", "--seed", "7").stdout.splitlines()[:4]
+    second = run(locus, "rollout", "--episodes", "4", "--seed", "7").stdout.splitlines()[:4]
+    assert first == second
+
+
+def test_plugin_env_can_be_checked_and_rolled_out(locus, plugin):
+    result = run(locus, "--plugin", plugin, "check", "Corridor-v0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(locus, "--plugin", plugin, "rollout", "--env", "Corridor-v0", "--episodes", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Corridor-v0" in result.stdout
+
+
+def test_missing_plugin_is_a_usage_error(locus, tmp_path):
+    result = run(locus, "--plugin", str(tmp_path / "nope.so"), "envs")
+    assert result.returncode == 2
+
+
+def test_plugin_that_is_not_a_library_is_a_runtime_error(locus, tmp_path):
+    bogus = tmp_path / "bogus.so"
+    bogus.write_text("not an ELF file")
+    result = run(locus, "--plugin", str(bogus), "envs")
+    assert result.returncode == 1
+    assert "cannot load plugin" in result.stderr
