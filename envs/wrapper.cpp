@@ -12,7 +12,10 @@ Wrapper::Wrapper(std::unique_ptr<Env> env) : env_(std::move(env)) {
 }
 
 std::string Wrapper::to_string() const {
-  return "<" + name() + env_->to_string() + ">";
+  // Built with append: GCC 12 reports a false -Wrestrict on "<" + std::string temporaries.
+  std::string out = "<";
+  out.append(name()).append(env_->to_string()).append(">");
+  return out;
 }
 
 void Wrapper::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
