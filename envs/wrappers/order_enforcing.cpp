@@ -1,21 +1,27 @@
 #include "envs/wrappers/order_enforcing.hpp"
 
+#include "envs/registry.hpp"
+
 namespace locus::envs {
+
+OrderEnforcing::OrderEnforcing(std::unique_ptr<Env> env, bool disable_render_order_enforcing)
+    : Wrapper(std::move(env)), disable_render_order_enforcing_(disable_render_order_enforcing) {
+  // Gymnasium's OrderEnforcing.spec reports order_enforce=True; copy only when it differs so that
+  // make()'s stack shares one spec.
+  if (spec() != nullptr && !spec()->order_enforce) {
+    auto enforced = std::make_shared<EnvSpec>(*spec());
+    enforced->order_enforce = true;
+    set_spec(std::move(enforced));
+  }
+}
 
 std::string OrderEnforcing::render() {
   if (!disable_render_order_enforcing_ && !has_reset()) {
     throw ResetNeededError(
-        "cannot call env.render() before calling env.reset(); construct OrderEnforcing with "
-        "disable_render_order_enforcing=true to allow it");
+        "Cannot call `env.render()` before calling `env.reset()`, if this is an intended action, "
+        "set `disable_render_order_enforcing=true` on the OrderEnforcing wrapper.");
   }
   return Wrapper::render();
-}
-
-StepOutcome OrderEnforcing::step_impl(std::span<const std::byte> action,
-                                      std::span<std::byte> observation, Info& info) {
-  // Env::step already refuses a step before reset; this keeps Gymnasium's wording for the wrapper.
-  if (!has_reset()) throw ResetNeededError("cannot call env.step() before calling env.reset()");
-  return Wrapper::step_impl(action, observation, info);
 }
 
 }  // namespace locus::envs

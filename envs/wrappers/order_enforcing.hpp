@@ -1,6 +1,9 @@
 #pragma once
 // OrderEnforcing: step() or render() before reset() raise ResetNeededError (Gymnasium's
 // OrderEnforcing).
+//
+// Env::step already refuses a step before reset for every env, wrapped or not, so this wrapper
+// adds the render check, Gymnasium's spec flag (order_enforce) and its place in the wrapper chain.
 
 #include "envs/wrapper.hpp"
 
@@ -8,14 +11,11 @@ namespace locus::envs {
 
 class OrderEnforcing final : public Wrapper {
  public:
-  explicit OrderEnforcing(std::unique_ptr<Env> env, bool disable_render_order_enforcing = false)
-      : Wrapper(std::move(env)), disable_render_order_enforcing_(disable_render_order_enforcing) {}
+  explicit OrderEnforcing(std::unique_ptr<Env> env, bool disable_render_order_enforcing = false);
   std::string name() const override { return "OrderEnforcing"; }
+  // Throws ResetNeededError before the first reset() unless disable_render_order_enforcing.
   std::string render() override;
-
- protected:
-  StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
-                        Info& info) override;
+  bool disable_render_order_enforcing() const { return disable_render_order_enforcing_; }
 
  private:
   bool disable_render_order_enforcing_;

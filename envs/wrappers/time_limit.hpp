@@ -1,5 +1,7 @@
 #pragma once
-// TimeLimit: truncates an episode after a fixed number of steps (Gymnasium's TimeLimit).
+// TimeLimit: truncates an episode once it has lasted max_episode_steps (Gymnasium's TimeLimit).
+
+#include <cstdint>
 
 #include "envs/wrapper.hpp"
 
@@ -7,9 +9,11 @@ namespace locus::envs {
 
 class TimeLimit final : public Wrapper {
  public:
+  // Throws InvalidArgumentError unless max_episode_steps > 0.
   TimeLimit(std::unique_ptr<Env> env, std::int64_t max_episode_steps);
   std::string name() const override { return "TimeLimit"; }
   std::int64_t max_episode_steps() const { return max_episode_steps_; }
+  // Steps since the last reset.
   std::int64_t elapsed_steps() const { return elapsed_steps_; }
 
  protected:
