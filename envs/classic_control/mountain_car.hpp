@@ -1,0 +1,82 @@
+#pragma once
+// MountainCar-v0 and MountainCarContinuous-v0: Gymnasium's classic_control/mountain_car.py and
+// continuous_mountain_car.py (Moore 1990), step for step, including which values Gymnasium keeps in
+// float64 and which in float32, so that seeded locus and Gymnasium cars produce the same
+// trajectory.
+
+#include <array>
+
+#include "envs/env.hpp"
+
+namespace locus::envs {
+
+// The discrete car: push left (0), no push (1), push right (2); reward -1 per step.
+class MountainCarEnv final : public Env {
+ public:
+  static constexpr double kMinPosition = -1.2;
+  static constexpr double kMaxPosition = 0.6;
+  static constexpr double kMaxSpeed = 0.07;
+  static constexpr double kGoalPosition = 0.5;
+  static constexpr double kForce = 0.001;
+  static constexpr double kGravity = 0.0025;
+
+  // kwargs: goal_velocity (number, default 0), render_mode ("ansi" or null).
+  explicit MountainCarEnv(const Kwargs& kwargs = Kwargs::object());
+
+  std::string name() const override { return "MountainCarEnv"; }
+  std::string render() override;
+  // (position, velocity) in float64.
+  const std::array<double, 2>& state() const { return state_; }
+  double goal_velocity() const { return goal_velocity_; }
+
+ protected:
+  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                  std::span<std::byte> observation, Info& info) override;
+  StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                        Info& info) override;
+
+ private:
+  std::array<double, 2> state_{};
+  double goal_velocity_ = 0.0;
+};
+
+// The continuous car: a force in [-1, 1]; reward -0.1 * force^2 per step, +100 at the goal.
+class ContinuousMountainCarEnv final : public Env {
+ public:
+  static constexpr double kMinAction = -1.0;
+  static constexpr double kMaxAction = 1.0;
+  static constexpr double kMinPosition = -1.2;
+  static constexpr double kMaxPosition = 0.6;
+  static constexpr double kMaxSpeed = 0.07;
+  static constexpr double kGoalPosition = 0.45;
+  static constexpr double kPower = 0.0015;
+  static constexpr double kGravity = 0.0025;
+
+  // kwargs: goal_velocity (number, default 0), render_mode ("ansi" or null).
+  explicit ContinuousMountainCarEnv(const Kwargs& kwargs = Kwargs::object());
+
+  // Gymnasium's class name, so that to_string() reads as Gymnasium's str(env).
+  std::string name() const override { return "Continuous_MountainCarEnv"; }
+  std::string render() override;
+  // (position, velocity): float64 right after reset, float32 values after any step.
+  const std::array<double, 2>& state() const { return state_; }
+  double goal_velocity() const { return goal_velocity_; }
+
+ protected:
+  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                  std::span<std::byte> observation, Info& info) override;
+  StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                        Info& info) override;
+
+ private:
+  template <class T>
+  bool advance(float force);
+
+  std::array<double, 2> state_{};
+  // Gymnasium resets to a float64 array but stores a float32 array after each step, and numpy
+  // then does the next step's arithmetic in float32: the flag picks the same precision.
+  bool state_is_float32_ = false;
+  double goal_velocity_ = 0.0;
+};
+
+}  // namespace locus::envs

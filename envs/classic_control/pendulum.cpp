@@ -1,0 +1,126 @@
+#include "envs/classic_control/pendulum.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace locus::envs {
+
+namespace {
+
+// numpy computes a float64 scalar's x**2 with libm's pow, which glibc rounds to within 0.52 ulp
+// but not always to the same double as x*x; GCC folds pow(x, 2.0) into x*x, so the exponent is
+// made opaque to keep libm's rounding.
+double numpy_square(double x) {
+  volatile double two = 2.0;
+  return std::pow(x, two);
+}
+
+// The float32 twin: numpy's float32 scalar x**2 is powf.
+float numpy_square(float x) {
+  volatile float two = 2.0F;
+  return std::pow(x, two);
+}
+
+}  // namespace
+
+double angle_normalize(double x) {
+  // numpy's remainder: fmod, then shifted into the divisor's sign (Python's % semantics).
+  const double shifted = x + PendulumEnv::kPi;
+  const double divisor = 2 * PendulumEnv::kPi;
+  double mod = std::fmod(shifted, divisor);
+  if (mod != 0) {
+    if ((divisor < 0) != (mod < 0)) mod += divisor;
+  } else {
+    mod = std::copysign(0.0, divisor);
+  }
+  return mod - PendulumEnv::kPi;
+}
+
+PendulumEnv::PendulumEnv(const Kwargs& kwargs) {
+  KwargsReader reader(kwargs, "Pendulum");
+  g_ = reader.get_double("g", 10.0);
+  const std::string render_mode = reader.get_string("render_mode", "");
+  reader.finish();
+  if (!std::isfinite(g_)) {
+    throw InvalidArgumentError("Pendulum: g must be finite, got " + std::to_string(g_));
+  }
+
+  const std::vector<double> high = {1.0, 1.0, kMaxSpeed};
+  const std::vector<double> low = {-1.0, -1.0, -kMaxSpeed};
+  set_observation_space(std::make_shared<Box>(low, high, Shape{3}, DType::kFloat32));
+  set_action_space(std::make_shared<Box>(-kMaxTorque, kMaxTorque, Shape{1}, DType::kFloat32));
+  metadata_.render_modes = {"ansi"};
+  metadata_.render_fps = 30;
+  if (!render_mode.empty()) set_render_mode(render_mode);
+}
+
+void PendulumEnv::write_observation(std::span<std::byte> observation) const {
+  auto obs = as_span<float>(observation);
+  obs[0] = static_cast<float>(std::cos(state_[0]));
+  obs[1] = static_cast<float>(std::sin(state_[0]));
+  obs[2] = static_cast<float>(state_[1]);
+}
+
+void PendulumEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+                             std::span<std::byte> observation, Info& /*info*/) {
+  KwargsReader reader(options, "Pendulum.reset options");
+  const double x = reader.get_double("x_init", kDefaultX);
+  const double y = reader.get_double("y_init", kDefaultY);
+  reader.finish();
+  // numpy's uniform(-high, high) rejects a negative or non-finite range; checked here so the
+  // error names the option.
+  for (const auto& [key, value] : {std::pair{"x_init", x}, std::pair{"y_init", y}}) {
+    if (!(value >= 0) || !std::isfinite(value)) {
+      throw InvalidArgumentError(std::string("Pendulum.reset: ") + key +
+                                 " must be a finite number >= 0, got " + std::to_string(value));
+    }
+  }
+  state_[0] = np_random().uniform(-x, x);
+  state_[1] = np_random().uniform(-y, y);
+  last_u_.reset();
+  write_observation(observation);
+}
+
+StepOutcome PendulumEnv::step_impl(std::span<const std::byte> action,
+                                   std::span<std::byte> observation, Info& /*info*/) {
+  const auto [th, thdot] = state_;
+  // The torque stays a numpy float32, so Gymnasium's u**2, 0.001 * u**2 and 3.0 * u are float32
+  // products (a Python float takes a float32's dtype under NEP 50); sums with float64 are float64.
+  const float u = std::min(std::max(as_span<float>(action)[0], static_cast<float>(-kMaxTorque)),
+                           static_cast<float>(kMaxTorque));
+  last_u_ = u;
+  const double normalized = angle_normalize(th);
+  const float torque_cost = 0.001F * numpy_square(u);
+  const double costs =
+      numpy_square(normalized) + 0.1 * numpy_square(thdot) + static_cast<double>(torque_cost);
+  const float torque_term = static_cast<float>(3.0 / (kMass * (kLength * kLength))) * u;
+  double newthdot =
+      thdot + (3 * g_ / (2 * kLength) * std::sin(th) + static_cast<double>(torque_term)) * kDt;
+  newthdot = std::min(std::max(newthdot, -kMaxSpeed), kMaxSpeed);
+  const double newth = th + newthdot * kDt;
+  state_ = {newth, newthdot};
+  write_observation(observation);
+  return {-costs, false, false};
+}
+
+std::string PendulumEnv::render() {
+  // One row: the angle from -pi to pi, with upright (0) marked by '|' and the rod by 'o'.
+  constexpr int kWidth = 41;
+  const double theta = angle_normalize(state_[0]);
+  auto column_of = [](double angle) {
+    const int c = static_cast<int>(std::lround((angle + kPi) / (2 * kPi) * (kWidth - 1)));
+    return static_cast<std::size_t>(std::clamp(c, 0, kWidth - 1));
+  };
+  std::string row(kWidth, '-');
+  row[column_of(0.0)] = '|';
+  row[column_of(theta)] = 'o';
+  std::ostringstream out;
+  out.precision(3);
+  out << '[' << row << "] theta=" << theta << " theta_dot=" << state_[1];
+  if (last_u_) out << " u=" << *last_u_;
+  out << '\n';
+  return out.str();
+}
+
+}  // namespace locus::envs
