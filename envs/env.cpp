@@ -40,7 +40,9 @@ void Env::reset(std::span<std::byte> observation, Info& info, std::optional<std:
   }
   if (seed) np_random_ = std::make_unique<Rng>(*seed);
   info.clear();
-  reset_impl(seed, options.is_null() ? Kwargs::object() : options, observation, info);
+  // A shared empty object: building one per reset would allocate on every autoreset.
+  static const Kwargs kNoOptions = Kwargs::object();
+  reset_impl(seed, options.is_null() ? kNoOptions : options, observation, info);
   has_reset_ = true;
   episode_over_ = false;
   warned_step_after_end_ = false;
@@ -63,6 +65,11 @@ StepOutcome Env::step(std::span<const std::byte> action, std::span<std::byte> ob
          ": step() called after the episode ended (terminated or truncated); call reset() "
          "first, any further steps are undefined behavior");
   }
+  return step_validated(action, observation, info);
+}
+
+StepOutcome Env::step_validated(std::span<const std::byte> action, std::span<std::byte> observation,
+                                Info& info) {
   info.clear();
   const StepOutcome outcome = step_impl(action, observation, info);
   episode_over_ = episode_over_ || outcome.terminated || outcome.truncated;

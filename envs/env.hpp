@@ -117,6 +117,12 @@ class Env {
   EnvMetadata metadata_;
 
  private:
+  // VectorEnv validates a whole batch of actions and buffers once, then steps each sub-env through
+  // this, so the per-env checks of step() are not repeated 1024 times per vector step.
+  friend class VectorEnv;
+  StepOutcome step_validated(std::span<const std::byte> action, std::span<std::byte> observation,
+                             Info& info);
+
   void check_buffer(std::size_t got, std::size_t expected, const char* what) const;
   SpacePtr observation_space_;
   SpacePtr action_space_;

@@ -8,6 +8,8 @@ namespace locus::envs {
 
 std::pair<double, double> parse_reset_bounds(const Kwargs& options, double default_low,
                                              double default_high, const std::string& context) {
+  // The common case, and on the autoreset path: no parsing, no allocation.
+  if (options.empty()) return {default_low, default_high};
   KwargsReader reader(options, context + ".reset options");
   const double low = reader.get_double("low", default_low);
   const double high = reader.get_double("high", default_high);
