@@ -87,7 +87,11 @@ Command add_check_command(CLI::App& app) {
       ->capture_default_str();
   return {sub, [args] {
             auto env = envs::make(args->env, parse_kwargs(args->kwargs, "--kwargs"));
-            const auto result = envs::check_env(*env, {.seed = args->seed, .steps = args->steps});
+            // Gymnasium's advice: check the raw env, since make()'s wrappers (the passive checker
+            // among them) would mask or repeat what the checker looks for. The wrapped env stays
+            // alive as its owner.
+            const auto result =
+                envs::check_env(env->unwrapped(), {.seed = args->seed, .steps = args->steps});
             for (const auto& line : result.passed) fmt::print("  ok    {}\n", line);
             for (const auto& line : result.warnings) fmt::print("  warn  {}\n", line);
             fmt::print("{}: all checks passed ({} warnings)\n", args->env, result.warnings.size());

@@ -17,6 +17,7 @@ class CorridorEnv final : public Env {
   explicit CorridorEnv(const Kwargs& kwargs) {
     KwargsReader reader(kwargs, "Corridor");
     length_ = reader.get_int("length", 8);
+    const std::string render_mode = reader.get_string("render_mode", "");
     reader.finish();  // rejects unknown kwargs with the list of accepted ones
     if (length_ < 2) {
       throw InvalidArgumentError("Corridor: length must be at least 2, got " +
@@ -25,6 +26,10 @@ class CorridorEnv final : public Env {
     set_observation_space(std::make_shared<Discrete>(length_));  // the agent's cell
     set_action_space(std::make_shared<Discrete>(2));             // 0 left, 1 right
     metadata_.render_modes = {"ansi"};
+    metadata_.render_fps = 4;
+    // make(id, {"render_mode": "ansi"}) passes it here, as Gymnasium passes render_mode to
+    // __init__.
+    if (!render_mode.empty()) set_render_mode(render_mode);
   }
 
   std::string name() const override { return "CorridorEnv"; }
