@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   build-essential cmake git pkg-config
   libtbb-dev libxtensor-dev libxsimd-dev libopenblas-dev
   catch2 pybind11-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libbenchmark-dev
+  libyaml-cpp-dev dataset-fashion-mnist
   python3 python3-dev python3-venv python3-pip
 )
 
