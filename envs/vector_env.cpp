@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "envs/registry.hpp"
+#include "util/parallel.hpp"
 
 namespace locus::envs {
 
@@ -245,14 +246,9 @@ void VectorEnv::for_each_chunk(const Body& body) {
     body(std::size_t{0}, n);
     return;
   }
-  pool_->arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, n, grain_size_),
-        [&](const tbb::blocked_range<std::size_t>& range) { body(range.begin(), range.end()); },
-        // Static: each thread keeps the same envs from step to step, so their state stays in its
-        // cache; the work per env is uniform, so stealing buys nothing.
-        tbb::static_partitioner());
-  });
+  // Static chunks (util::run_chunks): each thread keeps the same envs from step to step, so their
+  // state stays in its cache; the work per env is uniform, so stealing buys nothing.
+  util::run_chunks(pool_->arena, n, grain_size_, body);
 }
 
 void VectorEnv::reset(std::optional<std::uint64_t> seed, const Kwargs& options,

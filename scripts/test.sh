@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: install, build, then every test (Catch2 tests and the oracle tests that
-# compare locus with numpy and Gymnasium, all registered with CTest).
+# The whole test suite: install and build, the sanitizer builds of a subset (ASan/UBSan and TSan, see
+# scripts/sanitize.sh; LOCUS_SKIP_SANITIZERS=1 skips them), then every test registered with CTest
+# (Catch2 tests and the oracle tests that compare locus with numpy and Gymnasium), whose summary
+# line ends the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/sanitize.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)"

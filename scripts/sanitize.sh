@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sanitizer builds of a subset of the tests, run by scripts/test.sh after the main suite:
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer: the envs tests (memory errors, UB in
+#                the packed buffers, the spaces and the seeding code)
+#   build-tsan/  ThreadSanitizer: the tests that run TBB workers (VectorEnv)
+# Each build holds only the test executables it runs, so this stays a few minutes on 2 cores.
+# LOCUS_SKIP_SANITIZERS=1 skips it (for quick local runs; CI runs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+if [[ "${LOCUS_SKIP_SANITIZERS:-0}" == "1" ]]; then
+  echo "[locus sanitizers] skipped (LOCUS_SKIP_SANITIZERS=1)"
+  exit 0
+fi
+
+configure_and_build() {  # dir sanitizers targets...
+  local dir=$1 sanitizers=$2
+  shift 2
+  if [[ ! -f "$ROOT/$dir/CMakeCache.txt" ]]; then
+    # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
+    cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_CUDA=OFF \
+      -DLOCUS_BENCH=OFF -DLOCUS_SANITIZE="$sanitizers" \
+      -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" >/dev/null
+  fi
+  cmake --build "$ROOT/$dir" -j"$(nproc)" --target "$@"
+}
+
+echo "[locus sanitizers] address,undefined: envs tests"
+configure_and_build build-asan address,undefined locus_envs_tests locus_corridor_plugin
+# The allocation-counting test replaces operator new, which ASan also wraps: run it in the main
+# suite only.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  "$ROOT/build-asan/bin/locus_envs_tests" "~*allocates nothing*" --reporter compact
+
+echo "[locus sanitizers] thread: VectorEnv tests"
+configure_and_build build-tsan thread locus_envs_tests locus_corridor_plugin
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
+  "$ROOT/build-tsan/bin/locus_envs_tests" "[vector]" --reporter compact
+echo "[locus sanitizers] thread: the suppressions still catch a real race"
+canary="$ROOT/build-tsan/tsan_race_canary"
+g++ -std=c++20 -O1 -g -fsanitize=thread -I"$ROOT" "$ROOT/tests/util/tsan_race_canary.cpp" -ltbb \
+  -o "$canary"
+TSAN_OPTIONS="halt_on_error=1:suppressions=$ROOT/scripts/tsan.supp" "$canary"
+if TSAN_OPTIONS="halt_on_error=1:exitcode=66:suppressions=$ROOT/scripts/tsan.supp" \
+  "$canary" --race >/dev/null 2>&1; then
+  echo "[locus sanitizers] ThreadSanitizer missed the deliberate race: check scripts/tsan.supp" >&2
+  exit 1
+fi
+echo "[locus sanitizers] all clean"
