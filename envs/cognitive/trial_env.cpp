@@ -1,0 +1,237 @@
+#include "envs/cognitive/trial_env.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "envs/errors.hpp"
+
+namespace locus::envs {
+
+std::string_view to_string(TrialOutcome outcome) {
+  switch (outcome) {
+    case TrialOutcome::kNone:
+      return "none";
+    case TrialOutcome::kHit:
+      return "hit";
+    case TrialOutcome::kMiss:
+      return "miss";
+    case TrialOutcome::kFalseAlarm:
+      return "false_alarm";
+    case TrialOutcome::kCorrectRejection:
+      return "correct_rejection";
+    case TrialOutcome::kCorrect:
+      return "correct";
+    case TrialOutcome::kIncorrect:
+      return "incorrect";
+    case TrialOutcome::kAborted:
+      return "aborted";
+  }
+  return "none";
+}
+
+bool is_correct(TrialOutcome outcome) {
+  return outcome == TrialOutcome::kHit || outcome == TrialOutcome::kCorrectRejection ||
+         outcome == TrialOutcome::kCorrect;
+}
+
+double ring_angle(std::size_t index, std::size_t channels) {
+  // numpy's linspace computes step = (stop - start) / num, then i * step + start.
+  constexpr double kTwoPi = 2.0 * 3.14159265358979323846;
+  return static_cast<double>(index) * (kTwoPi / static_cast<double>(channels)) + 0.0;
+}
+
+void ring_stimulus(std::span<double> out, double direction, double strength) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = std::cos(ring_angle(i, out.size()) - direction) * strength + 0.5;
+  }
+}
+
+TrialTimeline TrialEnv::read_common(TaskKwargs& kwargs, const Defaults& defaults,
+                                    Settings& settings) {
+  const std::string& context = kwargs.context();
+  const double dt = kwargs.get_double("dt", defaults.dt);
+  settings.sigma = kwargs.get_double("sigma", defaults.sigma);
+  if (!std::isfinite(settings.sigma) || settings.sigma < 0) {
+    throw InvalidArgumentError(context + ": 'sigma' must be a finite non-negative number, got " +
+                               nlohmann::json(settings.sigma).dump());
+  }
+  settings.abort = kwargs.get_bool("abort", false);
+  settings.trials_per_episode = kwargs.get_int("trials_per_episode", 0);
+  if (settings.trials_per_episode < 0) {
+    throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
+                               "positive, got " + std::to_string(settings.trials_per_episode));
+  }
+  settings.rewards = defaults.rewards;
+  if (const Kwargs* rewards = kwargs.get_object("rewards")) {
+    TaskKwargs reader(*rewards, context + ": rewards");
+    TrialRewards& r = settings.rewards;
+    for (const auto& key : defaults.reward_keys) {
+      double* target = key == "abort"               ? &r.abort
+                       : key == "correct"           ? &r.correct
+                       : key == "fail"              ? &r.fail
+                       : key == "miss"              ? &r.miss
+                       : key == "correct_rejection" ? &r.correct_rejection
+                                                    : nullptr;
+      if (target == nullptr) continue;
+      *target = reader.get_double(key, *target);
+      if (!std::isfinite(*target)) {
+        throw InvalidArgumentError(context + ": rewards '" + key + "' must be finite");
+      }
+    }
+    reader.finish();
+  }
+  return TrialTimeline(context, dt, defaults.periods, kwargs.get_object("timing"));
+}
+
+TrialEnv::TrialEnv(std::string task_name, TrialTimeline timeline, const Settings& settings,
+                   std::size_t observation_size, double low, double high, std::int64_t num_actions,
+                   bool go_no_go_outcomes)
+    : timeline_(std::move(timeline)),
+      task_name_(std::move(task_name)),
+      sigma_(settings.sigma),
+      noise_std_(settings.sigma / std::sqrt(timeline_.dt())),
+      rewards_(settings.rewards),
+      abort_(settings.abort),
+      go_no_go_outcomes_(go_no_go_outcomes),
+      trials_per_episode_(settings.trials_per_episode) {
+  fixation_period_ = timeline_.find("fixation");
+  decision_period_ = timeline_.find("decision");
+  if (decision_period_ == TrialTimeline::kNoPeriod || timeline_.min_steps(decision_period_) < 1) {
+    throw InvalidArgumentError(task_name_ +
+                               ": the decision period must last at least one step of dt = " +
+                               nlohmann::json(timeline_.dt()).dump() + " ms, its timing is " +
+                               (decision_period_ == TrialTimeline::kNoPeriod
+                                    ? std::string("missing")
+                                    : timeline_.duration(decision_period_).to_json().dump()));
+  }
+  // Gaussian noise is unbounded; without it every channel stays within [low, high].
+  const bool noisy = noise_std_ > 0;
+  const double inf = std::numeric_limits<double>::infinity();
+  set_observation_space(std::make_shared<Box>(noisy ? -inf : low, noisy ? inf : high,
+                                              Shape{static_cast<std::int64_t>(observation_size)},
+                                              DType::kFloat32));
+  set_action_space(std::make_shared<Discrete>(num_actions));
+}
+
+void TrialEnv::queue_trial(const Kwargs& conditions) {
+  if (!conditions.is_object()) {
+    throw InvalidArgumentError(task_name_ + ".queue_trial: conditions must be a JSON object, got " +
+                               conditions.dump());
+  }
+  check_conditions(conditions);
+  queued_.push_back(conditions);
+}
+
+void TrialEnv::begin_trial(const Kwargs* conditions) {
+  ++trial_index_;
+  if (conditions == nullptr && !queued_.empty()) {
+    const Kwargs queued = std::move(queued_.front());
+    queued_.pop_front();
+    draw_trial(*rng_, &queued);
+  } else {
+    draw_trial(*rng_, conditions);
+  }
+  // NeuroGym draws the trial's conditions first and then its period durations.
+  timeline_.sample(*rng_);
+}
+
+void TrialEnv::set_info(Info& info, std::int64_t target, TrialOutcome outcome, bool trial_start) {
+  info.set("trial_ended", outcome != TrialOutcome::kNone);
+  info.set("target", target);
+  // The rest describes a whole trial: set when one starts (reset) or ends, as NeuroGym adds its
+  // "trial" and "performance" only on a new trial. Setting an Info key costs tens of nanoseconds,
+  // more than the rest of a step.
+  if (outcome == TrialOutcome::kNone && !trial_start) return;
+  info.set("trial", trial_index_);
+  info.set("ground_truth", ground_truth_);
+  if (outcome != TrialOutcome::kNone) {
+    info.set("outcome", ::locus::envs::to_string(outcome));
+    info.set("correct", is_correct(outcome));
+  }
+  add_info(info, outcome);
+}
+
+void TrialEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+                          std::span<std::byte> observation, Info& info) {
+  rng_ = &np_random();
+  const Kwargs* conditions = nullptr;
+  if (!options.empty()) {
+    TaskKwargs reader(options, task_name_ + ".reset options");
+    conditions = reader.get_object("trial");
+    reader.finish();
+    if (conditions != nullptr) check_conditions(*conditions);
+  }
+  if (seed) {
+    trial_index_ = -1;
+    restart_experiment();
+  }
+  trials_this_episode_ = 0;
+  begin_trial(conditions);
+  write_observation(as_span<float>(observation));
+  const std::int64_t target = timeline_.period() == decision_period_ ? ground_truth_ : 0;
+  set_info(info, target, TrialOutcome::kNone, /*trial_start=*/true);
+  // Give this Info the entries that only a trial's end sets, with their final capacity
+  // ("correct_rejection" outgrows std::string's short-string buffer), so that step() never
+  // allocates: erase() keeps an entry's storage for the next set() of that key.
+  info.set("outcome", ::locus::envs::to_string(TrialOutcome::kCorrectRejection));
+  info.set("correct", false);
+  info.erase("outcome");
+  info.erase("correct");
+}
+
+StepOutcome TrialEnv::step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
+                                Info& info) {
+  const std::int64_t response = as_span<const std::int64_t>(action)[0];
+  const std::size_t period = timeline_.period();
+  const bool deciding = period == decision_period_;
+  const std::int64_t target = deciding ? ground_truth_ : 0;
+
+  double reward = 0.0;
+  TrialOutcome outcome = TrialOutcome::kNone;
+  if (response != 0) {
+    if (period == fixation_period_) {
+      reward = rewards_.abort;
+      if (abort_) outcome = TrialOutcome::kAborted;
+    } else if (deciding) {
+      const bool right = response == ground_truth_;
+      reward = right ? rewards_.correct : rewards_.fail;
+      if (go_no_go_outcomes_) {
+        outcome = right ? TrialOutcome::kHit : TrialOutcome::kFalseAlarm;
+      } else {
+        outcome = right ? TrialOutcome::kCorrect : TrialOutcome::kIncorrect;
+      }
+    }
+  }
+  timeline_.advance();
+  if (outcome == TrialOutcome::kNone && timeline_.finished()) {
+    // NeuroGym's r_tmax: the reward of a trial that ran out without a response.
+    if (ground_truth_ == 0) {
+      outcome = TrialOutcome::kCorrectRejection;
+      reward += rewards_.correct_rejection;
+    } else {
+      outcome = TrialOutcome::kMiss;
+      reward += rewards_.miss;
+    }
+  }
+  auto obs = as_span<float>(observation);
+  if (outcome == TrialOutcome::kNone) {
+    set_info(info, target, outcome, /*trial_start=*/false);
+    write_observation(obs);
+    return {reward, false, false};
+  }
+  // The task updates its experiment first (a set-shift rule may switch), so that info can say so;
+  // the next trial is drawn after info has described the one that ended.
+  on_trial_end(outcome);
+  set_info(info, target, outcome, /*trial_start=*/false);
+  ++trials_this_episode_;
+  if (trials_per_episode_ > 0 && trials_this_episode_ >= trials_per_episode_) {
+    std::fill(obs.begin(), obs.end(), 0.0F);
+    return {reward, true, false};
+  }
+  begin_trial(nullptr);
+  write_observation(obs);
+  return {reward, false, false};
+}
+
+}  // namespace locus::envs
