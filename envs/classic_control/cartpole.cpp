@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <string_view>
 
 namespace locus::envs {
 
@@ -21,7 +22,23 @@ std::pair<double, double> parse_reset_bounds(const Kwargs& options, double defau
   return {low, high};
 }
 
-CartPoleEnv::CartPoleEnv(const Kwargs& kwargs) {
+CartPoleEnv::CartPoleEnv(const Kwargs& kwargs) : CartPoleEnv(kwargs, CartPolePhysics{}) {}
+
+CartPoleEnv::CartPoleEnv(const Kwargs& kwargs, const CartPolePhysics& physics) : physics_(physics) {
+  const std::pair<const char*, double> constants[] = {
+      {"masscart", physics.masscart}, {"masspole", physics.masspole},
+      {"length", physics.length},     {"force_mag", physics.force_mag},
+      {"tau", physics.tau},           {"gravity", physics.gravity}};
+  for (const auto& [key, value] : constants) {
+    const bool zero_allowed = std::string_view(key) == "gravity";
+    if (!std::isfinite(value) || value < 0 || (value == 0 && !zero_allowed)) {
+      throw InvalidArgumentError(std::string("CartPole: '") + key + "' must be " +
+                                 (zero_allowed ? "non-negative" : "positive") +
+                                 " and finite, got " + std::to_string(value));
+    }
+  }
+  total_mass_ = physics_.masspole + physics_.masscart;
+  polemass_length_ = physics_.masspole * physics_.length;
   KwargsReader reader(kwargs, "CartPole");
   sutton_barto_reward_ = reader.get_bool("sutton_barto_reward", false);
   const std::string render_mode = reader.get_string("render_mode", "");
@@ -55,20 +72,22 @@ void CartPoleEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs
 StepOutcome CartPoleEnv::step_impl(std::span<const std::byte> action,
                                    std::span<std::byte> observation, Info& /*info*/) {
   auto [x, x_dot, theta, theta_dot] = state_;
-  const double force = as_span<std::int64_t>(action)[0] == 1 ? kForceMag : -kForceMag;
+  const double force =
+      as_span<std::int64_t>(action)[0] == 1 ? physics_.force_mag : -physics_.force_mag;
   const double costheta = std::cos(theta);
   const double sintheta = std::sin(theta);
   // Same operation order as Gymnasium, so that float64 results agree to the last bits.
-  const double temp = (force + kPoleMassLength * (theta_dot * theta_dot) * sintheta) / kTotalMass;
+  const double temp = (force + polemass_length_ * (theta_dot * theta_dot) * sintheta) / total_mass_;
   const double thetaacc =
-      (kGravity * sintheta - costheta * temp) /
-      (kHalfPoleLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
-  const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
+      (physics_.gravity * sintheta - costheta * temp) /
+      (physics_.length * (4.0 / 3.0 - physics_.masspole * (costheta * costheta) / total_mass_));
+  const double xacc = temp - polemass_length_ * thetaacc * costheta / total_mass_;
   // Explicit Euler: positions advance with the old velocities.
-  x = x + kTau * x_dot;
-  x_dot = x_dot + kTau * xacc;
-  theta = theta + kTau * theta_dot;
-  theta_dot = theta_dot + kTau * thetaacc;
+  const double tau = physics_.tau;
+  x = x + tau * x_dot;
+  x_dot = x_dot + tau * xacc;
+  theta = theta + tau * theta_dot;
+  theta_dot = theta_dot + tau * thetaacc;
   state_ = {x, x_dot, theta, theta_dot};
 
   const bool terminated = x < -kXThreshold || x > kXThreshold || theta < -kThetaThresholdRadians ||

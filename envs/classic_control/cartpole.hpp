@@ -9,6 +9,19 @@
 
 namespace locus::envs {
 
+// CartPole's physical constants. Gymnasium keeps them as attributes that its constructor does not
+// take (gym.make("CartPole-v1", gravity=...) is an error), so CartPole-v1 rejects them as kwargs
+// too; the domain-shift family (envs/classic_control/domain_shift.cpp, CartPoleDomainShift-v1
+// and its named variants) sets them. The defaults are Gymnasium's.
+struct CartPolePhysics {
+  double gravity = 9.8;
+  double masscart = 1.0;
+  double masspole = 0.1;
+  double length = 0.5;  // half the pole's length, as Gymnasium's `length`
+  double force_mag = 10.0;
+  double tau = 0.02;  // seconds between state updates
+};
+
 class CartPoleEnv final : public Env {
  public:
   static constexpr double kGravity = 9.8;
@@ -24,11 +37,15 @@ class CartPoleEnv final : public Env {
 
   // kwargs: sutton_barto_reward (bool, default false), render_mode ("ansi" or null).
   explicit CartPoleEnv(const Kwargs& kwargs = Kwargs::object());
+  // Other physics; throws InvalidArgumentError naming a constant that is not positive and finite
+  // (gravity may be 0).
+  CartPoleEnv(const Kwargs& kwargs, const CartPolePhysics& physics);
 
   std::string name() const override { return "CartPoleEnv"; }
   std::string render() override;
   // (x, x_dot, theta, theta_dot) in float64.
   const std::array<double, 4>& state() const { return state_; }
+  const CartPolePhysics& physics() const { return physics_; }
 
  protected:
   void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
@@ -39,6 +56,11 @@ class CartPoleEnv final : public Env {
  private:
   void write_observation(std::span<std::byte> observation) const;
   std::array<double, 4> state_{};
+  CartPolePhysics physics_;
+  // Derived as Gymnasium derives them: total_mass = masspole + masscart, polemass_length =
+  // masspole * length.
+  double total_mass_ = kTotalMass;
+  double polemass_length_ = kPoleMassLength;
   bool sutton_barto_reward_ = false;
   // Steps taken after the pole fell (Gymnasium's steps_beyond_terminated); -1 while upright.
   int steps_beyond_terminated_ = -1;
