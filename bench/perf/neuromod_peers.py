@@ -1,0 +1,140 @@
+"""PyTorch peer for the modulated-network benchmark (bench_neuromod.cpp), same model and protocol.
+
+The model: h1 = relu((x W1^T) * G1[c] + B1[c]), h2 = relu((h1 W2^T) * G2[c] + B2[c]),
+y = (h2 W3^T) * S[c] + Bo[c], with W1 (400, 784), W2 (400, 400), W3 (10, 400) fixed (buffers, no
+gradient) and the per-context tables G, B, S, Bo learned; c is each row's context id. One iteration:
+forward, cross-entropy, zero the gradients, backward (no optimizer step). Inputs, labels and context
+ids are drawn before the clock starts; one warm-up, then timed repeats until `repeats` ran while other
+processes used under 0.25 cores; the median samples per second is the figure.
+
+Run with the interpreter that has torch (Debian's python3-torch: /usr/bin/python3). The caller sets
+OPENBLAS_NUM_THREADS (the matrix products) and OMP_NUM_THREADS (the element-wise ops) to the thread
+count; torch.set_num_threads gets --intra-op-threads (default the same count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+ALLOWED_BACKGROUND_CORES = 0.25
+
+
+def machine_busy_seconds() -> float:
+    with open("/proc/stat", encoding="utf-8") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class ModulatedMLP(torch.nn.Module):
+    def __init__(self, contexts: int, generator: torch.Generator) -> None:
+        super().__init__()
+
+        def fixed(rows: int, cols: int, scale: float) -> torch.Tensor:
+            return torch.randn(rows, cols, generator=generator) * (scale / cols ** 0.5)
+
+        self.register_buffer("w1", fixed(400, 784, 2 ** 0.5))
+        self.register_buffer("w2", fixed(400, 400, 2 ** 0.5))
+        self.register_buffer("w3", fixed(10, 400, 1.0))
+        self.g1 = torch.nn.Parameter(torch.ones(contexts, 400))
+        self.b1 = torch.nn.Parameter(torch.zeros(contexts, 400))
+        self.g2 = torch.nn.Parameter(torch.ones(contexts, 400))
+        self.b2 = torch.nn.Parameter(torch.zeros(contexts, 400))
+        self.s = torch.nn.Parameter(torch.ones(contexts, 1))
+        self.bo = torch.nn.Parameter(torch.zeros(contexts, 10))
+
+    def forward(self, x: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+        h1 = torch.relu(F.linear(x, self.w1) * self.g1[ctx] + self.b1[ctx])
+        h2 = torch.relu(F.linear(h1, self.w2) * self.g2[ctx] + self.b2[ctx])
+        return F.linear(h2, self.w3) * self.s[ctx] + self.bo[ctx]
+
+
+def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: float,
+            intra_op_threads: int) -> dict:
+    torch.set_num_threads(intra_op_threads)
+    generator = torch.Generator().manual_seed(7)
+    model = ModulatedMLP(contexts, generator)
+    batches = [(torch.rand(batch, 784, generator=generator),
+                torch.randint(0, contexts, (batch,), generator=generator),
+                torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
+
+    def iteration(i: int) -> float:
+        x, ctx, labels = batches[i % 4]
+        loss = F.cross_entropy(model(x, ctx), labels)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        return float(loss.detach())
+
+    start = time.perf_counter()
+    done = 0
+    while time.perf_counter() - start < seconds:
+        iteration(done)
+        done += 1
+    iterations = max(done, 3)
+    rates, clean, background, cpu_rates = [], [], [], []
+    for _ in range(3 * repeats):
+        if len(clean) >= repeats:
+            break
+        busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
+        start = time.perf_counter()
+        for i in range(iterations):
+            iteration(i)
+        elapsed = time.perf_counter() - start
+        others = max(0.0, ((machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0)) / elapsed)
+        rate = iterations * batch / elapsed
+        # Samples per CPU-second of this process (see bench_neuromod.cpp).
+        cpu_rates.append(iterations * batch / (own_cpu_seconds() - own0))
+        rates.append(rate)
+        background.append(others)
+        if others <= ALLOWED_BACKGROUND_CORES:
+            clean.append(rate)
+    contaminated = len(clean) < repeats
+    med = statistics.median(rates if contaminated else clean)
+    name = f"modulated MLP batch {batch}, {contexts} ctx, {threads} thr"
+    note = ", machine busy: figure low" if contaminated else ""
+    print(f"{name:<44} {med:12.0f} samples/s (PyTorch, {intra_op_threads} intra-op threads{note})",
+          file=sys.stderr, flush=True)
+    return {"name": name, "impl": f"torch {torch.__version__}",
+            "config": {"batch": batch, "contexts": contexts, "threads": threads,
+                       "intra_op_threads": intra_op_threads},
+            "iterations_per_repeat": iterations, "samples_per_second": rates,
+            "background_cores": background, "allowed_background_cores": ALLOWED_BACKGROUND_CORES,
+            "median_samples_per_second": med, "contaminated": contaminated,
+            "samples_per_cpu_second": cpu_rates,
+            "median_samples_per_cpu_second": statistics.median(cpu_rates)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5)
+    parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
+    parser.add_argument("--contexts", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--threads", type=int, required=True,
+                        help="cores for the run (OpenBLAS's threads, set by the caller)")
+    parser.add_argument("--intra-op-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: --threads)")
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+    intra = args.threads if args.intra_op_threads is None else args.intra_op_threads
+    results = [measure(b, c, args.threads, args.repeats, args.seconds, intra)
+               for b in args.batch for c in args.contexts]
+    with open(args.json, "w", encoding="utf-8") as out:
+        json.dump({"benchmark": "neuromod_forward_backward", "results": results}, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()

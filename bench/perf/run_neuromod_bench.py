@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Modulated-network throughput: locus (locus_bench_neuromod) against PyTorch on the CPU, one run.
+
+Runs build/bin/locus_bench_neuromod (built beforehand) and bench/perf/neuromod_peers.py (PyTorch,
+with the interpreter given by --torch-python, Debian's python3-torch by default), with the same
+model, batch sizes, context counts and thread counts, prints samples per second with the
+locus/PyTorch ratio against the goal (1.5x), and writes the figures as JSON (atomically).
+
+    python3 bench/perf/run_neuromod_bench.py --locus /tmp/build/bin/locus_bench_neuromod
+
+Both sides get the same number of cores: locus through a TBB arena, PyTorch through
+OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and torch.set_num_threads. On more than one core PyTorch is
+measured twice (N intra-op threads, and 1 intra-op thread with N OpenBLAS threads) and compared at
+its faster setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+from run_env_bench import cpu_model, run_json, write_atomically  # noqa: E402
+
+GOAL = 1.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--locus", default="build/bin/locus_bench_neuromod")
+    parser.add_argument("--torch-python", default="/usr/bin/python3",
+                        help="a Python interpreter with torch (default: Debian's python3-torch)")
+    parser.add_argument("--out", default=str(REPO / "bench/perf/results/neuromod_throughput.json"))
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5, help="seconds per timed repeat")
+    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating locus/PyTorch rounds; each side keeps its best")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args()
+
+    locus = Path(args.locus)
+    if not locus.is_absolute() and not locus.exists():
+        locus = REPO / locus
+    if not locus.exists():
+        raise SystemExit(f"run_neuromod_bench: {args.locus} not found; build the target "
+                         "locus_bench_neuromod first")
+    cores = len(os.sched_getaffinity(0))
+    thread_counts = [1] if cores == 1 else [1, cores]
+    common = ["--repeats", str(args.repeats), "--seconds", str(args.seconds)]
+    started = time.monotonic()
+    # PyTorch on N > 1 cores runs twice: as configured by default (N intra-op OpenMP threads, N
+    # OpenBLAS threads), and with one intra-op thread and N OpenBLAS threads (on a 2-core machine
+    # OpenMP's spinning workers can starve OpenBLAS's). The faster of the two is the peer figure.
+    variants = [(t, t) for t in thread_counts] + [(t, 1) for t in thread_counts if t > 1]
+    locus_results, peer_results, locus_load, peer_load = [], [], [], []
+    # Rounds alternate locus and PyTorch, so both meet the same background load; each side's figure
+    # is its best round (the least disturbed).
+    for round_index in range(args.rounds):
+        doc, load = run_json([str(locus), *common, "--threads", *map(str, thread_counts)],
+                             "locus_bench_neuromod", args.wait_quiet)
+        locus_results += [{**r, "round": round_index} for r in doc["results"]]
+        locus_load.append(load)
+        for threads, intra in variants:
+            # Environment variables are read when the libraries load: a process per variant.
+            os.environ["OMP_NUM_THREADS"] = str(intra)
+            os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+            doc, load = run_json([args.torch_python, str(HERE / "neuromod_peers.py"), *common,
+                                  "--threads", str(threads), "--intra-op-threads", str(intra)],
+                                 "neuromod_peers.py", args.wait_quiet)
+            peer_results += [{**r, "round": round_index} for r in doc["results"]]
+            peer_load.append({"threads": threads, "intra_op": intra, **load})
+    elapsed = time.monotonic() - started
+    torch_version = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True, check=False).stdout.strip()
+
+    def best_by_name(results: list[dict]) -> dict[str, dict]:
+        best: dict[str, dict] = {}
+        for r in results:  # the fastest round (and PyTorch variant) per configuration
+            if r["name"] not in best or \
+                    r["median_samples_per_second"] > best[r["name"]]["median_samples_per_second"]:
+                best[r["name"]] = r
+        return best
+
+    peers = best_by_name(peer_results)
+    rows = []
+    for mine in best_by_name(locus_results).values():
+        theirs = peers.get(mine["name"])
+        if theirs is None:
+            continue
+        ratio = mine["median_samples_per_second"] / theirs["median_samples_per_second"]
+        rows.append({"benchmark": mine["name"], "config": mine["config"],
+                     "torch_intra_op_threads": theirs["config"]["intra_op_threads"],
+                     "locus_samples_per_second": mine["median_samples_per_second"],
+                     "torch_samples_per_second": theirs["median_samples_per_second"],
+                     "ratio": ratio, "goal_ratio": GOAL, "goal_met": ratio >= GOAL,
+                     # Per CPU-second of each process: meaningful for 1 thread on a shared machine.
+                     "cpu_ratio": mine["median_samples_per_cpu_second"] /
+                     theirs["median_samples_per_cpu_second"],
+                     "machine_busy": bool(mine["contaminated"] or theirs["contaminated"])})
+    header = (f"{'benchmark':<44} {'locus samples/s':>16} {'torch samples/s':>16} {'ratio':>7} "
+              f"{'cpu-s ratio':>11}  goal")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        print(f"{r['benchmark']:<44} {r['locus_samples_per_second']:>16,.0f} "
+              f"{r['torch_samples_per_second']:>16,.0f} {r['ratio']:>6.2f}x {r['cpu_ratio']:>10.2f}x"
+              f"  >= {GOAL:g}x "
+              f"{'met' if r['goal_met'] else 'MISSED'}{busy}")
+    print(f"({args.rounds} rounds of {args.repeats} repeats, median, best round; torch "
+          f"{torch_version}; {elapsed:.0f} s in all; "
+          f"{cpu_model()}, {cores} cores)")
+    document = {
+        "benchmark": "neuromod_forward_backward",
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": shlex.join(["python3", *sys.argv]),
+        "machine": {"cpu": cpu_model(), "cores": cores, "platform": platform.platform()},
+        "torch": torch_version,
+        "background_load": {"locus": locus_load, "torch": peer_load},
+        "comparisons": rows,
+        "locus_results": locus_results,
+        "torch_results": peer_results,
+    }
+    write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 1 if args.check and any(not r["goal_met"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

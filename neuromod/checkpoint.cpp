@@ -1,0 +1,334 @@
+#include "neuromod/checkpoint.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "neuromod/errors.hpp"
+#include "neuromod/random.hpp"
+
+namespace locus::neuromod {
+
+namespace {
+
+constexpr std::array<char, 8> kMagic = {'L', 'O', 'C', 'U', 'S', 'N', 'M', '\0'};
+constexpr std::uint32_t kKindNetwork = 1;
+constexpr std::uint32_t kKindContext = 2;
+constexpr std::size_t kPrefixBytes = 8 + 4 + 4 + 8;
+
+std::uint64_t fnv1a(const unsigned char* data, std::size_t bytes) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    hash ^= data[i];
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+template <typename T>
+void put(std::vector<unsigned char>& out, T value) {
+  static_assert(std::endian::native == std::endian::little, "checkpoints are little-endian");
+  const auto* p = reinterpret_cast<const unsigned char*>(&value);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+template <typename T>
+T get(const std::vector<unsigned char>& in, std::size_t offset) {
+  T value;
+  std::memcpy(&value, in.data() + offset, sizeof(T));
+  return value;
+}
+
+// A digest of the network a context belongs to: its spec (with the seed) and fixed structure.
+std::uint64_t network_digest(const Network& network) {
+  const std::string spec = to_json(network.spec());
+  return mix64(fnv1a(reinterpret_cast<const unsigned char*>(spec.data()), spec.size()) ^
+               network.structure_digest());
+}
+
+std::string hex(std::uint64_t value) {
+  return fmt::format("{:016x}", value);
+}
+
+std::string_view mode_name(GradientMode mode) {
+  return mode == GradientMode::kContextOnly ? "context_only" : "all_trainable";
+}
+
+std::vector<unsigned char> encode(std::uint32_t kind, const nlohmann::json& header,
+                                  const std::vector<float>& data) {
+  std::vector<unsigned char> bytes(kMagic.begin(), kMagic.end());
+  put<std::uint32_t>(bytes, kCheckpointFormatVersion);
+  put<std::uint32_t>(bytes, kind);
+  const std::string text = header.dump();
+  put<std::uint64_t>(bytes, text.size());
+  bytes.insert(bytes.end(), text.begin(), text.end());
+  put<std::uint64_t>(bytes, data.size() * sizeof(float));
+  const auto* raw = reinterpret_cast<const unsigned char*>(data.data());
+  bytes.insert(bytes.end(), raw, raw + data.size() * sizeof(float));
+  put<std::uint64_t>(bytes, fnv1a(bytes.data(), bytes.size()));
+  return bytes;
+}
+
+void write_file(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
+  // Temporary file beside the target, then rename: readers never see a partial file.
+  const std::filesystem::path tmp =
+      path.parent_path() / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw CheckpointError(fmt::format("cannot write '{}'", tmp.string()));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(tmp, path, error);
+  if (error) {
+    std::filesystem::remove(tmp, error);
+    throw CheckpointError(fmt::format("cannot rename the checkpoint to '{}'", path.string()));
+  }
+}
+
+struct FileContents {
+  std::uint32_t kind;
+  nlohmann::json header;
+  std::vector<float> data;
+};
+
+FileContents read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError(fmt::format("cannot open '{}'", path.string()));
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  const std::string name = path.string();
+  if (bytes.size() < kPrefixBytes || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
+    if (bytes.size() >= kMagic.size() &&
+        std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
+      throw CheckpointError(
+          fmt::format("'{}' is not a locus neuromod checkpoint (bad magic)", name));
+    }
+    throw CheckpointError(fmt::format("'{}' is truncated: {} bytes, less than the {}-byte header",
+                                      name, bytes.size(), kPrefixBytes));
+  }
+  const auto version = get<std::uint32_t>(bytes, 8);
+  if (version != kCheckpointFormatVersion) {
+    throw CheckpointError(fmt::format("'{}' has format version {}; this build reads version {}",
+                                      name, version, kCheckpointFormatVersion));
+  }
+  FileContents contents;
+  contents.kind = get<std::uint32_t>(bytes, 12);
+  const auto header_bytes = get<std::uint64_t>(bytes, 16);
+  std::size_t offset = kPrefixBytes;
+  if (header_bytes > bytes.size() - offset || bytes.size() - offset - header_bytes < 8) {
+    throw CheckpointError(
+        fmt::format("'{}' is truncated or corrupt: header of {} bytes at offset "
+                    "{} in a {}-byte file",
+                    name, header_bytes, offset, bytes.size()));
+  }
+  const std::size_t header_offset = offset;
+  offset += header_bytes;
+  const auto data_bytes = get<std::uint64_t>(bytes, offset);
+  offset += 8;
+  const std::size_t expected = offset + data_bytes + 8;
+  if (data_bytes > bytes.size() || expected != bytes.size()) {
+    throw CheckpointError(
+        fmt::format("'{}' is truncated or corrupt: expected {} bytes from its "
+                    "header, the file has {}",
+                    name, expected, bytes.size()));
+  }
+  const auto stored = get<std::uint64_t>(bytes, offset + data_bytes);
+  const std::uint64_t actual = fnv1a(bytes.data(), offset + data_bytes);
+  if (stored != actual) {
+    throw CheckpointError(
+        fmt::format("'{}' is corrupt: checksum {} does not match its contents "
+                    "({})",
+                    name, hex(stored), hex(actual)));
+  }
+  if (data_bytes % sizeof(float) != 0) {
+    throw CheckpointError(
+        fmt::format("'{}' is corrupt: {} data bytes is not a whole number of "
+                    "floats",
+                    name, data_bytes));
+  }
+  try {
+    contents.header =
+        nlohmann::json::parse(bytes.begin() + std::ptrdiff_t(header_offset),
+                              bytes.begin() + std::ptrdiff_t(header_offset + header_bytes));
+  } catch (const nlohmann::json::exception& error) {
+    throw CheckpointError(fmt::format("'{}' has an unreadable header: {}", name, error.what()));
+  }
+  contents.data.resize(data_bytes / sizeof(float));
+  std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
+  return contents;
+}
+
+// Appends the tensors to save: (name, context) entries into the header, values into data.
+void add_tensor(const Network& network, const ParameterInfo& info, nlohmann::json& tensors,
+                std::vector<float>& data) {
+  const std::vector<float> values = network.read_parameter(info.name, info.context);
+  tensors.push_back({{"name", info.name}, {"context", info.context}, {"size", values.size()}});
+  data.insert(data.end(), values.begin(), values.end());
+}
+
+// Writes the header's tensors into `network`, mapping a file context to `context_map(c)`.
+template <typename ContextMap>
+void restore_tensors(Network& network, const nlohmann::json& tensors,
+                     const std::vector<float>& data, const std::string& name,
+                     const ContextMap& context_map) {
+  std::size_t offset = 0;
+  for (const auto& tensor : tensors) {
+    const auto size = tensor.at("size").get<std::size_t>();
+    if (size > data.size() - offset) {
+      throw CheckpointError(fmt::format("'{}' is corrupt: tensor '{}' runs past the data", name,
+                                        tensor.at("name").get<std::string>()));
+    }
+    const auto context = tensor.at("context").get<ContextId>();
+    network.write_parameter(tensor.at("name").get<std::string>(), context_map(context),
+                            std::span<const float>(data.data() + offset, size));
+    offset += size;
+  }
+  if (offset != data.size()) {
+    throw CheckpointError(
+        fmt::format("'{}' is corrupt: {} floats of data left over", name, data.size() - offset));
+  }
+}
+
+std::vector<unsigned char> encode_network(const Network& network) {
+  nlohmann::json header;
+  header["spec"] = nlohmann::json::parse(to_json(network.spec()));
+  header["structure_digest"] = hex(network.structure_digest());
+  header["contexts"] = network.context_count();
+  header["selected"] = network.selected_context();
+  std::vector<bool> frozen;
+  for (std::size_t c = 0; c < network.context_count(); ++c) {
+    frozen.push_back(network.is_frozen(static_cast<ContextId>(c)));
+  }
+  header["frozen"] = frozen;
+  std::vector<float> gains;
+  for (std::size_t s = 0; s < network.weight_gain_slots(); ++s)
+    gains.push_back(network.weight_gain(s));
+  header["weight_gains"] = gains;
+  header["gradient_mode"] = mode_name(network.gradient_mode());
+  nlohmann::json tensors = nlohmann::json::array();
+  std::vector<float> data;
+  for (const ParameterInfo& info : network.parameters()) {
+    if (info.trainable) add_tensor(network, info, tensors, data);
+  }
+  header["tensors"] = tensors;
+  return encode(kKindNetwork, header, data);
+}
+
+}  // namespace
+
+void save_checkpoint(const Network& network, const std::filesystem::path& path) {
+  write_file(path, encode_network(network));
+}
+
+std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Backend backend) {
+  const FileContents file = read_file(path);
+  const std::string name = path.string();
+  if (file.kind != kKindNetwork) {
+    throw CheckpointError(
+        fmt::format("'{}' is a context file, not a network checkpoint (use "
+                    "load_context)",
+                    name));
+  }
+  try {
+    const nlohmann::json& h = file.header;
+    auto network = make_network(network_spec_from_json(h.at("spec").dump()), backend);
+    if (hex(network->structure_digest()) != h.at("structure_digest").get<std::string>()) {
+      throw CheckpointError(fmt::format(
+          "'{}': the fixed weights regenerated from seed {} differ from the saved network's "
+          "(digest {} vs {}); the random generator changed",
+          name, network->spec().seed, hex(network->structure_digest()),
+          h.at("structure_digest").get<std::string>()));
+    }
+    const auto contexts = h.at("contexts").get<std::size_t>();
+    if (contexts == 0) throw CheckpointError(fmt::format("'{}' is corrupt: 0 contexts", name));
+    while (network->context_count() < contexts) network->add_context();
+    restore_tensors(*network, h.at("tensors"), file.data, name, [](ContextId c) { return c; });
+    const auto frozen = h.at("frozen").get<std::vector<bool>>();
+    for (std::size_t c = 0; c < frozen.size() && c < contexts; ++c) {
+      network->set_frozen(static_cast<ContextId>(c), frozen[c]);
+    }
+    network->select_context(h.at("selected").get<ContextId>());
+    const auto gains = h.at("weight_gains").get<std::vector<float>>();
+    for (std::size_t s = 0; s < gains.size() && s < network->weight_gain_slots(); ++s) {
+      network->set_weight_gain(s, gains[s]);
+    }
+    network->set_gradient_mode(h.at("gradient_mode").get<std::string>() == "context_only"
+                                   ? GradientMode::kContextOnly
+                                   : GradientMode::kAllTrainable);
+    return network;
+  } catch (const nlohmann::json::exception& error) {
+    throw CheckpointError(fmt::format("'{}' has a malformed header: {}", name, error.what()));
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const Error& error) {
+    throw CheckpointError(fmt::format("'{}' does not fit its own spec: {}", name, error.what()));
+  }
+}
+
+void save_context(const Network& network, ContextId context, const std::filesystem::path& path) {
+  if (context < 0 || std::size_t(context) >= network.context_count()) {
+    throw ContextError(fmt::format("save_context: context {} does not exist (the network has {})",
+                                   context, network.context_count()));
+  }
+  nlohmann::json header;
+  header["network"] = network.spec().name;
+  header["network_digest"] = hex(network_digest(network));
+  nlohmann::json tensors = nlohmann::json::array();
+  std::vector<float> data;
+  for (const ParameterInfo& info : network.parameters()) {
+    if (info.context == context) add_tensor(network, info, tensors, data);
+  }
+  header["tensors"] = tensors;
+  write_file(path, encode(kKindContext, header, data));
+}
+
+ContextId load_context(Network& network, const std::filesystem::path& path) {
+  const FileContents file = read_file(path);
+  const std::string name = path.string();
+  if (file.kind != kKindContext) {
+    throw CheckpointError(
+        fmt::format("'{}' is a network checkpoint, not a context file (use "
+                    "load_checkpoint)",
+                    name));
+  }
+  try {
+    if (file.header.at("network_digest").get<std::string>() != hex(network_digest(network))) {
+      throw CheckpointError(
+          fmt::format("'{}' holds a context of network '{}' with another spec or "
+                      "seed; it does not fit network '{}'",
+                      name, file.header.at("network").get<std::string>(), network.spec().name));
+    }
+    std::size_t floats = 0;
+    for (const auto& tensor : file.header.at("tensors"))
+      floats += tensor.at("size").get<std::size_t>();
+    if (floats != file.data.size()) {
+      throw CheckpointError(fmt::format("'{}' is corrupt: its tensors need {} floats, it holds {}",
+                                        name, floats, file.data.size()));
+    }
+    const ContextId id = network.add_context();
+    restore_tensors(network, file.header.at("tensors"), file.data, name,
+                    [id](ContextId) { return id; });
+    return id;
+  } catch (const nlohmann::json::exception& error) {
+    throw CheckpointError(fmt::format("'{}' has a malformed header: {}", name, error.what()));
+  }
+}
+
+std::size_t checkpoint_bytes(const Network& network) {
+  return encode_network(network).size();
+}
+
+}  // namespace locus::neuromod

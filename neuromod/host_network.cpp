@@ -1,0 +1,913 @@
+#include "neuromod/host_network.hpp"
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+#include "neuromod/errors.hpp"
+#include "neuromod/random.hpp"
+
+namespace locus::neuromod {
+
+namespace {
+
+// Stream ids of the random generators (RandomStream's first id): one family per use, so that e.g.
+// adding a head never changes a layer's weights.
+constexpr std::uint64_t kLayerWeightStream = 1;
+constexpr std::uint64_t kHeadWeightStream = 2;
+constexpr std::uint64_t kContextHeadWeightStream = 3;
+constexpr std::uint64_t kGainStream = 4;
+
+// Elements per task in the optimizer update and the gradient norm: a fixed partition, so the norm's
+// summation order (and hence the clipping factor) does not depend on the thread count.
+constexpr std::size_t kUpdateChunk = std::size_t{1} << 15;
+
+void resize(Matrix& m, std::size_t rows, std::size_t cols) {
+  if (m.shape()[0] != rows || m.shape()[1] != cols) m.resize({rows, cols});
+}
+
+std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < bytes; ++i) {
+    hash ^= p[i];
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+// Index of the first NaN or infinity in data[0, n), or n. The fast path multiplies every value by
+// zero into eight accumulators (0 for finite values, NaN otherwise), which the compiler vectorizes;
+// only data that has a bad value is scanned again to find it.
+std::size_t find_non_finite(const float* data, std::size_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += data[i + k] * 0.0f;
+  }
+  for (; i < n; ++i) acc[0] += data[i] * 0.0f;
+  float all = 0.0f;
+  for (float a : acc) all += a;
+  if (all == 0.0f) return n;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!std::isfinite(data[j])) return j;
+  }
+  return n;
+}
+
+template <typename Body>
+void parallel_chunks(std::size_t n, std::size_t chunk, const Body& body) {
+  const std::size_t count = (n + chunk - 1) / chunk;
+  if (count <= 1) {
+    if (n > 0) body(std::size_t{0}, n);
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, 1),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t c = range.begin(); c != range.end(); ++c) {
+          body(c * chunk, std::min(n, (c + 1) * chunk));
+        }
+      },
+      tbb::simple_partitioner());
+}
+
+}  // namespace
+
+std::string_view to_string(Backend backend) {
+  switch (backend) {
+    case Backend::kCpu:
+      return "cpu";
+    case Backend::kReference:
+      return "reference";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ParameterKind kind) {
+  switch (kind) {
+    case ParameterKind::kLayerWeight:
+      return "layer_weight";
+    case ParameterKind::kLayerGain:
+      return "layer_gain";
+    case ParameterKind::kLayerBias:
+      return "layer_bias";
+    case ParameterKind::kHeadWeight:
+      return "head_weight";
+    case ParameterKind::kHeadBias:
+      return "head_bias";
+    case ParameterKind::kHeadOutputGain:
+      return "head_output_gain";
+  }
+  return "unknown";
+}
+
+std::size_t ParameterInfo::size() const {
+  return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+}
+
+std::size_t Network::weight_gain_slots() const {
+  return spec().layers.size() + spec().heads.size();
+}
+
+void Network::backward(const Matrix& head_gradient) {
+  if (spec().heads.size() != 1) {
+    throw ShapeError(fmt::format("backward: network '{}' has {} heads; give one gradient per head",
+                                 spec().name, spec().heads.size()));
+  }
+  backward(std::span<const Matrix>(&head_gradient, 1));
+}
+
+std::unique_ptr<Network> make_network(const NetworkSpec& spec, Backend backend) {
+  return std::make_unique<HostNetwork>(spec, backend);
+}
+
+MemoryReport memory_report(const Network& network) {
+  MemoryReport report;
+  const NetworkSpec& spec = network.spec();
+  for (const ParameterInfo& info : network.parameters()) {
+    const std::size_t bytes = info.size() * sizeof(float);
+    if (info.context == 0) report.context_bytes += bytes;
+    if (info.context == kSharedContext) {
+      (info.trainable ? report.trainable_shared_bytes : report.fixed_bytes) += bytes;
+    }
+  }
+  std::size_t fan_in = spec.input_dim;
+  for (const LayerSpec& layer : spec.layers) {
+    if (layer.kind == LayerKind::kSparseBinary) {
+      report.fixed_bytes += layer.units * layer.sparse_k * sizeof(std::int32_t);  // connectivity
+    }
+    report.dense_equivalent_bytes += (layer.units * fan_in + layer.units) * sizeof(float);
+    fan_in = layer.units;
+  }
+  for (const HeadSpec& head : spec.heads) {
+    report.dense_equivalent_bytes += (head.units * fan_in + head.units) * sizeof(float);
+  }
+  return report;
+}
+
+HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
+    : spec_(spec),
+      backend_(backend),
+      kernels_(backend == Backend::kCpu ? cpu_kernels() : reference_kernels()) {
+  spec_.validate();
+  const std::size_t num_layers = spec_.layers.size();
+  layers_.resize(num_layers);
+  heads_.resize(spec_.heads.size());
+  std::size_t fan_in = spec_.input_dim;
+  for (std::size_t l = 0; l < num_layers; ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    const std::string prefix = fmt::format("layer{}.", l);
+    const std::size_t cols = layer.kind == LayerKind::kSparseBinary ? layer.sparse_k : fan_in;
+    layers_[l].weight = add_block(prefix + "weight", ParameterKind::kLayerWeight, l, false,
+                                  layer.trainable_weights, {layer.units, cols});
+    if (layer.gain) {
+      layers_[l].gain =
+          add_block(prefix + "gain", ParameterKind::kLayerGain, l, true, true, {layer.units});
+    }
+    if (layer.bias) {
+      layers_[l].bias =
+          add_block(prefix + "bias", ParameterKind::kLayerBias, l, true, true, {layer.units});
+    }
+    fan_in = layer.units;
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    const HeadSpec& head = spec_.heads[h];
+    const std::string prefix = "head." + head.name + ".";
+    const bool per_context_weights = head.weights == ReadoutWeights::kTrainablePerContext;
+    heads_[h].weight =
+        add_block(prefix + "weight", ParameterKind::kHeadWeight, h, per_context_weights,
+                  head.weights != ReadoutWeights::kFixedRandom, {head.units, fan_in});
+    if (head.bias != BiasKind::kNone) {
+      heads_[h].bias = add_block(prefix + "bias", ParameterKind::kHeadBias, h,
+                                 head.bias == BiasKind::kPerContext, true, {head.units});
+    }
+    if (head.output_gain) {
+      heads_[h].output_gain =
+          add_block(prefix + "output_gain", ParameterKind::kHeadOutputGain, h, true, true, {1});
+    }
+  }
+  weight_gains_.assign(num_layers + spec_.heads.size(), 1.0f);
+  generate_fixed_structure();
+  linear_.resize(num_layers);
+  saved_.resize(num_layers);
+  hidden_.resize(num_layers);
+  head_linear_.resize(spec_.heads.size());
+  outputs_.resize(spec_.heads.size());
+  add_context();
+}
+
+int HostNetwork::add_block(std::string name, ParameterKind kind, std::size_t index,
+                           bool per_context, bool trainable, std::vector<std::size_t> shape) {
+  Block block;
+  block.name = std::move(name);
+  block.kind = kind;
+  block.index = index;
+  block.per_context = per_context;
+  block.trainable = trainable;
+  block.width = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+  block.shape = std::move(shape);
+  if (!per_context) {
+    block.value.assign(block.width, 0.0f);
+    block.grad.assign(block.width, 0.0f);
+    block.steps.assign(1, 0);
+    block.has_grad.assign(1, 0);
+  }
+  blocks_.push_back(std::move(block));
+  return static_cast<int>(blocks_.size() - 1);
+}
+
+void HostNetwork::generate_fixed_structure() {
+  // Shared weights: one random stream per row, so rows can be generated in parallel.
+  std::size_t fan_in = spec_.input_dim;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    Block& weight = blocks_[std::size_t(layers_[l].weight)];
+    if (layer.kind == LayerKind::kDenseGaussian) {
+      const double std_dev = layer.init_scale / std::sqrt(double(fan_in));
+      tbb::parallel_for(std::size_t{0}, layer.units, [&](std::size_t j) {
+        RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
+        for (std::size_t i = 0; i < fan_in; ++i) {
+          weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+        }
+      });
+    } else {
+      const std::size_t k = layer.sparse_k;
+      auto& index = layers_[l].sparse_index;
+      index.resize(layer.units * k);
+      std::fill(weight.value.begin(), weight.value.end(), layer.init_scale);
+      tbb::parallel_for(std::size_t{0}, layer.units, [&](std::size_t j) {
+        // Floyd's algorithm: k distinct inputs, uniformly, in k draws; sorted for cache order.
+        RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
+        std::int32_t* chosen = index.data() + j * k;
+        std::size_t count = 0;
+        for (std::size_t i = fan_in - k; i < fan_in; ++i) {
+          const auto candidate = static_cast<std::int32_t>(stream.uniform_index(i + 1));
+          const bool taken = std::find(chosen, chosen + count, candidate) != chosen + count;
+          chosen[count++] = taken ? static_cast<std::int32_t>(i) : candidate;
+        }
+        std::sort(chosen, chosen + k);
+      });
+    }
+    fan_in = layer.units;
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    Block& weight = blocks_[std::size_t(heads_[h].weight)];
+    if (weight.per_context) continue;  // initialized per context
+    const double std_dev = spec_.heads[h].init_scale / std::sqrt(double(fan_in));
+    for (std::size_t j = 0; j < spec_.heads[h].units; ++j) {
+      RandomStream stream(spec_.seed, kHeadWeightStream, h, j);
+      for (std::size_t i = 0; i < fan_in; ++i) {
+        weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+      }
+    }
+  }
+  // The digest covers what the seed regenerates: fixed weights and connectivity.
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const Block& block : blocks_) {
+    if (!block.per_context && !block.trainable) {
+      hash = fnv1a(hash, block.value.data(), block.value.size() * sizeof(float));
+    }
+  }
+  for (const LayerBlocks& layer : layers_) {
+    hash = fnv1a(hash, layer.sparse_index.data(), layer.sparse_index.size() * sizeof(std::int32_t));
+  }
+  structure_digest_ = mix64(hash);
+}
+
+void HostNetwork::initialize_context_instance(Block& block, std::size_t context) {
+  float* value = block.value_of(context);
+  switch (block.kind) {
+    case ParameterKind::kLayerGain: {
+      const LayerSpec& layer = spec_.layers[block.index];
+      if (layer.gain_init == GainInit::kOnes) {
+        std::fill(value, value + block.width, 1.0f);
+      } else {
+        const double std_dev = std::sqrt(2.0 / double(block.width + 1));
+        RandomStream stream(spec_.seed, kGainStream, block.index, context);
+        for (std::size_t i = 0; i < block.width; ++i) {
+          value[i] = static_cast<float>(std_dev * stream.normal());
+        }
+      }
+      break;
+    }
+    case ParameterKind::kHeadOutputGain:
+      value[0] = 1.0f;
+      break;
+    case ParameterKind::kHeadWeight: {
+      const std::size_t units = block.shape[0], fan_in = block.shape[1];
+      const double std_dev = spec_.heads[block.index].init_scale / std::sqrt(double(fan_in));
+      for (std::size_t j = 0; j < units; ++j) {
+        RandomStream stream(spec_.seed, kContextHeadWeightStream, block.index,
+                            (std::uint64_t(context) << 32) | j);
+        for (std::size_t i = 0; i < fan_in; ++i) {
+          value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+        }
+      }
+      break;
+    }
+    default:
+      std::fill(value, value + block.width, 0.0f);
+      break;
+  }
+}
+
+ContextId HostNetwork::add_context() {
+  const std::size_t context = frozen_.size();
+  if (context >= std::size_t(std::numeric_limits<ContextId>::max())) {
+    throw ContextError("add_context: too many contexts");
+  }
+  for (Block& block : blocks_) {
+    if (!block.per_context) continue;
+    block.value.resize(block.value.size() + block.width);
+    block.grad.resize(block.grad.size() + block.width, 0.0f);
+    if (!block.first.empty()) block.first.resize(block.first.size() + block.width, 0.0f);
+    if (!block.second.empty()) block.second.resize(block.second.size() + block.width, 0.0f);
+    block.steps.push_back(0);
+    block.has_grad.push_back(0);
+    initialize_context_instance(block, context);
+  }
+  frozen_.push_back(0);
+  return static_cast<ContextId>(context);
+}
+
+ContextId HostNetwork::clone_context(ContextId source) {
+  const std::size_t from = context_index(source, "clone_context");
+  const ContextId id = add_context();
+  for (Block& block : blocks_) {
+    if (!block.per_context) continue;
+    std::copy_n(block.value_of(from), block.width, block.value_of(std::size_t(id)));
+  }
+  return id;
+}
+
+std::size_t HostNetwork::context_index(ContextId context, std::string_view what) const {
+  if (context < 0 || std::size_t(context) >= frozen_.size()) {
+    throw ContextError(
+        fmt::format("{}: context {} does not exist (the network has {} contexts: "
+                    "0..{})",
+                    what, context, frozen_.size(), int(frozen_.size()) - 1));
+  }
+  return std::size_t(context);
+}
+
+void HostNetwork::select_context(ContextId context) {
+  context_index(context, "select_context");
+  selected_ = context;
+}
+
+void HostNetwork::set_frozen(ContextId context, bool frozen) {
+  frozen_[context_index(context, "set_frozen")] = frozen ? 1 : 0;
+}
+
+bool HostNetwork::is_frozen(ContextId context) const {
+  return frozen_[context_index(context, "is_frozen")] != 0;
+}
+
+bool HostNetwork::learns(const Block& block) const {
+  return block.trainable && (block.per_context || mode_ == GradientMode::kAllTrainable);
+}
+
+void HostNetwork::check_values(const float* data, std::size_t n, const std::string& where) const {
+  const std::size_t i = find_non_finite(data, n);
+  if (i < n) {
+    throw NonFiniteError(fmt::format("non-finite value {} in {} at element {}", data[i], where, i));
+  }
+}
+
+ModulationArgs HostNetwork::modulation_args(std::size_t l) const {
+  const LayerSpec& layer = spec_.layers[l];
+  ModulationArgs args;
+  args.rows = rows_;
+  args.units = layer.units;
+  args.row_context = row_context_.data();
+  args.gain =
+      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
+  args.bias =
+      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.center = layer.center;
+  args.activation = layer.activation;
+  args.site = layer.site;
+  return args;
+}
+
+const std::vector<std::vector<std::size_t>>& HostNetwork::rows_by_context() {
+  if (!groups_valid_) {
+    groups_.assign(frozen_.size(), {});
+    for (std::size_t r = 0; r < rows_; ++r) groups_[std::size_t(row_context_[r])].push_back(r);
+    groups_valid_ = true;
+  }
+  return groups_;
+}
+
+const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
+                                                std::span<const ContextId> context_ids) {
+  const std::size_t rows = inputs.shape()[0];
+  if (rows == 0 || inputs.shape()[1] != spec_.input_dim) {
+    throw ShapeError(
+        fmt::format("forward: inputs have shape ({}, {}); network '{}' takes (batch "
+                    ">= 1, {})",
+                    rows, inputs.shape()[1], spec_.name, spec_.input_dim));
+  }
+  if (!context_ids.empty() && context_ids.size() != rows) {
+    throw ShapeError(
+        fmt::format("forward: {} context ids for a batch of {} rows; give one per row "
+                    "or none (selected context {})",
+                    context_ids.size(), rows, selected_));
+  }
+  if (check_finite_) {
+    if (const std::size_t i = find_non_finite(inputs.data(), inputs.size()); i < inputs.size()) {
+      throw NonFiniteError(fmt::format("non-finite value {} in forward inputs at row {}, column {}",
+                                       inputs.data()[i], i / spec_.input_dim, i % spec_.input_dim));
+    }
+  }
+  rows_ = rows;
+  has_forward_ = false;
+  groups_valid_ = false;
+  row_context_.resize(rows);
+  context_in_batch_.assign(frozen_.size(), 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const ContextId c = context_ids.empty() ? selected_ : context_ids[r];
+    if (c < 0 || std::size_t(c) >= frozen_.size()) {
+      throw ContextError(
+          fmt::format("forward: row {} has context {}, but the network has {} "
+                      "contexts (0..{})",
+                      r, c, frozen_.size(), int(frozen_.size()) - 1));
+    }
+    row_context_[r] = c;
+    context_in_batch_[std::size_t(c)] = 1;
+  }
+  // Keep the inputs only if a learnable weight reads them (baselines); modulated networks don't.
+  const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
+  if (keep_input) {
+    resize(input_, rows, spec_.input_dim);
+    std::memcpy(input_.data(), inputs.data(), inputs.size() * sizeof(float));
+    input_data_ = input_.data();
+  } else {
+    input_data_ = nullptr;
+  }
+  const float* x = inputs.data();
+  std::size_t fan_in = spec_.input_dim;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    resize(linear_[l], rows, layer.units);
+    resize(saved_[l], rows, layer.units);
+    resize(hidden_[l], rows, layer.units);
+    const Block& weight = blocks_[std::size_t(layers_[l].weight)];
+    if (layer.kind == LayerKind::kDenseGaussian) {
+      kernels_.dense_forward(x, rows, fan_in, weight.value.data(), layer.units, weight_gains_[l],
+                             linear_[l].data());
+    } else {
+      kernels_.sparse_forward(x, rows, fan_in, layers_[l].sparse_index.data(), weight.value.data(),
+                              layer.units, layer.sparse_k, weight_gains_[l], linear_[l].data());
+    }
+    kernels_.modulate_forward(modulation_args(l), linear_[l].data(), saved_[l].data(),
+                              hidden_[l].data());
+    x = hidden_[l].data();
+    fan_in = layer.units;
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    head_forward(h, x);
+    if (check_finite_) {
+      const Matrix& y = outputs_[h];
+      if (const std::size_t i = find_non_finite(y.data(), y.size()); i < y.size()) {
+        throw NonFiniteError(fmt::format(
+            "non-finite value {} in the output of head '{}' at row {}, "
+            "column {} (inputs were finite: the parameters or weight "
+            "gains overflow)",
+            y.data()[i], spec_.heads[h].name, i / spec_.heads[h].units, i % spec_.heads[h].units));
+      }
+    }
+  }
+  has_forward_ = true;
+  return outputs_;
+}
+
+void HostNetwork::head_forward(std::size_t h, const float* features) {
+  const HeadSpec& head = spec_.heads[h];
+  const std::size_t m = head.units, f = spec_.feature_dim();
+  const float scale = weight_gains_[spec_.layers.size() + h];
+  resize(head_linear_[h], rows_, m);
+  resize(outputs_[h], rows_, m);
+  float* r = head_linear_[h].data();
+  Block& weight = blocks_[std::size_t(heads_[h].weight)];
+  if (!weight.per_context) {
+    kernels_.dense_forward(features, rows_, f, weight.value.data(), m, scale, r);
+  } else {
+    for (std::size_t c = 0; c < frozen_.size(); ++c) {
+      const auto& group = rows_by_context()[c];
+      if (group.empty()) continue;
+      resize(scratch_, group.size(), f + m);  // gathered features, then outputs
+      float* gathered = scratch_.data();
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        std::copy_n(features + group[i] * f, f, gathered + i * f);
+      }
+      std::vector<float> out(group.size() * m);
+      kernels_.dense_forward(gathered, group.size(), f, weight.value_of(c), m, scale, out.data());
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        std::copy_n(out.data() + i * m, m, r + group[i] * m);
+      }
+    }
+  }
+  const float* gain = heads_[h].output_gain == kNoBlock
+                          ? nullptr
+                          : blocks_[std::size_t(heads_[h].output_gain)].value.data();
+  const Block* bias = heads_[h].bias == kNoBlock ? nullptr : &blocks_[std::size_t(heads_[h].bias)];
+  float* y = outputs_[h].data();
+  for (std::size_t row = 0; row < rows_; ++row) {
+    const std::size_t c = std::size_t(row_context_[row]);
+    const float s = gain ? gain[c] : 1.0f;
+    const float* b = bias ? bias->value.data() + (bias->per_context ? c * m : 0) : nullptr;
+    for (std::size_t j = 0; j < m; ++j) {
+      y[row * m + j] = s * r[row * m + j] + (b ? b[j] : 0.0f);
+    }
+  }
+}
+
+void HostNetwork::backward(std::span<const Matrix> head_gradients) {
+  if (!has_forward_) {
+    throw Error("backward: no forward pass to differentiate (call forward first)");
+  }
+  if (context_in_batch_.size() != frozen_.size()) {
+    throw Error("backward: contexts were added since the forward pass; run forward again");
+  }
+  if (head_gradients.size() != spec_.heads.size()) {
+    throw ShapeError(
+        fmt::format("backward: {} head gradients for {} heads; give one per head (an "
+                    "empty matrix for a head without loss)",
+                    head_gradients.size(), spec_.heads.size()));
+  }
+  const std::size_t num_layers = spec_.layers.size();
+  // The lowest layer with something to learn: the gradient must flow down to it and no further.
+  std::size_t lowest = num_layers;
+  for (std::size_t l = num_layers; l-- > 0;) {
+    for (int b : {layers_[l].weight, layers_[l].gain, layers_[l].bias}) {
+      if (b != kNoBlock && learns(blocks_[std::size_t(b)])) lowest = l;
+    }
+  }
+  const float* features = num_layers > 0 ? hidden_[num_layers - 1].data() : input_data_;
+  const std::size_t f = spec_.feature_dim();
+  const bool trunk_learns = lowest < num_layers;
+  if (trunk_learns) {
+    resize(feature_grad_, rows_, f);
+    std::fill(feature_grad_.begin(), feature_grad_.end(), 0.0f);
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    const Matrix& grad = head_gradients[h];
+    if (grad.size() == 0) continue;
+    if (grad.shape()[0] != rows_ || grad.shape()[1] != spec_.heads[h].units) {
+      throw ShapeError(fmt::format(
+          "backward: gradient of head '{}' has shape ({}, {}); the last "
+          "forward gave ({}, {})",
+          spec_.heads[h].name, grad.shape()[0], grad.shape()[1], rows_, spec_.heads[h].units));
+    }
+    if (check_finite_) {
+      check_values(grad.data(), grad.size(),
+                   fmt::format("the gradient given for head '{}'", spec_.heads[h].name));
+    }
+    head_backward(h, grad, features, trunk_learns ? feature_grad_.data() : nullptr);
+  }
+  for (std::size_t l = num_layers; trunk_learns && l-- > lowest;) {
+    const LayerSpec& layer = spec_.layers[l];
+    const std::size_t fan_in = l == 0 ? spec_.input_dim : spec_.layers[l - 1].units;
+    Block* gain = layers_[l].gain == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].gain)];
+    Block* bias = layers_[l].bias == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].bias)];
+    Block& weight = blocks_[std::size_t(layers_[l].weight)];
+    resize(layer_grad_, rows_, layer.units);
+    kernels_.modulate_backward(modulation_args(l), saved_[l].data(), hidden_[l].data(),
+                               feature_grad_.data(), layer_grad_.data(),
+                               gain && learns(*gain) ? gain->grad.data() : nullptr,
+                               bias && learns(*bias) ? bias->grad.data() : nullptr);
+    const float* layer_input = l == 0 ? input_data_ : hidden_[l - 1].data();
+    const float scale = weight_gains_[l];
+    if (learns(weight)) {
+      if (layer_input == nullptr) {
+        throw Error("backward: the inputs were not kept for a trainable first layer");
+      }
+      if (layer.kind == LayerKind::kDenseGaussian) {
+        kernels_.dense_backward_weight(layer_grad_.data(), rows_, layer.units, layer_input, fan_in,
+                                       scale, weight.grad.data());
+      } else {
+        kernels_.sparse_backward_weight(layer_grad_.data(), rows_, layer.units,
+                                        layers_[l].sparse_index.data(), layer.sparse_k, layer_input,
+                                        fan_in, scale, weight.grad.data());
+      }
+      weight.has_grad[0] = 1;
+    }
+    for (Block* b : {gain, bias}) {
+      if (b == nullptr || !learns(*b)) continue;
+      for (std::size_t c = 0; c < context_in_batch_.size(); ++c) {
+        if (context_in_batch_[c]) b->has_grad[c] = 1;
+      }
+    }
+    if (l > lowest) {
+      resize(scratch_, rows_, fan_in);
+      if (layer.kind == LayerKind::kDenseGaussian) {
+        kernels_.dense_backward_input(layer_grad_.data(), rows_, layer.units, weight.value.data(),
+                                      fan_in, scale, scratch_.data(), false);
+      } else {
+        kernels_.sparse_backward_input(layer_grad_.data(), rows_, layer.units,
+                                       layers_[l].sparse_index.data(), weight.value.data(),
+                                       layer.sparse_k, fan_in, scale, scratch_.data(), false);
+      }
+      std::swap(scratch_, feature_grad_);
+    }
+  }
+  if (check_finite_) {
+    for (const Block& block : blocks_) {
+      if (!learns(block)) continue;
+      for (std::size_t i = 0; i < block.instances(); ++i) {
+        if (!block.has_grad[i]) continue;
+        check_values(block.grad.data() + i * block.width, block.width,
+                     block.per_context
+                         ? fmt::format("the gradient of {} (context {})", block.name, i)
+                         : fmt::format("the gradient of {}", block.name));
+      }
+    }
+  }
+}
+
+void HostNetwork::head_backward(std::size_t h, const Matrix& grad, const float* features,
+                                float* dfeatures) {
+  const std::size_t m = spec_.heads[h].units, f = spec_.feature_dim();
+  const float scale = weight_gains_[spec_.layers.size() + h];
+  const float* dy = grad.data();
+  const float* r = head_linear_[h].data();
+  const std::size_t contexts = frozen_.size();
+  auto mark = [&](Block& block) {
+    if (!block.per_context) {
+      block.has_grad[0] = 1;
+      return;
+    }
+    for (std::size_t c = 0; c < context_in_batch_.size(); ++c) {
+      if (context_in_batch_[c]) block.has_grad[c] = 1;
+    }
+  };
+  Block* gain =
+      heads_[h].output_gain == kNoBlock ? nullptr : &blocks_[std::size_t(heads_[h].output_gain)];
+  if (gain && learns(*gain)) {
+    std::vector<double> sums(contexts, 0.0);
+    for (std::size_t row = 0; row < rows_; ++row) {
+      double dot = 0.0;
+      for (std::size_t j = 0; j < m; ++j) dot += double(dy[row * m + j]) * r[row * m + j];
+      sums[std::size_t(row_context_[row])] += dot;
+    }
+    for (std::size_t c = 0; c < contexts; ++c) gain->grad[c] += static_cast<float>(sums[c]);
+    mark(*gain);
+  }
+  Block* bias = heads_[h].bias == kNoBlock ? nullptr : &blocks_[std::size_t(heads_[h].bias)];
+  if (bias && learns(*bias)) {
+    std::vector<double> sums(bias->per_context ? contexts * m : m, 0.0);
+    for (std::size_t row = 0; row < rows_; ++row) {
+      const std::size_t offset = bias->per_context ? std::size_t(row_context_[row]) * m : 0;
+      for (std::size_t j = 0; j < m; ++j) sums[offset + j] += dy[row * m + j];
+    }
+    for (std::size_t i = 0; i < sums.size(); ++i) bias->grad[i] += static_cast<float>(sums[i]);
+    mark(*bias);
+  }
+  Block& weight = blocks_[std::size_t(heads_[h].weight)];
+  const bool weight_learns = learns(weight);
+  if (!weight_learns && dfeatures == nullptr) return;
+  // dr = dy * s (the gradient at s_w * h R^T)
+  std::vector<float> dr(rows_ * m);
+  for (std::size_t row = 0; row < rows_; ++row) {
+    const float s = gain ? gain->value[std::size_t(row_context_[row])] : 1.0f;
+    for (std::size_t j = 0; j < m; ++j) dr[row * m + j] = s * dy[row * m + j];
+  }
+  if (!weight.per_context) {
+    if (weight_learns) {
+      if (features == nullptr)
+        throw Error("backward: the inputs were not kept for a trainable head");
+      kernels_.dense_backward_weight(dr.data(), rows_, m, features, f, scale, weight.grad.data());
+      mark(weight);
+    }
+    if (dfeatures) {
+      kernels_.dense_backward_input(dr.data(), rows_, m, weight.value.data(), f, scale, dfeatures,
+                                    true);
+    }
+    return;
+  }
+  for (std::size_t c = 0; c < contexts; ++c) {
+    const auto& group = rows_by_context()[c];
+    if (group.empty()) continue;
+    const std::size_t n = group.size();
+    std::vector<float> gathered_dr(n * m), gathered_features(weight_learns ? n * f : 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy_n(dr.data() + group[i] * m, m, gathered_dr.data() + i * m);
+      if (weight_learns) std::copy_n(features + group[i] * f, f, gathered_features.data() + i * f);
+    }
+    if (weight_learns) {
+      kernels_.dense_backward_weight(gathered_dr.data(), n, m, gathered_features.data(), f, scale,
+                                     weight.grad_of(c));
+      weight.has_grad[c] = 1;
+    }
+    if (dfeatures) {
+      std::vector<float> gathered_dx(n * f);
+      kernels_.dense_backward_input(gathered_dr.data(), n, m, weight.value_of(c), f, scale,
+                                    gathered_dx.data(), false);
+      for (std::size_t i = 0; i < n; ++i) {
+        float* dst = dfeatures + group[i] * f;
+        for (std::size_t k = 0; k < f; ++k) dst[k] += gathered_dx[i * f + k];
+      }
+    }
+  }
+}
+
+void HostNetwork::zero_grad() {
+  for (Block& block : blocks_) {
+    for (std::size_t i = 0; i < block.instances(); ++i) {
+      if (!block.has_grad[i]) continue;
+      std::fill_n(block.grad_of(i), block.width, 0.0f);
+      block.has_grad[i] = 0;
+    }
+  }
+}
+
+void HostNetwork::set_optimizer(const OptimizerConfig& config) {
+  config.validate();
+  const bool keep_state = config.kind == optimizer_.kind;
+  optimizer_ = config;
+  if (keep_state) return;
+  for (Block& block : blocks_) {
+    block.first.clear();
+    block.second.clear();
+    std::fill(block.steps.begin(), block.steps.end(), 0);
+  }
+}
+
+StepStats HostNetwork::step() {
+  struct Target {
+    Block* block;
+    std::size_t instance;
+  };
+  std::vector<Target> targets;
+  for (Block& block : blocks_) {
+    if (!learns(block)) continue;
+    for (std::size_t i = 0; i < block.instances(); ++i) {
+      if (block.has_grad[i] && !(block.per_context && frozen_[i])) targets.push_back({&block, i});
+    }
+  }
+  StepStats stats;
+  // Global norm: fixed chunks summed in double, then combined in order.
+  double sum_squares = 0.0;
+  for (const Target& t : targets) {
+    const float* g = t.block->grad_of(t.instance);
+    const std::size_t n = t.block->width;
+    const std::size_t chunks = (n + kUpdateChunk - 1) / kUpdateChunk;
+    std::vector<double> partial(chunks, 0.0);
+    parallel_chunks(n, kUpdateChunk, [&](std::size_t begin, std::size_t end) {
+      double s = 0.0;
+      for (std::size_t i = begin; i < end; ++i) s += double(g[i]) * g[i];
+      partial[begin / kUpdateChunk] = s;
+    });
+    for (double s : partial) sum_squares += s;
+  }
+  stats.gradient_norm = std::sqrt(sum_squares);
+  stats.clip_factor = clip_factor(optimizer_, stats.gradient_norm);
+  const std::size_t state_arrays = optimizer_.state_arrays();
+  for (const Target& t : targets) {
+    Block& block = *t.block;
+    if (state_arrays >= 1 && block.first.size() != block.value.size()) {
+      block.first.assign(block.value.size(), 0.0f);
+    }
+    if (state_arrays >= 2 && block.second.size() != block.value.size()) {
+      block.second.assign(block.value.size(), 0.0f);
+    }
+    const std::size_t offset = t.instance * block.width;
+    const std::int64_t step_number = ++block.steps[t.instance];
+    parallel_chunks(block.width, kUpdateChunk, [&](std::size_t begin, std::size_t end) {
+      const std::size_t n = end - begin;
+      const std::size_t at = offset + begin;
+      apply_update(optimizer_, std::span(block.value.data() + at, n),
+                   std::span<const float>(block.grad.data() + at, n), stats.clip_factor,
+                   state_arrays >= 1 ? std::span(block.first.data() + at, n) : std::span<float>(),
+                   state_arrays >= 2 ? std::span(block.second.data() + at, n) : std::span<float>(),
+                   step_number);
+    });
+    if (check_finite_) {
+      check_values(block.value_of(t.instance), block.width,
+                   block.per_context
+                       ? fmt::format("{} (context {}) after the optimizer step (gradient norm {})",
+                                     block.name, t.instance, stats.gradient_norm)
+                       : fmt::format("{} after the optimizer step (gradient norm {})", block.name,
+                                     stats.gradient_norm));
+    }
+    ++stats.updated_tensors;
+  }
+  return stats;
+}
+
+std::vector<std::int32_t> HostNetwork::connectivity(std::size_t layer) const {
+  if (layer >= layers_.size()) {
+    throw InvalidArgumentError(
+        fmt::format("connectivity: layer {} out of range; network '{}' has "
+                    "{} layers",
+                    layer, spec_.name, layers_.size()));
+  }
+  return layers_[layer].sparse_index;
+}
+
+void HostNetwork::set_weight_gain(std::size_t slot, float gain) {
+  if (slot >= weight_gains_.size()) {
+    throw InvalidArgumentError(
+        fmt::format("set_weight_gain: slot {} out of range; the network has "
+                    "{} weighted layers (0..{}: layers, then heads)",
+                    slot, weight_gains_.size(), weight_gains_.size() - 1));
+  }
+  if (!std::isfinite(gain)) {
+    throw NonFiniteError(
+        fmt::format("set_weight_gain: gain {} for slot {} is not finite", gain, slot));
+  }
+  weight_gains_[slot] = gain;
+}
+
+float HostNetwork::weight_gain(std::size_t slot) const {
+  if (slot >= weight_gains_.size()) {
+    throw InvalidArgumentError(
+        fmt::format("weight_gain: slot {} out of range (0..{})", slot, weight_gains_.size() - 1));
+  }
+  return weight_gains_[slot];
+}
+
+std::vector<ParameterInfo> HostNetwork::parameters() const {
+  std::vector<ParameterInfo> result;
+  for (const Block& block : blocks_) {
+    if (!block.per_context) {
+      result.push_back(
+          {block.name, block.kind, block.index, kSharedContext, block.shape, block.trainable});
+    }
+  }
+  for (std::size_t c = 0; c < frozen_.size(); ++c) {
+    for (const Block& block : blocks_) {
+      if (block.per_context) {
+        result.push_back({block.name, block.kind, block.index, static_cast<ContextId>(c),
+                          block.shape, block.trainable});
+      }
+    }
+  }
+  return result;
+}
+
+const HostNetwork::Block& HostNetwork::find_block(std::string_view name, ContextId context,
+                                                  std::size_t& instance) const {
+  for (const Block& block : blocks_) {
+    if (block.name != name) continue;
+    if (block.per_context) {
+      instance = context_index(context, fmt::format("parameter '{}'", name));
+    } else {
+      if (context != kSharedContext) {
+        throw ContextError(
+            fmt::format("parameter '{}' is shared by all contexts; ask for it with "
+                        "kSharedContext (-1), not context {}",
+                        name, context));
+      }
+      instance = 0;
+    }
+    return block;
+  }
+  std::string known;
+  for (const Block& block : blocks_) known += (known.empty() ? "" : ", ") + block.name;
+  throw InvalidArgumentError(
+      fmt::format("network '{}' has no parameter '{}' (parameters: {})", spec_.name, name, known));
+}
+
+std::vector<float> HostNetwork::read_parameter(std::string_view name, ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  const float* begin = block.value.data() + instance * block.width;
+  return {begin, begin + block.width};
+}
+
+std::vector<float> HostNetwork::read_gradient(std::string_view name, ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  const float* begin = block.grad.data() + instance * block.width;
+  return {begin, begin + block.width};
+}
+
+void HostNetwork::write_parameter(std::string_view name, ContextId context,
+                                  std::span<const float> values) {
+  std::size_t instance = 0;
+  auto& block = const_cast<Block&>(find_block(name, context, instance));
+  if (!block.trainable) {
+    throw InvalidArgumentError(
+        fmt::format("write_parameter: '{}' is a fixed random weight, "
+                    "regenerated from the seed; it cannot be written",
+                    name));
+  }
+  if (values.size() != block.width) {
+    throw ShapeError(fmt::format("write_parameter: '{}' has {} elements, got {}", name, block.width,
+                                 values.size()));
+  }
+  if (check_finite_)
+    check_values(values.data(), values.size(), fmt::format("values written to {}", name));
+  std::copy(values.begin(), values.end(), block.value.data() + instance * block.width);
+}
+
+}  // namespace locus::neuromod

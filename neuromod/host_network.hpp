@@ -1,0 +1,124 @@
+#pragma once
+// HostNetwork: the Network implementation whose parameters live in host memory. The CPU backend and
+// the reference backend are both HostNetworks; they differ only in the Kernels they run
+// (kernels.hpp), so the composition (forward, backward, contexts, optimizer, checks) is written
+// once and the reference run checks the fast kernels inside real networks. Use make_network() to
+// get one.
+
+#include <cstdint>
+#include <vector>
+
+#include "neuromod/kernels.hpp"
+#include "neuromod/network.hpp"
+
+namespace locus::neuromod {
+
+class HostNetwork final : public Network {
+ public:
+  HostNetwork(const NetworkSpec& spec, Backend backend);
+
+  const NetworkSpec& spec() const override { return spec_; }
+  Backend backend() const override { return backend_; }
+
+  ContextId add_context() override;
+  ContextId clone_context(ContextId source) override;
+  std::size_t context_count() const override { return frozen_.size(); }
+  void select_context(ContextId context) override;
+  ContextId selected_context() const override { return selected_; }
+  void set_frozen(ContextId context, bool frozen) override;
+  bool is_frozen(ContextId context) const override;
+
+  const std::vector<Matrix>& forward(const Matrix& inputs,
+                                     std::span<const ContextId> context_ids = {}) override;
+  using Network::backward;
+  void backward(std::span<const Matrix> head_gradients) override;
+  void zero_grad() override;
+  void set_gradient_mode(GradientMode mode) override { mode_ = mode; }
+  GradientMode gradient_mode() const override { return mode_; }
+
+  void set_optimizer(const OptimizerConfig& config) override;
+  const OptimizerConfig& optimizer() const override { return optimizer_; }
+  StepStats step() override;
+
+  void set_weight_gain(std::size_t slot, float gain) override;
+  float weight_gain(std::size_t slot) const override;
+
+  std::vector<ParameterInfo> parameters() const override;
+  std::vector<float> read_parameter(std::string_view name, ContextId context) const override;
+  void write_parameter(std::string_view name, ContextId context,
+                       std::span<const float> values) override;
+  std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  std::vector<std::int32_t> connectivity(std::size_t layer) const override;
+  std::uint64_t structure_digest() const override { return structure_digest_; }
+  void set_check_finite(bool enabled) override { check_finite_ = enabled; }
+
+ private:
+  // One parameter tensor family: a shared tensor, or one tensor per context (instance = context).
+  struct Block {
+    std::string name;
+    ParameterKind kind;
+    std::size_t index;
+    bool per_context;
+    bool trainable;  // learned at all (fixed random weights are not)
+    std::vector<std::size_t> shape;
+    std::size_t width;                              // elements per instance
+    std::vector<float> value, grad, first, second;  // instances back to back
+    std::vector<std::int64_t> steps;                // optimizer updates per instance
+    std::vector<char> has_grad;                     // instance received a gradient since zero_grad
+    std::size_t instances() const { return steps.size(); }
+    float* value_of(std::size_t i) { return value.data() + i * width; }
+    float* grad_of(std::size_t i) { return grad.data() + i * width; }
+  };
+  static constexpr int kNoBlock = -1;
+  struct LayerBlocks {
+    int weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
+    std::vector<std::int32_t> sparse_index;  // (units, k) for sparse layers
+  };
+  struct HeadBlocks {
+    int weight = kNoBlock, bias = kNoBlock, output_gain = kNoBlock;
+  };
+
+  int add_block(std::string name, ParameterKind kind, std::size_t index, bool per_context,
+                bool trainable, std::vector<std::size_t> shape);
+  void generate_fixed_structure();
+  void initialize_context_instance(Block& block, std::size_t context);
+  bool learns(const Block& block) const;
+  std::size_t context_index(ContextId context, std::string_view what) const;
+  const Block& find_block(std::string_view name, ContextId context, std::size_t& instance) const;
+  void check_values(const float* data, std::size_t n, const std::string& where) const;
+  ModulationArgs modulation_args(std::size_t layer) const;
+  void head_forward(std::size_t head, const float* features);
+  void head_backward(std::size_t head, const Matrix& grad, const float* features, float* dfeatures);
+  // Rows of the last batch grouped by context (per-context readouts).
+  const std::vector<std::vector<std::size_t>>& rows_by_context();
+
+  NetworkSpec spec_;
+  Backend backend_;
+  const Kernels& kernels_;
+  std::vector<Block> blocks_;
+  std::vector<LayerBlocks> layers_;
+  std::vector<HeadBlocks> heads_;
+  std::vector<char> frozen_;
+  ContextId selected_ = 0;
+  GradientMode mode_ = GradientMode::kAllTrainable;
+  OptimizerConfig optimizer_;
+  std::vector<float> weight_gains_;
+  std::uint64_t structure_digest_ = 0;
+  bool check_finite_ = true;
+
+  // The last forward pass.
+  std::size_t rows_ = 0;
+  bool has_forward_ = false;
+  std::vector<std::int32_t> row_context_;         // (rows)
+  std::vector<char> context_in_batch_;            // (contexts)
+  std::vector<std::vector<std::size_t>> groups_;  // rows per context, built on demand
+  bool groups_valid_ = false;
+  Matrix input_;  // (rows, input_dim), kept only when needed
+  const float* input_data_ = nullptr;
+  std::vector<Matrix> linear_, saved_, hidden_;  // per layer (rows, units)
+  std::vector<Matrix> head_linear_;              // per head (rows, units): s_w * h R^T
+  std::vector<Matrix> outputs_;                  // per head (rows, units)
+  Matrix feature_grad_, layer_grad_, scratch_;
+};
+
+}  // namespace locus::neuromod

@@ -1,0 +1,167 @@
+#pragma once
+// Network: the backend-neutral interface of a modulated network. Agents, the continual-learning
+// harness, checkpoints and the tests use only this interface; the CPU backend (BLAS + TBB), the
+// plain reference backend (double accumulation, for tests) and a later CUDA backend implement it.
+//
+// Data crosses the interface as host arrays (xtensor, row-major): inputs (batch, input_dim) with
+// one context id per row, head outputs (batch, head units), and gradients of a loss with respect to
+// those outputs. A backend may keep its parameters, activations, gradients and optimizer state
+// wherever it likes (a CUDA backend on the device); parameters cross the interface only through
+// read_parameter / write_parameter, which checkpoints and tests use.
+//
+// A training step:
+//   const auto& out = net.forward(inputs, context_ids);     // keeps what backward needs
+//   Matrix grad;  double loss = softmax_cross_entropy(out[0], labels, &grad);   (losses.hpp)
+//   net.zero_grad();  net.backward(grad);  net.step();    // optimizer set by set_optimizer
+// (a network with several heads takes one gradient per head: backward(std::span<const Matrix>)).
+//
+// Contexts: each holds one task's learned parameters (gains, biases, output gains, per-context
+// readouts). add_context() creates one (initialized from the spec seed and its id, so the same
+// network always initializes context k the same way); select_context() sets the context used by
+// rows without an explicit id; a frozen context is never changed by step(). Rows of one batch may
+// belong to different contexts. step() updates only contexts that received a gradient since
+// zero_grad(), so training context B cannot change context A (zero interference), whatever the
+// optimizer's momentum or weight decay, as long as no shared weight learns (kContextOnly mode, or
+// a spec without trainable shared weights).
+//
+// Not thread-safe: one thread drives a network at a time. The CPU backend parallelizes inside each
+// call with TBB (in the caller's task_arena, so tbb::task_arena or tbb::global_control limit it);
+// results are bit-identical for any number of threads. The first CPU network sets OpenBLAS to one
+// thread for the whole process (TBB supplies the parallelism; see cpu_kernels.cpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <xtensor/xtensor.hpp>
+
+#include "neuromod/optimizer.hpp"
+#include "neuromod/spec.hpp"
+
+namespace locus::neuromod {
+
+using Matrix = xt::xtensor<float, 2>;  // (rows, cols), row-major
+using ContextId = std::int32_t;
+// The context of parameters shared by all contexts (fixed or trainable shared weights).
+inline constexpr ContextId kSharedContext = -1;
+
+enum class Backend {
+  kCpu,        // OpenBLAS sgemm and fused TBB kernels
+  kReference,  // plain loops with double accumulation: the oracle for the tests
+};
+std::string_view to_string(Backend backend);
+
+enum class GradientMode {
+  kContextOnly,   // only per-context parameters learn (the modulated setting)
+  kAllTrainable,  // also every shared weight marked trainable in the spec (baseline, hybrid)
+};
+
+enum class ParameterKind {
+  kLayerWeight,     // (units, fan_in); sparse layers: (units, sparse_k) connection values
+  kLayerGain,       // (units), per context
+  kLayerBias,       // (units), per context
+  kHeadWeight,      // (units, feature_dim), shared or per context
+  kHeadBias,        // (units), shared or per context
+  kHeadOutputGain,  // (1), per context
+};
+std::string_view to_string(ParameterKind kind);
+
+struct ParameterInfo {
+  std::string name;  // "layer0.weight", "layer1.gain", "head.policy.bias", ...
+  ParameterKind kind;
+  std::size_t index;  // the layer or head it belongs to
+  ContextId context;  // kSharedContext, or the context that owns it
+  std::vector<std::size_t> shape;
+  bool trainable;  // learned by step() in kAllTrainable mode (per-context ones in both modes)
+  std::size_t size() const;
+};
+
+// What one step() did.
+struct StepStats {
+  double gradient_norm = 0.0;  // global L2 norm of the gradients it used, before clipping
+  float clip_factor = 1.0f;    // the factor applied by clip_grad_norm
+  std::size_t updated_tensors = 0;
+};
+
+// Bytes of learned state per context against the whole network (reported by the reproduction).
+struct MemoryReport {
+  std::size_t context_bytes = 0;  // float32 parameters owned by one context
+  std::size_t trainable_shared_bytes = 0;
+  std::size_t fixed_bytes = 0;  // fixed weights as held in memory (regenerated, not saved)
+  std::size_t dense_equivalent_bytes = 0;  // the same shapes as an ordinary MLP, all float32
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+
+  virtual const NetworkSpec& spec() const = 0;
+  virtual Backend backend() const = 0;
+
+  // --- contexts ---------------------------------------------------------------------------------
+  virtual ContextId add_context() = 0;
+  // A new context whose parameters are a copy of `source`'s (optimizer state starts fresh).
+  virtual ContextId clone_context(ContextId source) = 0;
+  virtual std::size_t context_count() const = 0;
+  virtual void select_context(ContextId context) = 0;
+  virtual ContextId selected_context() const = 0;
+  virtual void set_frozen(ContextId context, bool frozen) = 0;
+  virtual bool is_frozen(ContextId context) const = 0;
+
+  // --- compute ----------------------------------------------------------------------------------
+  // One output matrix (batch, head units) per head, valid until the next forward. context_ids has
+  // one entry per row, or is empty (every row uses selected_context()).
+  virtual const std::vector<Matrix>& forward(const Matrix& inputs,
+                                             std::span<const ContextId> context_ids = {}) = 0;
+  // Accumulates gradients from dLoss/dOutput of the last forward, one matrix per head (an empty
+  // matrix for a head without loss).
+  virtual void backward(std::span<const Matrix> head_gradients) = 0;
+  // The same for a network with a single head.
+  void backward(const Matrix& head_gradient);
+  virtual void zero_grad() = 0;
+  virtual void set_gradient_mode(GradientMode mode) = 0;
+  virtual GradientMode gradient_mode() const = 0;
+
+  // --- learning ---------------------------------------------------------------------------------
+  // Sets the optimizer (and discards its state if the kind changes).
+  virtual void set_optimizer(const OptimizerConfig& config) = 0;
+  virtual const OptimizerConfig& optimizer() const = 0;
+  virtual StepStats step() = 0;
+
+  // The weight gain s_w of weighted layer `slot` (layers 0..L-1, then heads L..L+H-1): effective
+  // weights s_w * W in the forward pass (NGM, noradrenaline). 1 by default.
+  virtual void set_weight_gain(std::size_t slot, float gain) = 0;
+  virtual float weight_gain(std::size_t slot) const = 0;
+  std::size_t weight_gain_slots() const;
+
+  // --- parameters -------------------------------------------------------------------------------
+  // Every parameter tensor, shared ones first, then each context's in order.
+  virtual std::vector<ParameterInfo> parameters() const = 0;
+  virtual std::vector<float> read_parameter(std::string_view name,
+                                            ContextId context = kSharedContext) const = 0;
+  virtual void write_parameter(std::string_view name, ContextId context,
+                               std::span<const float> values) = 0;
+  // The gradient accumulated since zero_grad() (zeros if none).
+  virtual std::vector<float> read_gradient(std::string_view name,
+                                           ContextId context = kSharedContext) const = 0;
+  // The inputs each unit of sparse layer `layer` sums, (units, sparse_k) row-major, sorted per
+  // unit; empty for a dense layer.
+  virtual std::vector<std::int32_t> connectivity(std::size_t layer) const = 0;
+  // A digest of the fixed structure (fixed weights and sparse connectivity) regenerated from the
+  // seed; checkpoints store it to catch a generator that changed.
+  virtual std::uint64_t structure_digest() const = 0;
+
+  // Checks inputs, incoming gradients, computed gradients and updated parameters for NaN/inf and
+  // throws NonFiniteError naming where it appeared. On by default.
+  virtual void set_check_finite(bool enabled) = 0;
+};
+
+// A network for `spec` on `backend`, with one context (selected) and the default optimizer.
+std::unique_ptr<Network> make_network(const NetworkSpec& spec, Backend backend = Backend::kCpu);
+
+MemoryReport memory_report(const Network& network);
+
+}  // namespace locus::neuromod

@@ -1,0 +1,330 @@
+#include "neuromod/spec.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "neuromod/errors.hpp"
+
+namespace locus::neuromod {
+
+namespace {
+
+template <typename Enum, std::size_t N>
+using EnumNames = std::array<std::pair<Enum, std::string_view>, N>;
+
+constexpr EnumNames<LayerKind, 2> kLayerKindNames{
+    {{LayerKind::kDenseGaussian, "dense_gaussian"}, {LayerKind::kSparseBinary, "sparse_binary"}}};
+constexpr EnumNames<Activation, 3> kActivationNames{{{Activation::kIdentity, "identity"},
+                                                     {Activation::kRelu, "relu"},
+                                                     {Activation::kTanh, "tanh"}}};
+constexpr EnumNames<ModulationSite, 2> kSiteNames{
+    {{ModulationSite::kPreActivation, "pre_activation"},
+     {ModulationSite::kPostActivation, "post_activation"}}};
+constexpr EnumNames<GainInit, 2> kGainInitNames{
+    {{GainInit::kOnes, "ones"}, {GainInit::kXavierNormal, "xavier_normal"}}};
+constexpr EnumNames<ReadoutWeights, 3> kReadoutNames{
+    {{ReadoutWeights::kFixedRandom, "fixed_random"},
+     {ReadoutWeights::kTrainableShared, "trainable_shared"},
+     {ReadoutWeights::kTrainablePerContext, "trainable_per_context"}}};
+constexpr EnumNames<BiasKind, 3> kBiasNames{{{BiasKind::kNone, "none"},
+                                             {BiasKind::kShared, "shared"},
+                                             {BiasKind::kPerContext, "per_context"}}};
+
+template <typename Enum, std::size_t N>
+std::string_view name_of(const EnumNames<Enum, N>& names, Enum value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return "unknown";
+}
+
+template <typename Enum, std::size_t N>
+Enum parse_enum(const EnumNames<Enum, N>& names, const std::string& text, std::string_view field) {
+  std::string allowed;
+  for (const auto& [v, name] : names) {
+    if (name == text) return v;
+    allowed += allowed.empty() ? "" : ", ";
+    allowed += name;
+  }
+  throw InvalidArgumentError(
+      fmt::format("network spec: {} '{}' is not one of {}", field, text, allowed));
+}
+
+void reject_unknown_keys(const nlohmann::json& object, const std::set<std::string>& known,
+                         std::string_view where) {
+  if (!object.is_object()) {
+    throw InvalidArgumentError(fmt::format("network spec: {} must be a JSON object", where));
+  }
+  for (const auto& item : object.items()) {
+    if (!known.contains(item.key())) {
+      std::string allowed;
+      for (const auto& key : known) allowed += (allowed.empty() ? "" : ", ") + key;
+      throw InvalidArgumentError(fmt::format("network spec: unknown key '{}' in {} (known: {})",
+                                             item.key(), where, allowed));
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(LayerKind value) {
+  return name_of(kLayerKindNames, value);
+}
+std::string_view to_string(Activation value) {
+  return name_of(kActivationNames, value);
+}
+std::string_view to_string(ModulationSite value) {
+  return name_of(kSiteNames, value);
+}
+std::string_view to_string(GainInit value) {
+  return name_of(kGainInitNames, value);
+}
+std::string_view to_string(ReadoutWeights value) {
+  return name_of(kReadoutNames, value);
+}
+std::string_view to_string(BiasKind value) {
+  return name_of(kBiasNames, value);
+}
+
+void NetworkSpec::validate() const {
+  if (input_dim == 0) {
+    throw InvalidArgumentError("network spec '" + name + "': input_dim must be positive, got 0");
+  }
+  std::size_t fan_in = input_dim;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const LayerSpec& layer = layers[l];
+    if (layer.units == 0) {
+      throw InvalidArgumentError(
+          fmt::format("network spec '{}': layer {} has 0 units; units must be positive", name, l));
+    }
+    if (layer.kind == LayerKind::kSparseBinary &&
+        (layer.sparse_k == 0 || layer.sparse_k > fan_in)) {
+      throw InvalidArgumentError(
+          fmt::format("network spec '{}': layer {} sparse_k = {} must be in [1, {}] (its fan-in)",
+                      name, l, layer.sparse_k, fan_in));
+    }
+    if (!std::isfinite(layer.init_scale)) {
+      throw InvalidArgumentError(
+          fmt::format("network spec '{}': layer {} init_scale must be finite", name, l));
+    }
+    if (layer.center && layer.units < 2) {
+      throw InvalidArgumentError(fmt::format(
+          "network spec '{}': layer {} centers {} unit; centering needs at least 2 units", name, l,
+          layer.units));
+    }
+    fan_in = layer.units;
+  }
+  if (heads.empty()) {
+    throw InvalidArgumentError("network spec '" + name + "': at least one head is required");
+  }
+  std::set<std::string> head_names;
+  for (std::size_t h = 0; h < heads.size(); ++h) {
+    const HeadSpec& head = heads[h];
+    if (head.units == 0) {
+      throw InvalidArgumentError(fmt::format(
+          "network spec '{}': head '{}' has 0 units; units must be positive", name, head.name));
+    }
+    if (head.name.empty() || !head_names.insert(head.name).second) {
+      throw InvalidArgumentError(fmt::format(
+          "network spec '{}': head {} name '{}' must be non-empty and unique", name, h, head.name));
+    }
+    if (!std::isfinite(head.init_scale)) {
+      throw InvalidArgumentError(
+          fmt::format("network spec '{}': head '{}' init_scale must be finite", name, head.name));
+    }
+  }
+}
+
+std::size_t NetworkSpec::feature_dim() const {
+  return layers.empty() ? input_dim : layers.back().units;
+}
+
+std::size_t NetworkSpec::head_index(std::string_view head_name) const {
+  std::string known;
+  for (std::size_t h = 0; h < heads.size(); ++h) {
+    if (heads[h].name == head_name) return h;
+    known += (known.empty() ? "" : ", ") + heads[h].name;
+  }
+  throw InvalidArgumentError(
+      fmt::format("network '{}' has no head '{}' (heads: {})", name, head_name, known));
+}
+
+bool NetworkSpec::has_trainable_shared_weights() const {
+  for (const auto& layer : layers) {
+    if (layer.trainable_weights) return true;
+  }
+  for (const auto& head : heads) {
+    if (head.weights == ReadoutWeights::kTrainableShared || head.bias == BiasKind::kShared) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string to_json(const NetworkSpec& spec) {
+  nlohmann::json j;
+  j["name"] = spec.name;
+  j["input_dim"] = spec.input_dim;
+  j["seed"] = spec.seed;
+  j["layers"] = nlohmann::json::array();
+  for (const auto& layer : spec.layers) {
+    j["layers"].push_back({{"units", layer.units},
+                           {"kind", to_string(layer.kind)},
+                           {"sparse_k", layer.sparse_k},
+                           {"init_scale", layer.init_scale},
+                           {"trainable_weights", layer.trainable_weights},
+                           {"center", layer.center},
+                           {"activation", to_string(layer.activation)},
+                           {"gain", layer.gain},
+                           {"bias", layer.bias},
+                           {"site", to_string(layer.site)},
+                           {"gain_init", to_string(layer.gain_init)}});
+  }
+  j["heads"] = nlohmann::json::array();
+  for (const auto& head : spec.heads) {
+    j["heads"].push_back({{"name", head.name},
+                          {"units", head.units},
+                          {"weights", to_string(head.weights)},
+                          {"init_scale", head.init_scale},
+                          {"bias", to_string(head.bias)},
+                          {"output_gain", head.output_gain}});
+  }
+  return j.dump();
+}
+
+NetworkSpec network_spec_from_json(std::string_view json_text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& error) {
+    throw InvalidArgumentError(std::string("network spec: invalid JSON: ") + error.what());
+  }
+  try {
+    reject_unknown_keys(j, {"name", "input_dim", "seed", "layers", "heads"}, "the spec");
+    NetworkSpec spec;
+    spec.name = j.value("name", spec.name);
+    spec.input_dim = j.at("input_dim").get<std::size_t>();
+    spec.seed = j.value("seed", std::uint64_t{0});
+    const LayerSpec layer_defaults;
+    for (const auto& jl : j.value("layers", nlohmann::json::array())) {
+      reject_unknown_keys(jl,
+                          {"units", "kind", "sparse_k", "init_scale", "trainable_weights", "center",
+                           "activation", "gain", "bias", "site", "gain_init"},
+                          "a layer");
+      LayerSpec layer;
+      layer.units = jl.at("units").get<std::size_t>();
+      layer.kind = parse_enum(
+          kLayerKindNames, jl.value("kind", std::string(to_string(layer_defaults.kind))), "kind");
+      layer.sparse_k = jl.value("sparse_k", layer_defaults.sparse_k);
+      layer.init_scale = jl.value("init_scale", layer_defaults.init_scale);
+      layer.trainable_weights = jl.value("trainable_weights", layer_defaults.trainable_weights);
+      layer.center = jl.value("center", layer_defaults.center);
+      layer.activation = parse_enum(
+          kActivationNames, jl.value("activation", std::string(to_string(layer.activation))),
+          "activation");
+      layer.gain = jl.value("gain", layer_defaults.gain);
+      layer.bias = jl.value("bias", layer_defaults.bias);
+      layer.site =
+          parse_enum(kSiteNames, jl.value("site", std::string(to_string(layer.site))), "site");
+      layer.gain_init =
+          parse_enum(kGainInitNames, jl.value("gain_init", std::string(to_string(layer.gain_init))),
+                     "gain_init");
+      spec.layers.push_back(layer);
+    }
+    for (const auto& jh : j.value("heads", nlohmann::json::array())) {
+      reject_unknown_keys(jh, {"name", "units", "weights", "init_scale", "bias", "output_gain"},
+                          "a head");
+      HeadSpec head;
+      head.name = jh.value("name", head.name);
+      head.units = jh.at("units").get<std::size_t>();
+      head.weights = parse_enum(
+          kReadoutNames, jh.value("weights", std::string(to_string(head.weights))), "weights");
+      head.init_scale = jh.value("init_scale", head.init_scale);
+      head.bias =
+          parse_enum(kBiasNames, jh.value("bias", std::string(to_string(head.bias))), "bias");
+      head.output_gain = jh.value("output_gain", head.output_gain);
+      spec.heads.push_back(head);
+    }
+    spec.validate();
+    return spec;
+  } catch (const nlohmann::json::exception& error) {
+    throw InvalidArgumentError(std::string("network spec: ") + error.what());
+  }
+}
+
+NetworkSpec modulated_mlp(std::size_t input_dim, const std::vector<std::size_t>& hidden,
+                          std::size_t outputs, std::uint64_t seed) {
+  NetworkSpec spec;
+  spec.name = "modulated_mlp";
+  spec.input_dim = input_dim;
+  spec.seed = seed;
+  for (std::size_t units : hidden) {
+    LayerSpec layer;
+    layer.units = units;
+    layer.init_scale = std::sqrt(2.0f);  // He: keeps the ReLU activations' scale across layers
+    layer.gain = true;
+    layer.bias = true;
+    spec.layers.push_back(layer);
+  }
+  HeadSpec head;
+  head.units = outputs;
+  head.weights = ReadoutWeights::kFixedRandom;
+  head.bias = BiasKind::kPerContext;
+  head.output_gain = true;
+  spec.heads.push_back(head);
+  spec.validate();
+  return spec;
+}
+
+NetworkSpec baseline_mlp(std::size_t input_dim, const std::vector<std::size_t>& hidden,
+                         std::size_t outputs, std::uint64_t seed, bool with_biases) {
+  NetworkSpec spec;
+  spec.name = "baseline_mlp";
+  spec.input_dim = input_dim;
+  spec.seed = seed;
+  for (std::size_t units : hidden) {
+    LayerSpec layer;
+    layer.units = units;
+    layer.init_scale = std::sqrt(2.0f);
+    layer.trainable_weights = true;
+    layer.gain = false;
+    layer.bias = with_biases;  // per context; a baseline has exactly one
+    spec.layers.push_back(layer);
+  }
+  HeadSpec head;
+  head.units = outputs;
+  head.weights = ReadoutWeights::kTrainableShared;
+  head.bias = with_biases ? BiasKind::kShared : BiasKind::kNone;
+  head.output_gain = false;
+  spec.heads.push_back(head);
+  spec.validate();
+  return spec;
+}
+
+void set_actor_critic_heads(NetworkSpec& spec, std::size_t num_actions, ReadoutWeights weights) {
+  if (num_actions == 0) {
+    throw InvalidArgumentError("set_actor_critic_heads: num_actions must be positive, got 0");
+  }
+  HeadSpec policy;
+  policy.name = "policy";
+  policy.units = num_actions;
+  policy.weights = weights;
+  policy.init_scale = 0.01f;  // near-uniform initial policy, as is usual for actor-critic agents
+  policy.bias = BiasKind::kPerContext;
+  policy.output_gain = false;
+  HeadSpec value;
+  value.name = "value";
+  value.units = 1;
+  value.weights = weights;
+  value.bias = BiasKind::kPerContext;
+  value.output_gain = false;
+  spec.heads = {policy, value};
+  spec.validate();
+}
+
+}  // namespace locus::neuromod

@@ -1,0 +1,106 @@
+#pragma once
+// What a modulated network is made of: fixed random layers, their per-context modulation, and the
+// readout heads. A NetworkSpec plus its seed determines every fixed weight (they are regenerated,
+// never stored); the learned state lives in the contexts (see network.hpp).
+//
+// One layer computes, for a batch row b whose context is c_b:
+//   z = s_w * (x W^T)                  W fixed random (or trainable in a baseline); s_w the weight
+//                                      gain that NGM or noradrenaline sets (1 by default)
+//   u = z - mean_units(z)              only if center (per row, so rows never interact)
+//   pre-activation site:  h = act(g[c_b] * u + beta[c_b])
+//   post-activation site: h = g[c_b] * act(u) + beta[c_b]      (the published model's c * h)
+// with g the context's gain vector (if gain) and beta its bias vector (if bias). A head reads the
+// last layer's output h:
+//   y = s[c_b] * s_w * (h R^T) + b     R fixed random, trainable shared, or trainable per context;
+//                                      s the context's scalar output gain (if output_gain); b none,
+//                                      shared or per context.
+// A baseline network is the same type with trainable weights, no gains and one context.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace locus::neuromod {
+
+enum class LayerKind {
+  kDenseGaussian,  // every weight N(0, (init_scale)^2 / fan_in)
+  kSparseBinary,   // each unit sums exactly sparse_k distinct random inputs, weight init_scale
+};
+enum class Activation { kIdentity, kRelu, kTanh };
+enum class ModulationSite { kPreActivation, kPostActivation };
+enum class GainInit {
+  kOnes,          // every gain 1: the context starts as the plain random network
+  kXavierNormal,  // N(0, 2 / (units + 1)): PyTorch's xavier_normal_ on a (1, units) tensor
+};
+enum class ReadoutWeights { kFixedRandom, kTrainableShared, kTrainablePerContext };
+enum class BiasKind { kNone, kShared, kPerContext };
+
+struct LayerSpec {
+  std::size_t units = 0;
+  LayerKind kind = LayerKind::kDenseGaussian;
+  std::size_t sparse_k = 0;        // inputs per unit; kSparseBinary only
+  float init_scale = 1.0f;         // see LayerKind
+  bool trainable_weights = false;  // a baseline trains them; a modulated network keeps them fixed
+  bool center = false;             // subtract the per-row mean over the layer's units
+  Activation activation = Activation::kRelu;
+  bool gain = true;   // a learned gain vector per context
+  bool bias = false;  // a learned bias vector per context
+  ModulationSite site = ModulationSite::kPreActivation;
+  GainInit gain_init = GainInit::kOnes;
+};
+
+struct HeadSpec {
+  std::string name = "output";
+  std::size_t units = 0;
+  ReadoutWeights weights = ReadoutWeights::kFixedRandom;
+  float init_scale = 1.0f;  // readout weights N(0, init_scale^2 / fan_in)
+  BiasKind bias = BiasKind::kNone;
+  bool output_gain = true;  // a learned scalar output gain per context (initialized to 1)
+};
+
+struct NetworkSpec {
+  std::string name = "network";
+  std::size_t input_dim = 0;
+  std::vector<LayerSpec> layers;
+  std::vector<HeadSpec> heads;
+  std::uint64_t seed = 0;
+
+  // Throws InvalidArgumentError naming the first field that is out of range.
+  void validate() const;
+  // Width of the last layer (the heads' input); input_dim when there are no layers.
+  std::size_t feature_dim() const;
+  // Index of the head called `name`; throws InvalidArgumentError listing the heads if absent.
+  std::size_t head_index(std::string_view head_name) const;
+  // True if any weight shared by all contexts is trainable (a baseline or a hybrid network).
+  bool has_trainable_shared_weights() const;
+};
+
+// JSON text of a spec and back (checkpoints store it; the CLI and sweeps read it). from_json
+// rejects unknown keys and enum values, naming them and the allowed ones.
+std::string to_json(const NetworkSpec& spec);
+NetworkSpec network_spec_from_json(std::string_view json_text);
+
+std::string_view to_string(LayerKind value);
+std::string_view to_string(Activation value);
+std::string_view to_string(ModulationSite value);
+std::string_view to_string(GainInit value);
+std::string_view to_string(ReadoutWeights value);
+std::string_view to_string(BiasKind value);
+
+// A modulated MLP: fixed dense Gaussian layers (He scale, ReLU), per-context gain and bias before
+// the activation, and one fixed random readout with a per-context output gain and bias.
+NetworkSpec modulated_mlp(std::size_t input_dim, const std::vector<std::size_t>& hidden,
+                          std::size_t outputs, std::uint64_t seed);
+// The same shape as an ordinary MLP: every weight trainable (He init), per-layer biases (if
+// with_biases), no gains, a trainable readout. Used with one context.
+NetworkSpec baseline_mlp(std::size_t input_dim, const std::vector<std::size_t>& hidden,
+                         std::size_t outputs, std::uint64_t seed, bool with_biases = true);
+// Replaces the heads of `spec` with an actor-critic pair: "policy" (num_actions logits) and "value"
+// (one unit), both read from the same trunk with `weights`, a per-context bias and no output gain
+// (head_index("policy") == 0, head_index("value") == 1).
+void set_actor_critic_heads(NetworkSpec& spec, std::size_t num_actions,
+                            ReadoutWeights weights = ReadoutWeights::kTrainablePerContext);
+
+}  // namespace locus::neuromod

@@ -1,0 +1,69 @@
+#pragma once
+// Helpers shared by the neuromod tests: seeded random batches and small specs of every layer kind.
+
+#include <cstdint>
+#include <vector>
+
+#include "neuromod/network.hpp"
+#include "neuromod/random.hpp"
+
+namespace locus::neuromod::testing {
+
+inline Matrix random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed,
+                            double scale = 1.0) {
+  Matrix m({rows, cols});
+  RandomStream stream(seed, 99);
+  for (auto& v : m) v = static_cast<float>(scale * stream.normal());
+  return m;
+}
+
+inline std::vector<ContextId> random_contexts(std::size_t rows, std::size_t contexts,
+                                              std::uint64_t seed) {
+  std::vector<ContextId> ids(rows);
+  RandomStream stream(seed, 98);
+  for (auto& id : ids) id = static_cast<ContextId>(stream.uniform_index(contexts));
+  return ids;
+}
+
+inline std::vector<std::int32_t> random_labels(std::size_t rows, std::size_t classes,
+                                               std::uint64_t seed) {
+  std::vector<std::int32_t> labels(rows);
+  RandomStream stream(seed, 97);
+  for (auto& l : labels) l = static_cast<std::int32_t>(stream.uniform_index(classes));
+  return labels;
+}
+
+inline LayerSpec layer(std::size_t units, LayerKind kind = LayerKind::kDenseGaussian,
+                       std::size_t k = 0) {
+  LayerSpec spec;
+  spec.units = units;
+  spec.kind = kind;
+  spec.sparse_k = k;
+  return spec;
+}
+
+inline HeadSpec head(std::string name, std::size_t units, ReadoutWeights weights,
+                     BiasKind bias = BiasKind::kNone, bool output_gain = true) {
+  HeadSpec spec;
+  spec.name = std::move(name);
+  spec.units = units;
+  spec.weights = weights;
+  spec.bias = bias;
+  spec.output_gain = output_gain;
+  return spec;
+}
+
+// Adds contexts until the network has `count`, giving each non-trivial parameters (so that a gain
+// of exactly 1 or a bias of exactly 0 cannot hide a missing term).
+inline void add_perturbed_contexts(Network& net, std::size_t count, std::uint64_t seed) {
+  while (net.context_count() < count) net.add_context();
+  RandomStream stream(seed, 96);
+  for (const ParameterInfo& info : net.parameters()) {
+    if (info.context == kSharedContext || !info.trainable) continue;
+    std::vector<float> values = net.read_parameter(info.name, info.context);
+    for (auto& v : values) v += static_cast<float>(0.3 * stream.normal());
+    net.write_parameter(info.name, info.context, values);
+  }
+}
+
+}  // namespace locus::neuromod::testing
