@@ -1,0 +1,421 @@
+// `locus spiking gain|inhibition|plasticity`: the spiking microcircuit's experiments. Each writes
+// CSV files into --out and then PNG plots through neuromod/spiking/plot_spiking.py when a Python
+// with matplotlib is available (it says so when not).
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "neuromod/spiking/csv.hpp"
+#include "neuromod/spiking/errors.hpp"
+#include "neuromod/spiking/experiments.hpp"
+#include "neuromod/spiking/tools.hpp"
+
+extern char** environ;
+
+namespace locus::cli {
+
+namespace {
+
+namespace spk = locus::neuromod::spiking;
+
+// Options every spiking experiment shares.
+struct CommonArgs {
+  std::string out;
+  std::vector<std::uint64_t> seeds = {1, 2, 3};
+  double warmup = 200.0;
+  double duration = 1000.0;
+  std::int64_t pyramidal = 400;
+  std::int64_t pv = 50;
+  std::int64_t som = 50;
+  std::string geometry = "ring";
+  double dt = 0.1;
+  int threads = 0;
+  bool no_plot = false;
+  std::string python;
+};
+
+void add_common_options(CLI::App* sub, CommonArgs& args, double default_duration) {
+  args.duration = default_duration;
+  sub->add_option("--out", args.out, "Folder for the CSV files and plots")->required();
+  sub->add_option("--seeds", args.seeds, "Seeds; results are averaged over them")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_option("--warmup", args.warmup, "Unmeasured time before each measurement (ms)")
+      ->capture_default_str();
+  sub->add_option("--duration", args.duration, "Measured time per circuit (ms)")
+      ->capture_default_str();
+  sub->add_option("--pyramidal", args.pyramidal, "Pyramidal cells")->capture_default_str();
+  sub->add_option("--pv", args.pv, "PV interneurons")->capture_default_str();
+  sub->add_option("--som", args.som, "SOM interneurons")->capture_default_str();
+  sub->add_option("--geometry", args.geometry, "Layout: ring or sheet")->capture_default_str();
+  sub->add_option("--dt", args.dt, "Integration step (ms)")->capture_default_str();
+  sub->add_option("--threads", args.threads, "Worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_flag("--no-plot", args.no_plot, "Write the CSV files only");
+  sub->add_option("--python", args.python,
+                  "Python with matplotlib for the plots (default: $LOCUS_PYTHON, else the source "
+                  "tree's .venv, else python3)");
+}
+
+std::vector<double> parse_range(const std::string& text, const std::string& flag) {
+  // "a:b:step" (inclusive) or "x,y,z".
+  std::vector<double> values;
+  try {
+    if (text.find(':') != std::string::npos) {
+      const auto first = text.find(':');
+      const auto second = text.find(':', first + 1);
+      if (second == std::string::npos) throw std::invalid_argument("");
+      const double start = std::stod(text.substr(0, first));
+      const double stop = std::stod(text.substr(first + 1, second - first - 1));
+      const double step = std::stod(text.substr(second + 1));
+      if (!(step > 0.0) || stop < start || (stop - start) / step > 1e6) {
+        throw std::invalid_argument("");
+      }
+      for (double x = start; x <= stop + 1e-9 * step; x += step) values.push_back(x);
+    } else {
+      std::size_t begin = 0;
+      while (begin <= text.size()) {
+        const auto end = text.find(',', begin);
+        const std::string item =
+            text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        std::size_t used = 0;
+        values.push_back(std::stod(item, &used));
+        if (used != item.size()) throw std::invalid_argument("");
+        if (end == std::string::npos) break;
+        begin = end + 1;
+      }
+    }
+  } catch (const std::exception&) {
+    throw CLI::ValidationError(flag, "'" + text +
+                                         "' is not a list 'x,y,z' nor a range 'start:stop:step' "
+                                         "with step > 0 and stop >= start");
+  }
+  return values;
+}
+
+spk::CircuitConfig base_circuit(const CommonArgs& args, spk::CircuitConfig config) {
+  config.sizes.pyramidal = args.pyramidal;
+  config.sizes.pv = args.pv;
+  config.sizes.som = args.som;
+  config.geometry = spk::geometry_from_string(args.geometry);
+  config.dt = args.dt;
+  return config;
+}
+
+// Runs argv without a shell; returns the exit status (-1 if it could not start). Output is
+// discarded when quiet.
+int run_process(const std::vector<std::string>& argv, bool quiet) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet) {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Plots through plot_spiking.py, or says why not and how to plot later.
+void make_plots(const std::string& kind, const CommonArgs& args) {
+  if (args.no_plot) return;
+  const std::string python = args.python.empty() ? spk::default_python() : args.python;
+  const std::string script = spk::plot_script_path();
+  const std::string later = fmt::format("{} {} {} {}", python, script, kind, args.out);
+  if (!std::filesystem::exists(script)) {
+    fmt::print("plots skipped: the plotting script {} is missing (the CSV files are written)\n",
+               script);
+    return;
+  }
+  if (run_process({python, "-c", "import matplotlib"}, true) != 0) {
+    fmt::print(
+        "plots skipped: '{}' cannot import matplotlib (install it with `.venv/bin/pip install "
+        "matplotlib`, or pass --python). The CSV files are written; to plot later run:\n  {}\n",
+        python, later);
+    return;
+  }
+  if (run_process({python, script, kind, args.out}, false) != 0) {
+    throw std::runtime_error("the plotting script failed: " + later);
+  }
+}
+
+// Spiking-library errors are usage errors (exit status 2) when they come from bad arguments.
+template <typename Body>
+void with_usage_errors(const std::string& command, Body&& body) {
+  try {
+    body();
+  } catch (const spk::InvalidArgumentError& e) {
+    throw CLI::ValidationError(command, e.what());
+  }
+}
+
+std::unique_ptr<tbb::global_control> thread_limit(int threads) {
+  if (threads <= 0) return nullptr;
+  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                               static_cast<std::size_t>(threads));
+}
+
+void print_curves(const std::vector<spk::GainCurve>& curves) {
+  fmt::print("{:<28} {:>14} {:>14} {:>12}\n", "condition", "gain (Hz/kHz)", "threshold (Hz)",
+             "max bursts");
+  for (const auto& curve : curves) {
+    double max_burst = 0.0;
+    for (const auto& p : curve.points) max_burst = std::max(max_burst, p.burst_fraction);
+    fmt::print("{:<28} {:>14.2f} {:>14.0f} {:>12.2f}\n", curve.condition.label, curve.gain,
+               curve.threshold, max_burst);
+  }
+}
+
+// --- gain ---------------------------------------------------------------------------------------
+
+struct GainArgs {
+  CommonArgs common;
+  std::string somatic_rates = "0:6000:500";
+  std::string dendritic_rates = "0,500,1000,2000";
+  std::string couplings = "0.5,1";
+  double trace_rate = 2000.0;
+};
+
+void run_gain(const GainArgs& args) {
+  const auto limit = thread_limit(args.common.threads);
+  spk::GainOptions options;
+  options.base = base_circuit(args.common, spk::GainOptions::default_experiment_circuit());
+  options.somatic_rates = parse_range(args.somatic_rates, "--somatic-rates");
+  options.warmup = args.common.warmup;
+  options.duration = args.common.duration;
+  options.seeds = args.common.seeds;
+  std::vector<spk::GainCondition> conditions;
+  for (const double coupling : parse_range(args.couplings, "--couplings")) {
+    for (const double dendritic : parse_range(args.dendritic_rates, "--dendritic-rates")) {
+      conditions.push_back(
+          {.label = fmt::format("dend {:g} Hz, coupling {:g}", dendritic, coupling),
+           .dendritic_rate = dendritic,
+           .coupling = coupling});
+    }
+  }
+  fmt::print("spiking gain: {} conditions x {} inputs x {} seeds, {} neurons each\n",
+             conditions.size(), options.somatic_rates.size(), options.seeds.size(),
+             args.common.pyramidal + args.common.pv + args.common.som);
+  const auto start = std::chrono::steady_clock::now();
+  const auto curves = spk::run_gain_experiment(conditions, options);
+  std::vector<spk::GainCondition> trace_conditions;
+  for (const auto& c : conditions) {
+    if (c.coupling == conditions.back().coupling) trace_conditions.push_back(c);
+  }
+  const auto traces = spk::run_example_traces(trace_conditions, options, args.trace_rate, 300.0);
+  const std::filesystem::path out(args.common.out);
+  spk::write_text_atomically(out / "gain_curves.csv", spk::gain_curves_csv(curves));
+  spk::write_text_atomically(out / "gain_summary.csv", spk::gain_summary_csv(curves));
+  std::string trace_text;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    trace_text += spk::voltage_trace_csv(traces[i].label, traces[i].voltages, i == 0);
+  }
+  spk::write_text_atomically(out / "gain_traces.csv", trace_text);
+  print_curves(curves);
+  fmt::print("{:.1f} s; wrote gain_curves.csv, gain_summary.csv, gain_traces.csv in {}\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+             out.string());
+  make_plots("gain", args.common);
+}
+
+// --- inhibition ---------------------------------------------------------------------------------
+
+struct InhibitionArgs {
+  CommonArgs common;
+  std::string somatic_rates = "0:6000:500";
+  double dendritic_rate = 1000.0;
+  double coupling = 1.0;
+  double raised = 3.0;
+};
+
+void run_inhibition(const InhibitionArgs& args) {
+  const auto limit = thread_limit(args.common.threads);
+  spk::GainOptions options;
+  options.base = base_circuit(args.common, spk::GainOptions::default_experiment_circuit());
+  options.somatic_rates = parse_range(args.somatic_rates, "--somatic-rates");
+  options.warmup = args.common.warmup;
+  options.duration = args.common.duration;
+  options.seeds = args.common.seeds;
+  const double d = args.dendritic_rate;
+  const double k = args.coupling;
+  const double r = args.raised;
+  const std::vector<spk::GainCondition> conditions = {
+      {.label = "control", .dendritic_rate = d, .coupling = k},
+      {.label = fmt::format("SOM x{:g}", r), .dendritic_rate = d, .coupling = k, .som_strength = r},
+      {.label = fmt::format("PV x{:g}", r), .dendritic_rate = d, .coupling = k, .pv_strength = r},
+  };
+  fmt::print(
+      "spiking inhibition: dendritic drive {:g} Hz, coupling {:g}, SOM or PV x{:g}; {} "
+      "inputs x {} seeds\n",
+      d, k, r, options.somatic_rates.size(), options.seeds.size());
+  const auto start = std::chrono::steady_clock::now();
+  const auto curves = spk::run_gain_experiment(conditions, options);
+  const std::filesystem::path out(args.common.out);
+  spk::write_text_atomically(out / "inhibition_curves.csv", spk::gain_curves_csv(curves));
+  spk::write_text_atomically(out / "inhibition_summary.csv", spk::gain_summary_csv(curves));
+  print_curves(curves);
+  fmt::print("{:.1f} s; wrote inhibition_curves.csv, inhibition_summary.csv in {}\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+             out.string());
+  make_plots("inhibition", args.common);
+}
+
+// --- plasticity ---------------------------------------------------------------------------------
+
+struct PlasticityArgs {
+  CommonArgs common;
+  std::string dendritic_rates = "0,1000";
+  std::string plasticity = "1";
+  std::int64_t inputs = 200;
+  double input_rate = 10.0;
+  double somatic_rate = 1500.0;
+  double initial_weight = 2.0;
+};
+
+void run_plasticity(const PlasticityArgs& args) {
+  const auto limit = thread_limit(args.common.threads);
+  spk::PlasticityOptions options;
+  spk::CircuitConfig base = spk::PlasticityOptions::default_plasticity_circuit();
+  base.sizes.input = args.inputs;
+  base.input_rate = args.input_rate;
+  // The plasticity circuit has no interneurons unless asked for; pass --pv/--som to add them
+  // (without wiring they only fire on their own drive).
+  options.base = base_circuit(args.common, base);
+  options.somatic_rate = args.somatic_rate;
+  options.initial_weight = args.initial_weight;
+  options.warmup = args.common.warmup;
+  options.duration = args.common.duration;
+  options.seeds = args.common.seeds;
+  std::vector<spk::PlasticityCondition> conditions;
+  for (const double eta : parse_range(args.plasticity, "--plasticity")) {
+    for (const double dendritic : parse_range(args.dendritic_rates, "--dendritic-rates")) {
+      conditions.push_back({.label = fmt::format("dend {:g} Hz, plasticity {:g}", dendritic, eta),
+                            .dendritic_rate = dendritic,
+                            .plasticity = eta});
+    }
+  }
+  fmt::print(
+      "spiking plasticity: {} conditions x {} seeds, {} inputs at {:g} Hz onto {} "
+      "pyramidal cells, {:g} ms of STDP\n",
+      conditions.size(), options.seeds.size(), args.inputs, args.input_rate, args.common.pyramidal,
+      options.duration);
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = spk::run_plasticity_experiment(conditions, options);
+  const std::filesystem::path out(args.common.out);
+  spk::write_text_atomically(out / "plasticity_summary.csv", spk::plasticity_summary_csv(results));
+  spk::write_text_atomically(out / "plasticity_weights.csv", spk::plasticity_weights_csv(results));
+  fmt::print("{:<32} {:>10} {:>8} {:>14} {:>14}\n", "condition", "rate (Hz)", "bursts",
+             "dw/dt (nS/s)", "|dw|/dt (nS/s)");
+  for (const auto& r : results) {
+    fmt::print("{:<32} {:>10.2f} {:>8.2f} {:>14.5f} {:>14.5f}\n", r.condition.label, r.post_rate,
+               r.burst_fraction, r.weight_change_per_s, r.abs_weight_change_per_s);
+  }
+  fmt::print("{:.1f} s; wrote plasticity_summary.csv, plasticity_weights.csv in {}\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+             out.string());
+  make_plots("plasticity", args.common);
+}
+
+}  // namespace
+
+Command add_spiking_command(CLI::App& app) {
+  auto* spiking = app.add_subcommand(
+      "spiking", "Spiking L5 microcircuit experiments (gain, inhibition, plasticity)");
+  spiking->require_subcommand(1);
+
+  auto gain_args = std::make_shared<GainArgs>();
+  auto* gain = spiking->add_subcommand(
+      "gain", "Rate vs somatic input for several dendritic drives and couplings; gain = slope");
+  add_common_options(gain, gain_args->common, 1000.0);
+  gain->add_option("--somatic-rates", gain_args->somatic_rates,
+                   "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'")
+      ->capture_default_str();
+  gain->add_option("--dendritic-rates", gain_args->dendritic_rates,
+                   "Dendritic Poisson drives (Hz), one curve each")
+      ->capture_default_str();
+  gain->add_option("--couplings", gain_args->couplings, "Soma-dendrite couplings, one set each")
+      ->capture_default_str();
+  gain->add_option("--trace-rate", gain_args->trace_rate,
+                   "Somatic input (Hz) of the example voltage traces")
+      ->capture_default_str();
+
+  auto inhibition_args = std::make_shared<InhibitionArgs>();
+  auto* inhibition = spiking->add_subcommand(
+      "inhibition", "Rate vs somatic input with SOM (dendritic) or PV (somatic) inhibition raised");
+  add_common_options(inhibition, inhibition_args->common, 1000.0);
+  inhibition
+      ->add_option("--somatic-rates", inhibition_args->somatic_rates,
+                   "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'")
+      ->capture_default_str();
+  inhibition
+      ->add_option("--dendritic-rate", inhibition_args->dendritic_rate,
+                   "Dendritic Poisson drive (Hz)")
+      ->capture_default_str();
+  inhibition->add_option("--coupling", inhibition_args->coupling, "Soma-dendrite coupling")
+      ->capture_default_str();
+  inhibition
+      ->add_option("--raised", inhibition_args->raised,
+                   "Factor on SOM or PV synapses in the raised conditions")
+      ->capture_default_str();
+
+  auto plasticity_args = std::make_shared<PlasticityArgs>();
+  auto* plasticity = spiking->add_subcommand(
+      "plasticity", "STDP weight change per second with and without dendritic drive (bursting)");
+  plasticity_args->common.pyramidal = 100;
+  plasticity_args->common.pv = 0;
+  plasticity_args->common.som = 0;
+  add_common_options(plasticity, plasticity_args->common, 2000.0);
+  plasticity
+      ->add_option("--dendritic-rates", plasticity_args->dendritic_rates,
+                   "Dendritic Poisson drives (Hz), one condition each")
+      ->capture_default_str();
+  plasticity
+      ->add_option("--plasticity", plasticity_args->plasticity,
+                   "Neuromodulatory STDP-rate factors, one set each")
+      ->capture_default_str();
+  plasticity->add_option("--inputs", plasticity_args->inputs, "Plastic Poisson input sources")
+      ->capture_default_str();
+  plasticity->add_option("--input-rate", plasticity_args->input_rate, "Rate of each input (Hz)")
+      ->capture_default_str();
+  plasticity
+      ->add_option("--somatic-rate", plasticity_args->somatic_rate,
+                   "Somatic background Poisson input (Hz)")
+      ->capture_default_str();
+  plasticity
+      ->add_option("--initial-weight", plasticity_args->initial_weight,
+                   "Initial weight of every plastic synapse (nS)")
+      ->capture_default_str();
+
+  return {spiking, [gain, inhibition, plasticity, gain_args, inhibition_args, plasticity_args] {
+            if (gain->parsed()) {
+              with_usage_errors("spiking gain", [&] { run_gain(*gain_args); });
+            } else if (inhibition->parsed()) {
+              with_usage_errors("spiking inhibition", [&] { run_inhibition(*inhibition_args); });
+            } else if (plasticity->parsed()) {
+              with_usage_errors("spiking plasticity", [&] { run_plasticity(*plasticity_args); });
+            }
+          }};
+}
+
+}  // namespace locus::cli

@@ -1,0 +1,34 @@
+#pragma once
+// CSV output of the spiking experiments, written atomically (temporary file + rename), so a reader
+// never sees half a file.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "neuromod/spiking/circuit.hpp"
+#include "neuromod/spiking/experiments.hpp"
+
+namespace locus::neuromod::spiking {
+
+// Writes `text` to `path` through a temporary file in the same folder and a rename; creates the
+// folder. Throws IoError naming the path and the reason.
+void write_text_atomically(const std::filesystem::path& path, const std::string& text);
+
+// One row per (curve, input): condition,dendritic_rate,coupling,som_strength,pv_strength,input,
+// rate,rate_sd,burst_fraction,burst_spike_fraction,calcium_rate,pv_rate,som_rate
+std::string gain_curves_csv(const std::vector<GainCurve>& curves);
+// One row per curve: condition,dendritic_rate,coupling,som_strength,pv_strength,gain,threshold
+std::string gain_summary_csv(const std::vector<GainCurve>& curves);
+// One row per condition: condition,dendritic_rate,coupling,plasticity,post_rate,burst_fraction,
+// weight_change_per_s,weight_change_sd,abs_weight_change_per_s,change_per_post_spike
+std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results);
+// condition,time,mean,min,max: the first seed's plastic weights over time
+std::string plasticity_weights_csv(const std::vector<PlasticityResult>& results);
+// label,time,neuron,soma,dendrite (one row per sample and neuron)
+std::string voltage_trace_csv(const std::string& label, const VoltageRecording& voltages,
+                              bool header = true);
+// time,neuron (ms, global id)
+std::string spikes_csv(const SpikeRecording& spikes, double dt);
+
+}  // namespace locus::neuromod::spiking

@@ -1,0 +1,14 @@
+#pragma once
+// Where the plotting script and the Python interpreter of this source tree are.
+
+#include <string>
+
+namespace locus::neuromod::spiking {
+
+// neuromod/spiking/plot_spiking.py in the source tree this library was built from.
+std::string plot_script_path();
+// The interpreter for the plots: $LOCUS_PYTHON if set, else the source tree's .venv/bin/python if
+// it exists, else "python3" (looked up on PATH).
+std::string default_python();
+
+}  // namespace locus::neuromod::spiking
