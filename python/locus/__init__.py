@@ -1,0 +1,46 @@
+"""locus: Gymnasium environments in C++ for continual-learning research, usable from Python.
+
+``import locus`` registers every locus environment with Gymnasium under the ``locus/`` namespace:
+
+    import gymnasium, locus
+    env = gymnasium.make("locus/CartPole-v1")            # a gymnasium.Env stepping in C++
+    envs = locus.make_vec("CartPole-v1", 1024)           # a gymnasium.vector.VectorEnv (TBB)
+    envs = gymnasium.make_vec("locus/CartPole-v1", 1024)  # the same, through vector_entry_point
+"""
+
+from __future__ import annotations
+
+from locus import _core, errors
+from locus.env import LocusEnv
+from locus.python_env import check_env_cpp, vector_from_python
+from locus.registration import (
+    NAMESPACE,
+    env_ids,
+    gymnasium_id,
+    load_plugin,
+    locus_id,
+    make,
+    register_envs,
+)
+from locus.vector import LocusVectorEnv, make_vec
+
+__version__: str = _core.__version__
+
+register_envs()
+
+__all__ = [
+    "NAMESPACE",
+    "LocusEnv",
+    "LocusVectorEnv",
+    "__version__",
+    "check_env_cpp",
+    "env_ids",
+    "errors",
+    "gymnasium_id",
+    "load_plugin",
+    "locus_id",
+    "make",
+    "make_vec",
+    "register_envs",
+    "vector_from_python",
+]

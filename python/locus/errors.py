@@ -1,0 +1,60 @@
+"""The exceptions locus raises in Python.
+
+Each C++ exception type of ``locus::envs`` (envs/errors.hpp) arrives as the class of the same
+name here. Each class derives from Gymnasium's matching error and, where one fits, from the
+builtin exception a Python user would catch, so ``except ValueError`` and
+``except gymnasium.error.InvalidAction`` both catch a bad action.
+"""
+
+from __future__ import annotations
+
+import gymnasium.error
+
+
+class Error(gymnasium.error.Error):
+    """Base of every locus error (C++ ``locus::envs::Error``)."""
+
+
+class UnknownEnvError(gymnasium.error.NameNotFound, Error):
+    """An environment id that is not registered or is malformed; the message lists close matches."""
+
+
+class RegistrationError(gymnasium.error.RegistrationError, Error):
+    """An id registered twice, or a registration with inconsistent arguments."""
+
+
+class InvalidActionError(gymnasium.error.InvalidAction, Error, ValueError):
+    """An action outside the action space, or of the wrong type, dtype or shape."""
+
+
+class ResetNeededError(gymnasium.error.ResetNeeded, Error, RuntimeError):
+    """``step()`` before ``reset()``, or stepping an ended env with autoreset disabled."""
+
+
+class InvalidArgumentError(Error, ValueError):
+    """Bad keyword arguments, reset options, seeds or other arguments."""
+
+
+class BufferError(Error, ValueError):  # noqa: A001 - the name of the C++ type it stands for
+    """A buffer or value that does not fit a space's layout (C++ ``locus::envs::BufferError``)."""
+
+
+class PluginError(Error, ImportError):
+    """A plugin library that cannot be loaded or registers nothing."""
+
+
+class CheckError(Error, AssertionError):
+    """The env checker found a violation of the API contract."""
+
+
+__all__ = [
+    "Error",
+    "UnknownEnvError",
+    "RegistrationError",
+    "InvalidActionError",
+    "ResetNeededError",
+    "InvalidArgumentError",
+    "BufferError",
+    "PluginError",
+    "CheckError",
+]

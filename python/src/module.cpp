@@ -1,0 +1,160 @@
+// Module locus._core: the environment API of locus for Python.
+//
+// The package `locus` (python/locus/) builds the Gymnasium classes on top of it; this module
+// holds what must run in C++: making and stepping environments through the allocation-free path,
+// the vector env's batch buffers, and the conversions between numpy and the packed layouts.
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "envs/errors.hpp"
+#include "envs/plugin.hpp"
+#include "envs/registry.hpp"
+
+namespace locus::python {
+
+namespace {
+
+struct WarningQueue {
+  std::mutex mutex;
+  std::vector<std::string> messages;
+  std::atomic<bool> pending{false};
+};
+
+WarningQueue& warning_queue() {
+  // Never destroyed: a C++ warning during interpreter shutdown must still find it.
+  static auto* queue = new WarningQueue();
+  return *queue;
+}
+
+void queue_warning(const std::string& message) {
+  WarningQueue& queue = warning_queue();
+  const std::lock_guard lock(queue.mutex);
+  queue.messages.push_back(message);
+  queue.pending.store(true, std::memory_order_release);
+}
+
+// Raises the class `name` of locus.errors with `message`; RuntimeError if the package cannot be
+// imported (the module used on its own).
+void raise(const char* name, const char* message) {
+  try {
+    const py::object type = py::module_::import("locus.errors").attr(name);
+    PyErr_SetString(type.ptr(), message);
+  } catch (py::error_already_set&) {
+    PyErr_Clear();
+    PyErr_SetString(PyExc_RuntimeError, message);
+  }
+}
+
+py::dict spec_to_python(const envs::EnvSpec& spec) {
+  py::dict out = py::reinterpret_borrow<py::dict>(from_json(spec.to_json()));
+  out["namespace"] = spec.ns ? py::object(py::str(*spec.ns)) : py::object(py::none());
+  out["name"] = spec.name;
+  out["version"] = spec.version ? py::object(py::int_(*spec.version)) : py::object(py::none());
+  return out;
+}
+
+}  // namespace
+
+void install_warning_handler() {
+  envs::set_warning_handler(&queue_warning);
+}
+
+void flush_warnings() {
+  WarningQueue& queue = warning_queue();
+  if (!queue.pending.load(std::memory_order_acquire)) return;
+  std::vector<std::string> messages;
+  {
+    const std::lock_guard lock(queue.mutex);
+    messages.swap(queue.messages);
+    queue.pending.store(false, std::memory_order_release);
+  }
+  const py::object warn = py::module_::import("gymnasium.logger").attr("warn");
+  for (const auto& message : messages) warn(message);
+}
+
+void register_exception_translators() {
+  py::register_exception_translator([](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const envs::UnknownEnvError& e) {
+      raise("UnknownEnvError", e.what());
+    } catch (const envs::RegistrationError& e) {
+      raise("RegistrationError", e.what());
+    } catch (const envs::InvalidActionError& e) {
+      raise("InvalidActionError", e.what());
+    } catch (const envs::ResetNeededError& e) {
+      raise("ResetNeededError", e.what());
+    } catch (const envs::InvalidArgumentError& e) {
+      raise("InvalidArgumentError", e.what());
+    } catch (const envs::BufferError& e) {
+      raise("BufferError", e.what());
+    } catch (const envs::PluginError& e) {
+      raise("PluginError", e.what());
+    } catch (const envs::CheckError& e) {
+      raise("CheckError", e.what());
+    } catch (const envs::Error& e) {
+      raise("Error", e.what());
+    } catch (const nlohmann::json::exception& e) {
+      // An env reading its kwargs with the wrong JSON type.
+      raise("InvalidArgumentError", e.what());
+    }
+  });
+}
+
+}  // namespace locus::python
+
+PYBIND11_MODULE(_core, module) {
+  namespace py = pybind11;
+  using namespace locus::python;
+  module.doc() = "locus environments (C++) for Python; use the package `locus`, not this module";
+  module.attr("__version__") = LOCUS_VERSION;
+
+  install_warning_handler();
+  register_exception_translators();
+
+  module.def(
+      "env_specs",
+      [] {
+        py::list out;
+        for (const auto& spec : locus::envs::Registry::global().all()) {
+          out.append(spec_to_python(*spec));
+        }
+        return out;
+      },
+      "Every registered environment's spec as a dict (id, kwargs, max_episode_steps, ...).");
+  module.def(
+      "spec",
+      [](const std::string& id) {
+        auto spec = locus::envs::Registry::global().spec(id);
+        flush_warnings();
+        return spec_to_python(*spec);
+      },
+      py::arg("id"), "The spec of `id`, resolved with Gymnasium's version rules.");
+  module.def(
+      "load_plugin",
+      [](const std::string& path) {
+        std::vector<std::string> ids;
+        {
+          py::gil_scoped_release release;
+          ids = locus::envs::load_plugin(path);
+        }
+        flush_warnings();
+        return ids;
+      },
+      py::arg("path"), "Loads a plugin library; returns the ids it registered.");
+  module.def("_flush_warnings", &flush_warnings);
+
+  bind_env(module);
+  bind_vector_env(module);
+  bind_python_env(module);
+}
