@@ -1,0 +1,200 @@
+#pragma once
+// Agent: an actor-critic learner (A2C, PPO or REINFORCE with a baseline) on a modulated network
+// (neuromod/network.hpp), stepping its own VectorEnv.
+//
+//   AgentConfig config;  config.env = "CartPole-v1";  config.agent = Algorithm::kPpo;
+//   Agent agent(config);
+//   while (agent.steps() < 100000) UpdateStats stats = agent.update();
+//   EvalResult eval = agent.evaluate(100);
+//   agent.save("run/checkpoint.bin");   Agent again = Agent::load("run/checkpoint.bin");
+//
+// One update collects rollout_steps x num_envs transitions (Gymnasium's SameStep autoreset, so a
+// truncated episode bootstraps from the value of its final observation), forms advantages and
+// critic targets, and learns:
+//  - modulation none: discounted returns minus the value baseline, computed directly;
+//  - da and da+na: the dopamine signal's GAE over its TD errors delta (neuromod/dopamine.hpp); the
+//    deltas of the first trace_envs envs are kept as a per-step trace (dopamine_trace());
+//  - da+na: each rollout step's surprise (mean |delta| over envs) or policy entropy drives the
+//    noradrenaline gain on the policy head (sharper or flatter policy); its change flag can switch
+//    the network context (ContextPolicy::kOnChange): the stored context whose TD errors on the
+//    rollout are smallest is reused if they are below context_reuse_ratio times the current
+//    context's, else a new context is opened as a copy of the current one.
+// Discrete action spaces get a categorical policy (the "policy" head's logits), Box action spaces
+// a Gaussian one (the head gives the mean; a learned state-independent log standard deviation;
+// actions are clipped to the bounds when sent to the env, the unclipped sample is learned from).
+//
+// The optimizer is the agent's own (neuromod::apply_update, PyTorch's rules, with the global
+// gradient-norm clip) instead of Network::step(), because a checkpoint must hold the optimizer
+// state for a resumed run to equal an uninterrupted one, and Network does not expose its state.
+//
+// Segments: begin_segment() resets every env with a seed derived from the agent's seed and the
+// update count, dropping unfinished episodes. The constructor and load() call it, and a training
+// run calls it after each checkpoint, so a run resumed from a checkpoint continues exactly as the
+// uninterrupted run does (env states cannot be saved through the Env API).
+//
+// Not thread-safe; many agents run in parallel, one per worker (runner.hpp). Results depend only
+// on the config, never on the number of threads.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "agents/config.hpp"
+#include "envs/vector_env.hpp"
+#include "neuromod/dopamine.hpp"
+#include "neuromod/network.hpp"
+#include "neuromod/noradrenaline.hpp"
+
+namespace locus::agents {
+
+struct UpdateStats {
+  std::size_t update = 0;  // 1-based count of updates so far
+  std::size_t steps = 0;   // environment steps so far (all envs)
+  double loss = 0.0, policy_loss = 0.0, value_loss = 0.0, entropy = 0.0;
+  double approx_kl = 0.0, clip_fraction = 0.0;  // PPO
+  double gradient_norm = 0.0;
+  std::vector<double> episode_returns;  // episodes that ended during this update
+  std::vector<std::size_t> episode_lengths;
+  std::size_t trials_ended = 0, trials_correct = 0;  // tasks with info["correct"] (cognitive)
+  double mean_delta = 0.0, mean_abs_delta = 0.0;     // dopamine (0 with modulation none)
+  float gain = 1.0f;                                 // noradrenaline gain after the update
+  bool change = false;                               // a change was flagged during the update
+  std::int32_t context = 0;                          // the context in use after the update
+  std::size_t contexts = 1;
+};
+
+// One transition of a traced env.
+struct DopamineSample {
+  std::size_t update = 0;
+  std::size_t step = 0;  // environment steps of the agent before this transition
+  std::size_t env = 0;
+  std::int64_t step_in_trial = 0;  // 0 at the first step of a trial (or episode)
+  std::int64_t ground_truth = -1;  // info["ground_truth"] of the trial, -1 if the task has none
+  std::int64_t action = 0;         // discrete actions only
+  float reward = 0.0f, value = 0.0f, next_value = 0.0f, delta = 0.0f;
+  bool terminated = false, truncated = false, trial_ended = false;
+};
+
+struct GainSample {
+  std::size_t update = 0;
+  std::size_t observation = 0;  // 1-based count of noradrenaline observations
+  double input = 0.0, z = 0.0;
+  float gain = 1.0f;
+  bool change = false;
+  std::int32_t context = 0;  // after the change was handled
+};
+
+struct EvalResult {
+  std::size_t episodes = 0;
+  double mean_return = 0.0, std_return = 0.0, mean_length = 0.0;
+  std::size_t trials = 0, trials_correct = 0;
+  // Correct trials / trials for tasks with trials; else the share of episodes reaching the env's
+  // reward threshold; NaN when neither is defined.
+  double success_rate = 0.0;
+};
+
+class Agent {
+ public:
+  explicit Agent(const AgentConfig& config);
+  ~Agent();
+  Agent(Agent&&) noexcept;
+  Agent& operator=(Agent&&) noexcept;
+
+  UpdateStats update();
+  // Greedy policy (arg-max or mean) on `episodes` fresh episodes of separate envs seeded `seed`
+  // (default: derived from the agent's seed); changes nothing in the agent.
+  EvalResult evaluate(std::size_t episodes, std::optional<std::uint64_t> seed = std::nullopt);
+  void begin_segment();
+
+  // With a known task id: select its context, creating it (a copy of the current one) on first use.
+  void select_task(std::int64_t task_id);
+
+  void save(const std::filesystem::path& path) const;
+  static Agent load(const std::filesystem::path& path);
+
+  const AgentConfig& config() const { return config_; }
+  std::size_t steps() const { return steps_; }
+  std::size_t updates() const { return updates_; }
+  neuromod::Network& network() { return *network_; }
+  const neuromod::Network& network() const { return *network_; }
+  envs::VectorEnv& env() { return env_; }
+  const neuromod::DopamineSignal& dopamine() const { return dopamine_; }
+  const neuromod::NoradrenalineSignal* noradrenaline() const {
+    return noradrenaline_ ? &*noradrenaline_ : nullptr;
+  }
+  bool discrete() const { return discrete_; }
+  const std::vector<float>& log_std() const { return log_std_; }
+  // Episode returns and trial outcomes (1 correct, 0 not) of the last 100 of each.
+  const std::deque<double>& recent_returns() const { return recent_returns_; }
+  const std::deque<int>& recent_trials() const { return recent_trials_; }
+  std::size_t episodes() const { return episodes_; }
+  std::size_t na_changes() const { return na_changes_; }
+
+  // Traces recorded since the last take_* call (the run directory streams them to CSV).
+  std::vector<DopamineSample> take_dopamine_trace();
+  std::vector<GainSample> take_gain_trace();
+
+ private:
+  struct Rollout;
+  struct OptimizerState {
+    std::vector<float> first, second;
+    std::int64_t steps = 0;
+  };
+  struct Loss {
+    double total = 0, policy = 0, value = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
+  };
+
+  void build_network();
+  std::size_t observation_dim() const { return observation_dim_; }
+  void decode_observation(std::span<const std::byte> packed, float* out) const;
+  void push_frame(std::vector<float>& history, std::size_t env, std::span<const std::byte> packed,
+                  bool reset) const;
+  double uniform();
+  double normal();
+  void collect(Rollout& rollout, UpdateStats& stats);
+  void advantages(Rollout& rollout, UpdateStats& stats);
+  void modulate(Rollout& rollout, UpdateStats& stats);
+  void handle_change(Rollout& rollout);
+  Loss learn_batch(const Rollout& rollout, std::span<const std::size_t> rows, bool ppo);
+  void learn(Rollout& rollout, UpdateStats& stats);
+  double optimizer_step();
+  neuromod::NoradrenalineConfig noradrenaline_config() const;
+  static Agent load_body(const std::filesystem::path& path, const std::string& data,
+                         std::uint64_t header_size);
+
+  AgentConfig config_;
+  envs::VectorEnv env_;
+  std::unique_ptr<neuromod::Network> network_;
+  neuromod::DopamineSignal dopamine_;
+  std::optional<neuromod::NoradrenalineSignal> noradrenaline_;
+  neuromod::OptimizerConfig optimizer_;
+  std::map<std::string, OptimizerState> optimizer_state_;  // "name@context"
+  std::mt19937_64 rng_;
+  bool discrete_ = true;
+  std::size_t observation_dim_ = 0, input_dim_ = 0, action_dim_ = 0;
+  std::vector<double> action_low_, action_high_;
+  std::vector<float> log_std_;  // Gaussian policies
+  std::vector<float> log_std_grad_;
+
+  std::size_t steps_ = 0, updates_ = 0, episodes_ = 0, na_changes_ = 0;
+  std::vector<float> history_;  // (num_envs, frame_stack * observation_dim), oldest frame first
+  std::vector<double> episode_return_;
+  std::vector<std::size_t> episode_length_;
+  std::vector<std::int64_t> step_in_trial_, ground_truth_;
+  std::deque<double> recent_returns_;
+  std::deque<int> recent_trials_;
+  std::vector<std::pair<double, std::size_t>> na_inputs_;  // (x, classes): replayed by load()
+  std::map<std::int64_t, std::int32_t> task_contexts_;
+  std::vector<DopamineSample> dopamine_trace_;
+  std::vector<GainSample> gain_trace_;
+  std::unique_ptr<Rollout> rollout_;
+};
+
+}  // namespace locus::agents

@@ -1,0 +1,272 @@
+#include "agents/config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <array>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <utility>
+
+#include "agents/errors.hpp"
+
+namespace locus::agents {
+namespace {
+
+template <class Enum, std::size_t N>
+Enum parse_choice(std::string_view what, std::string_view name,
+                  const std::array<std::pair<std::string_view, Enum>, N>& choices) {
+  for (const auto& [text, value] : choices) {
+    if (text == name) return value;
+  }
+  std::vector<std::string_view> names;
+  for (const auto& choice : choices) names.push_back(choice.first);
+  throw ConfigError(
+      fmt::format("unknown {} '{}'; choose one of: {}", what, name, fmt::join(names, ", ")));
+}
+
+constexpr std::array<std::pair<std::string_view, Algorithm>, 3> kAlgorithms = {
+    {{"a2c", Algorithm::kA2c}, {"ppo", Algorithm::kPpo}, {"reinforce", Algorithm::kReinforce}}};
+constexpr std::array<std::pair<std::string_view, Modulation>, 3> kModulations = {
+    {{"none", Modulation::kNone},
+     {"da", Modulation::kDopamine},
+     {"da+na", Modulation::kDopamineNoradrenaline}}};
+constexpr std::array<std::pair<std::string_view, NetworkMode>, 2> kNetworkModes = {
+    {{"modulated", NetworkMode::kModulated}, {"trainable", NetworkMode::kTrainable}}};
+constexpr std::array<std::pair<std::string_view, ContextPolicy>, 3> kContextPolicies = {
+    {{"fixed", ContextPolicy::kFixed},
+     {"on_change", ContextPolicy::kOnChange},
+     {"task_id", ContextPolicy::kTaskId}}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(Enum value, const std::array<std::pair<std::string_view, Enum>, N>& all) {
+  for (const auto& [text, v] : all) {
+    if (v == value) return text;
+  }
+  return "?";
+}
+
+// One JSON key of AgentConfig: how to read it into a config and write it out.
+struct Field {
+  std::function<void(AgentConfig&, const nlohmann::json&)> read;
+  std::function<nlohmann::json(const AgentConfig&)> write;
+};
+
+template <class T>
+T get_as(const nlohmann::json& value, std::string_view key, std::string_view expected) {
+  try {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!value.is_boolean()) throw nlohmann::json::type_error::create(302, "", nullptr);
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!value.is_number_integer()) throw nlohmann::json::type_error::create(302, "", nullptr);
+      if (std::is_unsigned_v<T> && value.get<std::int64_t>() < 0) {
+        throw nlohmann::json::type_error::create(302, "", nullptr);
+      }
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!value.is_number()) throw nlohmann::json::type_error::create(302, "", nullptr);
+    } else {
+      if (!value.is_string()) throw nlohmann::json::type_error::create(302, "", nullptr);
+    }
+    return value.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw ConfigError(
+        fmt::format("config key '{}' must be {}, got {}", key, expected, value.dump()));
+  }
+}
+
+#define LOCUS_FIELD(key, member, type, expected)                                                  \
+  {                                                                                               \
+    key, Field {                                                                                  \
+      [](AgentConfig& c, const nlohmann::json& v) { c.member = get_as<type>(v, key, expected); }, \
+          [](const AgentConfig& c) { return nlohmann::json(c.member); }                           \
+    }                                                                                             \
+  }
+
+#define LOCUS_ENUM_FIELD(key, member, parse, table)                       \
+  {                                                                       \
+    key, Field {                                                          \
+      [](AgentConfig& c, const nlohmann::json& v) {                       \
+        c.member = parse(get_as<std::string>(v, key, "a string"));        \
+      },                                                                  \
+          [](const AgentConfig& c) {                                      \
+            return nlohmann::json(std::string(name_of(c.member, table))); \
+          }                                                               \
+    }                                                                     \
+  }
+
+const std::vector<std::pair<std::string, Field>>& fields() {
+  static const std::vector<std::pair<std::string, Field>> table = {
+      LOCUS_FIELD("env", env, std::string, "an environment id"),
+      {"env_kwargs", Field{[](AgentConfig& c, const nlohmann::json& v) {
+                             if (!v.is_object()) {
+                               throw ConfigError(fmt::format(
+                                   "config key 'env_kwargs' must be an object, got {}", v.dump()));
+                             }
+                             c.env_kwargs = v;
+                           },
+                           [](const AgentConfig& c) { return c.env_kwargs; }}},
+      LOCUS_ENUM_FIELD("agent", agent, algorithm_from_string, kAlgorithms),
+      LOCUS_ENUM_FIELD("modulation", modulation, modulation_from_string, kModulations),
+      LOCUS_ENUM_FIELD("network", network, network_mode_from_string, kNetworkModes),
+      {"hidden",
+       Field{[](AgentConfig& c, const nlohmann::json& v) {
+               if (!v.is_array()) {
+                 throw ConfigError(fmt::format(
+                     "config key 'hidden' must be a list of layer widths, got {}", v.dump()));
+               }
+               c.hidden.clear();
+               for (const auto& width : v) {
+                 c.hidden.push_back(get_as<std::size_t>(width, "hidden", "positive integers"));
+               }
+             },
+             [](const AgentConfig& c) { return nlohmann::json(c.hidden); }}},
+      LOCUS_FIELD("seed", seed, std::uint64_t, "a non-negative integer"),
+      LOCUS_FIELD("num_envs", num_envs, std::size_t, "a positive integer"),
+      LOCUS_FIELD("rollout_steps", rollout_steps, std::size_t, "a positive integer"),
+      LOCUS_FIELD("frame_stack", frame_stack, std::size_t, "a positive integer"),
+      LOCUS_FIELD("optimizer", optimizer, std::string, "sgd, momentum, adam or rmsprop"),
+      LOCUS_FIELD("learning_rate", learning_rate, float, "a number"),
+      LOCUS_FIELD("max_grad_norm", max_grad_norm, float, "a number"),
+      LOCUS_FIELD("gamma", gamma, float, "a number"),
+      LOCUS_FIELD("gae_lambda", gae_lambda, float, "a number"),
+      LOCUS_FIELD("value_coef", value_coef, float, "a number"),
+      LOCUS_FIELD("entropy_coef", entropy_coef, float, "a number"),
+      LOCUS_FIELD("normalize_advantages", normalize_advantages, bool, "true or false"),
+      LOCUS_FIELD("ppo_epochs", ppo_epochs, std::size_t, "a positive integer"),
+      LOCUS_FIELD("minibatches", minibatches, std::size_t, "a positive integer"),
+      LOCUS_FIELD("clip_epsilon", clip_epsilon, float, "a number"),
+      LOCUS_FIELD("value_clip", value_clip, float, "a number"),
+      LOCUS_FIELD("init_log_std", init_log_std, float, "a number"),
+      LOCUS_FIELD("na_source", na_source, std::string, "surprise or entropy"),
+      LOCUS_FIELD("na_sensitivity", na_sensitivity, float, "a number"),
+      LOCUS_FIELD("na_change_threshold", na_change_threshold, float, "a number"),
+      LOCUS_FIELD("na_stats_rate", na_stats_rate, float, "a number"),
+      LOCUS_FIELD("na_refractory", na_refractory, std::size_t, "a non-negative integer"),
+      LOCUS_ENUM_FIELD("contexts", contexts, context_policy_from_string, kContextPolicies),
+      LOCUS_FIELD("context_reuse_ratio", context_reuse_ratio, float, "a number"),
+      LOCUS_FIELD("max_contexts", max_contexts, std::size_t, "a positive integer"),
+      LOCUS_FIELD("trace_envs", trace_envs, std::size_t, "a non-negative integer"),
+  };
+  return table;
+}
+
+#undef LOCUS_FIELD
+#undef LOCUS_ENUM_FIELD
+
+void require(bool ok, std::string_view key, std::string_view rule, const std::string& got) {
+  if (!ok) throw ConfigError(fmt::format("config key '{}' must be {}, got {}", key, rule, got));
+}
+
+}  // namespace
+
+std::string_view to_string(Algorithm value) {
+  return name_of(value, kAlgorithms);
+}
+std::string_view to_string(Modulation value) {
+  return name_of(value, kModulations);
+}
+std::string_view to_string(NetworkMode value) {
+  return name_of(value, kNetworkModes);
+}
+std::string_view to_string(ContextPolicy value) {
+  return name_of(value, kContextPolicies);
+}
+
+Algorithm algorithm_from_string(std::string_view name) {
+  return parse_choice("agent", name, kAlgorithms);
+}
+Modulation modulation_from_string(std::string_view name) {
+  return parse_choice("modulation", name, kModulations);
+}
+NetworkMode network_mode_from_string(std::string_view name) {
+  return parse_choice("network mode", name, kNetworkModes);
+}
+ContextPolicy context_policy_from_string(std::string_view name) {
+  return parse_choice("context policy", name, kContextPolicies);
+}
+
+const std::vector<std::string>& AgentConfig::keys() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [key, field] : fields()) out.push_back(key);
+    return out;
+  }();
+  return names;
+}
+
+void apply_json(AgentConfig& config, const nlohmann::json& json) {
+  if (!json.is_object()) {
+    throw ConfigError(fmt::format("an agent config must be an object, got {}", json.dump()));
+  }
+  for (const auto& [key, value] : json.items()) {
+    bool known = false;
+    for (const auto& [name, field] : fields()) {
+      if (name == key) {
+        field.read(config, value);
+        known = true;
+        break;
+      }
+    }
+    if (!known) {
+      throw ConfigError(fmt::format("unknown config key '{}'; allowed keys: {}", key,
+                                    fmt::join(AgentConfig::keys(), ", ")));
+    }
+  }
+}
+
+AgentConfig AgentConfig::from_json(const nlohmann::json& json) {
+  AgentConfig config;
+  apply_json(config, json);
+  config.validate();
+  return config;
+}
+
+nlohmann::json AgentConfig::to_json() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, field] : fields()) out[key] = field.write(*this);
+  return out;
+}
+
+void AgentConfig::validate() const {
+  require(!env.empty(), "env", "an environment id", "''");
+  require(!hidden.empty(), "hidden", "a non-empty list of layer widths", "[]");
+  for (std::size_t width : hidden) require(width > 0, "hidden", "positive widths", "0");
+  require(num_envs > 0, "num_envs", "positive", "0");
+  require(rollout_steps > 0, "rollout_steps", "positive", "0");
+  require(frame_stack > 0, "frame_stack", "positive", "0");
+  require(optimizer == "sgd" || optimizer == "momentum" || optimizer == "adam" ||
+              optimizer == "rmsprop",
+          "optimizer", "one of sgd, momentum, adam, rmsprop", optimizer);
+  require(std::isfinite(learning_rate) && learning_rate > 0, "learning_rate", "positive",
+          fmt::format("{}", learning_rate));
+  require(max_grad_norm >= 0, "max_grad_norm", ">= 0", fmt::format("{}", max_grad_norm));
+  require(gamma >= 0 && gamma <= 1, "gamma", "in [0, 1]", fmt::format("{}", gamma));
+  require(gae_lambda >= 0 && gae_lambda <= 1, "gae_lambda", "in [0, 1]",
+          fmt::format("{}", gae_lambda));
+  require(value_coef >= 0, "value_coef", ">= 0", fmt::format("{}", value_coef));
+  require(entropy_coef >= 0, "entropy_coef", ">= 0", fmt::format("{}", entropy_coef));
+  require(ppo_epochs > 0, "ppo_epochs", "positive", "0");
+  require(minibatches > 0 && minibatches <= num_envs * rollout_steps, "minibatches",
+          "in [1, num_envs * rollout_steps]", std::to_string(minibatches));
+  require(clip_epsilon > 0 && clip_epsilon < 1, "clip_epsilon", "in (0, 1)",
+          fmt::format("{}", clip_epsilon));
+  require(value_clip >= 0, "value_clip", ">= 0", fmt::format("{}", value_clip));
+  require(na_source == "surprise" || na_source == "entropy", "na_source", "surprise or entropy",
+          na_source);
+  require(na_sensitivity >= 0, "na_sensitivity", ">= 0", fmt::format("{}", na_sensitivity));
+  require(na_change_threshold > 0, "na_change_threshold", "positive",
+          fmt::format("{}", na_change_threshold));
+  require(na_stats_rate > 0 && na_stats_rate <= 1, "na_stats_rate", "in (0, 1]",
+          fmt::format("{}", na_stats_rate));
+  require(context_reuse_ratio >= 0 && context_reuse_ratio <= 1, "context_reuse_ratio", "in [0, 1]",
+          fmt::format("{}", context_reuse_ratio));
+  require(max_contexts > 0, "max_contexts", "positive", "0");
+  require(trace_envs <= num_envs, "trace_envs", "at most num_envs", std::to_string(trace_envs));
+  require(contexts != ContextPolicy::kOnChange || modulation == Modulation::kDopamineNoradrenaline,
+          "contexts",
+          "fixed or task_id unless modulation is da+na (on_change needs the change flag)",
+          std::string(to_string(contexts)));
+}
+
+}  // namespace locus::agents

@@ -1,0 +1,101 @@
+#pragma once
+// AgentConfig: everything that determines an agent's learning, read from and written to JSON with
+// the same keys the command line and config files use (unknown keys are rejected, naming the
+// allowed ones), so a run directory's config.json reproduces the run.
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace locus::agents {
+
+enum class Algorithm { kA2c, kPpo, kReinforce };
+// How the agent's learning signal is formed.
+enum class Modulation {
+  kNone,                   // no neuromodulatory signal: advantages are discounted returns minus
+                           // the value baseline, computed directly; no trace, no gain
+  kDopamine,               // advantages and critic targets from the dopamine TD error (GAE)
+  kDopamineNoradrenaline,  // as kDopamine, plus the noradrenaline gain and its change flag
+};
+enum class NetworkMode {
+  kModulated,  // fixed random weights; per-context gains, biases and readouts learn
+  kTrainable,  // an ordinary MLP: every weight learns
+};
+enum class ContextPolicy {
+  kFixed,     // one context, never switched by the agent
+  kOnChange,  // on a noradrenaline change flag: reuse the best-matching stored context or open
+              // a new one (task-free continual learning)
+  kTaskId,    // select_task(id) picks the context directly (the task id is known)
+};
+
+std::string_view to_string(Algorithm value);
+std::string_view to_string(Modulation value);
+std::string_view to_string(NetworkMode value);
+std::string_view to_string(ContextPolicy value);
+// Parse the strings above ("a2c", "ppo", "reinforce"; "none", "da", "da+na"; "modulated",
+// "trainable"; "fixed", "on_change", "task_id"); throw ConfigError listing the choices.
+Algorithm algorithm_from_string(std::string_view name);
+Modulation modulation_from_string(std::string_view name);
+NetworkMode network_mode_from_string(std::string_view name);
+ContextPolicy context_policy_from_string(std::string_view name);
+
+struct AgentConfig {
+  std::string env = "CartPole-v1";
+  nlohmann::json env_kwargs = nlohmann::json::object();  // passed to make_vec
+  Algorithm agent = Algorithm::kA2c;
+  Modulation modulation = Modulation::kDopamine;
+  NetworkMode network = NetworkMode::kTrainable;
+  std::vector<std::size_t> hidden = {64, 64};
+  std::uint64_t seed = 0;
+  std::size_t num_envs = 8;
+  std::size_t rollout_steps = 16;  // steps per env per update
+  std::size_t frame_stack = 1;     // observations fed to the network (memory for delay tasks)
+
+  std::string optimizer = "adam";
+  float learning_rate = 7e-4f;
+  float max_grad_norm = 0.5f;  // 0: no clipping
+  float gamma = 0.99f;
+  float gae_lambda = 0.95f;  // REINFORCE always uses 1 (Monte Carlo returns)
+  float value_coef = 0.5f;
+  float entropy_coef = 0.01f;
+  bool normalize_advantages = false;
+
+  // PPO
+  std::size_t ppo_epochs = 4;
+  std::size_t minibatches = 4;
+  float clip_epsilon = 0.2f;
+  float value_clip = 0.0f;  // > 0: PPO's clipped value loss with this range
+
+  // Gaussian policies (Box action spaces): the initial log standard deviation (learned).
+  float init_log_std = -0.5f;
+
+  // Noradrenaline (modulation da+na)
+  std::string na_source = "surprise";  // "surprise" (|delta|) or "entropy" (policy entropy)
+  float na_sensitivity = 0.5f;
+  float na_change_threshold = 4.0f;  // z of one update's mean surprise
+  float na_stats_rate = 0.05f;       // running mean/variance of the surprise: ~20 updates of memory
+  std::size_t na_refractory = 50;
+  ContextPolicy contexts = ContextPolicy::kFixed;
+  float context_reuse_ratio = 0.5f;  // reuse a stored context whose surprise is below this share
+                                     // of the current one's
+  std::size_t max_contexts = 8;
+
+  // Traces
+  std::size_t trace_envs = 1;  // envs 0 .. trace_envs-1 have their per-step dopamine trace kept
+
+  // Throws ConfigError naming the first field out of range.
+  void validate() const;
+  nlohmann::json to_json() const;
+  // Keys as to_json writes them; missing keys keep their defaults; unknown keys throw ConfigError.
+  static AgentConfig from_json(const nlohmann::json& json);
+  static const std::vector<std::string>& keys();
+};
+
+// Applies the entries of `json` to `config` (the keys of AgentConfig::keys()); throws ConfigError
+// for an unknown key or a value of the wrong type, naming the key.
+void apply_json(AgentConfig& config, const nlohmann::json& json);
+
+}  // namespace locus::agents

@@ -1,0 +1,111 @@
+"""`locus train` and `locus eval` end to end: outputs, config files, resume, errors."""
+
+import csv
+import json
+import subprocess
+
+
+def run(locus, *args):
+    return subprocess.run([locus, *args], capture_output=True, text=True, timeout=300)
+
+
+def metric_rows(path):
+    with open(path) as f:
+        return [{k: v for k, v in row.items() if k != "time_s"} for row in csv.DictReader(f)]
+
+
+def test_train_writes_the_run_directory(locus, tmp_path):
+    out = tmp_path / "run"
+    result = run(locus, "train", "--env", "CartPole-v1", "--agent", "a2c", "--modulation", "da",
+                 "--steps", "4096", "--num-envs", "8", "--seed", "1", "--out", str(out),
+                 "--checkpoint-every", "8", "--eval-every", "16", "--eval-episodes", "3")
+    assert result.returncode == 0, result.stderr
+    for name in ["config.json", "metrics.csv", "metrics.jsonl", "dopamine_trace.csv",
+                 "checkpoint.bin", "summary.json"]:
+        assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 4096 and summary["agent"] == "a2c" and summary["seed"] == 1
+    assert summary["eval"]["episodes"] == 3
+    rows = metric_rows(out / "metrics.csv")
+    assert len(rows) == 4096 // (8 * 16)
+    assert rows[15]["eval_return"] != "" and rows[14]["eval_return"] == ""
+    jsonl = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["update"] for r in jsonl] == list(range(1, len(rows) + 1))
+    trace = list(csv.DictReader(open(out / "dopamine_trace.csv")))
+    assert len(trace) == 4096 // 8  # one traced env, every step
+    assert "summary:" in result.stdout
+
+    evaluated = run(locus, "eval", str(out), "--episodes", "4")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["eval"]["episodes"] == 4
+
+    again = run(locus, "train", "--env", "CartPole-v1", "--steps", "256", "--out", str(out))
+    assert again.returncode != 0 and "already holds a run" in again.stderr
+    assert json.loads((out / "summary.json").read_text())["steps"] == 4096  # nothing overwritten
+
+
+def test_resume_equals_an_uninterrupted_run(locus, tmp_path):
+    args = ["--env", "CartPole-v1", "--agent", "ppo", "--modulation", "da+na", "--num-envs", "4",
+            "--rollout-steps", "32", "--seed", "5", "--checkpoint-every", "4", "--quiet"]
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert run(locus, "train", *args, "--steps", "2048", "--out", str(whole)).returncode == 0
+    assert run(locus, "train", *args, "--steps", "1024", "--out", str(part)).returncode == 0
+    resumed = run(locus, "train", "--resume", str(part), "--steps", "2048")
+    assert resumed.returncode == 0, resumed.stderr
+    assert metric_rows(whole / "metrics.csv") == metric_rows(part / "metrics.csv")
+    assert (whole / "gain_trace.csv").read_text() == (part / "gain_trace.csv").read_text()
+
+
+def test_config_file_and_flag_override(locus, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("env: CartPole-v1\nagent: reinforce\nsteps: 1024\nnum_envs: 4\n"
+                      "hidden: [32]\nmodulation: none\nnetwork: modulated\n")
+    out = tmp_path / "run"
+    result = run(locus, "train", "--config", str(config), "--steps", "512", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["agent"] == "reinforce" and saved["hidden"] == [32]
+    assert saved["steps"] == 512  # the flag wins
+    json_config = tmp_path / "run.json"
+    json_config.write_text(json.dumps({"env": "CartPole-v1", "learning_rat": 0.1}))
+    bad = run(locus, "train", "--config", str(json_config), "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2
+    assert "learning_rat" in bad.stderr and "learning_rate" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_parallel_agents_summarize_mean_and_spread(locus, tmp_path):
+    out = tmp_path / "many"
+    result = run(locus, "train", "--env", "CartPole-v1", "--steps", "1024", "--seeds", "1,2,3",
+                 "--threads", "2", "--eval-episodes", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seeds"] == [1, 2, 3] and len(summary["runs"]) == 3
+    assert summary["eval_return"]["n"] == 3 and summary["eval_return"]["std"] >= 0
+    for seed in [1, 2, 3]:
+        assert (out / f"seed_{seed}" / "checkpoint.bin").exists()
+    single = tmp_path / "single2"
+    assert run(locus, "train", "--env", "CartPole-v1", "--steps", "1024", "--seed", "2",
+               "--eval-episodes", "2", "--out", str(single)).returncode == 0
+    assert metric_rows(single / "metrics.csv") == metric_rows(out / "seed_2" / "metrics.csv")
+
+
+def test_bad_input_is_a_clear_error(locus, tmp_path):
+    unknown_env = run(locus, "train", "--env", "NoSuchEnv-v0", "--steps", "10",
+                      "--out", str(tmp_path / "a"))
+    assert unknown_env.returncode == 2 and "NoSuchEnv" in unknown_env.stderr
+    bad_agent = run(locus, "train", "--agent", "dqn", "--out", str(tmp_path / "b"))
+    assert bad_agent.returncode == 2 and "a2c, ppo, reinforce" in bad_agent.stderr
+    bad_modulation = run(locus, "train", "--modulation", "5ht", "--out", str(tmp_path / "c"))
+    assert bad_modulation.returncode == 2 and "none, da, da+na" in bad_modulation.stderr
+
+    out = tmp_path / "run"
+    assert run(locus, "train", "--env", "CartPole-v1", "--steps", "256", "--out",
+               str(out)).returncode == 0
+    data = bytearray((out / "checkpoint.bin").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (out / "checkpoint.bin").write_bytes(bytes(data))
+    corrupt = run(locus, "eval", str(out))
+    assert corrupt.returncode == 1 and "checksum" in corrupt.stderr
+    missing = run(locus, "eval", str(tmp_path / "nothing"))
+    assert missing.returncode == 1 and "holds no run" in missing.stderr
