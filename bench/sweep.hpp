@@ -1,0 +1,96 @@
+#pragma once
+// Sweeps: a YAML config names the scenario, the methods, a grid of parameters and the seeds; the
+// sweep expands methods x grid points x seeds into runs, executes them in parallel TBB workers, and
+// writes each finished run atomically (temp file + rename) to DIR/runs/<id>.json. A restarted sweep
+// reads DIR/runs/ and skips the runs that finished, so a sweep killed at any point (even by
+// SIGKILL) loses at most the runs that were in flight and repeats none that finished. At the end
+// it writes DIR/results.jsonl (one line per run), DIR/summary.csv (mean and sd over seeds per
+// method and grid point) and returns the table it prints.
+//
+// Config (every key of `defaults`, a method or the grid is a run setting; see run_settings_help()):
+//   name: default
+//   seeds: [0, 1]
+//   defaults: {stream: split, scenario: task-incremental, joint: true, optimizer: sgd, lr: 0.01}
+//   grid: {lr: [0.01, 0.001]}          # optional; applied to every method
+//   methods:
+//     - {name: sgd}
+//     - {name: ngm-sgd, ngm: true}
+//     - {name: fixed-gain-sgd, fixed_gain_from: ngm-sgd}   # NGM's control: its mean gain, fixed
+// A run's settings are the defaults, overridden by its method, overridden by its grid point.
+// `fixed_gain_from: M` runs after M and fixes the gain at the mean gain that M's run of the same
+// seed and grid point had. Runs are deterministic given their settings and seed, whatever --jobs.
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/continual.hpp"
+#include "bench/supervised.hpp"
+
+namespace locus::bench {
+
+struct RunSpec {
+  std::string id;  // file name stem in DIR/runs/
+  std::string method;
+  std::uint64_t seed = 0;
+  nlohmann::json grid = nlohmann::json::object();      // this run's grid point
+  nlohmann::json settings = nlohmann::json::object();  // merged settings (without the seed)
+  std::string depends_on;                              // fixed_gain_from, or empty
+};
+
+struct SweepConfig {
+  std::string name = "sweep";
+  std::vector<std::uint64_t> seeds = {0};
+  nlohmann::json defaults = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid;  // in file order
+  std::vector<std::pair<std::string, nlohmann::json>> methods;            // name, its settings
+
+  // Throws InvalidArgumentError naming the bad key or value (and YAML errors with their line).
+  static SweepConfig from_yaml(const std::string& text);
+  static SweepConfig from_yaml_file(const std::filesystem::path& path);
+  // Every run in a fixed order (methods, then grid points, then seeds), checked: unknown settings,
+  // bad values and missing fixed_gain_from methods fail here, before anything runs.
+  std::vector<RunSpec> expand() const;
+};
+
+// The settings a run understands, with their defaults, as help text.
+std::string run_settings_help();
+// A run's settings (merged JSON) turned into the learner's configuration and the schedule.
+SupervisedConfig supervised_config(const nlohmann::json& settings, std::uint64_t seed);
+Schedule schedule_from_settings(const nlohmann::json& settings);
+
+// Runs one spec to completion: the JSON written to DIR/runs/<id>.json (settings, metrics, the
+// whole continual record). `fixed_gain` is the gain resolved from its dependency, if any.
+nlohmann::json execute_run(const RunSpec& spec, std::optional<float> fixed_gain = std::nullopt);
+
+struct SweepOptions {
+  std::filesystem::path out_dir;
+  int jobs = 1;
+  bool progress = true;  // a progress line on `progress_stream`
+  std::FILE* progress_stream = stderr;
+  // Called (from a worker thread, serialized) after each run is written; tests use it.
+  std::function<void(const RunSpec&)> on_run_finished;
+};
+
+struct SweepOutcome {
+  std::size_t total = 0;
+  std::size_t skipped = 0;   // finished before this call
+  std::size_t executed = 0;  // run by this call
+  std::string table;         // the summary table (also in summary.csv)
+};
+
+SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options);
+
+// Reads DIR/runs/*.json of the sweep's runs, writes DIR/results.jsonl and DIR/summary.csv, and
+// returns the printed table. Used by run_sweep at its end.
+std::string write_summary(const SweepConfig& config, const std::filesystem::path& out_dir);
+
+// Writes `text` to `path` atomically: a temporary file in the same folder, then rename().
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace locus::bench

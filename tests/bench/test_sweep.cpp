@@ -1,0 +1,260 @@
+// Sweeps: config parsing and its errors, grid expansion, determinism for any --jobs, the NGM
+// fixed-gain control, and resuming a sweep killed with SIGKILL halfway (nothing lost, nothing
+// repeated).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "bench/errors.hpp"
+#include "bench/sweep.hpp"
+
+extern char** environ;
+
+using namespace locus::bench;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Tiny runs: 3 Split Fashion-MNIST tasks, 128 training and 50 held-out images each.
+const char* kTinyConfig = R"(
+name: tiny
+seeds: [0, 1]
+defaults:
+  stream: split
+  num_tasks: 3
+  train_per_task: 128
+  eval_per_task: 50
+  iterations_per_task: 8
+  eval_every: 2
+  batch_size: 16
+  hidden: [16]
+  joint: true
+methods:
+  - name: sgd
+    optimizer: sgd
+    lr: 0.05
+  - name: ngm-sgd
+    optimizer: sgd
+    lr: 0.05
+    ngm: true
+  - name: fixed-gain-sgd
+    optimizer: sgd
+    lr: 0.05
+    fixed_gain_from: ngm-sgd
+)";
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("locus_bench_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A run file without what depends on the machine's speed.
+json without_timings(json run) {
+  for (const char* key : {"wall_seconds", "steps_per_second"}) run["metrics"].erase(key);
+  for (const char* key : {"train_seconds", "eval_seconds"}) run["record"].erase(key);
+  return run;
+}
+
+std::map<std::string, json> runs_in(const fs::path& dir) {
+  std::map<std::string, json> out;
+  for (const auto& entry : fs::directory_iterator(dir / "runs")) {
+    out[entry.path().filename().string()] = without_timings(json::parse(read_text(entry.path())));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a config expands methods x grid x seeds with settings merged in order", "[sweep]") {
+  const SweepConfig config = SweepConfig::from_yaml(R"(
+name: g
+seeds: [3, 4]
+defaults: {lr: 0.1, optimizer: sgd, stream: split}
+grid: {lr: [0.01, 0.001], batch_size: [8]}
+methods:
+  - {name: a, lr: 0.5, optimizer: adam}
+  - {name: b, ngm: true}
+)");
+  const auto runs = config.expand();
+  REQUIRE(runs.size() == 8);
+  CHECK(runs[0].id == "a_batch_size=8_lr=0.01_seed=3");  // grid keys sorted
+  CHECK(runs[0].settings["lr"] == 0.01);                 // the grid overrides the method
+  CHECK(runs[0].settings["optimizer"] == "adam");
+  CHECK(runs[7].method == "b");
+  CHECK(runs[7].settings["ngm"] == true);
+  CHECK(runs[7].seed == 4);
+  std::set<std::string> ids;
+  for (const auto& run : runs) ids.insert(run.id);
+  CHECK(ids.size() == 8);
+}
+
+TEST_CASE("config errors name the key or value", "[sweep][errors]") {
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, learning_rate: 1}]"),
+                    Contains("unknown setting 'learning_rate'") && Contains("lr"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("metods: []"), Contains("unknown sweep key 'metods'"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, fixed_gain_from: b}]").expand(),
+                    Contains("'b', which is not a method"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, optimizer: adagrad}]").expand(),
+                    Contains("adagrad"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, lr: fast}]").expand(),
+                    Contains("'lr' must be a number"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("seeds: [-1]\nmethods: [{name: a}]"),
+                    Contains("non-negative"));
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("methods: [{name: a, network: modulated, scenario: class}]").expand(),
+      Contains("task-incremental"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a}, {name: a}]"),
+                    Contains("appears twice"));
+  CHECK_THROWS_AS(SweepConfig::from_yaml("methods: [{name: a"), InvalidArgumentError);
+}
+
+TEST_CASE("a sweep gives the same runs for any number of jobs; controls use the NGM gain",
+          "[sweep][determinism]") {
+  const SweepConfig config = SweepConfig::from_yaml(kTinyConfig);
+  const fs::path one = fresh_dir("jobs1"), two = fresh_dir("jobs2");
+  const auto a = run_sweep(config, {.out_dir = one, .jobs = 1, .progress = false});
+  const auto b = run_sweep(config, {.out_dir = two, .jobs = 2, .progress = false});
+  CHECK(a.total == 6);
+  CHECK(a.executed == 6);
+  CHECK(b.executed == 6);
+  const auto runs_one = runs_in(one);
+  CHECK(runs_one.size() == 6);
+  CHECK(runs_one == runs_in(two));
+
+  const json ngm = runs_one.at("ngm-sgd_seed=1.json");
+  const json control = runs_one.at("fixed-gain-sgd_seed=1.json");
+  CHECK(ngm["metrics"]["mean_gain"].get<double>() > 1.0);
+  CHECK(control["resolved_fixed_gain"].get<double>() ==
+        Approx(ngm["metrics"]["mean_gain"].get<double>()).epsilon(1e-6));  // stored as float
+  CHECK(runs_one.at("sgd_seed=0.json")["metrics"]["mean_gain"].is_null());
+
+  // The summary: one row per method, mean and sd over the 2 seeds.
+  const std::string csv = read_text(one / "summary.csv");
+  CHECK(csv.find("method,grid,runs,acc_mean,acc_sd") == 0);
+  CHECK(csv.find("\nngm-sgd,,2,") != std::string::npos);
+  CHECK(a.table.find("| fixed-gain-sgd") != std::string::npos);
+  std::ifstream results(one / "results.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(results, line)) ++lines;
+  CHECK(lines == 6);
+
+  // Rerunning a finished sweep runs nothing; a changed config in the same directory is refused.
+  const auto again = run_sweep(config, {.out_dir = one, .jobs = 2, .progress = false});
+  CHECK(again.skipped == 6);
+  CHECK(again.executed == 0);
+  SweepConfig changed = config;
+  changed.defaults["eval_every"] = 4;
+  CHECK_THROWS_AS(run_sweep(changed, {.out_dir = one, .jobs = 1, .progress = false}),
+                  SweepStateError);
+  fs::remove_all(one);
+  fs::remove_all(two);
+}
+
+TEST_CASE("a sweep killed with SIGKILL halfway resumes: nothing lost, nothing repeated",
+          "[sweep][resume]") {
+  const fs::path locus = fs::path(LOCUS_BINARY_DIR) / "bin" / "locus";
+  REQUIRE(fs::exists(locus));
+  const fs::path dir = fresh_dir("resume");
+  fs::create_directories(dir);
+  // More and longer runs than the determinism test, so that the kill lands between runs.
+  std::string text = kTinyConfig;
+  text.replace(text.find("seeds: [0, 1]"), 13, "seeds: [0, 1, 2, 3]");
+  text.replace(text.find("iterations_per_task: 8"), 22, "iterations_per_task: 40");
+  const fs::path config_path = dir / "config.yaml";
+  std::ofstream(config_path) << text;
+  const fs::path out = dir / "out";
+  const std::string locus_arg = locus.string(), config_arg = config_path.string(),
+                    out_arg = out.string();
+  std::vector<char*> argv = {const_cast<char*>(locus_arg.c_str()),
+                             const_cast<char*>("sweep"),
+                             const_cast<char*>(config_arg.c_str()),
+                             const_cast<char*>("--out"),
+                             const_cast<char*>(out_arg.c_str()),
+                             const_cast<char*>("--jobs"),
+                             const_cast<char*>("1"),
+                             const_cast<char*>("--quiet"),
+                             nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t child = 0;
+  REQUIRE(posix_spawn(&child, locus_arg.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  auto finished_files = [&] {
+    std::size_t n = 0;
+    if (!fs::exists(out / "runs")) return n;
+    for (const auto& entry : fs::directory_iterator(out / "runs")) {
+      n += entry.path().extension() == ".json" ? 1 : 0;
+    }
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (finished_files() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));  // killed, not finished
+  const std::size_t before = finished_files();
+  REQUIRE(before >= 4);
+  REQUIRE(before < 12);
+  std::map<std::string, std::string> survivors;
+  for (const auto& entry : fs::directory_iterator(out / "runs")) {
+    if (entry.path().extension() == ".json") {
+      survivors[entry.path().filename().string()] = read_text(entry.path());
+    }
+  }
+
+  std::vector<std::string> executed;
+  const auto outcome = run_sweep(
+      SweepConfig::from_yaml_file(config_path),
+      {.out_dir = out, .jobs = 2, .progress = false, .on_run_finished = [&](const RunSpec& spec) {
+         executed.push_back(spec.id + ".json");
+       }});
+  CHECK(outcome.total == 12);
+  CHECK(outcome.skipped == before);
+  CHECK(outcome.executed == 12 - before);
+  for (const auto& name : executed) CHECK_FALSE(survivors.contains(name));  // nothing repeated
+  for (const auto& [name, text] : survivors) CHECK(read_text(out / "runs" / name) == text);
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(out / "runs")) {
+    CHECK(entry.path().extension() == ".json");  // no temporary file left behind
+    ++files;
+  }
+  CHECK(files == 12);  // nothing lost
+
+  // The resumed sweep equals one that was never interrupted.
+  const fs::path clean = dir / "clean";
+  run_sweep(SweepConfig::from_yaml_file(config_path),
+            {.out_dir = clean, .jobs = 2, .progress = false});
+  CHECK(runs_in(out) == runs_in(clean));
+  fs::remove_all(dir);
+}
