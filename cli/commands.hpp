@@ -17,5 +17,11 @@ struct Command {
 Command add_envs_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
 Command add_rollout_command(CLI::App& app);
+Command add_spiking_command(CLI::App& app);
+Command add_data_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 }  // namespace locus::cli

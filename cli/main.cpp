@@ -31,6 +31,12 @@ int main(int argc, char** argv) {
       locus::cli::add_envs_command(app),
       locus::cli::add_check_command(app),
       locus::cli::add_rollout_command(app),
+      locus::cli::add_spiking_command(app),
+      locus::cli::add_data_command(app),
+      locus::cli::add_train_command(app),
+      locus::cli::add_eval_command(app),
+      locus::cli::add_sweep_command(app),
+      locus::cli::add_report_command(app),
   };
 
   try {

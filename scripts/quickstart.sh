@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The main job: install, build, then show what locus can do end to end today: the registered
-# environments, a seeded random-policy CartPole rollout, and environment throughput.
+# The main job: install, build, then run the default continual-learning sweep (Split
+# Fashion-MNIST, fine-tuning and joint training, with and without neuromodulation; a few minutes
+# on 2 cores), print its table and write its report. A rerun resumes the sweep (finished runs are
+# skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 LOCUS=build/bin/locus
 echo
-echo "== Registered environments (locus envs)"
-$LOCUS envs
+echo "== Random-policy rollout (locus rollout --env CartPole-v1 --episodes 3 --seed 42)"
+$LOCUS rollout --env CartPole-v1 --episodes 3 --seed 42
 echo
-echo "== API check of CartPole-v1 (locus check CartPole-v1)"
-$LOCUS check CartPole-v1
+echo "== Continual-learning sweep (locus sweep bench/configs/default.yaml --out runs/default)"
+$LOCUS sweep bench/configs/default.yaml --jobs "$(nproc)" --out runs/default
 echo
-echo "== Random-policy rollout (locus rollout --env CartPole-v1 --episodes 10 --seed 42)"
-$LOCUS rollout --env CartPole-v1 --episodes 10 --seed 42
+echo "== Report (locus report runs/default)"
+$LOCUS report runs/default
+echo "Open $(pwd)/runs/default/report.html to see the accuracy curves, the stability gap and the table."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what locus needs and builds it; safe to run again (each step is skipped when done).
 #   Debian packages (apt-get), a Python virtual environment in .venv (pip), then a CMake build in
-#   build/. Used by scripts/quickstart.sh and scripts/test.sh.
+#   build/ and the Python package `locus` installed into .venv. Used by scripts/quickstart.sh and
+#   scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -66,6 +67,29 @@ build() {
   cmake --build "$build_dir" -j"$(nproc)"
 }
 
+install_python_package() {
+  # The Python package `locus` (pyproject.toml: scikit-build-core builds python/ with this CMake
+  # project), installed into .venv only when its sources changed since the last install: the stamp
+  # is a hash of every file that goes into it. The kept build folder makes a reinstall recompile
+  # only what changed; --no-build-isolation uses .venv's scikit-build-core and pybind11 (listed in
+  # scripts/requirements.txt) instead of fetching them for each build.
+  local stamp="$ROOT/.venv/.locus-package.sha256"
+  local want
+  want=$(cd "$ROOT" && find pyproject.toml CMakeLists.txt cmake util envs python/CMakeLists.txt \
+    python/src python/locus -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] &&
+    (cd / && "$ROOT/.venv/bin/python" -c 'import locus' 2>/dev/null); then
+    log "Python package locus: up to date"
+    return
+  fi
+  log "Python package locus: installing into .venv (pip install .)"
+  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$ROOT/.venv/bin/python" -m pip install -q \
+    --no-build-isolation -Cbuild-dir="$ROOT/build/python-package" "$ROOT"
+  echo "$want" >"$stamp"
+}
+
 install_debian_packages
 setup_python
 build
+install_python_package
