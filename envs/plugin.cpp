@@ -12,7 +12,8 @@ namespace locus::envs {
 
 std::vector<std::string> load_plugin(const std::string& path) {
   if (!std::filesystem::exists(path)) {
-    throw PluginError("plugin '" + path + "' does not exist; give the path of a shared library (.so)");
+    throw PluginError("plugin '" + path +
+                      "' does not exist; give the path of a shared library (.so)");
   }
   Registry& registry = Registry::global();
   std::vector<std::string> before;

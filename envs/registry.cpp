@@ -212,8 +212,7 @@ std::unique_ptr<Env> Registry::make(std::string_view id, const Kwargs& kwargs,
     }
     made->max_episode_steps = options.max_episode_steps;
   }
-  const bool disable_checker =
-      options.disable_env_checker.value_or(made->disable_env_checker);
+  const bool disable_checker = options.disable_env_checker.value_or(made->disable_env_checker);
   made->disable_env_checker = disable_checker;
 
   std::unique_ptr<Env> env = made->entry_point(made->kwargs);
