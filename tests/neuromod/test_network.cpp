@@ -165,7 +165,7 @@ TEST_CASE("a frozen context does not learn, and rows of a mixed batch equal sepa
   }
 }
 
-TEST_CASE("cloned contexts start equal and then diverge; a new context is seeded by its id",
+TEST_CASE("cloned contexts start equal and then diverge, and a new context is seeded by its id",
           "[neuromod][network]") {
   auto net = make_network(mixed_spec());
   auto twin = make_network(mixed_spec());
@@ -183,7 +183,7 @@ TEST_CASE("cloned contexts start equal and then diverge; a new context is seeded
   }
 }
 
-TEST_CASE("baseline mode trains every weight; context-only mode only the contexts",
+TEST_CASE("baseline mode trains every weight, context-only mode only the contexts",
           "[neuromod][network]") {
   const NetworkSpec spec = baseline_mlp(20, {16, 12}, 4, 3);
   REQUIRE(spec.has_trainable_shared_weights());
