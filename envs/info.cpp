@@ -25,7 +25,10 @@ InfoValue& Info::slot(std::string_view key) {
   // Reuse a cleared entry with the same key first, so that its storage (and its position) is kept.
   for (std::size_t i = size_; i < entries_.size(); ++i) {
     if (entries_[i].key == key) {
-      std::swap(entries_[i], entries_[size_]);
+      // Usually the key is already where it goes (an env sets the same keys in the same order on
+      // every step): a swap with itself would move a string and a variant three times, about 60%
+      // of a cognitive task's step, for nothing.
+      if (i != size_) std::swap(entries_[i], entries_[size_]);
       return entries_[size_++].value;
     }
   }
