@@ -13,6 +13,9 @@
 
 namespace locus::envs::testing {
 
+// For scripted runs longer than the registered 1000-step time limit.
+inline const MakeOptions kNoTimeLimit{.max_episode_steps = std::int64_t{1} << 40};
+
 // One env stepped with int64 actions; observations read back as floats.
 class TaskRunner {
  public:
@@ -20,8 +23,9 @@ class TaskRunner {
       : env_(std::move(env)),
         obs_(env_->observation_space().packed_bytes()),
         action_(env_->action_space().packed_bytes()) {}
-  TaskRunner(const std::string& id, const Kwargs& kwargs = Kwargs::object())
-      : TaskRunner(make(id, kwargs)) {}
+  TaskRunner(const std::string& id, const Kwargs& kwargs = Kwargs::object(),
+             const MakeOptions& options = {})
+      : TaskRunner(make(id, kwargs, options)) {}
 
   Env& env() { return *env_; }
   const Info& info() const { return info_; }

@@ -12,6 +12,7 @@
 #include "tests/envs/cognitive_test_util.hpp"
 
 using namespace locus::envs;
+using locus::envs::testing::kNoTimeLimit;
 using locus::envs::testing::TaskRunner;
 
 namespace {
@@ -52,7 +53,8 @@ int rule_index(const std::string& name) {
 }  // namespace
 
 TEST_CASE("SetShiftGoNoGo-v0 shows one visual and one auditory stimulus", "[cognitive][setshift]") {
-  TaskRunner runner("SetShiftGoNoGo-v0", {{"switch_after_trials", 0}});  // rule A throughout
+  // Rule A throughout; 200 trials outlast the registered time limit.
+  TaskRunner runner("SetShiftGoNoGo-v0", {{"switch_after_trials", 0}}, kNoTimeLimit);
   auto& env = dynamic_cast<SetShiftGoNoGoEnv&>(runner.env().unwrapped());
   REQUIRE(runner.env().observation_space().to_string() == "Box(0.0, 1.0, (5,), float32)");
   Obs obs = runner.reset(3, {{"trial", {{"visual", 1}, {"auditory", 0}}}});

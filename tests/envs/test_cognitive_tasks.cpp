@@ -17,6 +17,7 @@
 #include "tests/envs/cognitive_test_util.hpp"
 
 using namespace locus::envs;
+using locus::envs::testing::kNoTimeLimit;
 using locus::envs::testing::TaskRunner;
 
 namespace {
@@ -189,7 +190,7 @@ TEST_CASE("PerceptualDecisionMaking-v0 scripted policy: the stronger side wins",
   // +1 per trial; the opposite choice earns 0 every trial.
   for (const bool right : {true, false}) {
     TaskRunner runner("PerceptualDecisionMaking-v0",
-                      {{"sigma", 0}, {"cohs", {6.4, 25.6}}, {"dim_ring", 2}});
+                      {{"sigma", 0}, {"cohs", {6.4, 25.6}}, {"dim_ring", 2}}, kNoTimeLimit);
     Obs obs = runner.reset(4);
     double total = 0.0;
     int trials = 0;
@@ -280,7 +281,7 @@ TEST_CASE("DelayMatchSample-v0 trial layout and rewards", "[cognitive][dms]") {
 }
 
 TEST_CASE("DelayMatchSample-v0 scripted policy compares sample and test", "[cognitive][dms]") {
-  TaskRunner runner("DelayMatchSample-v0", {{"sigma", 0}, {"dim_ring", 4}});
+  TaskRunner runner("DelayMatchSample-v0", {{"sigma", 0}, {"dim_ring", 4}}, kNoTimeLimit);
   Obs obs = runner.reset(6);
   Obs remembered;
   Obs last_stimulus;
@@ -370,7 +371,8 @@ TEST_CASE("ContextDecisionMaking-v0 scripted policy follows the context", "[cogn
   // Reading the modality the context names is always right; reading the other one is right only
   // when the two modalities happen to agree.
   for (const bool follow : {true, false}) {
-    TaskRunner runner("ContextDecisionMaking-v0", {{"sigma", 0}, {"use_expl_context", true}});
+    TaskRunner runner("ContextDecisionMaking-v0", {{"sigma", 0}, {"use_expl_context", true}},
+                      kNoTimeLimit);
     Obs obs = runner.reset(9);
     std::int64_t choice = 0;
     int trials = 0;
@@ -463,7 +465,8 @@ TEST_CASE("ReversalBandit-v0 probabilities reverse every block", "[cognitive][ba
 }
 
 TEST_CASE("ReversalBandit-v0 pays with the arms' probabilities", "[cognitive][bandit]") {
-  TaskRunner runner("ReversalBandit-v0", {{"block_length", 4000}, {"rewards", {2.0, 1.0}}});
+  TaskRunner runner("ReversalBandit-v0", {{"block_length", 4000}, {"rewards", {2.0, 1.0}}},
+                    kNoTimeLimit);
   runner.reset(3);
   double arm0 = 0.0;
   double arm1 = 0.0;
