@@ -37,6 +37,13 @@ class NonFiniteError : public Error {
   using Error::Error;
 };
 
+// A GPU that is missing, out of memory or failing: the message names the CUDA or cuBLAS call, its
+// status and, where known, the sizes involved.
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A checkpoint or context file that cannot be read: missing, truncated, corrupt (checksum), of an
 // unknown format version, or written for a different network.
 class CheckpointError : public Error {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 
+#include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/random.hpp"
 
@@ -86,8 +87,18 @@ std::string_view to_string(Backend backend) {
       return "cpu";
     case Backend::kReference:
       return "reference";
+    case Backend::kCuda:
+      return "cuda";
   }
   return "unknown";
+}
+
+Backend backend_from_string(std::string_view name) {
+  for (Backend b : {Backend::kCpu, Backend::kReference, Backend::kCuda}) {
+    if (to_string(b) == name) return b;
+  }
+  throw InvalidArgumentError(
+      fmt::format("unknown backend '{}'; use one of: cpu, reference, cuda", name));
 }
 
 std::string_view to_string(ParameterKind kind) {
@@ -125,6 +136,7 @@ void Network::backward(const Matrix& head_gradient) {
 }
 
 std::unique_ptr<Network> make_network(const NetworkSpec& spec, Backend backend) {
+  if (backend == Backend::kCuda) return make_cuda_network(spec);
   return std::make_unique<HostNetwork>(spec, backend);
 }
 

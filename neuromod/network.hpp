@@ -1,7 +1,7 @@
 #pragma once
 // Network: the backend-neutral interface of a modulated network. Agents, the continual-learning
 // harness, checkpoints and the tests use only this interface; the CPU backend (BLAS + TBB), the
-// plain reference backend (double accumulation, for tests) and a later CUDA backend implement it.
+// plain reference backend (double accumulation, for tests) and the CUDA backend implement it.
 //
 // Data crosses the interface as host arrays (xtensor, row-major): inputs (batch, input_dim) with
 // one context id per row, head outputs (batch, head units), and gradients of a loss with respect to
@@ -51,8 +51,16 @@ inline constexpr ContextId kSharedContext = -1;
 enum class Backend {
   kCpu,        // OpenBLAS sgemm and fused TBB kernels
   kReference,  // plain loops with double accumulation: the oracle for the tests
+  kCuda,       // cuBLAS and fused CUDA kernels, state in GPU memory (neuromod/cuda/)
 };
 std::string_view to_string(Backend backend);
+// "cpu", "reference", "cuda"; throws InvalidArgumentError listing them.
+Backend backend_from_string(std::string_view name);
+// True when locus was built with CUDA and a CUDA device is usable.
+bool cuda_available();
+// The device's name and compute capability, or why none is usable (built without CUDA, no device,
+// driver too old).
+std::string cuda_status();
 
 enum class GradientMode {
   kContextOnly,   // only per-context parameters learn (the modulated setting)

@@ -1,0 +1,225 @@
+// GPU training-step throughput of the modulated network on the CUDA backend, and the two ceilings
+// of the GPU it runs on (bench/perf/run_cuda_bench.py runs it beside PyTorch eager and prints the
+// ratios and the fraction of the roofline).
+//
+// The model is the modulated MLP of bench_neuromod.cpp (fixed random dense layers, per-context gain
+// and bias before each ReLU, fixed random readout with per-context output gain and bias), at
+// 784-400-400-10 and 784-4096-4096-10. One step: forward, softmax cross-entropy and its gradient on
+// the device, zero_grad, backward (context parameters only), Adam step. Inputs, labels and context
+// ids are drawn before timing, in 4 sets used in turn (so that small batches do not run from
+// cache). Timing: CUDA events around `iterations` steps after `warmup` steps, repeated; the median
+// per-step time is reported. The ceilings: a device-to-device copy (bytes read + written per
+// second) and a large cuBLAS float32 product (and TF32), measured the same way.
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "neuromod/cuda/cuda_check.hpp"
+#include "neuromod/cuda/cuda_network.hpp"
+#include "neuromod/presets.hpp"
+#include "neuromod/random.hpp"
+
+using namespace locus::neuromod;
+
+namespace {
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+template <typename Body>
+double median_ms(int warmup, int iterations, int repeats, const Body& body) {
+  for (int i = 0; i < warmup; ++i) body(i);
+  LOCUS_CUDA_CHECK(cudaDeviceSynchronize());
+  cudaEvent_t start, stop;
+  LOCUS_CUDA_CHECK(cudaEventCreate(&start));
+  LOCUS_CUDA_CHECK(cudaEventCreate(&stop));
+  std::vector<double> per_iteration;
+  for (int r = 0; r < repeats; ++r) {
+    LOCUS_CUDA_CHECK(cudaEventRecord(start));
+    for (int i = 0; i < iterations; ++i) body(i);
+    LOCUS_CUDA_CHECK(cudaEventRecord(stop));
+    LOCUS_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0.0f;
+    LOCUS_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    per_iteration.push_back(double(ms) / iterations);
+  }
+  LOCUS_CUDA_CHECK(cudaEventDestroy(start));
+  LOCUS_CUDA_CHECK(cudaEventDestroy(stop));
+  return median(per_iteration);
+}
+
+std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
+  std::vector<float> values(n);
+  RandomStream stream(seed, 1);
+  for (auto& v : values) v = static_cast<float>(stream.normal());
+  return values;
+}
+
+nlohmann::json measure_ceilings() {
+  nlohmann::json out;
+  const std::size_t bytes = std::size_t(1) << 31;  // 2 GiB each way
+  DeviceArray<float> a(bytes / sizeof(float)), b(bytes / sizeof(float));
+  LOCUS_CUDA_CHECK(cudaMemset(a.data(), 1, bytes));
+  const double copy_ms = median_ms(2, 5, 5, [&](int) {
+    LOCUS_CUDA_CHECK(cudaMemcpyAsync(b.data(), a.data(), bytes, cudaMemcpyDeviceToDevice));
+  });
+  out["copy_gbps"] = 2.0 * double(bytes) / (copy_ms * 1e-3) / 1e9;
+  const int n = 8192;
+  DeviceArray<float> x(std::size_t(n) * n), y(std::size_t(n) * n), z(std::size_t(n) * n);
+  x.upload(random_values(std::size_t(n) * n, 1));
+  y.upload(random_values(std::size_t(n) * n, 2));
+  cublasHandle_t handle;
+  LOCUS_CUBLAS_CHECK(cublasCreate(&handle));
+  const float one = 1.0f, zero = 0.0f;
+  for (const bool tf32 : {false, true}) {
+    LOCUS_CUBLAS_CHECK(
+        cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    const double ms = median_ms(2, 5, 5, [&](int) {
+      LOCUS_CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, x.data(), n,
+                                     y.data(), n, &zero, z.data(), n));
+    });
+    out[tf32 ? "gemm_tf32_tflops" : "gemm_fp32_tflops"] =
+        2.0 * n * double(n) * n / (ms * 1e-3) / 1e12;
+  }
+  cublasDestroy(handle);
+  return out;
+}
+
+// FLOPs of one step by hand: forward products, the input gradients of every layer above the first
+// (context-only learning stops at layer 0's modulation), the readout's input gradient; the fused
+// elementwise work is not counted. Bytes: the fewest a step must move: inputs read once; each
+// layer's product written and read, its output written and read, its saved pre-activation written
+// and read in backward, its gradient written and read; parameters and their Adam state read and
+// written once.
+struct Cost {
+  double flops = 0, bytes = 0;
+};
+Cost step_cost(std::size_t rows, std::size_t input, std::size_t hidden, std::size_t layers,
+               std::size_t classes, std::size_t contexts) {
+  Cost c;
+  double weights =
+      double(input) * hidden + double(layers - 1) * hidden * hidden + double(hidden) * classes;
+  double backward_weights = double(layers - 1) * hidden * hidden + double(hidden) * classes;
+  c.flops = 2.0 * double(rows) * (weights + backward_weights);
+  c.bytes = 4.0 * double(rows) * (double(input) + 8.0 * hidden * layers + 3.0 * classes);
+  c.bytes += 4.0 * weights;  // fixed weights read (once if they stay in cache)
+  c.bytes += 4.0 * 4.0 * double(contexts) * (2.0 * hidden * layers + 2.0);  // params, grads, Adam
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"CUDA backend training-step benchmark (modulated MLP)"};
+  std::vector<std::size_t> batches = {128, 1024, 8192, 65536};
+  std::vector<std::size_t> context_counts = {1, 16, 256};
+  std::vector<std::size_t> widths = {400, 4096};
+  int warmup = 10, iterations = 20, repeats = 7;
+  bool ceilings = true, tf32 = false, check_finite = false, unfused = false;
+  std::string out_path;
+  app.add_option("--batch", batches, "batch sizes");
+  app.add_option("--contexts", context_counts, "contexts mixed in each batch");
+  app.add_option("--width", widths, "hidden widths (two hidden layers)");
+  app.add_option("--warmup", warmup);
+  app.add_option("--iterations", iterations, "steps per timed repeat");
+  app.add_option("--repeats", repeats);
+  app.add_flag("!--no-ceilings", ceilings, "skip the copy and GEMM ceilings");
+  app.add_flag("--tf32", tf32, "TF32 tensor-core products");
+  app.add_flag("--check-finite", check_finite, "keep the per-step NaN checks (a sync each)");
+  app.add_flag("--unfused", unfused, "the two-pass layer backward (kernel version 1)");
+  app.add_option("--json", out_path, "write the results here");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!cuda_available()) {
+    std::fprintf(stderr, "bench_cuda: %s\n", cuda_status().c_str());
+    return 2;
+  }
+  nlohmann::json results;
+  results["device"] = cuda_status();
+  if (ceilings) results["ceilings"] = measure_ceilings();
+  results["runs"] = nlohmann::json::array();
+  const std::size_t input = 784, classes = 10;
+  for (std::size_t width : widths) {
+    for (std::size_t contexts : context_counts) {
+      NetworkSpec spec = modulated_mlp(input, {width, width}, classes, 1);
+      auto network = make_network(spec, Backend::kCuda);
+      CudaNetwork& net = as_cuda(*network);
+      while (net.context_count() < contexts) net.add_context();
+      net.set_gradient_mode(GradientMode::kContextOnly);
+      net.set_check_finite(check_finite);
+      net.set_tf32(tf32);
+      net.set_fused_backward(!unfused);
+      OptimizerConfig adam;
+      adam.kind = OptimizerKind::kAdam;
+      adam.learning_rate = 1e-3f;
+      net.set_optimizer(adam);
+      for (std::size_t rows : batches) {
+        constexpr int kSets = 4;
+        std::vector<DeviceArray<float>> inputs;
+        std::vector<DeviceArray<std::int32_t>> labels;
+        std::vector<std::vector<ContextId>> ids(kSets);
+        for (int s = 0; s < kSets; ++s) {
+          inputs.emplace_back(rows * input);
+          inputs.back().upload(random_values(rows * input, 10 + s));
+          std::vector<std::int32_t> host_labels(rows);
+          RandomStream stream(20 + s, 2);
+          for (auto& l : host_labels) l = static_cast<std::int32_t>(stream.uniform_index(classes));
+          labels.emplace_back(rows);
+          labels.back().upload(host_labels);
+          ids[s].resize(rows);
+          for (auto& c : ids[s]) c = static_cast<ContextId>(stream.uniform_index(contexts));
+        }
+        DeviceArray<float> gradient(rows * classes);
+        auto step = [&](int i) {
+          const int s = i % kSets;
+          net.forward_device(inputs[s].data(), rows, ids[s]);
+          net.cross_entropy_device(0, labels[s].data(), gradient.data());
+          net.zero_grad();
+          const float* grads[1] = {gradient.data()};
+          net.backward_device(grads);
+          net.step();
+        };
+        const int scaled_iterations =
+            rows >= 65536 && width >= 4096 ? std::max(3, iterations / 4) : iterations;
+        const double ms = median_ms(warmup, scaled_iterations, repeats, step);
+        const Cost cost = step_cost(rows, input, width, 2, classes, contexts);
+        nlohmann::json run = {{"width", width},
+                              {"batch", rows},
+                              {"contexts", contexts},
+                              {"ms", ms},
+                              {"flops", cost.flops},
+                              {"bytes", cost.bytes},
+                              {"tf32", tf32},
+                              {"check_finite", check_finite},
+                              {"backward", unfused ? "two-pass" : "fused"}};
+        results["runs"].push_back(run);
+        std::printf(
+            "locus cuda%s %4zu-wide batch %6zu contexts %3zu: %9.4f ms/step  %8.2f TFLOP/s\n",
+            unfused ? " (two-pass)" : "", width, rows, contexts, ms,
+            cost.flops / (ms * 1e-3) / 1e12);
+        std::fflush(stdout);
+      }
+    }
+  }
+  if (!out_path.empty()) {
+    std::FILE* file = std::fopen(out_path.c_str(), "w");
+    if (!file) {
+      std::fprintf(stderr, "bench_cuda: cannot write %s\n", out_path.c_str());
+      return 1;
+    }
+    const std::string text = results.dump(2);
+    std::fwrite(text.data(), 1, text.size(), file);
+    std::fclose(file);
+  }
+  return 0;
+}

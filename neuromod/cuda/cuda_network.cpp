@@ -1,0 +1,1203 @@
+// CudaNetwork's implementation: the composition of HostNetwork (forward, backward, contexts,
+// optimizer, checks) with its state in GPU memory, cuBLAS for the matrix products and the kernels
+// of device_kernels.cu for everything around them.
+//
+// The fixed structure (random weights, sparse connectivity) and each new context's initial values
+// come from a HostNetwork of the same spec kept as `layout_`: one generator for both backends, so a
+// CUDA network starts bit-identical to a CPU one and checkpoints move between them.
+
+#include "neuromod/cuda/cuda_network.hpp"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "neuromod/cuda/cuda_check.hpp"
+#include "neuromod/cuda/device_kernels.hpp"
+#include "neuromod/errors.hpp"
+#include "neuromod/host_network.hpp"
+
+namespace locus::neuromod {
+
+// --- DeviceArray --------------------------------------------------------------------------------
+
+template <typename T>
+DeviceArray<T>::DeviceArray(std::size_t count) : size_(count) {
+  if (count == 0) return;
+  const cudaError_t status = cudaMalloc(reinterpret_cast<void**>(&data_), count * sizeof(T));
+  if (status != cudaSuccess) {
+    data_ = nullptr;
+    size_ = 0;
+    throw DeviceError(fmt::format("cudaMalloc of {} bytes ({} elements of {} bytes) failed: {}",
+                                  count * sizeof(T), count, sizeof(T), cudaGetErrorString(status)));
+  }
+}
+
+template <typename T>
+DeviceArray<T>::~DeviceArray() {
+  if (data_) cudaFree(data_);  // errors cannot be reported from a destructor
+}
+
+template <typename T>
+DeviceArray<T>::DeviceArray(DeviceArray&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+template <typename T>
+DeviceArray<T>& DeviceArray<T>::operator=(DeviceArray&& other) noexcept {
+  if (this != &other) {
+    if (data_) cudaFree(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+template <typename T>
+void DeviceArray<T>::upload(std::span<const T> host) {
+  if (host.size() != size_) {
+    throw ShapeError(fmt::format("DeviceArray::upload: {} host elements for a device array of {}",
+                                 host.size(), size_));
+  }
+  if (size_ > 0) {
+    LOCUS_CUDA_CHECK(cudaMemcpy(data_, host.data(), size_ * sizeof(T), cudaMemcpyHostToDevice));
+  }
+}
+
+template <typename T>
+std::vector<T> DeviceArray<T>::download() const {
+  std::vector<T> host(size_);
+  if (size_ > 0) {
+    LOCUS_CUDA_CHECK(cudaMemcpy(host.data(), data_, size_ * sizeof(T), cudaMemcpyDeviceToHost));
+  }
+  return host;
+}
+
+template class DeviceArray<float>;
+template class DeviceArray<double>;
+template class DeviceArray<std::int32_t>;
+template class DeviceArray<std::int64_t>;
+
+// --- device queries -----------------------------------------------------------------------------
+
+bool cuda_available() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+}
+
+std::string cuda_status() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    return fmt::format("no usable CUDA device ({}: {})", cudaGetErrorName(status),
+                       cudaGetErrorString(status));
+  }
+  if (count == 0) return "no CUDA device";
+  int device = 0;
+  cudaDeviceProp properties{};
+  LOCUS_CUDA_CHECK(cudaGetDevice(&device));
+  LOCUS_CUDA_CHECK(cudaGetDeviceProperties(&properties, device));
+  return fmt::format("{} (compute capability {}.{}, {} multiprocessors, {:.1f} GiB)",
+                     properties.name, properties.major, properties.minor,
+                     properties.multiProcessorCount,
+                     double(properties.totalGlobalMem) / double(1 << 30));
+}
+
+namespace {
+
+using cuda::RowGroups;
+
+// A device buffer that only grows; its contents are not kept when it grows.
+template <typename T>
+T* ensure(DeviceArray<T>& array, std::size_t count) {
+  if (array.size() < count)
+    array = DeviceArray<T>(std::max(count, array.size() + array.size() / 2));
+  return array.data();
+}
+
+// Grows `array` to hold `count` elements, keeping its first `keep` elements and zeroing the rest.
+void grow_keep(DeviceArray<float>& array, std::size_t count, std::size_t keep) {
+  if (array.size() >= count) return;
+  DeviceArray<float> bigger(count);
+  if (keep > 0) {
+    LOCUS_CUDA_CHECK(
+        cudaMemcpy(bigger.data(), array.data(), keep * sizeof(float), cudaMemcpyDeviceToDevice));
+  }
+  LOCUS_CUDA_CHECK(cudaMemset(bigger.data() + keep, 0, (count - keep) * sizeof(float)));
+  array = std::move(bigger);
+}
+
+std::size_t find_non_finite(const float* data, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(data[i])) return i;
+  }
+  return n;
+}
+
+class CudaNetworkImpl final : public CudaNetwork {
+ public:
+  explicit CudaNetworkImpl(const NetworkSpec& spec);
+  ~CudaNetworkImpl() override;
+  CudaNetworkImpl(const CudaNetworkImpl&) = delete;
+  CudaNetworkImpl& operator=(const CudaNetworkImpl&) = delete;
+
+  const NetworkSpec& spec() const override { return spec_; }
+  Backend backend() const override { return Backend::kCuda; }
+
+  ContextId add_context() override;
+  ContextId clone_context(ContextId source) override;
+  std::size_t context_count() const override { return frozen_.size(); }
+  void select_context(ContextId context) override;
+  ContextId selected_context() const override { return selected_; }
+  void set_frozen(ContextId context, bool frozen) override;
+  bool is_frozen(ContextId context) const override;
+
+  const std::vector<Matrix>& forward(const Matrix& inputs,
+                                     std::span<const ContextId> context_ids = {}) override;
+  using Network::backward;
+  void backward(std::span<const Matrix> head_gradients) override;
+  void zero_grad() override;
+  void set_gradient_mode(GradientMode mode) override { mode_ = mode; }
+  GradientMode gradient_mode() const override { return mode_; }
+
+  void set_optimizer(const OptimizerConfig& config) override;
+  const OptimizerConfig& optimizer() const override { return optimizer_; }
+  StepStats step() override;
+
+  void set_weight_gain(std::size_t slot, float gain) override;
+  float weight_gain(std::size_t slot) const override;
+
+  std::vector<ParameterInfo> parameters() const override { return layout_.parameters(); }
+  std::vector<float> read_parameter(std::string_view name, ContextId context) const override;
+  void write_parameter(std::string_view name, ContextId context,
+                       std::span<const float> values) override;
+  std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  std::vector<std::int32_t> connectivity(std::size_t layer) const override {
+    return layout_.connectivity(layer);
+  }
+  std::uint64_t structure_digest() const override { return layout_.structure_digest(); }
+  void set_check_finite(bool enabled) override { check_finite_ = enabled; }
+
+  std::vector<const float*> forward_device(const float* inputs, std::size_t rows,
+                                           std::span<const ContextId> context_ids) override;
+  void backward_device(std::span<const float* const> head_gradients) override;
+  void cross_entropy_device(std::size_t head, const std::int32_t* labels, float* gradient) override;
+  std::pair<double, double> last_loss_and_entropy() override;
+  void synchronize() override { LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void set_tf32(bool enabled) override;
+  bool tf32() const override { return tf32_; }
+  void set_fused_backward(bool enabled) override { fused_backward_ = enabled; }
+
+ private:
+  struct Block {
+    std::string name;
+    ParameterKind kind;
+    std::size_t index;
+    bool per_context;
+    bool trainable;
+    std::size_t width;
+    std::size_t capacity = 0;  // instances the device arrays hold
+    DeviceArray<float> value, grad, first, second;
+    std::vector<std::int64_t> steps;
+    std::vector<char> has_grad;
+    std::size_t instances() const { return steps.size(); }
+    float* value_of(std::size_t i) { return value.data() + i * width; }
+    const float* value_of(std::size_t i) const { return value.data() + i * width; }
+  };
+  static constexpr int kNoBlock = -1;
+  struct LayerState {
+    int weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
+    DeviceArray<std::int32_t> sparse_index;          // (units, k)
+    DeviceArray<std::int32_t> input_begin, entries;  // the transpose, CSR over inputs
+    DeviceArray<float> linear, saved, hidden;        // (rows, units) of the last forward
+    const float* saved_view = nullptr;               // saved, or linear when they are equal
+  };
+  struct HeadState {
+    int weight = kNoBlock, bias = kNoBlock, output_gain = kNoBlock;
+    DeviceArray<float> linear, output, uploaded_gradient;
+  };
+
+  bool learns(const Block& block) const {
+    return block.trainable && (block.per_context || mode_ == GradientMode::kAllTrainable);
+  }
+  std::size_t context_index(ContextId context, std::string_view what) const;
+  Block& find_block(std::string_view name, ContextId context, std::size_t& instance);
+  const Block& find_block(std::string_view name, ContextId context, std::size_t& instance) const {
+    return const_cast<CudaNetworkImpl*>(this)->find_block(name, context, instance);
+  }
+  void reserve_instances(Block& block, std::size_t instances);
+  cuda::ModulationLaunch modulation(std::size_t layer) const;
+  const float* block_value(int block) const {
+    return block == kNoBlock ? nullptr : blocks_[std::size_t(block)].value.data();
+  }
+  void prepare_batch(std::size_t rows, std::span<const ContextId> context_ids);
+  void head_forward(std::size_t head, const float* features);
+  void head_backward(std::size_t head, const float* dy, const float* features, float* dfeatures);
+  void mark(Block& block);
+  void check_gradients();
+
+  // z (rows, out) = alpha * x (rows, in) . W^T (W (out, in)) + beta * z
+  void gemm_forward(const float* x, std::size_t rows, std::size_t in, const float* weight,
+                    std::size_t out, float alpha, float* z);
+  // dx (rows, in) = alpha * dz (rows, out) . W + beta * dx
+  void gemm_backward_input(const float* dz, std::size_t rows, std::size_t out, const float* weight,
+                           std::size_t in, float alpha, float beta, float* dx);
+  // dW (out, in) += alpha * dz^T . x
+  void gemm_backward_weight(const float* dz, std::size_t rows, std::size_t out, const float* x,
+                            std::size_t in, float alpha, float* dweight);
+
+  NetworkSpec spec_;
+  HostNetwork layout_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  bool tf32_ = false;
+  bool fused_backward_ = true;
+  std::vector<Block> blocks_;
+  std::vector<LayerState> layers_;
+  std::vector<HeadState> heads_;
+  std::vector<char> frozen_;
+  ContextId selected_ = 0;
+  GradientMode mode_ = GradientMode::kAllTrainable;
+  OptimizerConfig optimizer_;
+  std::vector<float> weight_gains_;
+  bool check_finite_ = true;
+
+  // The last batch.
+  std::size_t rows_ = 0;
+  bool has_forward_ = false;
+  std::vector<std::int32_t> row_context_;
+  std::vector<char> context_in_batch_;
+  std::vector<std::int32_t> batch_host_;  // staging of everything below, uploaded at once
+  DeviceArray<std::int32_t> batch_device_;
+  const std::int32_t* row_context_device_ = nullptr;
+  RowGroups by_context_, all_rows_;
+  DeviceArray<float> input_upload_, input_kept_;
+  const float* input_ = nullptr;  // the inputs backward reads (kept copy), or null
+  std::vector<Matrix> outputs_;
+
+  // Scratch.
+  DeviceArray<float> feature_grad_, layer_grad_, scratch_, gain_terms_, bias_terms_, partial_;
+  DeviceArray<float> bias_partial_;
+  DeviceArray<float> head_dr_, head_dot_;
+  DeviceArray<std::int32_t> step_instances_;
+  DeviceArray<std::int64_t> step_numbers_;
+  DeviceArray<double> norm_partial_, scalars_;
+  DeviceArray<std::int32_t> flag_;
+  DeviceArray<float> row_loss_, row_entropy_;
+  DeviceArray<double> loss_totals_;  // (2): mean loss, mean entropy
+  bool has_loss_ = false;
+};
+
+CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
+    : spec_(spec), layout_(spec, Backend::kCpu), scalars_(2), flag_(2), loss_totals_(2) {
+  LOCUS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  const cublasStatus_t created = cublasCreate(&cublas_);
+  if (created != CUBLAS_STATUS_SUCCESS) {
+    cudaStreamDestroy(stream_);
+    throw DeviceError(fmt::format("cublasCreate failed: {} ({})", cublasGetStatusName(created),
+                                  cublasGetStatusString(created)));
+  }
+  LOCUS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  LOCUS_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+
+  // The same blocks as the layout, in the same order: shared ones, then context 0's.
+  const std::vector<ParameterInfo> infos = layout_.parameters();
+  layers_.resize(spec_.layers.size());
+  heads_.resize(spec_.heads.size());
+  for (const ParameterInfo& info : infos) {
+    if (info.context != kSharedContext && info.context != 0) continue;
+    Block block;
+    block.name = info.name;
+    block.kind = info.kind;
+    block.index = info.index;
+    block.per_context = info.context != kSharedContext;
+    block.trainable = info.trainable;
+    block.width = info.size();
+    const int id = static_cast<int>(blocks_.size());
+    switch (info.kind) {
+      case ParameterKind::kLayerWeight:
+        layers_[info.index].weight = id;
+        break;
+      case ParameterKind::kLayerGain:
+        layers_[info.index].gain = id;
+        break;
+      case ParameterKind::kLayerBias:
+        layers_[info.index].bias = id;
+        break;
+      case ParameterKind::kHeadWeight:
+        heads_[info.index].weight = id;
+        break;
+      case ParameterKind::kHeadBias:
+        heads_[info.index].bias = id;
+        break;
+      case ParameterKind::kHeadOutputGain:
+        heads_[info.index].output_gain = id;
+        break;
+    }
+    blocks_.push_back(std::move(block));
+  }
+  for (Block& block : blocks_) {
+    if (block.per_context) continue;
+    reserve_instances(block, 1);
+    block.steps.assign(1, 0);
+    block.has_grad.assign(1, 0);
+    const std::vector<float> values = layout_.read_parameter(block.name, kSharedContext);
+    LOCUS_CUDA_CHECK(cudaMemcpy(block.value.data(), values.data(), values.size() * sizeof(float),
+                                cudaMemcpyHostToDevice));
+  }
+  std::size_t fan_in = spec_.input_dim;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    if (layer.kind == LayerKind::kSparseBinary) {
+      const std::vector<std::int32_t> index = layout_.connectivity(l);
+      layers_[l].sparse_index = DeviceArray<std::int32_t>(index.size());
+      layers_[l].sparse_index.upload(index);
+      // The transpose: for each input, the positions j * k + t that read it, in increasing order.
+      std::vector<std::int32_t> begin(fan_in + 1, 0), entries(index.size());
+      for (std::int32_t i : index) ++begin[std::size_t(i) + 1];
+      for (std::size_t i = 0; i < fan_in; ++i) begin[i + 1] += begin[i];
+      std::vector<std::int32_t> fill(begin.begin(), begin.end() - 1);
+      for (std::size_t position = 0; position < index.size(); ++position) {
+        entries[std::size_t(fill[std::size_t(index[position])]++)] =
+            static_cast<std::int32_t>(position);
+      }
+      layers_[l].input_begin = DeviceArray<std::int32_t>(begin.size());
+      layers_[l].input_begin.upload(begin);
+      layers_[l].entries = DeviceArray<std::int32_t>(entries.size());
+      layers_[l].entries.upload(entries);
+    }
+    fan_in = layer.units;
+  }
+  weight_gains_.assign(spec_.layers.size() + spec_.heads.size(), 1.0f);
+  outputs_.resize(spec_.heads.size());
+  frozen_.clear();
+  // The layout already holds context 0; mirror it on the device.
+  for (Block& block : blocks_) {
+    if (!block.per_context) continue;
+    reserve_instances(block, 1);
+    block.steps.assign(1, 0);
+    block.has_grad.assign(1, 0);
+    const std::vector<float> values = layout_.read_parameter(block.name, 0);
+    LOCUS_CUDA_CHECK(cudaMemcpy(block.value.data(), values.data(), values.size() * sizeof(float),
+                                cudaMemcpyHostToDevice));
+  }
+  frozen_.push_back(0);
+}
+
+CudaNetworkImpl::~CudaNetworkImpl() {
+  if (cublas_) cublasDestroy(cublas_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void CudaNetworkImpl::reserve_instances(Block& block, std::size_t instances) {
+  if (block.capacity >= instances) return;
+  const std::size_t capacity = std::max(instances, block.capacity * 2);
+  const std::size_t keep = block.instances() * block.width;
+  grow_keep(block.value, capacity * block.width, keep);
+  grow_keep(block.grad, capacity * block.width, keep);
+  if (block.first.size() > 0) grow_keep(block.first, capacity * block.width, keep);
+  if (block.second.size() > 0) grow_keep(block.second, capacity * block.width, keep);
+  block.capacity = capacity;
+}
+
+std::size_t CudaNetworkImpl::context_index(ContextId context, std::string_view what) const {
+  if (context < 0 || std::size_t(context) >= frozen_.size()) {
+    throw ContextError(
+        fmt::format("{}: context {} does not exist (the network has {} contexts: "
+                    "0..{})",
+                    what, context, frozen_.size(), int(frozen_.size()) - 1));
+  }
+  return std::size_t(context);
+}
+
+ContextId CudaNetworkImpl::add_context() {
+  const ContextId id = layout_.add_context();  // initial values and the limit check
+  for (Block& block : blocks_) {
+    if (!block.per_context) continue;
+    reserve_instances(block, std::size_t(id) + 1);
+    const std::vector<float> values = layout_.read_parameter(block.name, id);
+    LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(std::size_t(id)), values.data(),
+                                values.size() * sizeof(float), cudaMemcpyHostToDevice));
+    block.steps.push_back(0);
+    block.has_grad.push_back(0);
+  }
+  frozen_.push_back(0);
+  return id;
+}
+
+ContextId CudaNetworkImpl::clone_context(ContextId source) {
+  const std::size_t from = context_index(source, "clone_context");
+  const ContextId id = add_context();
+  for (Block& block : blocks_) {
+    if (!block.per_context) continue;
+    LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(std::size_t(id)), block.value_of(from),
+                                block.width * sizeof(float), cudaMemcpyDeviceToDevice));
+  }
+  return id;
+}
+
+void CudaNetworkImpl::select_context(ContextId context) {
+  context_index(context, "select_context");
+  selected_ = context;
+}
+
+void CudaNetworkImpl::set_frozen(ContextId context, bool frozen) {
+  frozen_[context_index(context, "set_frozen")] = frozen ? 1 : 0;
+}
+
+bool CudaNetworkImpl::is_frozen(ContextId context) const {
+  return frozen_[context_index(context, "is_frozen")] != 0;
+}
+
+void CudaNetworkImpl::set_tf32(bool enabled) {
+  LOCUS_CUBLAS_CHECK(
+      cublasSetMathMode(cublas_, enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  tf32_ = enabled;
+}
+
+cuda::ModulationLaunch CudaNetworkImpl::modulation(std::size_t l) const {
+  const LayerSpec& layer = spec_.layers[l];
+  cuda::ModulationLaunch args;
+  args.rows = rows_;
+  args.units = layer.units;
+  args.row_context = row_context_device_;
+  args.gain = block_value(layers_[l].gain);
+  args.bias = block_value(layers_[l].bias);
+  args.center = layer.center;
+  args.activation = layer.activation;
+  args.site = layer.site;
+  return args;
+}
+
+// Row row-major products through column-major cuBLAS: a row-major (r, c) matrix is a column-major
+// (c, r) one, so C = A B^T in row-major is C^T = B A^T in column-major.
+void CudaNetworkImpl::gemm_forward(const float* x, std::size_t rows, std::size_t in,
+                                   const float* weight, std::size_t out, float alpha, float* z) {
+  const float beta = 0.0f;
+  LOCUS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, int(out), int(rows), int(in),
+                                 &alpha, weight, int(in), x, int(in), &beta, z, int(out)));
+}
+
+void CudaNetworkImpl::gemm_backward_input(const float* dz, std::size_t rows, std::size_t out,
+                                          const float* weight, std::size_t in, float alpha,
+                                          float beta, float* dx) {
+  LOCUS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(in), int(rows), int(out),
+                                 &alpha, weight, int(in), dz, int(out), &beta, dx, int(in)));
+}
+
+void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, std::size_t out,
+                                           const float* x, std::size_t in, float alpha,
+                                           float* dweight) {
+  const float beta = 1.0f;
+  LOCUS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_T, int(in), int(out), int(rows),
+                                 &alpha, x, int(in), dz, int(out), &beta, dweight, int(in)));
+}
+
+// Checks the batch on the host, groups its rows by context (a stable counting sort, cut into
+// fixed-size chunks) and uploads ids and groups in one copy.
+void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids) {
+  if (rows == 0 || rows > std::size_t(std::numeric_limits<std::int32_t>::max() / 2)) {
+    throw ShapeError(fmt::format("forward: a batch of {} rows; network '{}' takes 1 to {} rows",
+                                 rows, spec_.name, std::numeric_limits<std::int32_t>::max() / 2));
+  }
+  if (!context_ids.empty() && context_ids.size() != rows) {
+    throw ShapeError(
+        fmt::format("forward: {} context ids for a batch of {} rows; give one per row "
+                    "or none (selected context {})",
+                    context_ids.size(), rows, selected_));
+  }
+  const std::size_t contexts = frozen_.size();
+  row_context_.resize(rows);
+  context_in_batch_.assign(contexts, 0);
+  std::vector<std::int32_t> counts(contexts, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const ContextId c = context_ids.empty() ? selected_ : context_ids[r];
+    if (c < 0 || std::size_t(c) >= contexts) {
+      throw ContextError(
+          fmt::format("forward: row {} has context {}, but the network has {} "
+                      "contexts (0..{})",
+                      r, c, contexts, int(contexts) - 1));
+    }
+    row_context_[r] = c;
+    context_in_batch_[std::size_t(c)] = 1;
+    ++counts[std::size_t(c)];
+  }
+  rows_ = rows;
+  has_forward_ = false;
+  has_loss_ = false;
+
+  // Layout of batch_host_: row contexts | by-context order | chunks | groups | identity order |
+  // chunks | groups.
+  std::vector<std::int32_t>& h = batch_host_;
+  h.assign(rows, 0);
+  std::copy(row_context_.begin(), row_context_.end(), h.begin());
+  const std::size_t order_at = h.size();
+  h.resize(h.size() + rows);
+  std::vector<std::int32_t> next(contexts, 0);
+  for (std::size_t c = 1; c < contexts; ++c) next[c] = next[c - 1] + counts[c - 1];
+  for (std::size_t r = 0; r < rows; ++r) {
+    h[order_at + std::size_t(next[std::size_t(row_context_[r])]++)] = static_cast<std::int32_t>(r);
+  }
+  auto append_groups = [&](std::span<const std::int32_t> group_sizes,
+                           std::span<const std::int32_t> targets, std::size_t& chunks_at,
+                           std::size_t& groups_at, int& chunk_count, int& group_count) {
+    std::vector<std::int32_t> chunks, groups;
+    std::int32_t begin = 0;
+    for (std::size_t g = 0; g < group_sizes.size(); ++g) {
+      if (group_sizes[g] == 0) continue;
+      const std::int32_t first_chunk = static_cast<std::int32_t>(chunks.size() / 3);
+      const std::int32_t end = begin + group_sizes[g];
+      for (std::int32_t at = begin; at < end; at += cuda::kReduceChunkRows) {
+        chunks.insert(chunks.end(), {static_cast<std::int32_t>(groups.size() / 3), at,
+                                     std::min(end, at + cuda::kReduceChunkRows)});
+      }
+      groups.insert(groups.end(),
+                    {targets[g], first_chunk, static_cast<std::int32_t>(chunks.size() / 3)});
+      begin = end;
+    }
+    chunks_at = h.size();
+    h.insert(h.end(), chunks.begin(), chunks.end());
+    groups_at = h.size();
+    h.insert(h.end(), groups.begin(), groups.end());
+    chunk_count = static_cast<int>(chunks.size() / 3);
+    group_count = static_cast<int>(groups.size() / 3);
+  };
+  std::vector<std::int32_t> context_targets(contexts);
+  for (std::size_t c = 0; c < contexts; ++c) context_targets[c] = static_cast<std::int32_t>(c);
+  std::size_t context_chunks_at = 0, context_groups_at = 0;
+  append_groups(counts, context_targets, context_chunks_at, context_groups_at,
+                by_context_.chunk_count, by_context_.group_count);
+  const std::size_t identity_at = h.size();
+  for (std::size_t r = 0; r < rows; ++r) h.push_back(static_cast<std::int32_t>(r));
+  const std::int32_t all[1] = {static_cast<std::int32_t>(rows)};
+  const std::int32_t zero[1] = {0};
+  std::size_t all_chunks_at = 0, all_groups_at = 0;
+  append_groups(all, zero, all_chunks_at, all_groups_at, all_rows_.chunk_count,
+                all_rows_.group_count);
+
+  std::int32_t* device = ensure(batch_device_, h.size());
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(device, h.data(), h.size() * sizeof(std::int32_t),
+                                   cudaMemcpyHostToDevice, stream_));
+  row_context_device_ = device;
+  by_context_.order = device + order_at;
+  by_context_.chunks = device + context_chunks_at;
+  by_context_.groups = device + context_groups_at;
+  all_rows_.order = device + identity_at;
+  all_rows_.chunks = device + all_chunks_at;
+  all_rows_.groups = device + all_groups_at;
+}
+
+std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, std::size_t rows,
+                                                          std::span<const ContextId> context_ids) {
+  prepare_batch(rows, context_ids);
+  const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
+  if (keep_input) {
+    float* kept = ensure(input_kept_, rows * spec_.input_dim);
+    LOCUS_CUDA_CHECK(cudaMemcpyAsync(kept, inputs, rows * spec_.input_dim * sizeof(float),
+                                     cudaMemcpyDeviceToDevice, stream_));
+    input_ = kept;
+  } else {
+    input_ = nullptr;
+  }
+  const float* x = keep_input ? input_ : inputs;
+  std::size_t fan_in = spec_.input_dim;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    LayerState& state = layers_[l];
+    const std::size_t n = rows * layer.units;
+    float* linear = ensure(state.linear, n);
+    // Without centering, the pre-activation site's saved u is z itself: keep one copy.
+    const bool saved_is_linear = layer.site == ModulationSite::kPreActivation && !layer.center;
+    float* saved = saved_is_linear ? linear : ensure(state.saved, n);
+    state.saved_view = saved;
+    float* hidden = ensure(state.hidden, n);
+    const Block& weight = blocks_[std::size_t(state.weight)];
+    if (layer.kind == LayerKind::kDenseGaussian) {
+      gemm_forward(x, rows, fan_in, weight.value.data(), layer.units, weight_gains_[l], linear);
+    } else {
+      cuda::sparse_forward(stream_, x, rows, fan_in, state.sparse_index.data(), weight.value.data(),
+                           layer.units, layer.sparse_k, weight_gains_[l], linear);
+    }
+    cuda::modulate_forward(stream_, modulation(l), linear, saved, hidden);
+    x = hidden;
+    fan_in = layer.units;
+  }
+  std::vector<const float*> outputs;
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    head_forward(h, x);
+    outputs.push_back(heads_[h].output.data());
+  }
+  has_forward_ = true;
+  return outputs;
+}
+
+void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
+  const HeadSpec& head = spec_.heads[h];
+  HeadState& state = heads_[h];
+  const std::size_t m = head.units, f = spec_.feature_dim();
+  const float scale = weight_gains_[spec_.layers.size() + h];
+  float* linear = ensure(state.linear, rows_ * m);
+  float* output = ensure(state.output, rows_ * m);
+  const Block& weight = blocks_[std::size_t(state.weight)];
+  if (!weight.per_context) {
+    gemm_forward(features, rows_, f, weight.value.data(), m, scale, linear);
+  } else {
+    cuda::context_readout_forward(stream_, rows_, m, f, row_context_device_, features,
+                                  weight.value.data(), scale, linear);
+  }
+  const bool bias_per_context =
+      state.bias != kNoBlock && blocks_[std::size_t(state.bias)].per_context;
+  cuda::head_output(stream_, rows_, m, row_context_device_, linear, block_value(state.output_gain),
+                    block_value(state.bias), bias_per_context, output);
+}
+
+const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
+                                                    std::span<const ContextId> context_ids) {
+  const std::size_t rows = inputs.shape()[0];
+  if (rows == 0 || inputs.shape()[1] != spec_.input_dim) {
+    throw ShapeError(
+        fmt::format("forward: inputs have shape ({}, {}); network '{}' takes (batch "
+                    ">= 1, {})",
+                    rows, inputs.shape()[1], spec_.name, spec_.input_dim));
+  }
+  if (check_finite_) {
+    if (const std::size_t i = find_non_finite(inputs.data(), inputs.size()); i < inputs.size()) {
+      throw NonFiniteError(fmt::format("non-finite value {} in forward inputs at row {}, column {}",
+                                       inputs.data()[i], i / spec_.input_dim, i % spec_.input_dim));
+    }
+  }
+  float* upload = ensure(input_upload_, inputs.size());
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, inputs.data(), inputs.size() * sizeof(float),
+                                   cudaMemcpyHostToDevice, stream_));
+  const std::vector<const float*> device_outputs = forward_device(upload, rows, context_ids);
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    Matrix& y = outputs_[h];
+    const std::size_t m = spec_.heads[h].units;
+    if (y.shape()[0] != rows || y.shape()[1] != m) y.resize({rows, m});
+    LOCUS_CUDA_CHECK(cudaMemcpyAsync(y.data(), device_outputs[h], rows * m * sizeof(float),
+                                     cudaMemcpyDeviceToHost, stream_));
+  }
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (check_finite_) {
+    for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+      const Matrix& y = outputs_[h];
+      if (const std::size_t i = find_non_finite(y.data(), y.size()); i < y.size()) {
+        has_forward_ = false;
+        throw NonFiniteError(fmt::format(
+            "non-finite value {} in the output of head '{}' at row {}, column {} (inputs were "
+            "finite: the parameters or weight gains overflow)",
+            y.data()[i], spec_.heads[h].name, i / spec_.heads[h].units, i % spec_.heads[h].units));
+      }
+    }
+  }
+  return outputs_;
+}
+
+void CudaNetworkImpl::mark(Block& block) {
+  if (!block.per_context) {
+    block.has_grad[0] = 1;
+    return;
+  }
+  for (std::size_t c = 0; c < context_in_batch_.size(); ++c) {
+    if (context_in_batch_[c]) block.has_grad[c] = 1;
+  }
+}
+
+void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
+  if (head_gradients.size() != spec_.heads.size()) {
+    throw ShapeError(
+        fmt::format("backward: {} head gradients for {} heads; give one per head (an "
+                    "empty matrix for a head without loss)",
+                    head_gradients.size(), spec_.heads.size()));
+  }
+  if (!has_forward_) {
+    throw Error("backward: no forward pass to differentiate (call forward first)");
+  }
+  std::vector<const float*> device(spec_.heads.size(), nullptr);
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    const Matrix& grad = head_gradients[h];
+    if (grad.size() == 0) continue;
+    if (grad.shape()[0] != rows_ || grad.shape()[1] != spec_.heads[h].units) {
+      throw ShapeError(fmt::format(
+          "backward: gradient of head '{}' has shape ({}, {}); the last "
+          "forward gave ({}, {})",
+          spec_.heads[h].name, grad.shape()[0], grad.shape()[1], rows_, spec_.heads[h].units));
+    }
+    if (check_finite_) {
+      if (const std::size_t i = find_non_finite(grad.data(), grad.size()); i < grad.size()) {
+        throw NonFiniteError(
+            fmt::format("non-finite value {} in the gradient given for head '{}' at element {}",
+                        grad.data()[i], spec_.heads[h].name, i));
+      }
+    }
+    float* upload = ensure(heads_[h].uploaded_gradient, grad.size());
+    LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, grad.data(), grad.size() * sizeof(float),
+                                     cudaMemcpyHostToDevice, stream_));
+    device[h] = upload;
+  }
+  backward_device(device);
+  // The host gradients may be freed once we return: wait for the uploads (and the backward).
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
+
+void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradients) {
+  if (!has_forward_) {
+    throw Error("backward: no forward pass to differentiate (call forward first)");
+  }
+  if (context_in_batch_.size() != frozen_.size()) {
+    throw Error("backward: contexts were added since the forward pass; run forward again");
+  }
+  if (head_gradients.size() != spec_.heads.size()) {
+    throw ShapeError(
+        fmt::format("backward: {} head gradients for {} heads; give one per head "
+                    "(nullptr for a head without loss)",
+                    head_gradients.size(), spec_.heads.size()));
+  }
+  const std::size_t num_layers = spec_.layers.size();
+  std::size_t lowest = num_layers;
+  for (std::size_t l = num_layers; l-- > 0;) {
+    for (int b : {layers_[l].weight, layers_[l].gain, layers_[l].bias}) {
+      if (b != kNoBlock && learns(blocks_[std::size_t(b)])) lowest = l;
+    }
+  }
+  const float* features = num_layers > 0 ? layers_[num_layers - 1].hidden.data() : input_;
+  const std::size_t f = spec_.feature_dim();
+  const bool trunk_learns = lowest < num_layers;
+  if (trunk_learns) {
+    float* fg = ensure(feature_grad_, rows_ * f);
+    LOCUS_CUDA_CHECK(cudaMemsetAsync(fg, 0, rows_ * f * sizeof(float), stream_));
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    if (head_gradients[h] == nullptr) continue;
+    head_backward(h, head_gradients[h], features, trunk_learns ? feature_grad_.data() : nullptr);
+  }
+  for (std::size_t l = num_layers; trunk_learns && l-- > lowest;) {
+    const LayerSpec& layer = spec_.layers[l];
+    LayerState& state = layers_[l];
+    const std::size_t fan_in = l == 0 ? spec_.input_dim : spec_.layers[l - 1].units;
+    const std::size_t n = rows_ * layer.units;
+    Block* gain = state.gain == kNoBlock ? nullptr : &blocks_[std::size_t(state.gain)];
+    Block* bias = state.bias == kNoBlock ? nullptr : &blocks_[std::size_t(state.bias)];
+    Block& weight = blocks_[std::size_t(state.weight)];
+    const bool gain_learns = gain && learns(*gain), bias_learns = bias && learns(*bias);
+    float* dz = ensure(layer_grad_, n);
+    const bool dz_needed = learns(weight) || l > lowest;
+    const std::size_t partial_size = std::size_t(by_context_.chunk_count) * layer.units;
+    if ((gain_learns || bias_learns) && fused_backward_ &&
+        cuda::fused_modulate_backward_fits(layer.units, layer.center)) {
+      // Gain and bias sums per chunk of rows inside the backward kernel: the per-row terms never
+      // touch device memory.
+      float* gain_partial = gain_learns ? ensure(partial_, partial_size) : nullptr;
+      float* bias_partial = bias_learns ? ensure(bias_partial_, partial_size) : nullptr;
+      cuda::modulate_backward_fused(stream_, modulation(l), by_context_, state.saved_view,
+                                    state.hidden.data(), feature_grad_.data(),
+                                    dz_needed ? dz : nullptr, gain_partial, bias_partial);
+      if (gain_learns)
+        cuda::reduce_partials(stream_, by_context_, gain_partial, layer.units, gain->grad.data());
+      if (bias_learns)
+        cuda::reduce_partials(stream_, by_context_, bias_partial, layer.units, bias->grad.data());
+    } else {
+      cuda::modulate_backward(stream_, modulation(l), state.saved_view, state.hidden.data(),
+                              feature_grad_.data(), dz,
+                              gain_learns ? ensure(gain_terms_, n) : nullptr,
+                              bias_learns ? ensure(bias_terms_, n) : nullptr);
+      float* partial = ensure(partial_, partial_size);
+      if (gain_learns) {
+        cuda::reduce_rows(stream_, by_context_, gain_terms_.data(), layer.units, partial,
+                          gain->grad.data());
+      }
+      if (bias_learns) {
+        cuda::reduce_rows(stream_, by_context_, bias_terms_.data(), layer.units, partial,
+                          bias->grad.data());
+      }
+    }
+    if (gain_learns) mark(*gain);
+    if (bias_learns) mark(*bias);
+    const float* layer_input = l == 0 ? input_ : layers_[l - 1].hidden.data();
+    const float scale = weight_gains_[l];
+    if (learns(weight)) {
+      if (layer_input == nullptr) {
+        throw Error("backward: the inputs were not kept for a trainable first layer");
+      }
+      if (layer.kind == LayerKind::kDenseGaussian) {
+        gemm_backward_weight(dz, rows_, layer.units, layer_input, fan_in, scale,
+                             weight.grad.data());
+      } else {
+        cuda::sparse_backward_weight(stream_, dz, rows_, layer.units, state.sparse_index.data(),
+                                     layer.sparse_k, layer_input, fan_in, scale,
+                                     weight.grad.data());
+      }
+      weight.has_grad[0] = 1;
+    }
+    if (l > lowest) {
+      float* dx = ensure(scratch_, rows_ * fan_in);
+      if (layer.kind == LayerKind::kDenseGaussian) {
+        gemm_backward_input(dz, rows_, layer.units, weight.value.data(), fan_in, scale, 0.0f, dx);
+      } else {
+        cuda::sparse_backward_input(stream_, dz, rows_, layer.units, state.input_begin.data(),
+                                    state.entries.data(), weight.value.data(), layer.sparse_k,
+                                    fan_in, scale, dx, false);
+      }
+      std::swap(scratch_, feature_grad_);
+    }
+  }
+  if (check_finite_) check_gradients();
+}
+
+void CudaNetworkImpl::head_backward(std::size_t h, const float* dy, const float* features,
+                                    float* dfeatures) {
+  const std::size_t m = spec_.heads[h].units, f = spec_.feature_dim();
+  const float scale = weight_gains_[spec_.layers.size() + h];
+  HeadState& state = heads_[h];
+  Block* gain = state.output_gain == kNoBlock ? nullptr : &blocks_[std::size_t(state.output_gain)];
+  const bool gain_learns = gain && learns(*gain);
+  float* dr = ensure(head_dr_, rows_ * m);
+  float* dot = gain_learns ? ensure(head_dot_, rows_) : nullptr;
+  cuda::head_backward_terms(stream_, rows_, m, row_context_device_, dy, state.linear.data(),
+                            gain ? gain->value.data() : nullptr, dr, dot);
+  if (gain_learns) {
+    float* partial = ensure(partial_, std::size_t(by_context_.chunk_count));
+    cuda::reduce_rows(stream_, by_context_, dot, 1, partial, gain->grad.data());
+    mark(*gain);
+  }
+  Block* bias = state.bias == kNoBlock ? nullptr : &blocks_[std::size_t(state.bias)];
+  if (bias && learns(*bias)) {
+    const RowGroups& groups = bias->per_context ? by_context_ : all_rows_;
+    float* partial = ensure(partial_, std::size_t(groups.chunk_count) * m);
+    cuda::reduce_rows(stream_, groups, dy, m, partial, bias->grad.data());
+    mark(*bias);
+  }
+  Block& weight = blocks_[std::size_t(state.weight)];
+  const bool weight_learns = learns(weight);
+  if (weight_learns && features == nullptr) {
+    throw Error("backward: the inputs were not kept for a trainable head");
+  }
+  if (!weight.per_context) {
+    if (weight_learns) {
+      gemm_backward_weight(dr, rows_, m, features, f, scale, weight.grad.data());
+      mark(weight);
+    }
+    if (dfeatures)
+      gemm_backward_input(dr, rows_, m, weight.value.data(), f, scale, 1.0f, dfeatures);
+    return;
+  }
+  if (weight_learns) {
+    cuda::context_readout_backward_weight(stream_, by_context_, m, f, dr, features, scale,
+                                          weight.grad.data());
+    mark(weight);
+  }
+  if (dfeatures) {
+    cuda::context_readout_backward_input(stream_, rows_, m, f, row_context_device_, dr,
+                                         weight.value.data(), scale, dfeatures);
+  }
+}
+
+// One flag over every learned gradient; only when it is set are the gradients read back to find
+// the first bad element for the message.
+void CudaNetworkImpl::check_gradients() {
+  int* flag = flag_.data();
+  LOCUS_CUDA_CHECK(cudaMemsetAsync(flag, 0, sizeof(std::int32_t), stream_));
+  for (Block& block : blocks_) {
+    if (!learns(block)) continue;
+    cuda::flag_non_finite(stream_, block.grad.data(), block.instances() * block.width, flag);
+  }
+  std::int32_t bad = 0;
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(&bad, flag, sizeof(bad), cudaMemcpyDeviceToHost, stream_));
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (!bad) return;
+  for (Block& block : blocks_) {
+    if (!learns(block)) continue;
+    for (std::size_t i = 0; i < block.instances(); ++i) {
+      std::vector<float> grad(block.width);
+      LOCUS_CUDA_CHECK(cudaMemcpy(grad.data(), block.grad.data() + i * block.width,
+                                  block.width * sizeof(float), cudaMemcpyDeviceToHost));
+      if (const std::size_t at = find_non_finite(grad.data(), grad.size()); at < grad.size()) {
+        throw NonFiniteError(fmt::format(
+            "non-finite value {} in {} at element {}", grad[at],
+            block.per_context ? fmt::format("the gradient of {} (context {})", block.name, i)
+                              : fmt::format("the gradient of {}", block.name),
+            at));
+      }
+    }
+  }
+}
+
+void CudaNetworkImpl::zero_grad() {
+  for (Block& block : blocks_) {
+    for (std::size_t i = 0; i < block.instances(); ++i) {
+      if (!block.has_grad[i]) continue;
+      // Contiguous runs of instances with a gradient are cleared in one call.
+      std::size_t end = i;
+      while (end < block.instances() && block.has_grad[end]) block.has_grad[end++] = 0;
+      LOCUS_CUDA_CHECK(cudaMemsetAsync(block.grad.data() + i * block.width, 0,
+                                       (end - i) * block.width * sizeof(float), stream_));
+      i = end - 1;
+    }
+  }
+}
+
+void CudaNetworkImpl::set_optimizer(const OptimizerConfig& config) {
+  config.validate();
+  const bool keep_state = config.kind == optimizer_.kind;
+  optimizer_ = config;
+  if (keep_state) return;
+  for (Block& block : blocks_) {
+    block.first = DeviceArray<float>();
+    block.second = DeviceArray<float>();
+    std::fill(block.steps.begin(), block.steps.end(), 0);
+  }
+}
+
+StepStats CudaNetworkImpl::step() {
+  struct Target {
+    Block* block;
+    std::size_t at;     // first slot in the packed instance list
+    std::size_t count;  // instances of this block to update
+    std::size_t norm_at;
+  };
+  std::vector<Target> targets;
+  std::vector<std::int32_t> instances;
+  std::vector<std::int64_t> steps;
+  std::size_t norm_slots = 0;
+  for (Block& block : blocks_) {
+    if (!learns(block)) continue;
+    const std::size_t at = instances.size();
+    for (std::size_t i = 0; i < block.instances(); ++i) {
+      if (block.has_grad[i] && !(block.per_context && frozen_[i])) {
+        instances.push_back(static_cast<std::int32_t>(i));
+        steps.push_back(++block.steps[i]);
+      }
+    }
+    if (instances.size() > at) {
+      const std::size_t count = instances.size() - at;
+      targets.push_back({&block, at, count, norm_slots});
+      norm_slots += count * cuda::norm_chunks(block.width);
+    }
+  }
+  StepStats stats;
+  if (targets.empty()) return stats;
+  const std::size_t state_arrays = optimizer_.state_arrays();
+  for (const Target& t : targets) {
+    Block& block = *t.block;
+    const std::size_t elements = block.capacity * block.width;
+    if (state_arrays >= 1 && block.first.size() != elements) {
+      block.first = DeviceArray<float>(elements);
+      LOCUS_CUDA_CHECK(cudaMemsetAsync(block.first.data(), 0, elements * sizeof(float), stream_));
+    }
+    if (state_arrays >= 2 && block.second.size() != elements) {
+      block.second = DeviceArray<float>(elements);
+      LOCUS_CUDA_CHECK(cudaMemsetAsync(block.second.data(), 0, elements * sizeof(float), stream_));
+    }
+  }
+  std::int32_t* instances_device = ensure(step_instances_, instances.size());
+  std::int64_t* steps_device = ensure(step_numbers_, steps.size());
+  // Copies from pageable host memory return once the data is staged, so locals are safe here.
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(instances_device, instances.data(),
+                                   instances.size() * sizeof(std::int32_t), cudaMemcpyHostToDevice,
+                                   stream_));
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(steps_device, steps.data(), steps.size() * sizeof(std::int64_t),
+                                   cudaMemcpyHostToDevice, stream_));
+  double* partial = ensure(norm_partial_, norm_slots);
+  for (const Target& t : targets) {
+    cuda::gradient_square_sums(stream_, t.block->grad.data(), t.block->width,
+                               instances_device + t.at, static_cast<int>(t.count),
+                               partial + t.norm_at);
+  }
+  cuda::finish_norm(stream_, partial, norm_slots, optimizer_.clip_grad_norm, scalars_.data());
+  cuda::UpdateRule rule;
+  rule.kind = static_cast<int>(optimizer_.kind);
+  rule.learning_rate = optimizer_.learning_rate;
+  rule.momentum = optimizer_.momentum;
+  rule.beta1 = optimizer_.beta1;
+  rule.beta2 = optimizer_.beta2;
+  rule.epsilon = optimizer_.epsilon;
+  rule.rms_alpha = optimizer_.rms_alpha;
+  rule.weight_decay = optimizer_.weight_decay;
+  rule.clip_value = optimizer_.clip_grad_value;
+  rule.nesterov = optimizer_.nesterov;
+  rule.decoupled_decay = optimizer_.decoupled_weight_decay;
+  LOCUS_CUDA_CHECK(cudaMemsetAsync(flag_.data(), 0, sizeof(std::int32_t), stream_));
+  for (const Target& t : targets) {
+    Block& block = *t.block;
+    cuda::apply_updates(stream_, rule, block.value.data(), block.grad.data(),
+                        state_arrays >= 1 ? block.first.data() : nullptr,
+                        state_arrays >= 2 ? block.second.data() : nullptr, block.width,
+                        instances_device + t.at, steps_device + t.at, static_cast<int>(t.count),
+                        scalars_.data(), flag_.data());
+  }
+  double norm = 0.0;
+  std::int32_t bad = 0;
+  LOCUS_CUDA_CHECK(
+      cudaMemcpyAsync(&norm, scalars_.data(), sizeof(double), cudaMemcpyDeviceToHost, stream_));
+  LOCUS_CUDA_CHECK(
+      cudaMemcpyAsync(&bad, flag_.data(), sizeof(std::int32_t), cudaMemcpyDeviceToHost, stream_));
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  stats.gradient_norm = norm;
+  stats.clip_factor = clip_factor(optimizer_, norm);
+  stats.updated_tensors = instances.size();
+  if (bad && check_finite_) {
+    for (const Target& t : targets) {
+      Block& block = *t.block;
+      for (std::size_t s = 0; s < t.count; ++s) {
+        const std::size_t i = std::size_t(instances[t.at + s]);
+        std::vector<float> values(block.width);
+        LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.value_of(i), block.width * sizeof(float),
+                                    cudaMemcpyDeviceToHost));
+        if (const std::size_t at = find_non_finite(values.data(), values.size());
+            at < values.size()) {
+          throw NonFiniteError(fmt::format(
+              "non-finite value {} in {} after the optimizer step (gradient norm {}) at element {}",
+              values[at],
+              block.per_context ? fmt::format("{} (context {})", block.name, i) : block.name, norm,
+              at));
+        }
+      }
+    }
+  }
+  return stats;
+}
+
+void CudaNetworkImpl::cross_entropy_device(std::size_t head, const std::int32_t* labels,
+                                           float* gradient) {
+  if (!has_forward_) throw Error("cross_entropy_device: call forward_device first");
+  if (head >= spec_.heads.size()) {
+    throw InvalidArgumentError(fmt::format("cross_entropy_device: head {} out of range (0..{})",
+                                           head, spec_.heads.size() - 1));
+  }
+  LOCUS_CUDA_CHECK(cudaMemsetAsync(flag_.data() + 1, 0, sizeof(std::int32_t), stream_));
+  cuda::cross_entropy(stream_, rows_, spec_.heads[head].units, heads_[head].output.data(), labels,
+                      gradient, ensure(row_loss_, rows_), ensure(row_entropy_, rows_),
+                      loss_totals_.data(), flag_.data() + 1);
+  has_loss_ = true;
+}
+
+std::pair<double, double> CudaNetworkImpl::last_loss_and_entropy() {
+  if (!has_loss_) throw Error("last_loss_and_entropy: no cross_entropy_device since the forward");
+  double totals[2] = {0.0, 0.0};
+  std::int32_t bad = 0;
+  LOCUS_CUDA_CHECK(cudaMemcpyAsync(totals, loss_totals_.data(), sizeof(totals),
+                                   cudaMemcpyDeviceToHost, stream_));
+  LOCUS_CUDA_CHECK(
+      cudaMemcpyAsync(&bad, flag_.data() + 1, sizeof(bad), cudaMemcpyDeviceToHost, stream_));
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (bad) {
+    throw InvalidArgumentError(
+        "cross_entropy_device: a label is outside [0, classes); labels must index the head's "
+        "units");
+  }
+  return {totals[0], totals[1]};
+}
+
+void CudaNetworkImpl::set_weight_gain(std::size_t slot, float gain) {
+  if (slot >= weight_gains_.size()) {
+    throw InvalidArgumentError(
+        fmt::format("set_weight_gain: slot {} out of range; the network has "
+                    "{} weighted layers (0..{}: layers, then heads)",
+                    slot, weight_gains_.size(), weight_gains_.size() - 1));
+  }
+  if (!std::isfinite(gain)) {
+    throw NonFiniteError(
+        fmt::format("set_weight_gain: gain {} for slot {} is not finite", gain, slot));
+  }
+  weight_gains_[slot] = gain;
+}
+
+float CudaNetworkImpl::weight_gain(std::size_t slot) const {
+  if (slot >= weight_gains_.size()) {
+    throw InvalidArgumentError(
+        fmt::format("weight_gain: slot {} out of range (0..{})", slot, weight_gains_.size() - 1));
+  }
+  return weight_gains_[slot];
+}
+
+CudaNetworkImpl::Block& CudaNetworkImpl::find_block(std::string_view name, ContextId context,
+                                                    std::size_t& instance) {
+  for (Block& block : blocks_) {
+    if (block.name != name) continue;
+    if (block.per_context) {
+      instance = context_index(context, fmt::format("parameter '{}'", name));
+    } else {
+      if (context != kSharedContext) {
+        throw ContextError(
+            fmt::format("parameter '{}' is shared by all contexts; ask for it with "
+                        "kSharedContext (-1), not context {}",
+                        name, context));
+      }
+      instance = 0;
+    }
+    return block;
+  }
+  std::string known;
+  for (const Block& block : blocks_) known += (known.empty() ? "" : ", ") + block.name;
+  throw InvalidArgumentError(
+      fmt::format("network '{}' has no parameter '{}' (parameters: {})", spec_.name, name, known));
+}
+
+std::vector<float> CudaNetworkImpl::read_parameter(std::string_view name, ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  std::vector<float> values(block.width);
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.value_of(instance), block.width * sizeof(float),
+                              cudaMemcpyDeviceToHost));
+  return values;
+}
+
+std::vector<float> CudaNetworkImpl::read_gradient(std::string_view name, ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  std::vector<float> values(block.width);
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.grad.data() + instance * block.width,
+                              block.width * sizeof(float), cudaMemcpyDeviceToHost));
+  return values;
+}
+
+void CudaNetworkImpl::write_parameter(std::string_view name, ContextId context,
+                                      std::span<const float> values) {
+  std::size_t instance = 0;
+  Block& block = find_block(name, context, instance);
+  if (!block.trainable) {
+    throw InvalidArgumentError(
+        fmt::format("write_parameter: '{}' is a fixed random weight, "
+                    "regenerated from the seed; it cannot be written",
+                    name));
+  }
+  if (values.size() != block.width) {
+    throw ShapeError(fmt::format("write_parameter: '{}' has {} elements, got {}", name, block.width,
+                                 values.size()));
+  }
+  if (check_finite_) {
+    if (const std::size_t i = find_non_finite(values.data(), values.size()); i < values.size()) {
+      throw NonFiniteError(fmt::format("non-finite value {} in values written to {} at element {}",
+                                       values[i], name, i));
+    }
+  }
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(instance), values.data(), block.width * sizeof(float),
+                              cudaMemcpyHostToDevice));
+}
+
+}  // namespace
+
+std::unique_ptr<CudaNetwork> make_cuda_network(const NetworkSpec& spec) {
+  if (!cuda_available()) {
+    throw InvalidArgumentError(
+        fmt::format("the CUDA backend needs a CUDA device: {}; use the cpu backend on this machine",
+                    cuda_status()));
+  }
+  spec.validate();
+  return std::make_unique<CudaNetworkImpl>(spec);
+}
+
+CudaNetwork& as_cuda(Network& network) {
+  if (auto* cuda = dynamic_cast<CudaNetwork*>(&network)) return *cuda;
+  throw InvalidArgumentError(fmt::format("network '{}' runs on the {} backend, not on cuda",
+                                         network.spec().name, to_string(network.backend())));
+}
+
+}  // namespace locus::neuromod
