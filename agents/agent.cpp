@@ -188,7 +188,7 @@ void Agent::build_network() {
     neuromod::set_actor_critic_heads(spec, action_dim_, neuromod::ReadoutWeights::kTrainableShared);
   }
   spec.name = fmt::format("{}_{}_actor_critic", to_string(config_.network), config_.env);
-  network_ = neuromod::make_network(spec, neuromod::Backend::kCpu);
+  network_ = neuromod::make_network(spec, config_.device);
   network_->set_gradient_mode(config_.network == NetworkMode::kModulated
                                   ? neuromod::GradientMode::kContextOnly
                                   : neuromod::GradientMode::kAllTrainable);
@@ -984,7 +984,7 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
     out.write(data.data() + offset, std::streamsize(network_size));
   }
   try {
-    auto network = neuromod::load_checkpoint(network_file, neuromod::Backend::kCpu);
+    auto network = neuromod::load_checkpoint(network_file, agent.config_.device);
     std::filesystem::remove(network_file);
     if (neuromod::to_json(network->spec()) != neuromod::to_json(agent.network_->spec())) {
       throw corrupt("its network does not match its config");

@@ -34,6 +34,9 @@ constexpr std::array<std::pair<std::string_view, Modulation>, 3> kModulations = 
      {"da+na", Modulation::kDopamineNoradrenaline}}};
 constexpr std::array<std::pair<std::string_view, NetworkMode>, 2> kNetworkModes = {
     {{"modulated", NetworkMode::kModulated}, {"trainable", NetworkMode::kTrainable}}};
+// Where the agent's network runs (the reference backend is for tests, not offered here).
+constexpr std::array<std::pair<std::string_view, neuromod::Backend>, 2> kDevices = {
+    {{"cpu", neuromod::Backend::kCpu}, {"cuda", neuromod::Backend::kCuda}}};
 constexpr std::array<std::pair<std::string_view, ContextPolicy>, 3> kContextPolicies = {
     {{"fixed", ContextPolicy::kFixed},
      {"on_change", ContextPolicy::kOnChange},
@@ -109,6 +112,7 @@ const std::vector<std::pair<std::string, Field>>& fields() {
       LOCUS_ENUM_FIELD("agent", agent, algorithm_from_string, kAlgorithms),
       LOCUS_ENUM_FIELD("modulation", modulation, modulation_from_string, kModulations),
       LOCUS_ENUM_FIELD("network", network, network_mode_from_string, kNetworkModes),
+      LOCUS_ENUM_FIELD("device", device, device_from_string, kDevices),
       {"hidden",
        Field{[](AgentConfig& c, const nlohmann::json& v) {
                if (!v.is_array()) {
@@ -181,6 +185,9 @@ Modulation modulation_from_string(std::string_view name) {
 }
 NetworkMode network_mode_from_string(std::string_view name) {
   return parse_choice("network mode", name, kNetworkModes);
+}
+neuromod::Backend device_from_string(std::string_view name) {
+  return parse_choice("device", name, kDevices);
 }
 ContextPolicy context_policy_from_string(std::string_view name) {
   return parse_choice("context policy", name, kContextPolicies);

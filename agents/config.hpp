@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "neuromod/network.hpp"
+
 namespace locus::agents {
 
 enum class Algorithm { kA2c, kPpo, kReinforce };
@@ -40,6 +42,8 @@ std::string_view to_string(ContextPolicy value);
 Algorithm algorithm_from_string(std::string_view name);
 Modulation modulation_from_string(std::string_view name);
 NetworkMode network_mode_from_string(std::string_view name);
+// "cpu" or "cuda" (the network's backend; cuda needs a CUDA build and a GPU).
+neuromod::Backend device_from_string(std::string_view name);
 ContextPolicy context_policy_from_string(std::string_view name);
 
 struct AgentConfig {
@@ -48,6 +52,7 @@ struct AgentConfig {
   Algorithm agent = Algorithm::kA2c;
   Modulation modulation = Modulation::kDopamine;
   NetworkMode network = NetworkMode::kTrainable;
+  neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
   std::vector<std::size_t> hidden = {64, 64};
   std::uint64_t seed = 0;
   std::size_t num_envs = 8;

@@ -92,6 +92,10 @@ bool cuda_available() {
 std::string cuda_status() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaErrorInsufficientDriver || status == cudaErrorNoDevice) {
+    return fmt::format("no CUDA device or driver on this machine (CUDA: {})",
+                       cudaGetErrorString(status));
+  }
   if (status != cudaSuccess) {
     return fmt::format("no usable CUDA device ({}: {})", cudaGetErrorName(status),
                        cudaGetErrorString(status));

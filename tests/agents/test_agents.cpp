@@ -189,3 +189,24 @@ TEST_CASE("Gaussian policies train on a Box action space", "[agents][continuous]
     CHECK(agent.log_std() != initial_log_std);  // the standard deviation learns
   }
 }
+
+TEST_CASE("an agent's network runs on the device its config names", "[agents][config][cuda]") {
+  CHECK_THROWS_WITH(AgentConfig::from_json({{"device", "gpu"}}), Catch::Contains("cpu, cuda"));
+  AgentConfig config = cartpole_a2c(2);
+  config.network = NetworkMode::kModulated;
+  config.device = locus::neuromod::Backend::kCuda;
+  CHECK(AgentConfig::from_json(config.to_json()).device == locus::neuromod::Backend::kCuda);
+  if (!locus::neuromod::cuda_available()) {
+    WARN("CUDA agent run skipped: " << locus::neuromod::cuda_status());
+    CHECK_THROWS_WITH(Agent(config), Catch::Contains("CUDA"));
+    return;
+  }
+  // On a GPU the same agent trains with its network on the device. Its numbers are not compared
+  // with the CPU run's (sampled actions diverge after the first rounding difference); the network
+  // parity is the [cuda] tests' job (tests/neuromod/test_cuda.cpp).
+  Agent on_gpu(config);
+  for (int i = 0; i < 5; ++i) on_gpu.update();
+  const EvalResult gpu = on_gpu.evaluate(5);
+  CHECK(gpu.mean_return >= 1.0);
+  CHECK(gpu.mean_return <= 500.0);
+}
