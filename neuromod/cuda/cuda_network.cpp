@@ -298,7 +298,10 @@ class CudaNetworkImpl final : public CudaNetwork {
 
 CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
     : spec_(spec), layout_(spec, Backend::kCpu), scalars_(2), flag_(2), loss_totals_(2) {
-  LOCUS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  // A blocking stream: work a caller queues on the default stream (DeviceArray's copies, its own
+  // kernels) is ordered with this network's work, so a download after forward_device never reads
+  // a buffer the network is still writing.
+  LOCUS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamDefault));
   const cublasStatus_t created = cublasCreate(&cublas_);
   if (created != CUBLAS_STATUS_SUCCESS) {
     cudaStreamDestroy(stream_);

@@ -38,6 +38,8 @@
 namespace locus::neuromod {
 
 // Device memory of `count` elements of T (uninitialized), freed on destruction. Movable only.
+// upload/download are synchronous copies on the default stream, which is ordered with the work of
+// every CudaNetwork (their streams block on it), so a download sees what forward_device wrote.
 template <typename T>
 class DeviceArray {
  public:
