@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "bench/errors.hpp"
+#include "bench/rl.hpp"
 #include "envs/data/idx.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
@@ -74,6 +75,9 @@ const std::vector<SettingInfo>& setting_table() {
       {"ngm_entropy", "nats", "nats | bits"},
       {"fixed_gain", 0.0, "control: a constant gain on the NGM placement (0: none)"},
       {"fixed_gain_from", "", "control: fix the gain at this method's mean gain (same seed)"},
+      {"matched_lr_from", "",
+       "control: lr x (this method's mean gain)^matched_lr_power (same seed and grid point)"},
+      {"matched_lr_power", 1.0, "exponent of the mean gain in matched_lr_from"},
       {"gap_epsilon", 0.02, "recovery band of the gap metrics"},
       {"gap_window", 5, "evaluations in the gap baseline and smoothing"},
   };
@@ -283,7 +287,8 @@ json read_finished_run(const fs::path& out_dir, const RunSpec& spec) {
   } catch (const json::exception& e) {
     throw SweepStateError(fmt::format("cannot read finished run {}: {}", path.string(), e.what()));
   }
-  if (run.value("settings", json()) != spec.settings || run.value("seed", json()) != spec.seed) {
+  if (run.value("settings", json()) != spec.settings || run.value("seed", json()) != spec.seed ||
+      run.value("scenario", json()) != spec.scenario) {
     throw SweepStateError(
         fmt::format("{} was written by a sweep with other settings for run '{}'; use another --out "
                     "directory or remove it",
@@ -462,6 +467,8 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
   }
   if (!root.IsMap()) throw InvalidArgumentError("sweep config must be a YAML mapping");
   SweepConfig config;
+  // Setting keys are checked once the scenario kind is known (it may come after them).
+  std::vector<std::pair<std::string, std::string>> keys_to_check;  // key, where
   for (const auto& item : root) {
     const auto key = item.first.as<std::string>();
     const json value = yaml_to_json(item.second);
@@ -486,7 +493,8 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
       }
     } else if (key == "defaults") {
       if (!value.is_object()) throw InvalidArgumentError("sweep 'defaults' must be a mapping");
-      for (const auto& [setting, v] : value.items()) check_setting_key(setting, "'defaults'");
+      for (const auto& [setting, v] : value.items())
+        keys_to_check.emplace_back(setting, "'defaults'");
       config.defaults = value;
     } else if (key == "grid") {
       if (!value.is_object()) {
@@ -494,7 +502,7 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
       }
       for (const auto& grid_item : item.second) {
         const auto setting = grid_item.first.as<std::string>();
-        check_setting_key(setting, "'grid'");
+        keys_to_check.emplace_back(setting, "'grid'");
         const json values = yaml_to_json(grid_item.second);
         if (!values.is_array() || values.empty()) {
           throw InvalidArgumentError(fmt::format(
@@ -516,7 +524,7 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
         json settings = method;
         settings.erase("name");
         for (const auto& [setting, v] : settings.items()) {
-          check_setting_key(setting, "method '" + name + "'");
+          keys_to_check.emplace_back(setting, "method '" + name + "'");
         }
         for (const auto& [existing, s] : config.methods) {
           if (existing == name) {
@@ -525,12 +533,41 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
         }
         config.methods.emplace_back(name, settings);
       }
+    } else if (key == "scenario") {
+      if (!value.is_object() || !value.contains("kind")) {
+        throw InvalidArgumentError(fmt::format(
+            "sweep 'scenario' must be a mapping with a 'kind' (supervised or rl), got {}",
+            value.dump()));
+      }
+      if (value["kind"] == "rl") {
+        config.rl_scenario = RlScenario::from_json(value).to_json();
+      } else if (value["kind"] == "supervised") {
+        if (value.size() != 1) {
+          throw InvalidArgumentError(
+              "a supervised 'scenario' takes only 'kind'; the stream, scenario and the rest are "
+              "run settings (in defaults, methods or grid)");
+        }
+      } else {
+        throw InvalidArgumentError(fmt::format(
+            "sweep 'scenario' kind {} is unknown; kinds: supervised, rl", value["kind"].dump()));
+      }
     } else {
       throw InvalidArgumentError(fmt::format(
-          "unknown sweep key '{}'; keys: name, description, seeds, defaults, grid, methods", key));
+          "unknown sweep key '{}'; keys: name, description, scenario, seeds, defaults, grid, "
+          "methods",
+          key));
     }
   }
   if (config.methods.empty()) throw InvalidArgumentError("sweep config lists no 'methods'");
+  for (const auto& [setting, where] : keys_to_check) {
+    if (!config.rl()) {
+      check_setting_key(setting, where);
+    } else if (!is_rl_setting(setting)) {
+      throw InvalidArgumentError(
+          fmt::format("unknown setting '{}' in {} for an RL sweep (scenario kind rl); settings: {}",
+                      setting, where, rl_setting_names()));
+    }
+  }
   return config;
 }
 
@@ -566,29 +603,47 @@ std::vector<RunSpec> SweepConfig::expand() const {
       json settings = defaults;
       settings.update(method_settings);
       settings.update(point);
-      const std::string depends_on = get_string(settings, "fixed_gain_from");
-      if (!depends_on.empty()) {
-        bool found = false;
-        for (const auto& [other, other_settings] : methods) {
-          if (other != depends_on) continue;
-          found = true;
-          json dependency = defaults;
-          dependency.update(other_settings);
-          dependency.update(point);
-          if (!get_string(dependency, "fixed_gain_from").empty()) {
-            throw InvalidArgumentError(fmt::format(
-                "method '{}': fixed_gain_from '{}' names a method that has fixed_gain_from itself",
-                method, depends_on));
+      // A control reads the mean gain of another method's run: fixed_gain_from or
+      // matched_lr_from (supervised runs only; RL runs have neither setting).
+      std::string depends_on;
+      if (!rl()) {
+        const std::string fixed_from = get_string(settings, "fixed_gain_from");
+        const std::string lr_from = get_string(settings, "matched_lr_from");
+        if (!fixed_from.empty() && !lr_from.empty()) {
+          throw InvalidArgumentError(fmt::format(
+              "method '{}': fixed_gain_from and matched_lr_from exclude each other", method));
+        }
+        depends_on = fixed_from.empty() ? lr_from : fixed_from;
+        const char* via = fixed_from.empty() ? "matched_lr_from" : "fixed_gain_from";
+        if (!depends_on.empty()) {
+          bool found = false;
+          for (const auto& [other, other_settings] : methods) {
+            if (other != depends_on) continue;
+            found = true;
+            json dependency = defaults;
+            dependency.update(other_settings);
+            dependency.update(point);
+            if (!get_string(dependency, "fixed_gain_from").empty() ||
+                !get_string(dependency, "matched_lr_from").empty()) {
+              throw InvalidArgumentError(
+                  fmt::format("method '{}': {} '{}' names a method that is a control itself "
+                              "(fixed_gain_from or matched_lr_from)",
+                              method, via, depends_on));
+            }
           }
-        }
-        if (!found) {
-          throw InvalidArgumentError(fmt::format(
-              "method '{}': fixed_gain_from names '{}', which is not a method of this sweep",
-              method, depends_on));
-        }
-        if (get_bool(settings, "ngm") || get_number(settings, "fixed_gain") != 0.0) {
-          throw InvalidArgumentError(fmt::format(
-              "method '{}': fixed_gain_from excludes ngm: true and fixed_gain", method));
+          if (!found) {
+            throw InvalidArgumentError(
+                fmt::format("method '{}': {} names '{}', which is not a method of this sweep",
+                            method, via, depends_on));
+          }
+          if (get_bool(settings, "ngm") || get_number(settings, "fixed_gain") != 0.0) {
+            throw InvalidArgumentError(
+                fmt::format("method '{}': {} excludes ngm: true and fixed_gain", method, via));
+          }
+          if (!std::isfinite(get_number(settings, "matched_lr_power"))) {
+            throw InvalidArgumentError(
+                fmt::format("method '{}': matched_lr_power must be finite", method));
+          }
         }
       }
       for (const auto seed : seeds) {
@@ -598,13 +653,19 @@ std::vector<RunSpec> SweepConfig::expand() const {
         spec.grid = point;
         spec.settings = settings;
         spec.depends_on = depends_on;
+        spec.scenario = rl_scenario;
         std::string id = method;
         for (const auto& [key, value] : point.items()) id += "_" + key + "=" + value_label(value);
         spec.id = sanitize(id + "_seed=" + std::to_string(seed));
         if (!ids.insert(spec.id).second) {
           throw InvalidArgumentError(fmt::format("two runs map to the file name '{}'", spec.id));
         }
-        (void)supervised_config(settings, seed);  // fails now, not halfway through the sweep
+        // Fails now, not halfway through the sweep.
+        if (rl()) {
+          (void)rl_config(rl_scenario, settings, seed);
+        } else {
+          (void)supervised_config(settings, seed);
+        }
         (void)schedule_from_settings(settings);
         runs.push_back(std::move(spec));
       }
@@ -694,11 +755,36 @@ Schedule schedule_from_settings(const json& settings) {
   return s;
 }
 
-json execute_run(const RunSpec& spec, std::optional<float> fixed_gain) {
-  SupervisedConfig config = supervised_config(spec.settings, spec.seed);
-  if (fixed_gain) config.fixed_gain = *fixed_gain;
-  SupervisedLearner learner(config);
-  const ContinualRecord record = run_continual(learner, schedule_from_settings(spec.settings));
+json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
+  ContinualRecord record;
+  std::optional<float> fixed_gain;
+  std::optional<double> matched_lr;
+  if (!spec.scenario.is_null()) {
+    if (!spec.depends_on.empty()) {
+      throw InvalidArgumentError(fmt::format("RL run '{}' cannot depend on another run", spec.id));
+    }
+    RlLearner learner(rl_config(spec.scenario, spec.settings, spec.seed));
+    record = run_continual(learner, schedule_from_settings(spec.settings));
+  } else {
+    SupervisedConfig config = supervised_config(spec.settings, spec.seed);
+    if (!spec.depends_on.empty()) {
+      if (!source_mean_gain || !std::isfinite(*source_mean_gain) || *source_mean_gain <= 0.0) {
+        throw InvalidArgumentError(
+            fmt::format("run '{}' depends on method '{}' but got no positive mean gain from it",
+                        spec.id, spec.depends_on));
+      }
+      if (!get_string(spec.settings, "fixed_gain_from").empty()) {
+        fixed_gain = static_cast<float>(*source_mean_gain);
+        config.fixed_gain = *fixed_gain;
+      } else {
+        matched_lr = static_cast<double>(config.optimizer.learning_rate) *
+                     std::pow(*source_mean_gain, get_number(spec.settings, "matched_lr_power"));
+        config.optimizer.learning_rate = static_cast<float>(*matched_lr);
+      }
+    }
+    SupervisedLearner learner(config);
+    record = run_continual(learner, schedule_from_settings(spec.settings));
+  }
   const RunMetrics metrics =
       compute_metrics(record, get_number(spec.settings, "gap_epsilon"),
                       static_cast<std::size_t>(get_int(spec.settings, "gap_window")));
@@ -709,7 +795,10 @@ json execute_run(const RunSpec& spec, std::optional<float> fixed_gain) {
               {"settings", spec.settings},
               {"metrics", metrics_json(metrics)},
               {"record", record_json(record)}};
+  if (!spec.scenario.is_null()) out["scenario"] = spec.scenario;
+  if (source_mean_gain) out["source_mean_gain"] = *source_mean_gain;
   if (fixed_gain) out["resolved_fixed_gain"] = *fixed_gain;
+  if (matched_lr) out["resolved_lr"] = *matched_lr;
   return out;
 }
 
@@ -760,6 +849,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
                 {"methods", json::array()},
                 {"grid", json::object()},
                 {"runs", json::array()}};
+  if (config.rl()) sweep["scenario"] = config.rl_scenario;
   for (const auto& [name, settings] : config.methods) sweep["methods"].push_back(name);
   for (const auto& [key, values] : config.grid) sweep["grid"][key] = values;
   for (const auto& run : runs) sweep["runs"].push_back(run.id);
@@ -777,7 +867,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
   // someone does), so that each run does not read them again.
   std::vector<std::shared_ptr<const data::ImageDataset>> keep_alive;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (finished[i]) continue;
+    if (finished[i] || config.rl()) continue;
     const auto dir = supervised_config(runs[i].settings, runs[i].seed).stream.data_dir;
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTrain));
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTest));
@@ -807,7 +897,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
         progress.started();
         const auto start = std::chrono::steady_clock::now();
         try {
-          std::optional<float> gain;
+          std::optional<double> gain;
           if (!spec.depends_on.empty()) {
             const RunSpec* source = nullptr;
             for (const auto& other : runs) {
@@ -820,10 +910,10 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
             const double mean_gain = number_or_nan(source_run["metrics"]["mean_gain"]);
             if (!std::isfinite(mean_gain) || mean_gain <= 0.0) {
               throw InvalidArgumentError(fmt::format(
-                  "run '{}' takes its fixed gain from '{}', which has no gain (is ngm on there?)",
+                  "run '{}' takes its gain from '{}', which has no gain (is ngm on there?)",
                   spec.id, source->id));
             }
-            gain = static_cast<float>(mean_gain);
+            gain = mean_gain;
           }
           // One thread per run: the workers are the parallelism, and a run's result does not
           // depend on the thread count anyway.

@@ -18,7 +18,17 @@
 //     - {name: fixed-gain-sgd, fixed_gain_from: ngm-sgd}   # NGM's control: its mean gain, fixed
 // A run's settings are the defaults, overridden by its method, overridden by its grid point.
 // `fixed_gain_from: M` runs after M and fixes the gain at the mean gain that M's run of the same
-// seed and grid point had. Runs are deterministic given their settings and seed, whatever --jobs.
+// seed and grid point had; `matched_lr_from: M` runs after M with its learning rate multiplied by
+// M's mean gain to the power `matched_lr_power` (1: lr x mean gain; NGM's step-size control).
+// Runs are deterministic given their settings and seed, whatever --jobs.
+//
+// Scenario kinds (the optional top-level `scenario:` mapping):
+//   kind: supervised   (the default) Fashion-MNIST streams; the run settings above
+//   kind: rl           agents (bench/rl.hpp) through a sequence of RL tasks:
+//     scenario: {kind: rl, tasks: [GoNoGo-v0, {id: SetShiftGoNoGo-v0, kwargs: {...}}],
+//                env_kwargs: {trials_per_episode: 1}, score: success, eval_episodes: 32}
+//     and run settings iterations_per_task, eval_every, gap_epsilon, gap_window plus the agent's
+//     keys (agents/config.hpp: agent, modulation, network, contexts, learning_rate, ...).
 
 #include <cstdint>
 #include <cstdio>
@@ -40,7 +50,10 @@ struct RunSpec {
   std::uint64_t seed = 0;
   nlohmann::json grid = nlohmann::json::object();      // this run's grid point
   nlohmann::json settings = nlohmann::json::object();  // merged settings (without the seed)
-  std::string depends_on;                              // fixed_gain_from, or empty
+  std::string depends_on;  // fixed_gain_from or matched_lr_from, or empty
+  // Scenario kind rl: the RL scenario (RlScenario::to_json()), written to the run file and
+  // compared on resume; null for supervised runs.
+  nlohmann::json scenario = nullptr;
 };
 
 struct SweepConfig {
@@ -49,6 +62,9 @@ struct SweepConfig {
   nlohmann::json defaults = nlohmann::json::object();
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid;  // in file order
   std::vector<std::pair<std::string, nlohmann::json>> methods;            // name, its settings
+  // Null for supervised sweeps; the RL scenario (RlScenario::to_json()) for kind rl.
+  nlohmann::json rl_scenario = nullptr;
+  bool rl() const { return !rl_scenario.is_null(); }
 
   // Throws InvalidArgumentError naming the bad key or value (and YAML errors with their line).
   static SweepConfig from_yaml(const std::string& text);
@@ -65,8 +81,10 @@ SupervisedConfig supervised_config(const nlohmann::json& settings, std::uint64_t
 Schedule schedule_from_settings(const nlohmann::json& settings);
 
 // Runs one spec to completion: the JSON written to DIR/runs/<id>.json (settings, metrics, the
-// whole continual record). `fixed_gain` is the gain resolved from its dependency, if any.
-nlohmann::json execute_run(const RunSpec& spec, std::optional<float> fixed_gain = std::nullopt);
+// whole continual record). `source_mean_gain` is the mean gain of the run it depends on (its
+// fixed_gain_from or matched_lr_from method, same seed and grid point), required for those runs.
+nlohmann::json execute_run(const RunSpec& spec,
+                           std::optional<double> source_mean_gain = std::nullopt);
 
 struct SweepOptions {
   std::filesystem::path out_dir;

@@ -8,6 +8,7 @@
 
 #include "bench/errors.hpp"
 #include "bench/report.hpp"
+#include "bench/rl.hpp"
 #include "bench/sweep.hpp"
 #include "cli/commands.hpp"
 #include "envs/errors.hpp"
@@ -61,7 +62,9 @@ Command add_sweep_command(CLI::App& app) {
   sub->add_option("--jobs,-j", args->jobs, "Runs executed in parallel (TBB workers)")
       ->check(CLI::PositiveNumber);
   sub->add_flag("--quiet,-q", args->quiet, "No progress line");
-  sub->footer("Run settings (keys of defaults, methods and grid):\n" + bench::run_settings_help());
+  sub->footer("Run settings (keys of defaults, methods and grid):\n" + bench::run_settings_help() +
+              "\nRL run settings (scenario: {kind: rl, tasks: [...]}):\n" +
+              bench::rl_settings_help());
   return {sub, [args] { run_sweep_command(*args); }};
 }
 
