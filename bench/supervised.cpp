@@ -86,7 +86,7 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
       spec = nm::modulated_mlp(inputs, config_.hidden, outputs, config_.seed);
       break;
   }
-  network_ = nm::make_network(spec, nm::Backend::kCpu);
+  network_ = nm::make_network(spec, config_.device);
   network_->set_gradient_mode(mode);
   network_->set_optimizer(config_.optimizer);
   if (config_.ngm) {

@@ -40,7 +40,8 @@ struct SupervisedConfig {
   std::vector<std::size_t> hidden = {400, 400};  // mlp and modulated-mlp
   neuromod::OptimizerConfig optimizer;
   std::int64_t batch_size = 64;
-  std::uint64_t seed = 0;  // the network's initialization
+  std::uint64_t seed = 0;                              // the network's initialization
+  neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
   bool ngm = false;
   neuromod::NgmConfig ngm_config;
   // A fixed weight gain on ngm_config.target (the control of an NGM method); exclusive with ngm.

@@ -59,6 +59,7 @@ const std::vector<SettingInfo>& setting_table() {
       {"batch_size", 64, "minibatch size"},
       {"network", "mlp", "mlp | modulated | modulated-mlp"},
       {"hidden", json::array({400, 400}), "hidden widths (mlp, modulated-mlp)"},
+      {"device", "cpu", "cpu | cuda: where the network runs (cuda needs a GPU build)"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -696,6 +697,16 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   if (!data_dir.empty()) c.stream.data_dir = data_dir;
   c.network = network_kind_from_name(get_string(settings, "network"));
   c.hidden = get_list<std::size_t>(settings, "hidden");
+  try {
+    const std::string device = get_string(settings, "device");
+    if (device != "cpu" && device != "cuda") {
+      throw InvalidArgumentError(
+          fmt::format("setting 'device' is '{}'; allowed: cpu, cuda", device));
+    }
+    c.device = nm::backend_from_string(device);
+  } catch (const nm::Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
   c.batch_size = get_int(settings, "batch_size");
   c.seed = seed;
   try {

@@ -166,3 +166,18 @@ TEST_CASE("a fixed-gain control keeps its gain", "[continual][supervised]") {
   CHECK(record.mean_gain == Approx(1.25));
   CHECK(learner.network().weight_gain(0) == 1.25f);
 }
+
+TEST_CASE("a supervised learner runs its network on the device it names", "[continual][cuda]") {
+  SupervisedConfig config = small_config(NetworkKind::kModulatedMlp, /*joint=*/false);
+  config.device = locus::neuromod::Backend::kCuda;
+  if (!locus::neuromod::cuda_available()) {
+    WARN("CUDA learner skipped: " << locus::neuromod::cuda_status());
+    CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Matchers::Contains("CUDA"));
+    return;
+  }
+  SupervisedLearner on_gpu(config);
+  const auto m =
+      compute_metrics(run_continual(on_gpu, {.iterations_per_task = 24, .eval_every = 8}));
+  CHECK(m.acc > 0.7);
+  CHECK(m.bwt == 0.0);  // one context per task on the GPU too
+}

@@ -123,6 +123,8 @@ TEST_CASE("config errors name the key or value", "[sweep][errors]") {
                     Contains("adagrad"));
   CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, lr: fast}]").expand(),
                     Contains("'lr' must be a number"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, device: tpu}]").expand(),
+                    Contains("'device' is 'tpu'") && Contains("cpu, cuda"));
   CHECK_THROWS_WITH(SweepConfig::from_yaml("seeds: [-1]\nmethods: [{name: a}]"),
                     Contains("non-negative"));
   CHECK_THROWS_WITH(
