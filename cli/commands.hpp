@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace locus::cli {
 
@@ -23,5 +24,11 @@ Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+
+// Python environments ("module:Name") in `train` and `eval` (python_commands.cpp): whether an id
+// names one, and the hand-over of a parsed subcommand to the Python package (never returns; throws
+// if no interpreter can be started).
+bool is_python_env_id(std::string_view env);
+[[noreturn]] void exec_python_cli(const CLI::App& command);
 
 }  // namespace locus::cli

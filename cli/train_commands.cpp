@@ -170,6 +170,17 @@ Command add_train_command(CLI::App& app) {
   agents_count->excludes(seeds);
 
   auto run = [=]() {
+    // A Python environment is trained by the Python package (python_commands.cpp).
+    std::string env_id = options->env;
+    if (!options->resume_dir.empty()) {
+      env_id = agents::load_run_config(options->resume_dir).agent.env;
+    } else if (!env->count() && !options->config_file.empty()) {
+      const auto json = agents::read_config_file(options->config_file);
+      if (json.is_object() && json.contains("env") && json["env"].is_string()) {
+        env_id = json["env"].get<std::string>();
+      }
+    }
+    if (is_python_env_id(env_id)) exec_python_cli(*cmd);
     const bool show = !options->quiet && isatty(STDERR_FILENO) != 0;
     if (!options->resume_dir.empty()) {
       const auto config = agents::load_run_config(options->resume_dir);
@@ -239,6 +250,7 @@ Command add_eval_command(CLI::App& app) {
   auto* seed_option = cmd->add_option("--seed", *seed, "Seed of the evaluation envs");
   auto run = [=]() {
     if (*episodes == 0) throw agents::ConfigError("--episodes must be positive, got 0");
+    if (is_python_env_id(agents::load_run_config(*dir).agent.env)) exec_python_cli(*cmd);
     const auto result = agents::evaluate(
         *dir, *episodes, seed_option->count() ? std::optional(*seed) : std::nullopt);
     fmt::print("{}\n", result.dump(2));

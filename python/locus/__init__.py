@@ -6,6 +6,11 @@
     env = gymnasium.make("locus/CartPole-v1")            # a gymnasium.Env stepping in C++
     envs = locus.make_vec("CartPole-v1", 1024)           # a gymnasium.vector.VectorEnv (TBB)
     envs = gymnasium.make_vec("locus/CartPole-v1", 1024)  # the same, through vector_entry_point
+
+locus's C++ agents train on locus envs and on Python gymnasium.Envs (see locus.training):
+
+    summary = locus.train(env=MyEnv, agent="ppo", steps=20_000, seed=0, out="runs/my")
+    locus.evaluate("runs/my")                             # as `locus eval runs/my`
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from locus.registration import (
     make,
     register_envs,
 )
+from locus.training import evaluate, resume, train
 from locus.vector import LocusVectorEnv, make_vec
 
 __version__: str = _core.__version__
@@ -36,11 +42,14 @@ __all__ = [
     "check_env_cpp",
     "env_ids",
     "errors",
+    "evaluate",
     "gymnasium_id",
     "load_plugin",
     "locus_id",
     "make",
     "make_vec",
     "register_envs",
+    "resume",
+    "train",
     "vector_from_python",
 ]

@@ -9,7 +9,7 @@ are packed into the space's layout and actions handed to the env as Gymnasium va
 - ``vector_from_python(env_fns)`` steps a batch of them in a C++ VectorEnv (TBB workers take turns
   at the GIL: this brings locus's vector semantics, not parallel speed, to Python envs).
 
-The agents that will train such envs from C++ build on the same adapter.
+``locus.train`` (locus.training) trains locus's C++ agents on such envs through the same adapter.
 """
 
 from __future__ import annotations

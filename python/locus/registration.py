@@ -58,10 +58,16 @@ class VectorEnvCreator:
         return f"locus.VectorEnvCreator({self.locus_id!r})"
 
 
+def _cpp_specs() -> list[dict[str, Any]]:
+    # Python envs that locus.train registered in the C++ registry ("module:Name", the only ids
+    # with a colon) are Gymnasium's already; they are not locus environments.
+    return [spec for spec in _core.env_specs() if ":" not in spec["id"]]
+
+
 def register_envs() -> list[str]:
     """Registers with Gymnasium every locus env it does not know yet; returns the new ids."""
     registered = []
-    for spec in _core.env_specs():
+    for spec in _cpp_specs():
         gym_id = gymnasium_id(spec["id"])
         if gym_id in gymnasium.registry:
             continue
@@ -82,7 +88,7 @@ def register_envs() -> list[str]:
 
 def env_ids() -> list[str]:
     """The Gymnasium ids of every locus environment ("locus/CartPole-v1", ...), sorted."""
-    return sorted(gymnasium_id(spec["id"]) for spec in _core.env_specs())
+    return sorted(gymnasium_id(spec["id"]) for spec in _cpp_specs())
 
 
 def make(id: str, **kwargs: Any) -> gymnasium.Env:

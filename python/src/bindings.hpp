@@ -25,6 +25,7 @@ void register_exception_translators();
 void bind_env(py::module_& module);         // _core.Env: one environment
 void bind_vector_env(py::module_& module);  // _core.VectorEnv
 void bind_python_env(py::module_& module);  // Python gymnasium.Env driven as a locus Env
+void bind_training(py::module_& module);    // locus agents trained from Python (train.cpp)
 
 // A Python gymnasium.Env as a locus Env (python_env.cpp); the spaces in Space::to_json's form.
 std::unique_ptr<envs::Env> make_python_env(const py::object& env, const py::dict& observation_space,

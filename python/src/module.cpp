@@ -157,4 +157,5 @@ PYBIND11_MODULE(_core, module) {
   bind_env(module);
   bind_vector_env(module);
   bind_python_env(module);
+  bind_training(module);
 }

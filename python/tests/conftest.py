@@ -25,6 +25,9 @@ def pytest_addoption(parser):
     parser.addoption(
         "--plugin", default=None, help="path of the example plugin library (Corridor-v0)"
     )
+    parser.addoption(
+        "--locus-cli", default=None, help="path of the locus executable (test_train.py's CLI tests)"
+    )
 
 
 def pytest_report_header(config):

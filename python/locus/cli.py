@@ -1,0 +1,247 @@
+"""``locus train`` and ``locus eval`` for Python environments: ``python -m locus.cli train ...``.
+
+The ``locus`` command line is a C++ program built without Python. When its ``train`` or ``eval``
+meets a Python environment (an id "module:Name", given by --env or a config file, or recorded in
+the config.json of the run to resume or evaluate), it replaces itself with this module run by an
+interpreter that has the package (cli/python_commands.cpp says which), passing the same
+arguments. The flags, the run directory and the printed lines are those of the C++ commands;
+the training itself is the same C++ code (locus.training, agents/run.hpp).
+
+    locus train --env my_envs:GoToTarget-v0 --agent ppo --steps 20000 --out runs/go
+    locus eval runs/go --episodes 20
+    python -m locus.cli train --env my_envs:GoToTarget-v0 ...   # the same, without the binary
+
+Exit status as the C++ command line's: 0 success, 2 usage errors (bad flags or values, unknown
+envs), 1 runtime errors (including a Python env that raises).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from typing import Any
+
+EXIT_RUNTIME_ERROR = 1
+EXIT_USAGE_ERROR = 2
+
+
+def _int_list(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="locus", description="locus train / locus eval for Python environments"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser(
+        "train", help="Train actor-critic agents (A2C, PPO, REINFORCE) with dopamine/noradrenaline"
+    )
+    # Flag -> run config key, as cli/train_commands.cpp maps them.
+    train.add_argument("--env", help="Environment id (e.g. CartPole-v1, my_module:MyEnv-v0)")
+    train.add_argument("--agent", help="a2c, ppo or reinforce")
+    train.add_argument("--modulation", help="none, da or da+na")
+    train.add_argument("--network", help="modulated or trainable")
+    train.add_argument("--device", help="cpu or cuda (the network's backend)")
+    train.add_argument("--steps", type=int, help="Environment steps per agent")
+    train.add_argument("--num-envs", type=int, help="Envs per agent")
+    train.add_argument("--seed", type=int, help="Seed")
+    train.add_argument("--out", help="Run directory to create")
+    train.add_argument("--config", help="JSON or YAML file with the same keys (flags override it)")
+    train.add_argument("--resume", help="Continue the run in this directory")
+    seeds = train.add_mutually_exclusive_group()
+    seeds.add_argument("--agents", type=int, help="Train N agents (seeds S..S+N-1) in parallel")
+    seeds.add_argument("--seeds", type=_int_list, help="Seeds of agents trained in parallel")
+    train.add_argument("--threads", type=int, help="Worker threads (0: all cores)")
+    train.add_argument("--eval-every", type=int, help="Updates between evaluations (0: end)")
+    train.add_argument("--eval-episodes", type=int, help="Episodes per evaluation")
+    train.add_argument("--checkpoint-every", type=int, help="Updates between checkpoints")
+    train.add_argument("--rollout-steps", type=int, help="Steps per env per update")
+    train.add_argument("--frame-stack", type=int, help="Observations stacked as network input")
+    train.add_argument("--learning-rate", type=float, help="Learning rate")
+    train.add_argument("--contexts", help="fixed, on_change or task_id")
+    train.add_argument("--quiet", action="store_true", help="No progress bar")
+    evaluate = commands.add_parser("eval", help="Evaluate the checkpoint of a `locus train` run")
+    evaluate.add_argument("dir", help="Run directory")
+    evaluate.add_argument("--episodes", type=int, default=10, help="Episodes (default 10)")
+    evaluate.add_argument("--seed", type=int, help="Seed of the evaluation envs")
+    return parser
+
+
+_FLAG_KEYS = (
+    "env", "agent", "modulation", "network", "device", "steps", "num_envs", "seed", "threads", "eval_every",
+    "eval_episodes", "checkpoint_every", "rollout_steps", "frame_stack", "learning_rate",
+    "contexts", "seeds",
+)  # fmt: skip
+
+
+class _Progress:
+    """One stderr line redrawn in place at most five times a second (as the C++ command's)."""
+
+    def __init__(self, agents: int, steps_per_agent: int, enabled: bool) -> None:
+        self.steps = [0] * agents
+        self.returns: list[float | None] = [None] * agents
+        self.total = agents * steps_per_agent
+        self.enabled = enabled
+        self.start = self.last = time.monotonic()
+
+    def __call__(self, row: dict[str, Any]) -> None:
+        self.steps[row["agent"]] = row["steps"]
+        self.returns[row["agent"]] = row["return_100"]
+        now = time.monotonic()
+        if self.enabled and now - self.last >= 0.2:
+            self.last = now
+            self.draw(now)
+
+    def draw(self, now: float) -> None:
+        done = sum(self.steps)
+        fraction = min(1.0, done / self.total) if self.total else 1.0
+        bar = "#" * int(fraction * 24) + "." * (24 - int(fraction * 24))
+        rate = done / (now - self.start) if now > self.start else 0.0
+        known = [r for r in self.returns if r is not None]
+        ret = f"{sum(known) / len(known):.2f}" if known else "-"
+        print(
+            f"\r[{bar}] {100 * fraction:3.0f}% {done}/{self.total} steps  {rate:.0f} steps/s  "
+            f"return {ret}   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.draw(time.monotonic())
+            print(file=sys.stderr)
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else (
+        f"{value:.3f}"
+    )
+
+
+def _print_summary(summary: dict[str, Any], out: str) -> None:
+    if "runs" in summary:
+        ret, success = summary["eval_return"], summary["eval_success_rate"]
+        line = (
+            f"{len(summary['runs'])} agents: eval return "
+            f"{_number(ret and ret['mean'])} (std {_number(ret and ret['std'])})"
+        )
+        if success:
+            line += f", success rate {success['mean']:.3f} (std {success['std']:.3f})"
+    else:
+        evaluation = summary["eval"]
+        line = f"{summary['steps']} steps: eval return {_number(evaluation['return_mean'])}"
+        if evaluation["success_rate"] is not None:
+            line += f", success rate {evaluation['success_rate']:.3f}"
+        line += f", {summary['steps_per_second']:.0f} steps/s"
+    print(line)
+    print(f"summary: {out}/summary.json")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from locus import _core, training
+    from locus.errors import InvalidArgumentError
+
+    show = not args.quiet and sys.stderr.isatty()
+    if args.resume:
+        config = _core.load_run_config(args.resume)
+        total = args.steps if args.steps is not None else config["steps"]
+        progress = _Progress(len(config["seeds"]) or 1, total, show)
+        summary = training.resume(args.resume, steps=args.steps, progress=progress)
+        progress.finish()
+        _print_summary(summary, args.resume)
+        return
+    if not args.out:
+        raise InvalidArgumentError("locus train needs --out DIR (or --resume DIR)")
+    config: dict[str, Any] = {}
+    if args.config:
+        config = _core.read_config_file(args.config)
+        if not isinstance(config, dict):
+            raise InvalidArgumentError(f"config file {args.config} must hold a mapping of keys")
+    config.update(args.extra_keys)
+    for key in _FLAG_KEYS:
+        value = getattr(args, key)
+        if value is not None:
+            config[key] = value
+    if args.agents is not None:
+        if args.agents <= 0:
+            raise InvalidArgumentError(f"--agents must be positive, got {args.agents}")
+        first = int(config.get("seed", 0))
+        config["seeds"] = list(range(first, first + args.agents))
+    env = config.pop("env", None)
+    if env is None:
+        raise InvalidArgumentError("locus train needs --env (or an env key in --config)")
+    env_kwargs = config.pop("env_kwargs", None)
+    agents = len(config.get("seeds") or []) or 1
+    progress = _Progress(agents, int(config.get("steps", 100000)), show)
+    summary = training.train(
+        env, out=args.out, env_kwargs=env_kwargs, progress=progress, **config
+    )
+    progress.finish()
+    _print_summary(summary, args.out)
+
+
+def _eval(args: argparse.Namespace) -> None:
+    from locus import training
+    from locus.errors import InvalidArgumentError
+
+    if args.episodes <= 0:
+        raise InvalidArgumentError(f"--episodes must be positive, got {args.episodes}")
+    result = training.evaluate(args.dir, episodes=args.episodes, seed=args.seed)
+    print(json.dumps(result, indent=2))
+
+
+def _scalar(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _extra_keys(parser: argparse.ArgumentParser, extras: list[str]) -> dict[str, Any]:
+    """`--some-key VALUE` pairs that the flags above lack, as run config keys (some_key).
+
+    The C++ command may gain a flag before this module does; its value reaches the run config,
+    which rejects an unknown key by listing the allowed ones.
+    """
+    keys: dict[str, Any] = {}
+    pairs = iter(extras)
+    for flag in pairs:
+        value = next(pairs, None)
+        if not flag.startswith("--") or value is None or value.startswith("--"):
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        keys[flag[2:].replace("-", "_")] = _scalar(value)
+    return keys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    # Exits with status 2 on a usage error, as CLI11 does.
+    args, extras = parser.parse_known_args(argv)
+    args.extra_keys = _extra_keys(parser, extras) if args.command == "train" else {}
+    if extras and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    from locus import errors
+
+    try:
+        if args.command == "train":
+            _train(args)
+        else:
+            _eval(args)
+    except (errors.UnknownEnvError, errors.InvalidArgumentError, TypeError) as error:
+        print(f"locus: error: {error}", file=sys.stderr)
+        return EXIT_USAGE_ERROR
+    except Exception as error:  # noqa: BLE001 - the command line reports every failure
+        print(f"locus: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_RUNTIME_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+// Training locus agents (agents/run.hpp) from Python, on locus's C++ environments or on Python
+// gymnasium.Envs (the package's locus.training builds on these functions).
+//
+// A Python env reaches the agents through the C++ registry: register_python_env(id) registers an
+// EnvSpec whose entry point asks the package (locus.training._make_env(id, kwargs), under the GIL)
+// for a fresh gymnasium.Env and wraps it in the PythonEnv adapter (python_env.cpp). The agents then
+// make their VectorEnvs with make_vec(id, ...) exactly as for a C++ env, so a Python run writes the
+// same run directory, and config.json records the id from which the env can be made again.
+//
+// The GIL: train, resume and evaluate release it for the whole C++ run; the adapter takes it for
+// every reset, step, render and close, and the entry point takes it to make an env. The agents'
+// VectorEnvs run serially (num_threads 1), and agents trained side by side (several seeds) run in
+// TBB workers that take turns at the GIL, so any thread count is safe and gives the same results.
+// A Python exception raised by the env (or KeyboardInterrupt) propagates out of the run unchanged.
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+
+#include "agents/run.hpp"
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "envs/errors.hpp"
+#include "envs/registry.hpp"
+
+namespace locus::python {
+
+namespace {
+
+// A fresh Python env for `id` with the make_vec kwargs (the spec's merged with the run's
+// env_kwargs, without max_episode_steps, which the VectorEnv applies itself).
+std::unique_ptr<envs::Env> make_registered_python_env(const std::string& id,
+                                                      const envs::Kwargs& kwargs) {
+  py::gil_scoped_acquire gil;
+  const py::object make = py::module_::import("locus.training").attr("_make_env");
+  const py::object parts = make(id, from_json(kwargs));
+  if (!PyTuple_Check(parts.ptr()) || py::len(parts) != 3) {
+    throw envs::InvalidArgumentError("locus.training._make_env('" + id +
+                                     "') must return (env, observation_space, action_space)");
+  }
+  const auto items = py::reinterpret_borrow<py::tuple>(parts);
+  return make_python_env(items[0], items[1].cast<py::dict>(), items[2].cast<py::dict>());
+}
+
+agents::ProgressFn progress_callback(const py::object& progress) {
+  if (progress.is_none()) return {};
+  return [progress](std::size_t agent, const agents::UpdateStats& stats, const agents::Agent& a) {
+    py::gil_scoped_acquire gil;
+    py::dict row;
+    row["agent"] = agent;
+    row["update"] = stats.update;
+    row["steps"] = stats.steps;
+    row["episode_returns"] = py::cast(stats.episode_returns);
+    double sum = 0.0;
+    for (double r : a.recent_returns()) sum += r;
+    row["return_100"] = a.recent_returns().empty()
+                            ? py::object(py::none())
+                            : py::object(py::float_(sum / double(a.recent_returns().size())));
+    row["loss"] = stats.loss;
+    row["entropy"] = stats.entropy;
+    progress(row);
+  };
+}
+
+}  // namespace
+
+void bind_training(py::module_& module) {
+  module.def(
+      "register_python_env",
+      [](const std::string& id, std::optional<double> reward_threshold,
+         const std::string& description) {
+        auto& registry = envs::Registry::global();
+        if (registry.contains(id)) return false;
+        envs::EnvSpec spec;
+        spec.id = id;
+        spec.entry_point = [id](const envs::Kwargs& kwargs) {
+          return make_registered_python_env(id, kwargs);
+        };
+        spec.reward_threshold = reward_threshold;
+        spec.description = description;
+        registry.register_env(std::move(spec));
+        return true;
+      },
+      py::arg("id"), py::arg("reward_threshold") = py::none(), py::arg("description") = "",
+      "Registers `id` in the C++ registry as a Python env made by locus.training._make_env; "
+      "returns False if the id is registered already.");
+  module.def(
+      "train",
+      [](const py::dict& config_json, const std::string& out, const py::object& progress) {
+        const agents::RunConfig config =
+            agents::RunConfig::from_json(to_json(config_json, "locus.train config"));
+        const agents::ProgressFn callback = progress_callback(progress);
+        nlohmann::json summary;
+        {
+          py::gil_scoped_release release;
+          summary = agents::train(config, out, callback);
+        }
+        flush_warnings();
+        return from_json(summary);
+      },
+      py::arg("config"), py::arg("out"), py::arg("progress") = py::none(),
+      "Trains into `out` (agents::train) with a run config of config-file keys; returns the "
+      "summary.");
+  module.def(
+      "resume",
+      [](const std::string& dir, std::optional<std::size_t> steps, const py::object& progress) {
+        const agents::ProgressFn callback = progress_callback(progress);
+        nlohmann::json summary;
+        {
+          py::gil_scoped_release release;
+          summary = agents::resume(dir, steps, callback);
+        }
+        flush_warnings();
+        return from_json(summary);
+      },
+      py::arg("dir"), py::arg("steps") = py::none(), py::arg("progress") = py::none(),
+      "Continues the run in `dir` (agents::resume); returns the summary.");
+  module.def(
+      "evaluate",
+      [](const std::string& dir, std::size_t episodes, std::optional<std::uint64_t> seed) {
+        if (episodes == 0) {
+          throw envs::InvalidArgumentError("evaluate: episodes must be positive, got 0");
+        }
+        nlohmann::json result;
+        {
+          py::gil_scoped_release release;
+          result = agents::evaluate(dir, episodes, seed);
+        }
+        flush_warnings();
+        return from_json(result);
+      },
+      py::arg("dir"), py::arg("episodes") = 10, py::arg("seed") = py::none(),
+      "Evaluates the checkpoint(s) of a run directory (agents::evaluate); writes eval.json.");
+  module.def(
+      "load_run_config",
+      [](const std::string& dir) { return from_json(agents::load_run_config(dir).to_json()); },
+      py::arg("dir"), "The run configuration saved in dir/config.json.");
+  module.def(
+      "read_config_file",
+      [](const std::string& path) { return from_json(agents::read_config_file(path)); },
+      py::arg("path"), "A JSON or YAML run config file, as `locus train --config` reads it.");
+  module.def(
+      "run_config_keys", [] { return agents::RunConfig::keys(); },
+      "Every key a run config accepts.");
+}
+
+}  // namespace locus::python

@@ -1,0 +1,381 @@
+"""Python gymnasium.Envs trained by locus's C++ agents: locus.train, locus.evaluate, locus.resume,
+and `locus train --env module:Name` / `locus eval` through the command line.
+
+The envs are defined here; the command-line tests import this file as the module `test_train`
+(PYTHONPATH is set to this folder).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+import locus
+from locus import errors
+
+HERE = Path(__file__).resolve().parent
+# Keys of summary.json that measure time or name the directory; everything else is determined by
+# the seed.
+UNTIMED = ("wall_seconds", "steps_per_second", "checkpoint")
+
+
+class GoToTarget(gym.Env):
+    """A 1-D corridor: walk (0 left, 1 right) from a random cell to a random target cell.
+
+    Observation [position, target] / (length - 1); +1 on reaching the target (terminated),
+    -0.05 for every other step, truncated after 20 steps. A random walk rarely gets there in time.
+    """
+
+    def __init__(self, length=10, limit=20):
+        self.length, self.limit = length, limit
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.position = self.target = self.elapsed = 0
+
+    def _obs(self):
+        return np.array([self.position, self.target], dtype=np.float32) / (self.length - 1)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.position, self.target = (int(x) for x in
+                                      self.np_random.choice(self.length, 2, replace=False))
+        self.elapsed = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.position = int(np.clip(self.position + (1 if action == 1 else -1), 0,
+                                    self.length - 1))
+        self.elapsed += 1
+        terminated = self.position == self.target
+        reward = 1.0 if terminated else -0.05
+        return self._obs(), reward, terminated, self.elapsed >= self.limit and not terminated, {}
+
+
+class GoToTargetContinuous(gym.Env):
+    """The same task with a Box action: the move is the action (clipped to [-1, 1]) times 0.25."""
+
+    def __init__(self):
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self.position = self.target = 0.0
+        self.elapsed = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.position, self.target = (float(x) for x in self.np_random.uniform(0, 1, 2))
+        self.elapsed = 0
+        return np.array([self.position, self.target], dtype=np.float32), {}
+
+    def step(self, action):
+        self.position = float(np.clip(self.position + 0.25 * float(action[0]), 0.0, 1.0))
+        self.elapsed += 1
+        terminated = abs(self.position - self.target) < 0.1
+        reward = 1.0 if terminated else -0.05
+        obs = np.array([self.position, self.target], dtype=np.float32)
+        return obs, reward, terminated, self.elapsed >= 20 and not terminated, {}
+
+
+class DictObservation(GoToTarget):
+    def __init__(self):
+        super().__init__()
+        self.observation_space = spaces.Dict({"position": spaces.Discrete(10),
+                                              "target": spaces.Discrete(10)})
+
+    def _obs(self):
+        return {"position": self.position, "target": self.target}
+
+
+class Float64Actions(GoToTargetContinuous):
+    def __init__(self):
+        super().__init__()
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float64)
+
+
+class ExplodesAfterAWhile(GoToTarget):
+    steps_taken = 0
+
+    def step(self, action):
+        ExplodesAfterAWhile.steps_taken += 1
+        if ExplodesAfterAWhile.steps_taken > 300:
+            raise ZeroDivisionError("boom in step")
+        return super().step(action)
+
+
+def make_go_to_target():
+    """A factory: any callable returning a gymnasium.Env."""
+    return GoToTarget(length=8)
+
+
+gym.register(id="TestGoToTarget-v0", entry_point=GoToTarget)
+
+FAST = {"rollout_steps": 16, "eval_episodes": 8, "checkpoint_every": 1000, "threads": 1}
+
+
+def random_policy_return(episodes=400, seed=0):
+    env = GoToTarget()
+    rng = np.random.default_rng(seed)
+    returns = []
+    for episode in range(episodes):
+        env.reset(seed=seed + episode)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(int(rng.integers(2)))
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    return float(np.mean(returns))
+
+
+def untimed(summary):
+    return {k: v for k, v in summary.items() if k not in UNTIMED}
+
+
+def metric_rows(path):
+    with open(path) as f:
+        return [{k: v for k, v in row.items() if k != "time_s"} for row in csv.DictReader(f)]
+
+
+def test_ppo_learns_a_python_env(tmp_path):
+    random_return = random_policy_return()
+    summary = locus.train(env=GoToTarget, agent="ppo", steps=24576, seed=0, num_envs=8,
+                          modulation="da", out=str(tmp_path / "run"),
+                          **{**FAST, "eval_episodes": 50, "learning_rate": 3e-3})
+    trained = summary["eval"]["return_mean"]
+    # Random walking: about -0.2; walking straight to the target: about 0.88 (measured with seeds
+    # 0, 1, 2: 0.879, 0.888, 0.891).
+    assert random_return < 0.0
+    assert trained > random_return + 0.8 and trained > 0.8, (trained, random_return)
+    assert summary["env"] == "test_train:GoToTarget"
+    assert summary["agent"] == "ppo" and summary["steps"] == 24576
+    for name in ["config.json", "metrics.csv", "metrics.jsonl", "dopamine_trace.csv",
+                 "checkpoint.bin", "summary.json"]:
+        assert (tmp_path / "run" / name).exists(), name
+    assert json.loads((tmp_path / "run" / "summary.json").read_text()) == summary
+
+
+def test_a2c_learns_from_an_env_instance_copied_per_env(tmp_path):
+    env = GoToTarget()
+    summary = locus.train(env=env, agent="a2c", steps=16384, seed=1, num_envs=4,
+                          out=str(tmp_path / "run"), **{**FAST, "eval_episodes": 50,
+                                                        "learning_rate": 3e-3})
+    assert summary["eval"]["return_mean"] > random_policy_return() + 0.5
+    assert summary["env"] == "test_train:GoToTarget"
+    assert env.elapsed > 0  # the instance itself was the first env
+
+
+def test_same_seed_same_run(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        runs.append(locus.train(env=GoToTargetContinuous, agent="ppo", steps=2048, seed=7,
+                                num_envs=4, modulation="da+na", out=str(tmp_path / name), **FAST))
+    assert untimed(runs[0]) == untimed(runs[1])
+    assert metric_rows(tmp_path / "a" / "metrics.csv") == metric_rows(tmp_path / "b" / "metrics.csv")
+    other = locus.train(env=GoToTargetContinuous, agent="ppo", steps=2048, seed=8, num_envs=4,
+                        modulation="da+na", out=str(tmp_path / "c"), **FAST)
+    assert metric_rows(tmp_path / "c" / "metrics.csv") != metric_rows(tmp_path / "a" / "metrics.csv")
+    assert other["env"] == "test_train:GoToTargetContinuous"
+
+
+def test_agents_in_tbb_workers_take_turns_at_the_gil(tmp_path):
+    """Two seeds trained side by side in two TBB workers, each stepping its Python envs under the
+    GIL, give the runs each seed gives alone; a Python thread keeps running meanwhile."""
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(1)
+            stop.wait(0.001)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        both = locus.train(env=make_go_to_target, agent="a2c", steps=2048, num_envs=4,
+                           out=str(tmp_path / "both"), **{**FAST, "seeds": [3, 4], "threads": 2})
+    finally:
+        stop.set()
+        ticker.join()
+    assert len(ticks) > 5
+    assert both["env"] == "test_train:make_go_to_target" and len(both["runs"]) == 2
+    for seed in (3, 4):
+        alone = locus.train(env=make_go_to_target, agent="a2c", steps=2048, seed=seed, num_envs=4,
+                            out=str(tmp_path / f"alone_{seed}"), **FAST)
+        assert metric_rows(tmp_path / "both" / f"seed_{seed}" / "metrics.csv") == metric_rows(
+            tmp_path / f"alone_{seed}" / "metrics.csv")
+        in_both = next(r for r in both["runs"] if r["seed"] == seed)
+        assert untimed(in_both) == untimed(alone)
+
+
+def test_gymnasium_ids_and_module_ids(tmp_path):
+    registered = locus.train(env="TestGoToTarget-v0", steps=512, num_envs=2,
+                             out=str(tmp_path / "registered"), **FAST)
+    assert registered["env"] == "test_train:TestGoToTarget-v0"
+    named = locus.train(env="test_train:GoToTarget", steps=512, num_envs=2,
+                        env_kwargs={"length": 6}, max_episode_steps=5,
+                        out=str(tmp_path / "named"), **FAST)
+    assert named["env"] == "test_train:GoToTarget"
+    config = json.loads((tmp_path / "named" / "config.json").read_text())
+    assert config["env_kwargs"] == {"length": 6, "max_episode_steps": 5}
+    assert named["eval"]["length_mean"] <= 5  # the time limit applied
+    cartpole = locus.train(env="gymnasium:CartPole-v1", steps=512, num_envs=2,
+                           out=str(tmp_path / "cartpole"), **FAST)
+    assert cartpole["env"] == "gymnasium:CartPole-v1"
+    # Gymnasium's spec gives the reward threshold (475): success is defined.
+    assert cartpole["eval"]["success_rate"] is not None
+
+
+def test_locus_envs_stay_in_cpp_and_progress_is_reported(tmp_path):
+    rows = []
+    summary = locus.train(env="locus/CartPole-v1", steps=512, num_envs=2, out=str(tmp_path / "r"),
+                          progress=rows.append, **FAST)
+    assert summary["env"] == "CartPole-v1"
+    assert [row["update"] for row in rows] == list(range(1, 512 // (2 * 16) + 1))
+    assert rows[-1]["steps"] == 512 and rows[-1]["agent"] == 0
+
+
+def test_evaluate_and_resume(tmp_path):
+    out = tmp_path / "run"
+    args = dict(agent="a2c", num_envs=4, seed=2, **{**FAST, "checkpoint_every": 4})
+    locus.train(env=GoToTarget, steps=1024, out=str(out), **args)
+    resumed = locus.resume(str(out), steps=2048)
+    whole = locus.train(env=GoToTarget, steps=2048, out=str(tmp_path / "whole"), **args)
+    assert untimed({**resumed, "resumed": False}) == untimed(whole)
+    evaluation = locus.evaluate(str(out), episodes=5, seed=11)
+    assert evaluation["eval"]["episodes"] == 5
+    assert json.loads((out / "eval.json").read_text()) == evaluation
+
+
+def test_unsupported_spaces_are_refused_clearly(tmp_path):
+    with pytest.raises(ValueError, match=r"observation space Dict.*FlattenObservation"):
+        locus.train(env=DictObservation, steps=256, out=str(tmp_path / "dict"))
+    with pytest.raises(errors.InvalidArgumentError, match=r"action space Box.*float64.*float32"):
+        locus.train(env=Float64Actions, steps=256, out=str(tmp_path / "f64"))
+    assert not (tmp_path / "dict").exists() and not (tmp_path / "f64").exists()
+
+
+def test_bad_envs_and_arguments_are_refused_clearly(tmp_path):
+    with pytest.raises(TypeError, match="got int"):
+        locus.train(env=42, out=str(tmp_path / "a"))
+    with pytest.raises(TypeError, match="not a gymnasium.Env"):
+        locus.train(env=lambda: "not an env", out=str(tmp_path / "b"))
+    with pytest.raises(errors.InvalidArgumentError, match="cannot import module 'no_such_module'"):
+        locus.train(env="no_such_module:Env-v0", out=str(tmp_path / "c"))
+    with pytest.raises(errors.InvalidArgumentError, match="has no attribute 'Missing-v0'"):
+        locus.train(env="test_train:Missing-v0", out=str(tmp_path / "d"))
+    with pytest.raises(errors.UnknownEnvError, match="CartPol-v1.*Did you mean"):
+        locus.train(env="CartPol-v1", out=str(tmp_path / "e"))
+    with pytest.raises(errors.InvalidArgumentError, match="unknown config key 'bogus'"):
+        locus.train(env=GoToTarget, steps=256, bogus=1, out=str(tmp_path / "f"))
+
+    class Unpicklable(GoToTarget):
+        def __init__(self):
+            super().__init__()
+            self.lock = threading.Lock()
+
+    with pytest.raises(errors.InvalidArgumentError, match="deepcopy.*pass its class"):
+        locus.train(env=Unpicklable(), steps=256, out=str(tmp_path / "g"))
+
+
+def test_python_exceptions_propagate_and_locus_stays_usable(tmp_path):
+    ExplodesAfterAWhile.steps_taken = 0
+    with pytest.raises(ZeroDivisionError, match="boom in step"):
+        locus.train(env=ExplodesAfterAWhile, steps=4096, num_envs=2, out=str(tmp_path / "boom"),
+                    **FAST)
+    summary = locus.train(env=GoToTarget, steps=256, num_envs=2, out=str(tmp_path / "ok"), **FAST)
+    assert summary["steps"] == 256
+
+
+# The command line: `locus train --env test_train:GoToTarget` hands over to the package.
+
+@pytest.fixture
+def locus_cli(request):
+    path = request.config.getoption("--locus-cli") or os.environ.get("LOCUS_CLI")
+    if path is None:
+        candidate = HERE.parents[1] / "build" / "bin" / "locus"
+        path = str(candidate) if candidate.exists() else None
+    if path is None:
+        pytest.skip("needs the locus executable (--locus-cli PATH or LOCUS_CLI)")
+    return path
+
+
+def cli_env(python=sys.executable):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE), env.get("PYTHONPATH")] if p)
+    env["LOCUS_PYTHON"] = python
+    return env
+
+
+def test_cli_trains_and_evaluates_a_python_env(locus_cli, tmp_path):
+    out = tmp_path / "run"
+    args = ["--env", "test_train:GoToTarget", "--agent", "a2c", "--steps", "2048", "--num-envs",
+            "4", "--seed", "3", "--rollout-steps", "16", "--eval-episodes", "8", "--threads", "1",
+            "--checkpoint-every", "1000", "--quiet"]
+    result = subprocess.run([locus_cli, "train", *args, "--out", str(out)], capture_output=True,
+                            text=True, timeout=300, env=cli_env())
+    assert result.returncode == 0, result.stderr
+    assert "summary:" in result.stdout and "2048 steps: eval return" in result.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["env"] == "test_train:GoToTarget" and summary["steps"] == 2048
+    for name in ["config.json", "metrics.csv", "metrics.jsonl", "checkpoint.bin"]:
+        assert (out / name).exists(), name
+    # The same run in this process gives the same summary.
+    here = locus.train(env=GoToTarget, agent="a2c", steps=2048, num_envs=4, seed=3,
+                       out=str(tmp_path / "here"), **FAST)
+    assert untimed(here) == untimed(summary)
+
+    evaluated = subprocess.run([locus_cli, "eval", str(out), "--episodes", "4"],
+                               capture_output=True, text=True, timeout=300, env=cli_env())
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["eval"]["episodes"] == 4
+
+    again = subprocess.run([locus_cli, "train", *args, "--out", str(out)], capture_output=True,
+                           text=True, timeout=300, env=cli_env())
+    assert again.returncode == 1 and "already holds a run" in again.stderr
+
+
+def test_cli_reports_a_bad_python_env(locus_cli, tmp_path):
+    result = subprocess.run(
+        [locus_cli, "train", "--env", "test_train:DictObservation", "--steps", "256", "--out",
+         str(tmp_path / "run")], capture_output=True, text=True, timeout=300, env=cli_env())
+    assert result.returncode == 2
+    assert "locus: error:" in result.stderr and "observation space Dict" in result.stderr
+
+
+def test_cli_says_how_to_install_the_package(locus_cli, tmp_path):
+    bare = "/usr/bin/python3"
+    if not os.access(bare, os.X_OK) or subprocess.run(
+            [bare, "-c", "import locus"], capture_output=True).returncode == 0:
+        pytest.skip("needs a python3 without the locus package")
+    env = cli_env(bare)
+    env.pop("PYTHONPATH")  # the build tree's package must not be found either
+    result = subprocess.run(
+        [locus_cli, "train", "--env", "test_train:GoToTarget", "--steps", "256", "--out",
+         str(tmp_path / "run")], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 1
+    assert "cannot import it" in result.stderr and "pip install" in result.stderr
+    assert "LOCUS_PYTHON" in result.stderr
+
+
+def test_cli_passes_lists_flags_and_resume_on(locus_cli, tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [locus_cli, "train", "--env", "test_train:GoToTarget", "--seeds", "1,2", "--steps", "256",
+         "--num-envs", "2", "--rollout-steps", "16", "--checkpoint-every", "4", "--quiet",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=cli_env())
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "summary.json").read_text())["seeds"] == [1, 2]
+    resumed = subprocess.run([locus_cli, "train", "--resume", str(out), "--steps", "512"],
+                             capture_output=True, text=True, timeout=300, env=cli_env())
+    assert resumed.returncode == 0, resumed.stderr
+    for seed in (1, 2):
+        assert json.loads((out / f"seed_{seed}" / "summary.json").read_text())["steps"] == 512
