@@ -13,6 +13,7 @@
 
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/errors.hpp"
+#include "neuromod/network_checks.hpp"
 #include "neuromod/random.hpp"
 
 namespace locus::neuromod {
@@ -43,24 +44,7 @@ std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t bytes) {
   return hash;
 }
 
-// Index of the first NaN or infinity in data[0, n), or n. The fast path multiplies every value by
-// zero into eight accumulators (0 for finite values, NaN otherwise), which the compiler vectorizes;
-// only data that has a bad value is scanned again to find it.
-std::size_t find_non_finite(const float* data, std::size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += data[i + k] * 0.0f;
-  }
-  for (; i < n; ++i) acc[0] += data[i] * 0.0f;
-  float all = 0.0f;
-  for (float a : acc) all += a;
-  if (all == 0.0f) return n;
-  for (std::size_t j = 0; j < n; ++j) {
-    if (!std::isfinite(data[j])) return j;
-  }
-  return n;
-}
+using checks::find_non_finite;
 
 template <typename Body>
 void parallel_chunks(std::size_t n, std::size_t chunk, const Body& body) {
@@ -360,13 +344,7 @@ ContextId HostNetwork::clone_context(ContextId source) {
 }
 
 std::size_t HostNetwork::context_index(ContextId context, std::string_view what) const {
-  if (context < 0 || std::size_t(context) >= frozen_.size()) {
-    throw ContextError(
-        fmt::format("{}: context {} does not exist (the network has {} contexts: "
-                    "0..{})",
-                    what, context, frozen_.size(), int(frozen_.size()) - 1));
-  }
-  return std::size_t(context);
+  return checks::context_index(context, frozen_.size(), what);
 }
 
 void HostNetwork::select_context(ContextId context) {
@@ -421,37 +399,15 @@ const std::vector<std::vector<std::size_t>>& HostNetwork::rows_by_context() {
 const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
                                                 std::span<const ContextId> context_ids) {
   const std::size_t rows = inputs.shape()[0];
-  if (rows == 0 || inputs.shape()[1] != spec_.input_dim) {
-    throw ShapeError(
-        fmt::format("forward: inputs have shape ({}, {}); network '{}' takes (batch "
-                    ">= 1, {})",
-                    rows, inputs.shape()[1], spec_.name, spec_.input_dim));
-  }
-  if (!context_ids.empty() && context_ids.size() != rows) {
-    throw ShapeError(
-        fmt::format("forward: {} context ids for a batch of {} rows; give one per row "
-                    "or none (selected context {})",
-                    context_ids.size(), rows, selected_));
-  }
-  if (check_finite_) {
-    if (const std::size_t i = find_non_finite(inputs.data(), inputs.size()); i < inputs.size()) {
-      throw NonFiniteError(fmt::format("non-finite value {} in forward inputs at row {}, column {}",
-                                       inputs.data()[i], i / spec_.input_dim, i % spec_.input_dim));
-    }
-  }
+  checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
+  if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
   rows_ = rows;
   has_forward_ = false;
   groups_valid_ = false;
   row_context_.resize(rows);
   context_in_batch_.assign(frozen_.size(), 0);
   for (std::size_t r = 0; r < rows; ++r) {
-    const ContextId c = context_ids.empty() ? selected_ : context_ids[r];
-    if (c < 0 || std::size_t(c) >= frozen_.size()) {
-      throw ContextError(
-          fmt::format("forward: row {} has context {}, but the network has {} "
-                      "contexts (0..{})",
-                      r, c, frozen_.size(), int(frozen_.size()) - 1));
-    }
+    const ContextId c = checks::row_context(context_ids, r, selected_, frozen_.size());
     row_context_[r] = c;
     context_in_batch_[std::size_t(c)] = 1;
   }
@@ -826,24 +782,13 @@ std::vector<std::int32_t> HostNetwork::connectivity(std::size_t layer) const {
 }
 
 void HostNetwork::set_weight_gain(std::size_t slot, float gain) {
-  if (slot >= weight_gains_.size()) {
-    throw InvalidArgumentError(
-        fmt::format("set_weight_gain: slot {} out of range; the network has "
-                    "{} weighted layers (0..{}: layers, then heads)",
-                    slot, weight_gains_.size(), weight_gains_.size() - 1));
-  }
-  if (!std::isfinite(gain)) {
-    throw NonFiniteError(
-        fmt::format("set_weight_gain: gain {} for slot {} is not finite", gain, slot));
-  }
+  checks::weight_gain_slot("set_weight_gain", slot, weight_gains_.size());
+  checks::weight_gain_value(gain, slot);
   weight_gains_[slot] = gain;
 }
 
 float HostNetwork::weight_gain(std::size_t slot) const {
-  if (slot >= weight_gains_.size()) {
-    throw InvalidArgumentError(
-        fmt::format("weight_gain: slot {} out of range (0..{})", slot, weight_gains_.size() - 1));
-  }
+  checks::weight_gain_slot("weight_gain", slot, weight_gains_.size());
   return weight_gains_[slot];
 }
 
@@ -868,25 +813,15 @@ std::vector<ParameterInfo> HostNetwork::parameters() const {
 
 const HostNetwork::Block& HostNetwork::find_block(std::string_view name, ContextId context,
                                                   std::size_t& instance) const {
+  std::vector<std::string> known;
   for (const Block& block : blocks_) {
-    if (block.name != name) continue;
-    if (block.per_context) {
-      instance = context_index(context, fmt::format("parameter '{}'", name));
-    } else {
-      if (context != kSharedContext) {
-        throw ContextError(
-            fmt::format("parameter '{}' is shared by all contexts; ask for it with "
-                        "kSharedContext (-1), not context {}",
-                        name, context));
-      }
-      instance = 0;
+    if (block.name == name) {
+      instance = checks::parameter_instance(name, block.per_context, context, frozen_.size());
+      return block;
     }
-    return block;
+    known.push_back(block.name);
   }
-  std::string known;
-  for (const Block& block : blocks_) known += (known.empty() ? "" : ", ") + block.name;
-  throw InvalidArgumentError(
-      fmt::format("network '{}' has no parameter '{}' (parameters: {})", spec_.name, name, known));
+  checks::unknown_parameter(spec_.name, name, known);
 }
 
 std::vector<float> HostNetwork::read_parameter(std::string_view name, ContextId context) const {
@@ -907,18 +842,7 @@ void HostNetwork::write_parameter(std::string_view name, ContextId context,
                                   std::span<const float> values) {
   std::size_t instance = 0;
   auto& block = const_cast<Block&>(find_block(name, context, instance));
-  if (!block.trainable) {
-    throw InvalidArgumentError(
-        fmt::format("write_parameter: '{}' is a fixed random weight, "
-                    "regenerated from the seed; it cannot be written",
-                    name));
-  }
-  if (values.size() != block.width) {
-    throw ShapeError(fmt::format("write_parameter: '{}' has {} elements, got {}", name, block.width,
-                                 values.size()));
-  }
-  if (check_finite_)
-    check_values(values.data(), values.size(), fmt::format("values written to {}", name));
+  checks::writable_values(name, block.trainable, block.width, values, check_finite_);
   std::copy(values.begin(), values.end(), block.value.data() + instance * block.width);
 }
 

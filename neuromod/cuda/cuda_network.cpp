@@ -21,6 +21,7 @@
 #include "neuromod/cuda/device_kernels.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/host_network.hpp"
+#include "neuromod/network_checks.hpp"
 
 namespace locus::neuromod {
 
@@ -135,12 +136,7 @@ void grow_keep(DeviceArray<float>& array, std::size_t count, std::size_t keep) {
   array = std::move(bigger);
 }
 
-std::size_t find_non_finite(const float* data, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(data[i])) return i;
-  }
-  return n;
-}
+using checks::find_non_finite;
 
 class CudaNetworkImpl final : public CudaNetwork {
  public:
@@ -412,13 +408,7 @@ void CudaNetworkImpl::reserve_instances(Block& block, std::size_t instances) {
 }
 
 std::size_t CudaNetworkImpl::context_index(ContextId context, std::string_view what) const {
-  if (context < 0 || std::size_t(context) >= frozen_.size()) {
-    throw ContextError(
-        fmt::format("{}: context {} does not exist (the network has {} contexts: "
-                    "0..{})",
-                    what, context, frozen_.size(), int(frozen_.size()) - 1));
-  }
-  return std::size_t(context);
+  return checks::context_index(context, frozen_.size(), what);
 }
 
 ContextId CudaNetworkImpl::add_context() {
@@ -507,28 +497,17 @@ void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, st
 // Checks the batch on the host, groups its rows by context (a stable counting sort, cut into
 // fixed-size chunks) and uploads ids and groups in one copy.
 void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids) {
-  if (rows == 0 || rows > std::size_t(std::numeric_limits<std::int32_t>::max() / 2)) {
-    throw ShapeError(fmt::format("forward: a batch of {} rows; network '{}' takes 1 to {} rows",
-                                 rows, spec_.name, std::numeric_limits<std::int32_t>::max() / 2));
-  }
-  if (!context_ids.empty() && context_ids.size() != rows) {
-    throw ShapeError(
-        fmt::format("forward: {} context ids for a batch of {} rows; give one per row "
-                    "or none (selected context {})",
-                    context_ids.size(), rows, selected_));
+  checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), selected_);
+  if (rows > std::size_t(std::numeric_limits<std::int32_t>::max() / 2)) {
+    throw ShapeError(fmt::format("forward: a batch of {} rows; the CUDA backend takes at most {}",
+                                 rows, std::numeric_limits<std::int32_t>::max() / 2));
   }
   const std::size_t contexts = frozen_.size();
   row_context_.resize(rows);
   context_in_batch_.assign(contexts, 0);
   std::vector<std::int32_t> counts(contexts, 0);
   for (std::size_t r = 0; r < rows; ++r) {
-    const ContextId c = context_ids.empty() ? selected_ : context_ids[r];
-    if (c < 0 || std::size_t(c) >= contexts) {
-      throw ContextError(
-          fmt::format("forward: row {} has context {}, but the network has {} "
-                      "contexts (0..{})",
-                      r, c, contexts, int(contexts) - 1));
-    }
+    const ContextId c = checks::row_context(context_ids, r, selected_, contexts);
     row_context_[r] = c;
     context_in_batch_[std::size_t(c)] = 1;
     ++counts[std::size_t(c)];
@@ -665,18 +644,8 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
 const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
                                                     std::span<const ContextId> context_ids) {
   const std::size_t rows = inputs.shape()[0];
-  if (rows == 0 || inputs.shape()[1] != spec_.input_dim) {
-    throw ShapeError(
-        fmt::format("forward: inputs have shape ({}, {}); network '{}' takes (batch "
-                    ">= 1, {})",
-                    rows, inputs.shape()[1], spec_.name, spec_.input_dim));
-  }
-  if (check_finite_) {
-    if (const std::size_t i = find_non_finite(inputs.data(), inputs.size()); i < inputs.size()) {
-      throw NonFiniteError(fmt::format("non-finite value {} in forward inputs at row {}, column {}",
-                                       inputs.data()[i], i / spec_.input_dim, i % spec_.input_dim));
-    }
-  }
+  checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
+  if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
   float* upload = ensure(input_upload_, inputs.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, inputs.data(), inputs.size() * sizeof(float),
                                    cudaMemcpyHostToDevice, stream_));
@@ -1100,48 +1069,27 @@ std::pair<double, double> CudaNetworkImpl::last_loss_and_entropy() {
 }
 
 void CudaNetworkImpl::set_weight_gain(std::size_t slot, float gain) {
-  if (slot >= weight_gains_.size()) {
-    throw InvalidArgumentError(
-        fmt::format("set_weight_gain: slot {} out of range; the network has "
-                    "{} weighted layers (0..{}: layers, then heads)",
-                    slot, weight_gains_.size(), weight_gains_.size() - 1));
-  }
-  if (!std::isfinite(gain)) {
-    throw NonFiniteError(
-        fmt::format("set_weight_gain: gain {} for slot {} is not finite", gain, slot));
-  }
+  checks::weight_gain_slot("set_weight_gain", slot, weight_gains_.size());
+  checks::weight_gain_value(gain, slot);
   weight_gains_[slot] = gain;
 }
 
 float CudaNetworkImpl::weight_gain(std::size_t slot) const {
-  if (slot >= weight_gains_.size()) {
-    throw InvalidArgumentError(
-        fmt::format("weight_gain: slot {} out of range (0..{})", slot, weight_gains_.size() - 1));
-  }
+  checks::weight_gain_slot("weight_gain", slot, weight_gains_.size());
   return weight_gains_[slot];
 }
 
 CudaNetworkImpl::Block& CudaNetworkImpl::find_block(std::string_view name, ContextId context,
                                                     std::size_t& instance) {
+  std::vector<std::string> known;
   for (Block& block : blocks_) {
-    if (block.name != name) continue;
-    if (block.per_context) {
-      instance = context_index(context, fmt::format("parameter '{}'", name));
-    } else {
-      if (context != kSharedContext) {
-        throw ContextError(
-            fmt::format("parameter '{}' is shared by all contexts; ask for it with "
-                        "kSharedContext (-1), not context {}",
-                        name, context));
-      }
-      instance = 0;
+    if (block.name == name) {
+      instance = checks::parameter_instance(name, block.per_context, context, frozen_.size());
+      return block;
     }
-    return block;
+    known.push_back(block.name);
   }
-  std::string known;
-  for (const Block& block : blocks_) known += (known.empty() ? "" : ", ") + block.name;
-  throw InvalidArgumentError(
-      fmt::format("network '{}' has no parameter '{}' (parameters: {})", spec_.name, name, known));
+  checks::unknown_parameter(spec_.name, name, known);
 }
 
 std::vector<float> CudaNetworkImpl::read_parameter(std::string_view name, ContextId context) const {
@@ -1168,22 +1116,7 @@ void CudaNetworkImpl::write_parameter(std::string_view name, ContextId context,
                                       std::span<const float> values) {
   std::size_t instance = 0;
   Block& block = find_block(name, context, instance);
-  if (!block.trainable) {
-    throw InvalidArgumentError(
-        fmt::format("write_parameter: '{}' is a fixed random weight, "
-                    "regenerated from the seed; it cannot be written",
-                    name));
-  }
-  if (values.size() != block.width) {
-    throw ShapeError(fmt::format("write_parameter: '{}' has {} elements, got {}", name, block.width,
-                                 values.size()));
-  }
-  if (check_finite_) {
-    if (const std::size_t i = find_non_finite(values.data(), values.size()); i < values.size()) {
-      throw NonFiniteError(fmt::format("non-finite value {} in values written to {} at element {}",
-                                       values[i], name, i));
-    }
-  }
+  checks::writable_values(name, block.trainable, block.width, values, check_finite_);
   LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
   LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(instance), values.data(), block.width * sizeof(float),
                               cudaMemcpyHostToDevice));

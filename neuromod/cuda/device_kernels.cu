@@ -188,6 +188,22 @@ __global__ void modulate_forward_kernel(ModulationLaunch a, const float* z, floa
   }
 }
 
+// The backward of one element: the gradient reaching the gain's product (through_gain: the gain
+// and bias gradients are sums of through_gain * saved and through_gain) and at u (du).
+__device__ __forceinline__ void modulate_backward_one(const ModulationLaunch& a, float dh,
+                                                      const float* h, const float* saved,
+                                                      std::size_t e, float gain,
+                                                      float& through_gain, float& du) {
+  // Each site reads only what its derivative needs (h or saved): these kernels are memory-bound.
+  if (a.site == ModulationSite::kPreActivation) {
+    through_gain = dh * activation_slope(a.activation, h[e]);
+    du = through_gain * gain;
+  } else {
+    through_gain = dh;
+    du = dh * gain * activation_slope(a.activation, saved[e]);
+  }
+}
+
 __global__ void modulate_backward_kernel(ModulationLaunch a, const float* saved, const float* h,
                                          const float* dh, float* dz, float* gain_terms,
                                          float* bias_terms) {
@@ -198,15 +214,8 @@ __global__ void modulate_backward_kernel(ModulationLaunch a, const float* saved,
     double partial = 0.0;
     for (std::size_t j = threadIdx.x; j < n; j += blockDim.x) {
       const std::size_t e = r * n + j;
-      const float gj = g ? g[j] : 1.0f;
       float through_gain, du;
-      if (a.site == ModulationSite::kPreActivation) {
-        through_gain = dh[e] * activation_slope(a.activation, h[e]);
-        du = through_gain * gj;
-      } else {
-        through_gain = dh[e];
-        du = dh[e] * gj * activation_slope(a.activation, saved[e]);
-      }
+      modulate_backward_one(a, dh[e], h, saved, e, g ? g[j] : 1.0f, through_gain, du);
       if (gain_terms) gain_terms[e] = through_gain * saved[e];
       if (bias_terms) bias_terms[e] = through_gain;
       dz[e] = du;
@@ -244,15 +253,8 @@ __global__ void modulate_backward_fused_kernel(ModulationLaunch a, RowGroups gro
     double partial = 0.0;
     for (std::size_t j = first + threadIdx.x; j < last; j += blockDim.x) {
       const std::size_t e = r * n + j;
-      const float gj = g ? g[j] : 1.0f;
       float through_gain, du;
-      if (a.site == ModulationSite::kPreActivation) {
-        through_gain = dh[e] * activation_slope(a.activation, h[e]);
-        du = through_gain * gj;
-      } else {
-        through_gain = dh[e];
-        du = dh[e] * gj * activation_slope(a.activation, saved[e]);
-      }
+      modulate_backward_one(a, dh[e], h, saved, e, g ? g[j] : 1.0f, through_gain, du);
       sums[j - first] += through_gain * saved[e];
       sums[tile + j - first] += through_gain;
       if (dz) dz[e] = du;

@@ -1,0 +1,128 @@
+#include "neuromod/network_checks.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+
+#include "neuromod/errors.hpp"
+
+namespace locus::neuromod::checks {
+
+std::size_t context_index(ContextId context, std::size_t count, std::string_view what) {
+  if (context < 0 || std::size_t(context) >= count) {
+    throw ContextError(
+        fmt::format("{}: context {} does not exist (the network has {} contexts: "
+                    "0..{})",
+                    what, context, count, int(count) - 1));
+  }
+  return std::size_t(context);
+}
+
+std::size_t parameter_instance(std::string_view name, bool per_context, ContextId context,
+                               std::size_t count) {
+  if (per_context) return context_index(context, count, fmt::format("parameter '{}'", name));
+  if (context != kSharedContext) {
+    throw ContextError(
+        fmt::format("parameter '{}' is shared by all contexts; ask for it with "
+                    "kSharedContext (-1), not context {}",
+                    name, context));
+  }
+  return 0;
+}
+
+void unknown_parameter(std::string_view network, std::string_view name,
+                       const std::vector<std::string>& known) {
+  throw InvalidArgumentError(fmt::format("network '{}' has no parameter '{}' (parameters: {})",
+                                         network, name, fmt::join(known, ", ")));
+}
+
+void writable_values(std::string_view name, bool trainable, std::size_t width,
+                     std::span<const float> values, bool check_finite) {
+  if (!trainable) {
+    throw InvalidArgumentError(
+        fmt::format("write_parameter: '{}' is a fixed random weight, "
+                    "regenerated from the seed; it cannot be written",
+                    name));
+  }
+  if (values.size() != width) {
+    throw ShapeError(
+        fmt::format("write_parameter: '{}' has {} elements, got {}", name, width, values.size()));
+  }
+  if (!check_finite) return;
+  if (const std::size_t i = find_non_finite(values.data(), values.size()); i < values.size()) {
+    throw NonFiniteError(fmt::format("non-finite value {} in values written to {} at element {}",
+                                     values[i], name, i));
+  }
+}
+
+void weight_gain_slot(std::string_view what, std::size_t slot, std::size_t slots) {
+  if (slot >= slots) {
+    throw InvalidArgumentError(
+        fmt::format("{}: slot {} out of range; the network has {} weighted "
+                    "layers (0..{}: layers, then heads)",
+                    what, slot, slots, slots - 1));
+  }
+}
+
+void weight_gain_value(float gain, std::size_t slot) {
+  if (!std::isfinite(gain)) {
+    throw NonFiniteError(
+        fmt::format("set_weight_gain: gain {} for slot {} is not finite", gain, slot));
+  }
+}
+
+void forward_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols,
+                    std::size_t context_ids, ContextId selected) {
+  if (rows == 0 || cols != spec.input_dim) {
+    throw ShapeError(
+        fmt::format("forward: inputs have shape ({}, {}); network '{}' takes (batch "
+                    ">= 1, {})",
+                    rows, cols, spec.name, spec.input_dim));
+  }
+  if (context_ids != 0 && context_ids != rows) {
+    throw ShapeError(
+        fmt::format("forward: {} context ids for a batch of {} rows; give one per row "
+                    "or none (selected context {})",
+                    context_ids, rows, selected));
+  }
+}
+
+void finite_inputs(const float* data, std::size_t size, std::size_t input_dim) {
+  if (const std::size_t i = find_non_finite(data, size); i < size) {
+    throw NonFiniteError(fmt::format("non-finite value {} in forward inputs at row {}, column {}",
+                                     data[i], i / input_dim, i % input_dim));
+  }
+}
+
+ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, ContextId selected,
+                      std::size_t count) {
+  const ContextId c = context_ids.empty() ? selected : context_ids[row];
+  if (c < 0 || std::size_t(c) >= count) {
+    throw ContextError(
+        fmt::format("forward: row {} has context {}, but the network has {} "
+                    "contexts (0..{})",
+                    row, c, count, int(count) - 1));
+  }
+  return c;
+}
+
+// The fast path multiplies every value by zero into eight accumulators (0 for finite values, NaN
+// otherwise), which the compiler vectorizes; only data that has a bad value is scanned again.
+std::size_t find_non_finite(const float* data, std::size_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += data[i + k] * 0.0f;
+  }
+  for (; i < n; ++i) acc[0] += data[i] * 0.0f;
+  float all = 0.0f;
+  for (float a : acc) all += a;
+  if (all == 0.0f) return n;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!std::isfinite(data[j])) return j;
+  }
+  return n;
+}
+
+}  // namespace locus::neuromod::checks

@@ -1,0 +1,47 @@
+#pragma once
+// The argument checks every Network backend makes at its boundary, written once so that the CPU,
+// reference and CUDA backends reject the same calls with the same messages (DESIGN §5: public
+// methods check their inputs, then call the implementation).
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "neuromod/network.hpp"
+
+namespace locus::neuromod::checks {
+
+// The index of `context` among `count` contexts; ContextError naming `what` otherwise.
+std::size_t context_index(ContextId context, std::size_t count, std::string_view what);
+
+// The instance of parameter `name` that `context` asks for: its context index for a per-context
+// parameter, 0 for a shared one (which must be asked for with kSharedContext).
+std::size_t parameter_instance(std::string_view name, bool per_context, ContextId context,
+                               std::size_t count);
+
+// InvalidArgumentError for a parameter name the network does not have, listing the ones it has.
+[[noreturn]] void unknown_parameter(std::string_view network, std::string_view name,
+                                    const std::vector<std::string>& known);
+
+// What write_parameter accepts: a trainable parameter, the right size, finite values (if checked).
+void writable_values(std::string_view name, bool trainable, std::size_t width,
+                     std::span<const float> values, bool check_finite);
+
+// set_weight_gain / weight_gain: the slot exists (and the gain is finite).
+void weight_gain_slot(std::string_view what, std::size_t slot, std::size_t slots);
+void weight_gain_value(float gain, std::size_t slot);
+
+// forward: inputs (rows, cols) fit the spec, one context id per row or none, inputs finite.
+void forward_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols,
+                    std::size_t context_ids, ContextId selected);
+void finite_inputs(const float* data, std::size_t size, std::size_t input_dim);
+// The context of row `row` (selected when no ids are given), checked against `count`.
+ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, ContextId selected,
+                      std::size_t count);
+
+// Index of the first NaN or infinity in data[0, n), or n.
+std::size_t find_non_finite(const float* data, std::size_t n);
+
+}  // namespace locus::neuromod::checks
