@@ -37,7 +37,14 @@ namespace locus::neuromod::cuda {
   } while (false)
 
 // After a kernel launch: a bad configuration shows up in cudaGetLastError.
-#define LOCUS_CUDA_CHECK_LAUNCH(kernel_name) LOCUS_CUDA_CHECK(cudaGetLastError())
+#define LOCUS_CUDA_CHECK_LAUNCH(kernel_name)                                              \
+  do {                                                                                    \
+    const cudaError_t locus_status_ = cudaGetLastError();                                 \
+    if (locus_status_ != cudaSuccess) {                                                   \
+      ::locus::neuromod::cuda::throw_cuda_error(locus_status_, "launch of " #kernel_name, \
+                                                __FILE__, __LINE__);                      \
+    }                                                                                     \
+  } while (false)
 
 #define LOCUS_CUBLAS_CHECK(call)                                                             \
   do {                                                                                       \

@@ -252,6 +252,15 @@ class CudaNetworkImpl final : public CudaNetwork {
 
   NetworkSpec spec_;
   HostNetwork layout_;
+  struct StreamDeleter {
+    void operator()(cudaStream_t stream) const { cudaStreamDestroy(stream); }
+  };
+  struct CublasDeleter {
+    void operator()(cublasHandle_t handle) const { cublasDestroy(handle); }
+  };
+  // Owned, so that a constructor failing half-way releases them.
+  std::unique_ptr<std::remove_pointer_t<cudaStream_t>, StreamDeleter> stream_owner_;
+  std::unique_ptr<std::remove_pointer_t<cublasHandle_t>, CublasDeleter> cublas_owner_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   bool tf32_ = false;
@@ -293,17 +302,18 @@ class CudaNetworkImpl final : public CudaNetwork {
 };
 
 CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
-    : spec_(spec), layout_(spec, Backend::kCpu), scalars_(2), flag_(2), loss_totals_(2) {
+    : spec_(spec), layout_(spec, Backend::kReference), scalars_(2), flag_(2), loss_totals_(2) {
   // A blocking stream: work a caller queues on the default stream (DeviceArray's copies, its own
   // kernels) is ordered with this network's work, so a download after forward_device never reads
   // a buffer the network is still writing.
   LOCUS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamDefault));
+  stream_owner_.reset(stream_);
   const cublasStatus_t created = cublasCreate(&cublas_);
   if (created != CUBLAS_STATUS_SUCCESS) {
-    cudaStreamDestroy(stream_);
     throw DeviceError(fmt::format("cublasCreate failed: {} ({})", cublasGetStatusName(created),
                                   cublasGetStatusString(created)));
   }
+  cublas_owner_.reset(cublas_);
   LOCUS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   LOCUS_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
 
@@ -391,17 +401,15 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
   frozen_.push_back(0);
 }
 
-CudaNetworkImpl::~CudaNetworkImpl() {
-  if (cublas_) cublasDestroy(cublas_);
-  if (stream_) cudaStreamDestroy(stream_);
-}
+CudaNetworkImpl::~CudaNetworkImpl() = default;
 
 void CudaNetworkImpl::reserve_instances(Block& block, std::size_t instances) {
   if (block.capacity >= instances) return;
   const std::size_t capacity = std::max(instances, block.capacity * 2);
   const std::size_t keep = block.instances() * block.width;
   grow_keep(block.value, capacity * block.width, keep);
-  grow_keep(block.grad, capacity * block.width, keep);
+  // Fixed weights never get a gradient: no memory for one (read_gradient returns zeros).
+  if (block.trainable) grow_keep(block.grad, capacity * block.width, keep);
   if (block.first.size() > 0) grow_keep(block.first, capacity * block.width, keep);
   if (block.second.size() > 0) grow_keep(block.second, capacity * block.width, keep);
   block.capacity = capacity;
@@ -498,10 +506,16 @@ void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, st
 // fixed-size chunks) and uploads ids and groups in one copy.
 void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids) {
   checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), selected_);
-  if (rows > std::size_t(std::numeric_limits<std::int32_t>::max() / 2)) {
-    throw ShapeError(fmt::format("forward: a batch of {} rows; the CUDA backend takes at most {}",
-                                 rows, std::numeric_limits<std::int32_t>::max() / 2));
+  // The reductions put one 64-row chunk per grid row (at most 65535).
+  constexpr std::size_t kMaxRows = std::size_t{65535} * cuda::kReduceChunkRows;
+  if (rows > kMaxRows) {
+    throw ShapeError(
+        fmt::format("forward: a batch of {} rows; the CUDA backend takes at most {} rows per batch",
+                    rows, kMaxRows));
   }
+  // Whatever fails below, the previous batch can no longer be differentiated.
+  has_forward_ = false;
+  has_loss_ = false;
   const std::size_t contexts = frozen_.size();
   row_context_.resize(rows);
   context_in_batch_.assign(contexts, 0);
@@ -513,8 +527,6 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
     ++counts[std::size_t(c)];
   }
   rows_ = rows;
-  has_forward_ = false;
-  has_loss_ = false;
 
   // Layout of batch_host_: row contexts | by-context order | chunks | groups | identity order |
   // chunks | groups.
@@ -764,7 +776,7 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
     const bool dz_needed = learns(weight) || l > lowest;
     const std::size_t partial_size = std::size_t(by_context_.chunk_count) * layer.units;
     if ((gain_learns || bias_learns) && fused_backward_ &&
-        cuda::fused_modulate_backward_fits(layer.units, layer.center)) {
+        cuda::fused_modulate_backward_fits(layer.units, layer.center && dz_needed)) {
       // Gain and bias sums per chunk of rows inside the backward kernel: the per-row terms never
       // touch device memory.
       float* gain_partial = gain_learns ? ensure(partial_, partial_size) : nullptr;
@@ -945,17 +957,27 @@ StepStats CudaNetworkImpl::step() {
     for (std::size_t i = 0; i < block.instances(); ++i) {
       if (block.has_grad[i] && !(block.per_context && frozen_[i])) {
         instances.push_back(static_cast<std::int32_t>(i));
-        steps.push_back(++block.steps[i]);
+        steps.push_back(block.steps[i] + 1);
       }
     }
     if (instances.size() > at) {
       const std::size_t count = instances.size() - at;
+      // One grid row per instance (at most 65535): checked before any state changes.
+      if (count > 65535) {
+        throw InvalidArgumentError(fmt::format(
+            "step: {} contexts of '{}' to update at once; the CUDA backend updates at most 65535 "
+            "per step (use fewer contexts per batch)",
+            count, block.name));
+      }
       targets.push_back({&block, at, count, norm_slots});
       norm_slots += count * cuda::norm_chunks(block.width);
     }
   }
   StepStats stats;
   if (targets.empty()) return stats;
+  for (const Target& t : targets) {
+    for (std::size_t k = t.at; k < t.at + t.count; ++k) ++t.block->steps[std::size_t(instances[k])];
+  }
   const std::size_t state_arrays = optimizer_.state_arrays();
   for (const Target& t : targets) {
     Block& block = *t.block;
@@ -985,6 +1007,9 @@ StepStats CudaNetworkImpl::step() {
   }
   cuda::finish_norm(stream_, partial, norm_slots, optimizer_.clip_grad_norm, scalars_.data());
   cuda::UpdateRule rule;
+  static_assert(int(OptimizerKind::kSgd) == 0 && int(OptimizerKind::kMomentum) == 1 &&
+                    int(OptimizerKind::kAdam) == 2 && int(OptimizerKind::kRmsprop) == 3,
+                "device_kernels.cu numbers the optimizer kinds 0..3");
   rule.kind = static_cast<int>(optimizer_.kind);
   rule.learning_rate = optimizer_.learning_rate;
   rule.momentum = optimizer_.momentum;
@@ -1105,7 +1130,8 @@ std::vector<float> CudaNetworkImpl::read_parameter(std::string_view name, Contex
 std::vector<float> CudaNetworkImpl::read_gradient(std::string_view name, ContextId context) const {
   std::size_t instance = 0;
   const Block& block = find_block(name, context, instance);
-  std::vector<float> values(block.width);
+  std::vector<float> values(block.width, 0.0f);
+  if (block.grad.size() == 0) return values;
   LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
   LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.grad.data() + instance * block.width,
                               block.width * sizeof(float), cudaMemcpyDeviceToHost));

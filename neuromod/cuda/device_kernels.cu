@@ -232,13 +232,12 @@ __global__ void modulate_backward_kernel(ModulationLaunch a, const float* saved,
 // shared memory (2 * units floats), so no two threads touch the same sum and no barrier is needed
 // between rows except centering's reduction.
 __global__ void modulate_backward_fused_kernel(ModulationLaunch a, RowGroups groups,
-                                               const float* saved, const float* h, const float* dh,
-                                               float* dz, float* gain_partial,
+                                               std::size_t tile, const float* saved, const float* h,
+                                               const float* dh, float* dz, float* gain_partial,
                                                float* bias_partial) {
   extern __shared__ float sums[];  // (2, tile): gain terms, bias terms
   const std::size_t n = a.units;
-  // Units [first, last) of this block: the whole row when centering needs the row's mean.
-  const std::size_t tile = a.center ? n : blockDim.x;
+  // Units [first, last) of this block: the whole row (tile == n) when centering's mean feeds dz.
   const std::size_t first = blockIdx.y * tile;
   const std::size_t last = first + tile < n ? first + tile : n;
   const std::int32_t* chunk = groups.chunks + 3 * blockIdx.x;
@@ -504,7 +503,7 @@ __global__ void apply_updates_kernel(UpdateRule rule, float* value, const float*
         v -= step_size * m / (sqrtf(s) / root_correction2 + rule.epsilon);
         break;
       }
-      default: {  // RMSprop
+      case 3: {  // RMSprop
         const float s = rule.rms_alpha * first[e] + (1.0f - rule.rms_alpha) * g * g;
         first[e] = s;
         v -= lr * g / (sqrtf(s) + rule.epsilon);
@@ -566,27 +565,30 @@ void modulate_backward(cudaStream_t stream, const ModulationLaunch& args, const 
   LOCUS_CUDA_CHECK_LAUNCH(modulate_backward_kernel);
 }
 
-bool fused_modulate_backward_fits(std::size_t units, bool center) {
-  // A centered layer keeps whole rows (2 * units sums) in the default 48 KiB of shared memory.
-  return !center || 2 * units * sizeof(float) <= 48 * 1024;
+bool fused_modulate_backward_fits(std::size_t units, bool whole_rows) {
+  // Whole rows keep 2 * units sums in the default 48 KiB of shared memory, beside block_sum's
+  // static buffer.
+  return !whole_rows || 2 * units * sizeof(float) + (kThreads / 32) * sizeof(double) <= 48 * 1024;
 }
 
 void modulate_backward_fused(cudaStream_t stream, const ModulationLaunch& args,
                              const RowGroups& groups, const float* saved, const float* h,
                              const float* dh, float* dz, float* gain_partial, float* bias_partial) {
-  require(fused_modulate_backward_fits(args.units, args.center),
+  // Centering's mean needs the whole row in one block, but only when dz is written.
+  const bool whole_rows = args.center && dz != nullptr;
+  require(fused_modulate_backward_fits(args.units, whole_rows),
           "modulate_backward_fused: " + std::to_string(args.units) +
               " units need more shared memory "
               "than 48 KiB");
   require(groups.chunk_count > 0, "modulate_backward_fused: no rows");
   // A centered layer needs whole rows in one block; otherwise tiles of kThreads units multiply the
   // blocks (a batch of few chunks would leave most multiprocessors idle).
-  const std::size_t tile = args.center ? args.units : std::size_t(kThreads);
+  const std::size_t tile = whole_rows ? args.units : std::size_t(kThreads);
   const dim3 grid(static_cast<unsigned>(groups.chunk_count),
                   static_cast<unsigned>((args.units + tile - 1) / tile));
   const std::size_t shared = 2 * tile * sizeof(float);
-  modulate_backward_fused_kernel<<<grid, kThreads, shared, stream>>>(args, groups, saved, h, dh, dz,
-                                                                     gain_partial, bias_partial);
+  modulate_backward_fused_kernel<<<grid, kThreads, shared, stream>>>(
+      args, groups, tile, saved, h, dh, dz, gain_partial, bias_partial);
   LOCUS_CUDA_CHECK_LAUNCH(modulate_backward_fused_kernel);
 }
 
@@ -696,6 +698,8 @@ void apply_updates(cudaStream_t stream, const UpdateRule& rule, float* value, co
                    int* flag) {
   require(instance_count > 0 && instance_count < 65536,
           "apply_updates: instance count " + std::to_string(instance_count));
+  require(rule.kind >= 0 && rule.kind <= 3,
+          "apply_updates: unknown optimizer kind " + std::to_string(rule.kind));
   const std::size_t x_blocks = (width + kThreads - 1) / kThreads;
   const dim3 grid(static_cast<unsigned>(x_blocks < 4096 ? x_blocks : 4096),
                   static_cast<unsigned>(instance_count));

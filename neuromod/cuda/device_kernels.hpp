@@ -65,9 +65,10 @@ void modulate_backward(cudaStream_t stream, const ModulationLaunch& args, const 
 // The same backward with the per-context reduction fused in: one block per chunk of `groups` (rows
 // of one context) writes the chunk's sums of the gain and bias terms to gain_partial / bias_partial
 // (chunk_count, units; either may be null), to be finished by reduce_partials. dz may be null when
-// nothing reads it (the lowest layer that learns). A centered layer needs 2 * units floats of
-// shared memory: fused_modulate_backward_fits(units, center) says whether the device gives that.
-bool fused_modulate_backward_fits(std::size_t units, bool center);
+// nothing reads it (the lowest layer that learns). A centered layer whose dz is written needs whole
+// rows (2 * units floats of shared memory): fused_modulate_backward_fits(units, whole_rows) says
+// whether the device gives that.
+bool fused_modulate_backward_fits(std::size_t units, bool whole_rows);
 void modulate_backward_fused(cudaStream_t stream, const ModulationLaunch& args,
                              const RowGroups& groups, const float* saved, const float* h,
                              const float* dh, float* dz, float* gain_partial, float* bias_partial);
@@ -116,7 +117,7 @@ void flag_non_finite(cudaStream_t stream, const float* data, std::size_t n, int*
 // --- the optimizer
 // ---------------------------------------------------------------------------------
 struct UpdateRule {
-  int kind = 0;  // OptimizerKind as int
+  int kind = 0;  // OptimizerKind as int (0 SGD, 1 momentum, 2 Adam, 3 RMSprop; checked at launch)
   float learning_rate = 0, momentum = 0, beta1 = 0, beta2 = 0, epsilon = 0, rms_alpha = 0;
   float weight_decay = 0, clip_value = 0;
   bool nesterov = false, decoupled_decay = false;

@@ -33,6 +33,14 @@ inline std::vector<std::int32_t> random_labels(std::size_t rows, std::size_t cla
   return labels;
 }
 
+// The backends the behaviour tests run on: the CPU always, and CUDA where a device is present, so
+// both backends answer to one suite (tests/neuromod/test_cuda.cpp adds the CUDA-only checks).
+inline std::vector<Backend> semantic_backends() {
+  std::vector<Backend> backends = {Backend::kCpu};
+  if (cuda_available()) backends.push_back(Backend::kCuda);
+  return backends;
+}
+
 inline LayerSpec layer(std::size_t units, LayerKind kind = LayerKind::kDenseGaussian,
                        std::size_t k = 0) {
   LayerSpec spec;

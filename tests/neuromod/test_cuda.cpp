@@ -189,6 +189,10 @@ TEST_CASE("CUDA training matches the reference for every optimizer and gradient 
         config.learning_rate = kind == OptimizerKind::kAdam ? 1e-3f : 1e-2f;
         config.weight_decay = 1e-3f;
         config.clip_grad_norm = 5.0f;  // exercises the device-side norm and clip factor
+        // The options of each rule: Nesterov momentum, decoupled decay (AdamW), value clipping.
+        config.nesterov = kind == OptimizerKind::kMomentum;
+        config.decoupled_weight_decay = kind == OptimizerKind::kAdam;
+        config.clip_grad_value = kind == OptimizerKind::kSgd ? 0.05f : 0.0f;
         for (Network* net : {cuda.get(), reference.get()}) {
           net->set_optimizer(config);
           net->set_gradient_mode(mode);
@@ -202,6 +206,12 @@ TEST_CASE("CUDA training matches the reference for every optimizer and gradient 
           const double loss_cuda = step_on(*cuda, x, ids, labels);
           const double loss_reference = step_on(*reference, x, ids, labels);
           REQUIRE(loss_cuda == Approx(loss_reference).epsilon(1e-5));
+          // The same update happened: norm, clip factor and tensors updated (step() again with
+          // no new gradient re-applies the rule to the same gradients on both).
+          const StepStats a = cuda->step(), b = reference->step();
+          REQUIRE(a.gradient_norm == Approx(b.gradient_norm).epsilon(1e-4));
+          REQUIRE(a.clip_factor == Approx(b.clip_factor).epsilon(1e-4));
+          REQUIRE(a.updated_tensors == b.updated_tensors);
         }
         for (const ParameterInfo& info : cuda->parameters()) {
           if (!info.trainable) continue;
