@@ -24,16 +24,21 @@ void set_warning_handler(void (*handler)(const std::string& message)) {
   g_warning_handler.store(handler);
 }
 
-void Env::check_buffer(std::size_t got, std::size_t expected, const char* what) const {
-  if (got != expected) {
-    throw BufferError(name() + ": the " + what + " buffer has " + std::to_string(got) +
-                      " bytes, the space's packed layout needs " + std::to_string(expected));
-  }
+void Env::throw_buffer_error(std::size_t got, std::size_t expected, const char* what) const {
+  throw BufferError(name() + ": the " + what + " buffer has " + std::to_string(got) +
+                    " bytes, the space's packed layout needs " + std::to_string(expected));
+}
+
+void Env::throw_invalid_action(std::span<const std::byte> action) const {
+  throw InvalidActionError(name() + ": action " + action_space_->unpack(action).to_string() +
+                           " is not in the action space " + action_space_->to_string());
 }
 
 void Env::reset(std::span<std::byte> observation, Info& info, std::optional<std::uint64_t> seed,
                 const Kwargs& options) {
-  check_buffer(observation.size(), observation_space_->packed_bytes(), "observation");
+  if (observation.size() != observation_bytes_) {
+    throw_buffer_error(observation.size(), observation_bytes_, "observation");
+  }
   if (!options.is_null() && !options.is_object()) {
     throw InvalidArgumentError(name() + ".reset: options must be a JSON object (a dict), got " +
                                options.dump());
@@ -48,32 +53,21 @@ void Env::reset(std::span<std::byte> observation, Info& info, std::optional<std:
   warned_step_after_end_ = false;
 }
 
-StepOutcome Env::step(std::span<const std::byte> action, std::span<std::byte> observation,
-                      Info& info) {
-  check_buffer(action.size(), action_space_->packed_bytes(), "action");
-  check_buffer(observation.size(), observation_space_->packed_bytes(), "observation");
-  if (!has_reset_) {
-    throw ResetNeededError(name() + ": cannot call step() before calling reset()");
+void Env::throw_step_error(std::span<const std::byte> action,
+                           std::span<std::byte> observation) const {
+  // In the order a caller fixes them: the buffers, then the call order.
+  if (action.size() != action_bytes_) throw_buffer_error(action.size(), action_bytes_, "action");
+  if (observation.size() != observation_bytes_) {
+    throw_buffer_error(observation.size(), observation_bytes_, "observation");
   }
-  if (!action_space_->contains_packed(action)) {
-    throw InvalidActionError(name() + ": action " + action_space_->unpack(action).to_string() +
-                             " is not in the action space " + action_space_->to_string());
-  }
-  if (episode_over_ && !warned_step_after_end_) {
-    warned_step_after_end_ = true;
-    warn(name() +
-         ": step() called after the episode ended (terminated or truncated); call reset() "
-         "first, any further steps are undefined behavior");
-  }
-  return step_validated(action, observation, info);
+  throw ResetNeededError(name() + ": cannot call step() before calling reset()");
 }
 
-StepOutcome Env::step_validated(std::span<const std::byte> action, std::span<std::byte> observation,
-                                Info& info) {
-  info.clear();
-  const StepOutcome outcome = step_impl(action, observation, info);
-  episode_over_ = episode_over_ || outcome.terminated || outcome.truncated;
-  return outcome;
+void Env::warn_step_after_end() {
+  warned_step_after_end_ = true;
+  warn(name() +
+       ": step() called after the episode ended (terminated or truncated); call reset() "
+       "first, any further steps are undefined behavior");
 }
 
 ResetResult Env::reset(std::optional<std::uint64_t> seed, const Kwargs& options) {

@@ -11,6 +11,7 @@
 // before step) and then call the protected virtual *_impl methods that an env implements.
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -111,21 +112,57 @@ class Env {
   virtual StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                                 Info& info) = 0;
 
-  void set_observation_space(SpacePtr space) { observation_space_ = std::move(space); }
-  void set_action_space(SpacePtr space) { action_space_ = std::move(space); }
+  // Spaces never change their packed layout, so its size is read once here for step()'s checks.
+  void set_observation_space(SpacePtr space) {
+    observation_bytes_ = space ? space->packed_bytes() : 0;
+    observation_space_ = std::move(space);
+  }
+  void set_action_space(SpacePtr space) {
+    action_bytes_ = space ? space->packed_bytes() : 0;
+    discrete_actions_ = dynamic_cast<const Discrete*>(space.get());
+    action_space_ = std::move(space);
+  }
   void set_render_mode(std::optional<std::string> mode);  // checked against metadata_
   EnvMetadata metadata_;
 
  private:
   // VectorEnv validates a whole batch of actions and buffers once, then steps each sub-env through
-  // this, so the per-env checks of step() are not repeated 1024 times per vector step.
+  // this, so the per-env checks of step() are not repeated 1024 times per vector step. A Wrapper
+  // steps the env it wraps through this when that env shares its spaces, so that make()'s stack
+  // (TimeLimit, OrderEnforcing, PassiveEnvChecker, env) checks an action once, at the outermost
+  // layer, with that layer's error messages (see Wrapper::step_impl).
   friend class VectorEnv;
-  StepOutcome step_validated(std::span<const std::byte> action, std::span<std::byte> observation,
-                             Info& info);
+  friend class Wrapper;
+  [[gnu::always_inline]] StepOutcome step_validated(std::span<const std::byte> action,
+                                                    std::span<std::byte> observation, Info& info);
+  // contains_packed() of the action space; a Discrete one, as most tasks have, checked inline.
+  bool action_in_space(std::span<const std::byte> action) const {
+    if (discrete_actions_ != nullptr) {
+      std::int64_t a = 0;
+      std::memcpy(&a, action.data(), sizeof a);  // step() checked that the buffer holds 8 bytes
+      return a >= discrete_actions_->start() &&
+             static_cast<std::uint64_t>(a) -
+                     static_cast<std::uint64_t>(discrete_actions_->start()) <
+                 static_cast<std::uint64_t>(discrete_actions_->n());
+    }
+    return action_space_->contains_packed(action);
+  }
 
-  void check_buffer(std::size_t got, std::size_t expected, const char* what) const;
+  // step()'s slow paths, out of line so that the inlined checks stay a few compares.
+  [[noreturn]] void throw_buffer_error(std::size_t got, std::size_t expected,
+                                       const char* what) const;
+  [[noreturn]] void throw_step_error(std::span<const std::byte> action,
+                                     std::span<std::byte> observation) const;
+  [[noreturn]] void throw_invalid_action(std::span<const std::byte> action) const;
+  void warn_step_after_end();
   SpacePtr observation_space_;
   SpacePtr action_space_;
+  std::size_t observation_bytes_ = 0;           // observation_space_->packed_bytes()
+  std::size_t action_bytes_ = 0;                // action_space_->packed_bytes()
+  const Discrete* discrete_actions_ = nullptr;  // action_space_ when it is a Discrete
+  // The action that step_validated() is running with, i.e. one already checked against
+  // action_space_: a wrapper forwards it unchecked only when it is this very action.
+  const std::byte* checked_action_ = nullptr;
   std::optional<std::string> render_mode_;
   std::shared_ptr<const EnvSpec> spec_;
   std::unique_ptr<Rng> np_random_;
@@ -134,6 +171,36 @@ class Env {
   bool episode_over_ = false;
   bool warned_step_after_end_ = false;
 };
+
+// step() and step_validated() are inline: a make() stack runs them once per layer, and a call
+// into the shared library (which could be interposed) costs as much as the checks themselves.
+inline StepOutcome Env::step(std::span<const std::byte> action, std::span<std::byte> observation,
+                             Info& info) {
+  if (action.size() != action_bytes_ || observation.size() != observation_bytes_ || !has_reset_)
+      [[unlikely]] {
+    throw_step_error(action, observation);
+  }
+  if (!action_in_space(action)) [[unlikely]]
+    throw_invalid_action(action);
+  if (episode_over_ && !warned_step_after_end_) [[unlikely]]
+    warn_step_after_end();
+  return step_validated(action, observation, info);
+}
+
+inline StepOutcome Env::step_validated(std::span<const std::byte> action,
+                                       std::span<std::byte> observation, Info& info) {
+  info.clear();
+  // Cleared on the way out (exceptions included), so that a later call of a wrapper's step_impl
+  // from outside a step cannot match a stale pointer.
+  struct CheckedAction {
+    const std::byte*& slot;
+    ~CheckedAction() { slot = nullptr; }
+  } checked{checked_action_};
+  checked_action_ = action.data();
+  const StepOutcome outcome = step_impl(action, observation, info);
+  episode_over_ = episode_over_ || outcome.terminated || outcome.truncated;
+  return outcome;
+}
 
 // Reads optional typed entries of a Kwargs object with clear errors: unknown keys are rejected with
 // the list of accepted ones, and a value of the wrong type names the key and the expected type.

@@ -18,13 +18,13 @@ bool InfoBox::operator==(const InfoBox& other) const {
   return *info_ == *other.info_;
 }
 
-InfoValue& Info::slot(std::string_view key) {
+InfoValue& Info::slot_search(std::string_view key) {
   for (std::size_t i = 0; i < size_; ++i) {
-    if (entries_[i].key == key) return entries_[i].value;
+    if (same_key(entries_[i].key, key)) return entries_[i].value;
   }
   // Reuse a cleared entry with the same key first, so that its storage (and its position) is kept.
   for (std::size_t i = size_; i < entries_.size(); ++i) {
-    if (entries_[i].key == key) {
+    if (same_key(entries_[i].key, key)) {
       // Usually the key is already where it goes (an env sets the same keys in the same order on
       // every step): a swap with itself would move a string and a variant three times, about 60%
       // of a cognitive task's step, for nothing.
@@ -69,7 +69,7 @@ void Info::erase(std::string_view key) {
 
 const InfoValue* Info::find(std::string_view key) const {
   for (std::size_t i = 0; i < size_; ++i) {
-    if (entries_[i].key == key) return &entries_[i].value;
+    if (same_key(entries_[i].key, key)) return &entries_[i].value;
   }
   return nullptr;
 }

@@ -6,6 +6,7 @@
 // so an env that sets the same keys every step reuses their storage.
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -83,7 +84,39 @@ class Info {
   std::string to_string() const;
 
  private:
-  InfoValue& slot(std::string_view key);
+  // Every key occurs at most once in entries_ (set entries and the cleared tail alike), so the
+  // first cleared entry holding this key cannot be a duplicate of a set one. It is the usual case,
+  // an env setting the same keys in the same order on every step, and takes one inline comparison.
+  InfoValue& slot(std::string_view key) {
+    if (size_ < entries_.size() && same_key(entries_[size_].key, key)) {
+      return entries_[size_++].value;
+    }
+    return slot_search(key);
+  }
+  InfoValue& slot_search(std::string_view key);
+  // Key equality without a call to memcmp for keys of 4 to 16 bytes (two overlapping word loads),
+  // which was most of the cost of setting a key.
+  static bool same_key(const std::string& stored, std::string_view key) {
+    const std::size_t n = key.size();
+    if (stored.size() != n) return false;
+    const char* a = stored.data();
+    const char* b = key.data();
+    if (n >= 8 && n <= 16) {
+      return load_word<std::uint64_t>(a) == load_word<std::uint64_t>(b) &&
+             load_word<std::uint64_t>(a + n - 8) == load_word<std::uint64_t>(b + n - 8);
+    }
+    if (n >= 4 && n < 8) {
+      return load_word<std::uint32_t>(a) == load_word<std::uint32_t>(b) &&
+             load_word<std::uint32_t>(a + n - 4) == load_word<std::uint32_t>(b + n - 4);
+    }
+    return n == 0 || std::memcmp(a, b, n) == 0;
+  }
+  template <class Word>
+  static Word load_word(const char* p) {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
   std::vector<Entry> entries_;
   std::size_t size_ = 0;
 };

@@ -23,9 +23,4 @@ void Wrapper::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& option
   env_->reset(observation, info, seed, options);
 }
 
-StepOutcome Wrapper::step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
-                               Info& info) {
-  return env_->step(action, observation, info);
-}
-
 }  // namespace locus::envs

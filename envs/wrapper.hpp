@@ -22,10 +22,34 @@ class Wrapper : public Env {
  protected:
   void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
+  // Steps the wrapped env with `action` into `observation`. Given the action and buffers this
+  // wrapper was stepped with, and when the wrapped env has the same spaces, the wrapped env does
+  // not check them again (they were checked against the same spaces already); otherwise it is
+  // stepped through its public, checked step().
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
 
   std::unique_ptr<Env> env_;
 };
+
+// Inline, so that the wrappers that extend it (TimeLimit, PassiveEnvChecker, ...) and the inner
+// env's step_validated() compile into one body per layer.
+inline StepOutcome Wrapper::step_impl(std::span<const std::byte> action,
+                                      std::span<std::byte> observation, Info& info) {
+  // This wrapper's step() (or a VectorEnv, or the wrapper outside this one) has checked `action`
+  // against this wrapper's action space, the buffers' sizes and that reset() came first. When the
+  // wrapped env has the very same spaces, has been reset, and gets that very action, those checks
+  // are its own, so it skips them: make()'s stack validates once, at its outermost layer, whose
+  // error messages are the ones a caller sees either way. Anything else (a subclass forwarding
+  // another action or buffer, changed spaces) takes the checked path.
+  Env& inner = *env_;
+  if (action.data() == checked_action_ && action.size() == inner.action_bytes_ &&
+      observation.size() == inner.observation_bytes_ &&
+      inner.action_space_.get() == action_space_.get() &&
+      inner.observation_space_.get() == observation_space_.get() && inner.has_reset_) [[likely]] {
+    return inner.step_validated(action, observation, info);
+  }
+  return inner.step(action, observation, info);
+}
 
 }  // namespace locus::envs

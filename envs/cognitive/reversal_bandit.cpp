@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "envs/errors.hpp"
@@ -17,6 +18,7 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
   block_length_max_ = reader.get_int("block_length_max", block_length_min_);
   const double sigma = reader.get_double("sigma", 0.0);
   trials_per_episode_ = reader.get_int("trials_per_episode", 0);
+  const std::string render_mode = reader.get_string("render_mode", "");
   reader.finish();
 
   const std::string context = "ReversalBandit";
@@ -52,6 +54,10 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
     throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
                                "positive, got " + std::to_string(trials_per_episode_));
   }
+  if (!render_mode.empty() && render_mode != "ansi") {
+    throw InvalidArgumentError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
+                               render_mode + "\"");
+  }
   noise_std_ = sigma / std::sqrt(dt);
 
   const auto n = initial_p_.size();
@@ -63,6 +69,13 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
                                               Shape{static_cast<std::int64_t>(1 + n)},
                                               DType::kFloat32));
   set_action_space(std::make_shared<Discrete>(static_cast<std::int64_t>(n)));
+  metadata_.render_modes = {"ansi"};
+  metadata_.render_fps = 1000.0 / dt;  // one trial per step of dt milliseconds
+  if (!render_mode.empty()) {
+    set_render_mode(render_mode);
+    rendering_ = true;
+    rendered_.observation.resize(1 + n);
+  }
   p_ = initial_p_;
   current_block_length_ = block_length_min_;
   update_best_arm();
@@ -114,6 +127,7 @@ void ReversalBanditEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwar
   info.set("correct", false);
   info.set("reversal", false);
   info.set("trial_ended", false);
+  if (rendering_) record_render(/*reset=*/true, 0, 0.0, false, false, as_span<float>(observation));
 }
 
 StepOutcome ReversalBanditEnv::step_impl(std::span<const std::byte> action,
@@ -123,6 +137,12 @@ StepOutcome ReversalBanditEnv::step_impl(std::span<const std::byte> action,
   const bool rewarded = rng_->random() < p_[a];
   const double reward = rewarded ? rewards_[a] : 0.0;
   const bool correct = p_[a] == p_[static_cast<std::size_t>(best_arm_)];
+  if (rendering_) [[unlikely]] {
+    // Before the reversal below: the trial, block and probabilities this pull was made under.
+    rendered_.trial = trial_;
+    rendered_.block = block_;
+    rendered_.p = p_;
+  }
 
   info.set("trial", trial_);
   info.set("ground_truth", best_arm_);
@@ -146,7 +166,60 @@ StepOutcome ReversalBanditEnv::step_impl(std::span<const std::byte> action,
   write_observation(as_span<float>(observation), reward, arm);
   ++trials_this_episode_;
   const bool terminated = trials_per_episode_ > 0 && trials_this_episode_ >= trials_per_episode_;
+  if (rendering_) [[unlikely]] {
+    record_render(/*reset=*/false, arm, reward, correct, reversal, as_span<float>(observation));
+  }
   return {reward, terminated, false};
+}
+
+void ReversalBanditEnv::record_render(bool reset, std::int64_t arm, double reward, bool correct,
+                                      bool reversal, std::span<const float> observation) {
+  if (reset) {
+    rendered_.trial = trial_;
+    rendered_.block = block_;
+    rendered_.p = p_;
+  }
+  rendered_.valid = true;
+  rendered_.reset = reset;
+  rendered_.arm = arm;
+  rendered_.reward = reward;
+  rendered_.correct = correct;
+  rendered_.reversal = reversal;
+  std::copy(observation.begin(), observation.end(), rendered_.observation.begin());
+}
+
+std::string ReversalBanditEnv::render() {
+  if (!rendering_) {
+    warn(name() +
+         ": render() was called without a render mode; make the env with render_mode \"ansi\" "
+         "(kwargs {\"render_mode\": \"ansi\"}) to get a text line per step");
+    return "";
+  }
+  if (!rendered_.valid) return "ReversalBandit: no trial yet (call reset() first)\n";
+  const RenderedPull& r = rendered_;
+  char buffer[64];
+  std::string line =
+      "trial " + std::to_string(r.trial) + " block " + std::to_string(r.block) + " p [";
+  for (std::size_t i = 0; i < r.p.size(); ++i) {
+    std::snprintf(buffer, sizeof(buffer), i == 0 ? "%.2f" : " %.2f", r.p[i]);
+    line += buffer;
+  }
+  line += "]";
+  if (r.reset) {
+    line += " reset";
+  } else {
+    std::snprintf(buffer, sizeof(buffer), " arm %lld reward %+.2f (%s)",
+                  static_cast<long long>(r.arm), r.reward, r.correct ? "best" : "not best");
+    line += buffer;
+  }
+  line += " -> obs [";
+  for (std::size_t i = 0; i < r.observation.size(); ++i) {
+    std::snprintf(buffer, sizeof(buffer), i == 0 ? "%.2f" : " %.2f",
+                  static_cast<double>(r.observation[i]));
+    line += buffer;
+  }
+  line += r.reversal ? "] | reversal\n" : "]\n";
+  return line;
 }
 
 }  // namespace locus::envs

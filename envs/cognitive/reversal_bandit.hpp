@@ -23,6 +23,10 @@
 // arm now), block (index), rewarded (this pull paid), correct (the pulled arm was a best arm),
 // reversal (this trial ended a block: the next trial has the reversed probabilities), trial_ended
 // (true on every step). On reset, rewarded, correct and reversal are false.
+//
+// Rendering: made with render_mode "ansi", render() returns one line describing the last reset or
+// pull, e.g. "trial 7 block 0 p [0.80 0.20] arm 1 reward +0.00 (not best) -> obs [...] | reversal".
+// Without a render mode it warns and returns "", as Gymnasium does.
 
 #include <cstdint>
 #include <vector>
@@ -44,6 +48,9 @@ class ReversalBanditEnv final : public Env {
   std::int64_t block() const { return block_; }
   std::int64_t block_length() const { return current_block_length_; }
   std::int64_t best_arm() const { return best_arm_; }
+
+  // render_mode "ansi": one line describing the last reset or pull (see the file comment).
+  std::string render() override;
 
  protected:
   void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
@@ -72,6 +79,24 @@ class ReversalBanditEnv final : public Env {
   std::int64_t trial_ = 0;  // index of the next trial, since the last seeded reset
   std::int64_t trials_this_episode_ = 0;
   Rng* rng_ = nullptr;  // np_random(), refreshed on every reset
+
+  // What render() describes, recorded only when rendering_.
+  struct RenderedPull {
+    bool valid = false;  // false until the first reset
+    bool reset = false;
+    std::int64_t trial = 0;
+    std::int64_t block = 0;
+    std::vector<double> p;  // the probabilities the pull was made under
+    std::int64_t arm = 0;
+    double reward = 0.0;
+    bool correct = false;
+    bool reversal = false;
+    std::vector<float> observation;
+  };
+  void record_render(bool reset, std::int64_t arm, double reward, bool correct, bool reversal,
+                     std::span<const float> observation);
+  bool rendering_ = false;
+  RenderedPull rendered_;
 };
 
 }  // namespace locus::envs

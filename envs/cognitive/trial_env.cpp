@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "envs/errors.hpp"
@@ -57,6 +58,11 @@ TrialTimeline TrialEnv::read_common(TaskKwargs& kwargs, const Defaults& defaults
                                nlohmann::json(settings.sigma).dump());
   }
   settings.abort = kwargs.get_bool("abort", false);
+  settings.render_mode = kwargs.get_string("render_mode", "");
+  if (!settings.render_mode.empty() && settings.render_mode != "ansi") {
+    throw InvalidArgumentError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
+                               settings.render_mode + "\"");
+  }
   settings.trials_per_episode = kwargs.get_int("trials_per_episode", 0);
   if (settings.trials_per_episode < 0) {
     throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
@@ -112,6 +118,15 @@ TrialEnv::TrialEnv(std::string task_name, TrialTimeline timeline, const Settings
                                               Shape{static_cast<std::int64_t>(observation_size)},
                                               DType::kFloat32));
   set_action_space(std::make_shared<Discrete>(num_actions));
+  metadata_.render_modes = {"ansi"};
+  metadata_.render_fps = 1000.0 / timeline_.dt();  // one frame per step of dt milliseconds
+  // read_common accepted only "ansi" (set_render_mode's own error would call name(), which a
+  // constructor of this abstract class cannot).
+  if (!settings.render_mode.empty()) {
+    set_render_mode(settings.render_mode);
+    rendering_ = true;
+    rendered_.observation.resize(observation_size);
+  }
 }
 
 void TrialEnv::queue_trial(const Kwargs& conditions) {
@@ -137,6 +152,7 @@ void TrialEnv::begin_trial(const Kwargs* conditions) {
 }
 
 void TrialEnv::set_info(Info& info, std::int64_t target, TrialOutcome outcome, bool trial_start) {
+  // step_impl repeats these two for a step that ends no trial: keep them in step.
   info.set("trial_ended", outcome != TrialOutcome::kNone);
   info.set("target", target);
   // The rest describes a whole trial: set when one starts (reset) or ends, as NeuroGym adds its
@@ -178,12 +194,17 @@ void TrialEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& optio
   info.set("correct", false);
   info.erase("outcome");
   info.erase("correct");
+  if (rendering_) {
+    record_render(/*reset=*/true, trial_index_, timeline_.step(), timeline_.period(), 0, 0.0,
+                  TrialOutcome::kNone, false, as_span<const float>(observation));
+  }
 }
 
 StepOutcome TrialEnv::step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                                 Info& info) {
   const std::int64_t response = as_span<const std::int64_t>(action)[0];
   const std::size_t period = timeline_.period();
+  const std::int64_t step_before = timeline_.step();
   const bool deciding = period == decision_period_;
   const std::int64_t target = deciding ? ground_truth_ : 0;
 
@@ -215,23 +236,90 @@ StepOutcome TrialEnv::step_impl(std::span<const std::byte> action, std::span<std
     }
   }
   auto obs = as_span<float>(observation);
+  StepOutcome result{reward, false, false};
+  const std::int64_t trial = trial_index_;
   if (outcome == TrialOutcome::kNone) {
-    set_info(info, target, outcome, /*trial_start=*/false);
+    // set_info's every-step part, written out: most steps end no trial, and the call (with its
+    // register saves) stood out in the profile of a step.
+    info.set("trial_ended", false);
+    info.set("target", target);
     write_observation(obs);
-    return {reward, false, false};
+  } else {
+    // The task updates its experiment first (a set-shift rule may switch), so that info can say
+    // so; the next trial is drawn after info has described the one that ended.
+    on_trial_end(outcome);
+    set_info(info, target, outcome, /*trial_start=*/false);
+    ++trials_this_episode_;
+    if (trials_per_episode_ > 0 && trials_this_episode_ >= trials_per_episode_) {
+      std::fill(obs.begin(), obs.end(), 0.0F);
+      result.terminated = true;
+    } else {
+      begin_trial(nullptr);
+      write_observation(obs);
+    }
   }
-  // The task updates its experiment first (a set-shift rule may switch), so that info can say so;
-  // the next trial is drawn after info has described the one that ended.
-  on_trial_end(outcome);
-  set_info(info, target, outcome, /*trial_start=*/false);
-  ++trials_this_episode_;
-  if (trials_per_episode_ > 0 && trials_this_episode_ >= trials_per_episode_) {
-    std::fill(obs.begin(), obs.end(), 0.0F);
-    return {reward, true, false};
+  if (rendering_) [[unlikely]] {
+    record_render(/*reset=*/false, trial, step_before, period, response, reward, outcome,
+                  result.terminated, obs);
   }
-  begin_trial(nullptr);
-  write_observation(obs);
-  return {reward, false, false};
+  return result;
+}
+
+void TrialEnv::record_render(bool reset, std::int64_t trial, std::int64_t step, std::size_t period,
+                             std::int64_t action, double reward, TrialOutcome outcome,
+                             bool terminated, std::span<const float> observation) {
+  rendered_.valid = true;
+  rendered_.reset = reset;
+  rendered_.trial = trial;
+  rendered_.step = step;
+  rendered_.period = period;
+  rendered_.action = action;
+  rendered_.reward = reward;
+  rendered_.outcome = outcome;
+  rendered_.terminated = terminated;
+  std::copy(observation.begin(), observation.end(), rendered_.observation.begin());
+}
+
+std::string TrialEnv::render() {
+  if (!rendering_) {
+    warn(name() +
+         ": render() was called without a render mode; make the env with render_mode \"ansi\" "
+         "(kwargs {\"render_mode\": \"ansi\"}) to get a text line per step");
+    return "";
+  }
+  if (!rendered_.valid) return task_name_ + ": no trial yet (call reset() first)\n";
+  const RenderedStep& r = rendered_;
+  char buffer[96];
+  std::string line = "trial " + std::to_string(r.trial) + " t=" + std::to_string(r.step) + " ";
+  // Padded to the longest period name, so that the columns line up in a log.
+  std::string period = r.period == TrialTimeline::kNoPeriod ? "-" : timeline_.name(r.period);
+  std::size_t width = 0;
+  for (std::size_t p = 0; p < timeline_.size(); ++p)
+    width = std::max(width, timeline_.name(p).size());
+  if (period.size() < width) period.resize(width, ' ');
+  line += period;
+  if (r.reset) {
+    line += "  reset";
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "  action %lld reward %+.2f",
+                  static_cast<long long>(r.action), r.reward);
+    line += buffer;
+  }
+  line += " -> obs [";
+  for (std::size_t i = 0; i < r.observation.size(); ++i) {
+    std::snprintf(buffer, sizeof(buffer), i == 0 ? "%.2f" : " %.2f",
+                  static_cast<double>(r.observation[i]));
+    line += buffer;
+  }
+  line += "]";
+  if (r.outcome != TrialOutcome::kNone) {
+    line += " | ";
+    line += ::locus::envs::to_string(r.outcome);
+    line +=
+        r.terminated ? " (episode ends)" : " (trial " + std::to_string(r.trial + 1) + " begins)";
+  }
+  line += "\n";
+  return line;
 }
 
 }  // namespace locus::envs

@@ -45,12 +45,21 @@
 // Keys that describe a trial are set only when one begins or ends because every Info key costs
 // more than the rest of a step (it is looked up by name); the trial in progress is the one the
 // last such info described.
+//
+// Rendering: made with render_mode "ansi" (kwargs {"render_mode": "ansi"}, or MakeOptions),
+// render() returns one line describing the last reset or step, so printing it after every step
+// gives a log of the trials, e.g.
+//   trial 3 t=11 decision  action 1 reward +1.00 -> obs [1.00 0.00 0.00] | hit (trial 4 begins)
+// (the period, step within the trial and action of that step, its reward, the observation it
+// returned, and the outcome when it ended a trial). Without a render mode render() warns and
+// returns "", as Gymnasium does. render_fps is 1000 / dt, the task's own clock.
 
 #include <cstdint>
 #include <deque>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "envs/cognitive/trial_timeline.hpp"
 #include "envs/env.hpp"
@@ -94,6 +103,7 @@ class TrialEnv : public Env {
     TrialRewards rewards;
     bool abort = false;
     std::int64_t trials_per_episode = 0;
+    std::string render_mode;  // "" (none) or "ansi"
   };
   struct Defaults {
     double dt = 100.0;
@@ -123,6 +133,9 @@ class TrialEnv : public Env {
   // The current trial: its index (as info["trial"]), ground truth and step within the trial.
   std::int64_t trial_index() const { return trial_index_; }
   std::int64_t ground_truth() const { return ground_truth_; }
+
+  // render_mode "ansi": one line describing the last reset or step (see the file comment).
+  std::string render() override;
 
  protected:
   // Reads the common kwargs into settings and returns the timeline.
@@ -170,6 +183,25 @@ class TrialEnv : public Env {
  private:
   void begin_trial(const Kwargs* conditions);
   void set_info(Info& info, std::int64_t target, TrialOutcome outcome, bool trial_start);
+
+  // What render() describes: the last reset or step, recorded only when rendering_.
+  struct RenderedStep {
+    bool valid = false;  // false until the first reset
+    bool reset = false;  // a reset rather than a step
+    std::int64_t trial = 0;
+    std::int64_t step = 0;  // within the trial
+    std::size_t period = TrialTimeline::kNoPeriod;
+    std::int64_t action = 0;
+    double reward = 0.0;
+    TrialOutcome outcome = TrialOutcome::kNone;
+    bool terminated = false;
+    std::vector<float> observation;  // the observation returned
+  };
+  void record_render(bool reset, std::int64_t trial, std::int64_t step, std::size_t period,
+                     std::int64_t action, double reward, TrialOutcome outcome, bool terminated,
+                     std::span<const float> observation);
+  bool rendering_ = false;
+  RenderedStep rendered_;
 
   double sigma_ = 0.0;
   double noise_std_ = 0.0;
