@@ -24,6 +24,7 @@ Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_study_command(CLI::App& app);  // study_commands.cpp
 
 // Python environments ("module:Name") in `train` and `eval` (python_commands.cpp): whether an id
 // names one, and the hand-over of a parsed subcommand to the Python package (never returns; throws
