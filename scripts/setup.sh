@@ -75,7 +75,7 @@ install_python_package() {
   # scripts/requirements.txt) instead of fetching them for each build.
   local stamp="$ROOT/.venv/.locus-package.sha256"
   local want
-  want=$(cd "$ROOT" && find pyproject.toml CMakeLists.txt cmake util envs neuromod agents \
+  want=$(cd "$ROOT" && find pyproject.toml CMakeLists.txt cmake util envs neuromod agents bench \
     python/CMakeLists.txt python/src python/locus -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
     xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] &&

@@ -11,12 +11,20 @@ locus's C++ agents train on locus envs and on Python gymnasium.Envs (see locus.t
 
     summary = locus.train(env=MyEnv, agent="ppo", steps=20_000, seed=0, out="runs/my")
     locus.evaluate("runs/my")                             # as `locus eval runs/my`
+
+The continual-learning harness and the modulated network, for scripting:
+
+    runs = locus.sweep("bench/configs/default.yaml", jobs=2)   # as `locus sweep`; list of dicts
+    locus.metric_array(runs, "acc")                           # one metric as a numpy array
+    locus.metrics.backward_transfer(r)                        # the harness's metric functions
+    net = locus.Network.load("runs/my/checkpoint.bin")        # forward, contexts, parameters
 """
 
 from __future__ import annotations
 
-from locus import _core, errors
+from locus import _core, errors, metrics
 from locus.env import LocusEnv
+from locus.harness import metric_array, sweep
 from locus.python_env import check_env_cpp, vector_from_python
 from locus.registration import (
     NAMESPACE,
@@ -32,12 +40,16 @@ from locus.vector import LocusVectorEnv, make_vec
 
 __version__: str = _core.__version__
 
+#: A modulated network (locus::neuromod) for inspection: forward, contexts, parameters, checkpoints.
+Network = _core.Network
+
 register_envs()
 
 __all__ = [
     "NAMESPACE",
     "LocusEnv",
     "LocusVectorEnv",
+    "Network",
     "__version__",
     "check_env_cpp",
     "env_ids",
@@ -48,8 +60,11 @@ __all__ = [
     "locus_id",
     "make",
     "make_vec",
+    "metric_array",
+    "metrics",
     "register_envs",
     "resume",
+    "sweep",
     "train",
     "vector_from_python",
 ]

@@ -1,7 +1,8 @@
 """The exceptions locus raises in Python.
 
 Each C++ exception type of ``locus::envs`` (envs/errors.hpp) arrives as the class of the same
-name here. Each class derives from Gymnasium's matching error and, where one fits, from the
+name here; so do those of ``locus::neuromod`` and ``locus::bench`` (their InvalidArgumentError as
+InvalidArgumentError). Each class derives from Gymnasium's matching error and, where one fits, from the
 builtin exception a Python user would catch, so ``except ValueError`` and
 ``except gymnasium.error.InvalidAction`` both catch a bad action.
 """
@@ -47,6 +48,30 @@ class CheckError(Error, AssertionError):
     """The env checker found a violation of the API contract."""
 
 
+class ShapeError(Error, ValueError):
+    """A batch or parameter whose shape does not fit the network (C++ ``neuromod::ShapeError``)."""
+
+
+class ContextError(Error, ValueError):
+    """A context id that does not exist, or a shared parameter asked for with a context."""
+
+
+class NonFiniteError(Error, ValueError):
+    """NaN or infinity in a network's inputs or in values written to it."""
+
+
+class DeviceError(Error, RuntimeError):
+    """A GPU that is missing or failing (the CUDA backend)."""
+
+
+class CheckpointError(Error, OSError):
+    """A checkpoint that is missing, truncated, corrupt or written for another network."""
+
+
+class SweepStateError(Error, RuntimeError):
+    """A sweep directory that cannot be used: unreadable, or written by a different config."""
+
+
 __all__ = [
     "Error",
     "UnknownEnvError",
@@ -57,4 +82,10 @@ __all__ = [
     "BufferError",
     "PluginError",
     "CheckError",
+    "ShapeError",
+    "ContextError",
+    "NonFiniteError",
+    "DeviceError",
+    "CheckpointError",
+    "SweepStateError",
 ]

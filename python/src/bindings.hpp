@@ -26,6 +26,10 @@ void bind_env(py::module_& module);         // _core.Env: one environment
 void bind_vector_env(py::module_& module);  // _core.VectorEnv
 void bind_python_env(py::module_& module);  // Python gymnasium.Env driven as a locus Env
 void bind_training(py::module_& module);    // locus agents trained from Python (train.cpp)
+void bind_harness(py::module_& module);     // sweeps and _core.metrics (harness.cpp)
+void bind_network(py::module_& module);     // _core.Network, for inspection (network.cpp)
+// locus::neuromod and locus::bench exceptions as locus.errors classes (library_errors.cpp).
+void register_library_exception_translators();
 
 // A Python gymnasium.Env as a locus Env (python_env.cpp); the spaces in Space::to_json's form.
 std::unique_ptr<envs::Env> make_python_env(const py::object& env, const py::dict& observation_space,

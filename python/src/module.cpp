@@ -158,4 +158,7 @@ PYBIND11_MODULE(_core, module) {
   bind_vector_env(module);
   bind_python_env(module);
   bind_training(module);
+  register_library_exception_translators();
+  bind_harness(module);
+  bind_network(module);
 }
