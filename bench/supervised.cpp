@@ -57,6 +57,12 @@ void SupervisedConfig::validate() const {
   if (fixed_gain && !(*fixed_gain > 0.0f)) {
     throw InvalidArgumentError(fmt::format("fixed_gain {} must be > 0", *fixed_gain));
   }
+  if (separate && (network != NetworkKind::kMlp || stream.joint ||
+                   stream.scenario != data::Scenario::kTaskIncremental)) {
+    throw InvalidArgumentError(
+        "separate (a fresh network per task, the single-task reference) needs network mlp, "
+        "scenario task-incremental and joint false");
+  }
   optimizer.validate();
   if (ngm) ngm_config.validate();
 }
@@ -64,17 +70,22 @@ void SupervisedConfig::validate() const {
 SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(config) {
   config_.validate();
   stream_ = data::make_shared_stream(config_.stream);
+  build_network(config_.seed);
+  eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
+}
+
+void SupervisedLearner::build_network(std::uint64_t seed) {
   const auto inputs = static_cast<std::size_t>(stream_->input_size());
   const auto outputs = static_cast<std::size_t>(stream_->num_outputs());
   nm::NetworkSpec spec;
   nm::GradientMode mode = nm::GradientMode::kContextOnly;
   switch (config_.network) {
     case NetworkKind::kMlp:
-      spec = nm::baseline_mlp(inputs, config_.hidden, outputs, config_.seed, /*with_biases=*/false);
+      spec = nm::baseline_mlp(inputs, config_.hidden, outputs, seed, /*with_biases=*/false);
       mode = nm::GradientMode::kAllTrainable;
       break;
     case NetworkKind::kModulated:
-      spec = nm::hong_pavlic_2022(config_.seed).network;
+      spec = nm::hong_pavlic_2022(seed).network;
       if (spec.input_dim != inputs) {
         throw InvalidArgumentError(
             fmt::format("network 'modulated' takes {} inputs; the stream's images have {}",
@@ -83,19 +94,19 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
       spec.heads.front().units = outputs;
       break;
     case NetworkKind::kModulatedMlp:
-      spec = nm::modulated_mlp(inputs, config_.hidden, outputs, config_.seed);
+      spec = nm::modulated_mlp(inputs, config_.hidden, outputs, seed);
       break;
   }
   network_ = nm::make_network(spec, config_.device);
   network_->set_gradient_mode(mode);
   network_->set_optimizer(config_.optimizer);
+  ngm_.reset();
   if (config_.ngm) {
     ngm_.emplace(config_.ngm_config);
     ngm_->attach(*network_);
   } else if (config_.fixed_gain) {
     nm::apply_weight_gain(*network_, config_.ngm_config.target, *config_.fixed_gain);
   }
-  eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
 }
 
 std::int64_t SupervisedLearner::num_tasks() const {
@@ -107,6 +118,9 @@ void SupervisedLearner::begin_task(std::int64_t task) {
     throw InvalidArgumentError(fmt::format("begin_task({}) out of order: expected task {} of {}",
                                            task, task_ + 1, num_tasks()));
   }
+  // The single-task reference: every task after the first starts from a new network, initialized
+  // from its own seed so that no two tasks share a starting point.
+  if (config_.separate && task > 0) build_network(config_.seed + std::uint64_t(task) * 7919);
   task_ = task;
   epoch_ = 0;
   batch_index_ = 0;

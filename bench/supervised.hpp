@@ -42,6 +42,10 @@ struct SupervisedConfig {
   std::int64_t batch_size = 64;
   std::uint64_t seed = 0;                              // the network's initialization
   neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
+  // A fresh network (and optimizer) at the start of every task: R[j][j] is then the accuracy of a
+  // network of the same size trained on task j alone, the reference of the modulated network's
+  // per-task accuracy. Only for the ordinary MLP, task-incremental, without joint replay.
+  bool separate = false;
   bool ngm = false;
   neuromod::NgmConfig ngm_config;
   // A fixed weight gain on ngm_config.target (the control of an NGM method); exclusive with ngm.
@@ -66,6 +70,8 @@ class SupervisedLearner final : public Learner {
 
  private:
   bool per_task_contexts() const { return config_.network != NetworkKind::kMlp; }
+  // The network, its optimizer and its gain control, initialized from `seed`.
+  void build_network(std::uint64_t seed);
 
   struct EvalSet {
     neuromod::Matrix inputs;           // (rows, input_size)

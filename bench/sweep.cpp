@@ -60,6 +60,7 @@ const std::vector<SettingInfo>& setting_table() {
       {"network", "mlp", "mlp | modulated | modulated-mlp"},
       {"hidden", json::array({400, 400}), "hidden widths (mlp, modulated-mlp)"},
       {"device", "cpu", "cpu | cuda: where the network runs (cuda needs a GPU build)"},
+      {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -697,6 +698,7 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   if (!data_dir.empty()) c.stream.data_dir = data_dir;
   c.network = network_kind_from_name(get_string(settings, "network"));
   c.hidden = get_list<std::size_t>(settings, "hidden");
+  c.separate = get_bool(settings, "separate");
   try {
     const std::string device = get_string(settings, "device");
     if (device != "cpu" && device != "cuda") {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: install, build, then run the default continual-learning sweep (Split
-# Fashion-MNIST, fine-tuning and joint training, with and without neuromodulation; a few minutes
-# on 2 cores), print its table and write its report. A rerun resumes the sweep (finished runs are
+# The main job: install, build, then run the default continual-learning sweep (Split and Rotated
+# Fashion-MNIST, fine-tuning and joint training, with and without neuromodulation, 3 seeds; a few
+# minutes on 2 cores), print its table and write its report. A rerun resumes the sweep (finished runs are
 # skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
