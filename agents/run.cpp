@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <tbb/task_arena.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -316,7 +317,13 @@ nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resumi
   if (seeds.size() == 1) {
     RunConfig single = config;
     single.agent.seed = seeds[0];
-    return train_one(single, dir, resuming, 0, progress);
+    // The thread limit holds for one seed too: the network's kernels run their TBB loops in the
+    // calling arena, and without this one they would use every core (threads: 1 used ~1.9 cores).
+    tbb::task_arena arena(config.threads == 0 ? tbb::task_arena::automatic
+                                              : static_cast<int>(config.threads));
+    nlohmann::json summary;
+    arena.execute([&] { summary = train_one(single, dir, resuming, 0, progress); });
+    return summary;
   }
   std::vector<nlohmann::json> summaries(seeds.size());
   for (std::size_t i = 0; i < seeds.size(); ++i) {
