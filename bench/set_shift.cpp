@@ -15,6 +15,7 @@
 #include "agents/agent.hpp"
 #include "agents/runner.hpp"
 #include "bench/errors.hpp"
+#include "bench/sweep.hpp"
 #include "envs/cognitive/go_no_go.hpp"
 #include "envs/registry.hpp"
 
@@ -156,16 +157,6 @@ std::string number(double value) {
 
 nlohmann::json json_number(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
-
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw InvalidArgumentError(fmt::format("cannot write {}", tmp.string()));
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace
@@ -553,10 +544,10 @@ nlohmann::json write_set_shift_study(const SetShiftStudy& study, const std::file
   }
   nlohmann::json summary = {
       {"config", study.config.to_json()}, {"groups", groups}, {"tests", tests}};
-  write_atomic(dir / "runs.csv", runs_csv);
-  write_atomic(dir / "blocks.csv", blocks_csv);
-  write_atomic(dir / "entropy.csv", entropy_csv);
-  write_atomic(dir / "summary.json", summary.dump(2) + "\n");
+  write_file_atomically(dir / "runs.csv", runs_csv);
+  write_file_atomically(dir / "blocks.csv", blocks_csv);
+  write_file_atomically(dir / "entropy.csv", entropy_csv);
+  write_file_atomically(dir / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

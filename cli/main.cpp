@@ -32,8 +32,7 @@ int main(int argc, char** argv) {
       locus::cli::add_rollout_command(app), locus::cli::add_spiking_command(app),
       locus::cli::add_data_command(app),    locus::cli::add_train_command(app),
       locus::cli::add_eval_command(app),    locus::cli::add_sweep_command(app),
-      locus::cli::add_report_command(app),
-      locus::cli::add_study_command(app),
+      locus::cli::add_report_command(app),  locus::cli::add_study_command(app),
   };
 
   try {

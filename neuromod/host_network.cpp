@@ -499,18 +499,8 @@ void HostNetwork::head_forward(std::size_t h, const float* features) {
 }
 
 void HostNetwork::backward(std::span<const Matrix> head_gradients) {
-  if (!has_forward_) {
-    throw Error("backward: no forward pass to differentiate (call forward first)");
-  }
-  if (context_in_batch_.size() != frozen_.size()) {
-    throw Error("backward: contexts were added since the forward pass; run forward again");
-  }
-  if (head_gradients.size() != spec_.heads.size()) {
-    throw ShapeError(
-        fmt::format("backward: {} head gradients for {} heads; give one per head (an "
-                    "empty matrix for a head without loss)",
-                    head_gradients.size(), spec_.heads.size()));
-  }
+  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+                        head_gradients.size(), spec_.heads.size());
   const std::size_t num_layers = spec_.layers.size();
   // The lowest layer with something to learn: the gradient must flow down to it and no further.
   std::size_t lowest = num_layers;
@@ -529,16 +519,8 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
     const Matrix& grad = head_gradients[h];
     if (grad.size() == 0) continue;
-    if (grad.shape()[0] != rows_ || grad.shape()[1] != spec_.heads[h].units) {
-      throw ShapeError(fmt::format(
-          "backward: gradient of head '{}' has shape ({}, {}); the last "
-          "forward gave ({}, {})",
-          spec_.heads[h].name, grad.shape()[0], grad.shape()[1], rows_, spec_.heads[h].units));
-    }
-    if (check_finite_) {
-      check_values(grad.data(), grad.size(),
-                   fmt::format("the gradient given for head '{}'", spec_.heads[h].name));
-    }
+    checks::head_gradient(spec_.heads[h], rows_, grad.shape()[0], grad.shape()[1], grad.data(),
+                          check_finite_);
     head_backward(h, grad, features, trunk_learns ? feature_grad_.data() : nullptr);
   }
   for (std::size_t l = num_layers; trunk_learns && l-- > lowest;) {

@@ -95,6 +95,39 @@ void finite_inputs(const float* data, std::size_t size, std::size_t input_dim) {
   }
 }
 
+void backward_call(bool has_forward, bool contexts_unchanged, std::size_t gradients,
+                   std::size_t heads) {
+  if (!has_forward) {
+    throw Error("backward: no forward pass to differentiate (call forward first)");
+  }
+  if (!contexts_unchanged) {
+    throw Error("backward: contexts were added since the forward pass; run forward again");
+  }
+  if (gradients != heads) {
+    throw ShapeError(
+        fmt::format("backward: {} head gradients for {} heads; give one per head (an "
+                    "empty one for a head without loss)",
+                    gradients, heads));
+  }
+}
+
+void head_gradient(const HeadSpec& head, std::size_t rows, std::size_t grad_rows,
+                   std::size_t grad_cols, const float* data, bool check_finite) {
+  if (grad_rows != rows || grad_cols != head.units) {
+    throw ShapeError(
+        fmt::format("backward: gradient of head '{}' has shape ({}, {}); the last "
+                    "forward gave ({}, {})",
+                    head.name, grad_rows, grad_cols, rows, head.units));
+  }
+  if (!check_finite) return;
+  const std::size_t n = grad_rows * grad_cols;
+  if (const std::size_t i = find_non_finite(data, n); i < n) {
+    throw NonFiniteError(
+        fmt::format("non-finite value {} in the gradient given for head '{}' at element {}",
+                    data[i], head.name, i));
+  }
+}
+
 ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, ContextId selected,
                       std::size_t count) {
   const ContextId c = context_ids.empty() ? selected : context_ids[row];

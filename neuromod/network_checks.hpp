@@ -37,6 +37,13 @@ void weight_gain_value(float gain, std::size_t slot);
 void forward_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols,
                     std::size_t context_ids, ContextId selected);
 void finite_inputs(const float* data, std::size_t size, std::size_t input_dim);
+// backward: a forward to differentiate, no context added since, one gradient per head.
+void backward_call(bool has_forward, bool contexts_unchanged, std::size_t gradients,
+                   std::size_t heads);
+// A head's incoming gradient: the shape of the last forward's output, finite values (if checked).
+void head_gradient(const HeadSpec& head, std::size_t rows, std::size_t grad_rows,
+                   std::size_t grad_cols, const float* data, bool check_finite);
+
 // The context of row `row` (selected when no ids are given), checked against `count`.
 ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, ContextId selected,
                       std::size_t count);

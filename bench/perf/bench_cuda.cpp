@@ -212,14 +212,19 @@ int main(int argc, char** argv) {
     }
   }
   if (!out_path.empty()) {
-    std::FILE* file = std::fopen(out_path.c_str(), "w");
-    if (!file) {
+    // Written whole or not at all: a temporary file renamed into place.
+    const std::string temp = out_path + ".tmp";
+    const std::string text = results.dump(2);
+    std::FILE* file = std::fopen(temp.c_str(), "w");
+    bool written = file != nullptr;
+    if (file) {
+      written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+      written = std::fclose(file) == 0 && written;
+    }
+    if (!written || std::rename(temp.c_str(), out_path.c_str()) != 0) {
       std::fprintf(stderr, "bench_cuda: cannot write %s\n", out_path.c_str());
       return 1;
     }
-    const std::string text = results.dump(2);
-    std::fwrite(text.data(), 1, text.size(), file);
-    std::fclose(file);
   }
   return 0;
 }

@@ -281,6 +281,7 @@ class CudaNetworkImpl final : public CudaNetwork {
   std::vector<std::int32_t> row_context_;
   std::vector<char> context_in_batch_;
   std::vector<std::int32_t> batch_host_;  // staging of everything below, uploaded at once
+  std::vector<std::int32_t> counts_, next_, chunk_scratch_, group_scratch_;  // prepare_batch's
   DeviceArray<std::int32_t> batch_device_;
   const std::int32_t* row_context_device_ = nullptr;
   RowGroups by_context_, all_rows_;
@@ -292,6 +293,8 @@ class CudaNetworkImpl final : public CudaNetwork {
   DeviceArray<float> feature_grad_, layer_grad_, scratch_, gain_terms_, bias_terms_, partial_;
   DeviceArray<float> bias_partial_;
   DeviceArray<float> head_dr_, head_dot_;
+  std::vector<std::int32_t> step_instances_host_;
+  std::vector<std::int64_t> step_numbers_host_;
   DeviceArray<std::int32_t> step_instances_;
   DeviceArray<std::int64_t> step_numbers_;
   DeviceArray<double> norm_partial_, scalars_;
@@ -519,7 +522,8 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   const std::size_t contexts = frozen_.size();
   row_context_.resize(rows);
   context_in_batch_.assign(contexts, 0);
-  std::vector<std::int32_t> counts(contexts, 0);
+  std::vector<std::int32_t>& counts = counts_;  // members: no allocation per batch once warm
+  counts.assign(contexts, 0);
   for (std::size_t r = 0; r < rows; ++r) {
     const ContextId c = checks::row_context(context_ids, r, selected_, contexts);
     row_context_[r] = c;
@@ -535,7 +539,8 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   std::copy(row_context_.begin(), row_context_.end(), h.begin());
   const std::size_t order_at = h.size();
   h.resize(h.size() + rows);
-  std::vector<std::int32_t> next(contexts, 0);
+  std::vector<std::int32_t>& next = next_;
+  next.assign(contexts, 0);
   for (std::size_t c = 1; c < contexts; ++c) next[c] = next[c - 1] + counts[c - 1];
   for (std::size_t r = 0; r < rows; ++r) {
     h[order_at + std::size_t(next[std::size_t(row_context_[r])]++)] = static_cast<std::int32_t>(r);
@@ -543,7 +548,10 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   auto append_groups = [&](std::span<const std::int32_t> group_sizes,
                            std::span<const std::int32_t> targets, std::size_t& chunks_at,
                            std::size_t& groups_at, int& chunk_count, int& group_count) {
-    std::vector<std::int32_t> chunks, groups;
+    std::vector<std::int32_t>& chunks = chunk_scratch_;
+    std::vector<std::int32_t>& groups = group_scratch_;
+    chunks.clear();
+    groups.clear();
     std::int32_t begin = 0;
     for (std::size_t g = 0; g < group_sizes.size(); ++g) {
       if (group_sizes[g] == 0) continue;
@@ -564,7 +572,7 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
     chunk_count = static_cast<int>(chunks.size() / 3);
     group_count = static_cast<int>(groups.size() / 3);
   };
-  std::vector<std::int32_t> context_targets(contexts);
+  std::vector<std::int32_t>& context_targets = next_;  // reused: the order is built
   for (std::size_t c = 0; c < contexts; ++c) context_targets[c] = static_cast<std::int32_t>(c);
   std::size_t context_chunks_at = 0, context_groups_at = 0;
   append_groups(counts, context_targets, context_chunks_at, context_groups_at,
@@ -595,8 +603,10 @@ std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, s
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
   if (keep_input) {
     float* kept = ensure(input_kept_, rows * spec_.input_dim);
-    LOCUS_CUDA_CHECK(cudaMemcpyAsync(kept, inputs, rows * spec_.input_dim * sizeof(float),
-                                     cudaMemcpyDeviceToDevice, stream_));
+    if (kept != inputs) {  // forward() uploads straight into the kept buffer
+      LOCUS_CUDA_CHECK(cudaMemcpyAsync(kept, inputs, rows * spec_.input_dim * sizeof(float),
+                                       cudaMemcpyDeviceToDevice, stream_));
+    }
     input_ = kept;
   } else {
     input_ = nullptr;
@@ -658,7 +668,9 @@ const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
   const std::size_t rows = inputs.shape()[0];
   checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
   if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
-  float* upload = ensure(input_upload_, inputs.size());
+  // Uploaded where backward will read them if it needs them (no second device copy).
+  const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
+  float* upload = ensure(keep_input ? input_kept_ : input_upload_, inputs.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, inputs.data(), inputs.size() * sizeof(float),
                                    cudaMemcpyHostToDevice, stream_));
   const std::vector<const float*> device_outputs = forward_device(upload, rows, context_ids);
@@ -696,32 +708,14 @@ void CudaNetworkImpl::mark(Block& block) {
 }
 
 void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
-  if (head_gradients.size() != spec_.heads.size()) {
-    throw ShapeError(
-        fmt::format("backward: {} head gradients for {} heads; give one per head (an "
-                    "empty matrix for a head without loss)",
-                    head_gradients.size(), spec_.heads.size()));
-  }
-  if (!has_forward_) {
-    throw Error("backward: no forward pass to differentiate (call forward first)");
-  }
+  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+                        head_gradients.size(), spec_.heads.size());
   std::vector<const float*> device(spec_.heads.size(), nullptr);
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
     const Matrix& grad = head_gradients[h];
     if (grad.size() == 0) continue;
-    if (grad.shape()[0] != rows_ || grad.shape()[1] != spec_.heads[h].units) {
-      throw ShapeError(fmt::format(
-          "backward: gradient of head '{}' has shape ({}, {}); the last "
-          "forward gave ({}, {})",
-          spec_.heads[h].name, grad.shape()[0], grad.shape()[1], rows_, spec_.heads[h].units));
-    }
-    if (check_finite_) {
-      if (const std::size_t i = find_non_finite(grad.data(), grad.size()); i < grad.size()) {
-        throw NonFiniteError(
-            fmt::format("non-finite value {} in the gradient given for head '{}' at element {}",
-                        grad.data()[i], spec_.heads[h].name, i));
-      }
-    }
+    checks::head_gradient(spec_.heads[h], rows_, grad.shape()[0], grad.shape()[1], grad.data(),
+                          check_finite_);
     float* upload = ensure(heads_[h].uploaded_gradient, grad.size());
     LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, grad.data(), grad.size() * sizeof(float),
                                      cudaMemcpyHostToDevice, stream_));
@@ -733,18 +727,8 @@ void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
 }
 
 void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradients) {
-  if (!has_forward_) {
-    throw Error("backward: no forward pass to differentiate (call forward first)");
-  }
-  if (context_in_batch_.size() != frozen_.size()) {
-    throw Error("backward: contexts were added since the forward pass; run forward again");
-  }
-  if (head_gradients.size() != spec_.heads.size()) {
-    throw ShapeError(
-        fmt::format("backward: {} head gradients for {} heads; give one per head "
-                    "(nullptr for a head without loss)",
-                    head_gradients.size(), spec_.heads.size()));
-  }
+  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+                        head_gradients.size(), spec_.heads.size());
   const std::size_t num_layers = spec_.layers.size();
   std::size_t lowest = num_layers;
   for (std::size_t l = num_layers; l-- > 0;) {
@@ -948,8 +932,10 @@ StepStats CudaNetworkImpl::step() {
     std::size_t norm_at;
   };
   std::vector<Target> targets;
-  std::vector<std::int32_t> instances;
-  std::vector<std::int64_t> steps;
+  std::vector<std::int32_t>& instances = step_instances_host_;  // members: reused every step
+  std::vector<std::int64_t>& steps = step_numbers_host_;
+  instances.clear();
+  steps.clear();
   std::size_t norm_slots = 0;
   for (Block& block : blocks_) {
     if (!learns(block)) continue;
