@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
@@ -61,6 +62,48 @@ std::string_view mode_name(GradientMode mode) {
   return mode == GradientMode::kContextOnly ? "context_only" : "all_trainable";
 }
 
+// "'layer0.weight'" or "'layer0.gain' (context 2)": a tensor as messages name it.
+std::string tensor_label(std::string_view tensor, ContextId context) {
+  return context == kSharedContext ? fmt::format("'{}'", tensor)
+                                   : fmt::format("'{}' (context {})", tensor, context);
+}
+
+// Every field of the optimizer's configuration, so that load restores the same optimizer. Floats
+// pass through JSON exactly (stored as doubles, printed with round-trip precision).
+nlohmann::json optimizer_to_json(const OptimizerConfig& config) {
+  return {{"kind", std::string(to_string(config.kind))},
+          {"learning_rate", config.learning_rate},
+          {"momentum", config.momentum},
+          {"nesterov", config.nesterov},
+          {"beta1", config.beta1},
+          {"beta2", config.beta2},
+          {"epsilon", config.epsilon},
+          {"rms_alpha", config.rms_alpha},
+          {"weight_decay", config.weight_decay},
+          {"decoupled_weight_decay", config.decoupled_weight_decay},
+          {"clip_grad_norm", config.clip_grad_norm},
+          {"clip_grad_value", config.clip_grad_value}};
+}
+
+// Throws nlohmann's exception for a missing field, InvalidArgumentError for a value out of range.
+OptimizerConfig optimizer_from_json(const nlohmann::json& json) {
+  OptimizerConfig config;
+  config.kind = optimizer_kind_from_string(json.at("kind").get<std::string>());
+  config.learning_rate = json.at("learning_rate").get<float>();
+  config.momentum = json.at("momentum").get<float>();
+  config.nesterov = json.at("nesterov").get<bool>();
+  config.beta1 = json.at("beta1").get<float>();
+  config.beta2 = json.at("beta2").get<float>();
+  config.epsilon = json.at("epsilon").get<float>();
+  config.rms_alpha = json.at("rms_alpha").get<float>();
+  config.weight_decay = json.at("weight_decay").get<float>();
+  config.decoupled_weight_decay = json.at("decoupled_weight_decay").get<bool>();
+  config.clip_grad_norm = json.at("clip_grad_norm").get<float>();
+  config.clip_grad_value = json.at("clip_grad_value").get<float>();
+  config.validate();
+  return config;
+}
+
 std::vector<unsigned char> encode(std::uint32_t kind, const nlohmann::json& header,
                                   const std::vector<float>& data) {
   std::vector<unsigned char> bytes(kMagic.begin(), kMagic.end());
@@ -99,6 +142,7 @@ void write_file(const std::filesystem::path& path, const std::vector<unsigned ch
 }
 
 struct FileContents {
+  std::uint32_t version;
   std::uint32_t kind;
   nlohmann::json header;
   std::vector<float> data;
@@ -120,11 +164,14 @@ FileContents read_file(const std::filesystem::path& path) {
                                       name, bytes.size(), kPrefixBytes));
   }
   const auto version = get<std::uint32_t>(bytes, 8);
-  if (version != kCheckpointFormatVersion) {
-    throw CheckpointError(fmt::format("'{}' has format version {}; this build reads version {}",
-                                      name, version, kCheckpointFormatVersion));
+  if (version < kOldestCheckpointFormatVersion || version > kCheckpointFormatVersion) {
+    throw CheckpointError(fmt::format(
+        "'{}' has format version {}; this build reads versions {} to {}{}", name, version,
+        kOldestCheckpointFormatVersion, kCheckpointFormatVersion,
+        version > kCheckpointFormatVersion ? " (was it written by a newer locus?)" : ""));
   }
   FileContents contents;
+  contents.version = version;
   contents.kind = get<std::uint32_t>(bytes, 12);
   const auto header_bytes = get<std::uint64_t>(bytes, 16);
   std::size_t offset = kPrefixBytes;
@@ -179,12 +226,33 @@ void add_tensor(const Network& network, const ParameterInfo& info, nlohmann::jso
   data.insert(data.end(), values.begin(), values.end());
 }
 
-// Writes the header's tensors into `network`, mapping a file context to `context_map(c)`.
+// Appends the optimizer state of a trainable tensor unless it is fresh (never updated, zero
+// arrays): a tensor without an entry loads with fresh state, so contexts that never trained cost
+// nothing.
+void add_optimizer_state(const Network& network, const ParameterInfo& info, nlohmann::json& entries,
+                         std::vector<float>& data) {
+  const OptimizerState state = network.read_optimizer_state(info.name, info.context);
+  const auto zero = [](float v) { return v == 0.0f; };
+  if (state.steps == 0 && std::all_of(state.first.begin(), state.first.end(), zero) &&
+      std::all_of(state.second.begin(), state.second.end(), zero)) {
+    return;
+  }
+  const std::size_t arrays = state.second.empty() ? (state.first.empty() ? 0 : 1) : 2;
+  entries.push_back({{"name", info.name},
+                     {"context", info.context},
+                     {"steps", state.steps},
+                     {"arrays", arrays},
+                     {"size", info.size()}});
+  data.insert(data.end(), state.first.begin(), state.first.end());
+  data.insert(data.end(), state.second.begin(), state.second.end());
+}
+
+// Writes the header's tensors into `network` from data[offset...], mapping a file context to
+// `context_map(c)`; returns the offset after them.
 template <typename ContextMap>
-void restore_tensors(Network& network, const nlohmann::json& tensors,
-                     const std::vector<float>& data, const std::string& name,
-                     const ContextMap& context_map) {
-  std::size_t offset = 0;
+std::size_t restore_tensors(Network& network, const nlohmann::json& tensors,
+                            const std::vector<float>& data, std::size_t offset,
+                            const std::string& name, const ContextMap& context_map) {
   for (const auto& tensor : tensors) {
     const auto size = tensor.at("size").get<std::size_t>();
     if (size > data.size() - offset) {
@@ -196,6 +264,45 @@ void restore_tensors(Network& network, const nlohmann::json& tensors,
                             std::span<const float>(data.data() + offset, size));
     offset += size;
   }
+  return offset;
+}
+
+// Writes the optimizer state entries into `network` (whose optimizer is already set) from
+// data[offset...]; returns the offset after them.
+std::size_t restore_optimizer_state(Network& network, const nlohmann::json& entries,
+                                    const std::vector<float>& data, std::size_t offset,
+                                    const std::string& name) {
+  const std::size_t kept = network.optimizer().state_arrays();
+  for (const auto& entry : entries) {
+    const auto tensor = entry.at("name").get<std::string>();
+    const auto context = entry.at("context").get<ContextId>();
+    const auto arrays = entry.at("arrays").get<std::size_t>();
+    const auto size = entry.at("size").get<std::size_t>();
+    if (arrays != kept) {
+      throw CheckpointError(fmt::format(
+          "'{}' is corrupt: the optimizer state of {} has {} arrays; its {} optimizer keeps {}",
+          name, tensor_label(tensor, context), arrays, to_string(network.optimizer().kind), kept));
+    }
+    if (arrays > 0 && size > (data.size() - offset) / arrays) {
+      throw CheckpointError(
+          fmt::format("'{}' is corrupt: the optimizer state of {} runs past the data", name,
+                      tensor_label(tensor, context)));
+    }
+    OptimizerState state;
+    state.steps = entry.at("steps").get<std::int64_t>();
+    const auto take = [&](std::vector<float>& array) {
+      array.assign(data.begin() + std::ptrdiff_t(offset),
+                   data.begin() + std::ptrdiff_t(offset + size));
+      offset += size;
+    };
+    if (arrays >= 1) take(state.first);
+    if (arrays >= 2) take(state.second);
+    network.write_optimizer_state(tensor, context, state);
+  }
+  return offset;
+}
+
+void require_all_used(const std::vector<float>& data, std::size_t offset, const std::string& name) {
   if (offset != data.size()) {
     throw CheckpointError(
         fmt::format("'{}' is corrupt: {} floats of data left over", name, data.size() - offset));
@@ -218,12 +325,20 @@ std::vector<unsigned char> encode_network(const Network& network) {
     gains.push_back(network.weight_gain(s));
   header["weight_gains"] = gains;
   header["gradient_mode"] = mode_name(network.gradient_mode());
+  header["optimizer"] = optimizer_to_json(network.optimizer());
   nlohmann::json tensors = nlohmann::json::array();
   std::vector<float> data;
-  for (const ParameterInfo& info : network.parameters()) {
+  const std::vector<ParameterInfo> infos = network.parameters();
+  for (const ParameterInfo& info : infos) {
     if (info.trainable) add_tensor(network, info, tensors, data);
   }
   header["tensors"] = tensors;
+  // After every parameter, so that the parameters sit where a version-1 file has them.
+  nlohmann::json optimizer_state = nlohmann::json::array();
+  for (const ParameterInfo& info : infos) {
+    if (info.trainable) add_optimizer_state(network, info, optimizer_state, data);
+  }
+  header["optimizer_state"] = optimizer_state;
   return encode(kKindNetwork, header, data);
 }
 
@@ -255,7 +370,8 @@ std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Back
     const auto contexts = h.at("contexts").get<std::size_t>();
     if (contexts == 0) throw CheckpointError(fmt::format("'{}' is corrupt: 0 contexts", name));
     while (network->context_count() < contexts) network->add_context();
-    restore_tensors(*network, h.at("tensors"), file.data, name, [](ContextId c) { return c; });
+    std::size_t offset = restore_tensors(*network, h.at("tensors"), file.data, 0, name,
+                                         [](ContextId c) { return c; });
     const auto frozen = h.at("frozen").get<std::vector<bool>>();
     for (std::size_t c = 0; c < frozen.size() && c < contexts; ++c) {
       network->set_frozen(static_cast<ContextId>(c), frozen[c]);
@@ -268,6 +384,17 @@ std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Back
     network->set_gradient_mode(h.at("gradient_mode").get<std::string>() == "context_only"
                                    ? GradientMode::kContextOnly
                                    : GradientMode::kAllTrainable);
+    // Version 1 saved no optimizer: the network keeps the default one, with fresh state.
+    if (file.version >= 2) {
+      try {
+        network->set_optimizer(optimizer_from_json(h.at("optimizer")));
+      } catch (const InvalidArgumentError& error) {
+        throw CheckpointError(
+            fmt::format("'{}' holds an optimizer this build rejects: {}", name, error.what()));
+      }
+      offset = restore_optimizer_state(*network, h.at("optimizer_state"), file.data, offset, name);
+    }
+    require_all_used(file.data, offset, name);
     return network;
   } catch (const nlohmann::json::exception& error) {
     throw CheckpointError(fmt::format("'{}' has a malformed header: {}", name, error.what()));
@@ -319,7 +446,7 @@ ContextId load_context(Network& network, const std::filesystem::path& path) {
                                         name, floats, file.data.size()));
     }
     const ContextId id = network.add_context();
-    restore_tensors(network, file.header.at("tensors"), file.data, name,
+    restore_tensors(network, file.header.at("tensors"), file.data, 0, name,
                     [id](ContextId) { return id; });
     return id;
   } catch (const nlohmann::json::exception& error) {

@@ -820,6 +820,39 @@ std::vector<float> HostNetwork::read_gradient(std::string_view name, ContextId c
   return {begin, begin + block.width};
 }
 
+OptimizerState HostNetwork::read_optimizer_state(std::string_view name, ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  // A state array is allocated at the first step that needs it (for every instance at once).
+  auto instance_of = [&](const std::vector<float>& array) {
+    if (array.empty()) return std::vector<float>(block.width, 0.0f);
+    const float* begin = array.data() + instance * block.width;
+    return std::vector<float>(begin, begin + block.width);
+  };
+  OptimizerState state;
+  state.steps = block.steps[instance];
+  const std::size_t arrays = optimizer_.state_arrays();
+  if (arrays >= 1) state.first = instance_of(block.first);
+  if (arrays >= 2) state.second = instance_of(block.second);
+  return state;
+}
+
+void HostNetwork::write_optimizer_state(std::string_view name, ContextId context,
+                                        const OptimizerState& state) {
+  std::size_t instance = 0;
+  auto& block = const_cast<Block&>(find_block(name, context, instance));
+  checks::writable_optimizer_state(name, block.trainable, block.width, optimizer_, state,
+                                   check_finite_);
+  auto store = [&](std::vector<float>& array, const std::vector<float>& values) {
+    if (values.empty()) return;
+    if (array.size() != block.value.size()) array.assign(block.value.size(), 0.0f);
+    std::copy(values.begin(), values.end(), array.begin() + std::ptrdiff_t(instance * block.width));
+  };
+  store(block.first, state.first);
+  store(block.second, state.second);
+  block.steps[instance] = state.steps;
+}
+
 void HostNetwork::write_parameter(std::string_view name, ContextId context,
                                   std::span<const float> values) {
   std::size_t instance = 0;

@@ -6,6 +6,7 @@
 // get one.
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "neuromod/kernels.hpp"
@@ -48,6 +49,9 @@ class HostNetwork final : public Network {
   void write_parameter(std::string_view name, ContextId context,
                        std::span<const float> values) override;
   std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  OptimizerState read_optimizer_state(std::string_view name, ContextId context) const override;
+  void write_optimizer_state(std::string_view name, ContextId context,
+                             const OptimizerState& state) override;
   std::vector<std::int32_t> connectivity(std::size_t layer) const override;
   std::uint64_t structure_digest() const override { return structure_digest_; }
   void set_check_finite(bool enabled) override { check_finite_ = enabled; }

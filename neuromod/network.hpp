@@ -7,7 +7,8 @@
 // one context id per row, head outputs (batch, head units), and gradients of a loss with respect to
 // those outputs. A backend may keep its parameters, activations, gradients and optimizer state
 // wherever it likes (a CUDA backend on the device); parameters cross the interface only through
-// read_parameter / write_parameter, which checkpoints and tests use.
+// read_parameter / write_parameter, and optimizer state through read_optimizer_state /
+// write_optimizer_state, which checkpoints and tests use.
 //
 // A training step:
 //   const auto& out = net.forward(inputs, context_ids);     // keeps what backward needs
@@ -155,6 +156,16 @@ class Network {
   // The gradient accumulated since zero_grad() (zeros if none).
   virtual std::vector<float> read_gradient(std::string_view name,
                                            ContextId context = kSharedContext) const = 0;
+  // The optimizer state step() keeps for parameter `name` (of `context` when per-context): its
+  // update count and optimizer().state_arrays() arrays of the tensor's size (zeros before its
+  // first update, and for fixed weights, which never update).
+  virtual OptimizerState read_optimizer_state(std::string_view name,
+                                              ContextId context = kSharedContext) const = 0;
+  // Replaces that state, e.g. from a checkpoint. Set the optimizer first (set_optimizer discards
+  // the state when the kind changes): the state must have exactly its state_arrays() arrays, each
+  // of the tensor's size, finite (when checked), and steps >= 0; fixed weights take none.
+  virtual void write_optimizer_state(std::string_view name, ContextId context,
+                                     const OptimizerState& state) = 0;
   // The inputs each unit of sparse layer `layer` sums, (units, sparse_k) row-major, sorted per
   // unit; empty for a dense layer.
   virtual std::vector<std::int32_t> connectivity(std::size_t layer) const = 0;

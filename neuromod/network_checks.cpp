@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <utility>
 
 #include "neuromod/errors.hpp"
 
@@ -53,6 +54,41 @@ void writable_values(std::string_view name, bool trainable, std::size_t width,
   if (const std::size_t i = find_non_finite(values.data(), values.size()); i < values.size()) {
     throw NonFiniteError(fmt::format("non-finite value {} in values written to {} at element {}",
                                      values[i], name, i));
+  }
+}
+
+void writable_optimizer_state(std::string_view name, bool trainable, std::size_t width,
+                              const OptimizerConfig& optimizer, const OptimizerState& state,
+                              bool check_finite) {
+  if (!trainable) {
+    throw InvalidArgumentError(
+        fmt::format("write_optimizer_state: '{}' is a fixed random weight; it has no optimizer "
+                    "state",
+                    name));
+  }
+  if (state.steps < 0) {
+    throw InvalidArgumentError(
+        fmt::format("write_optimizer_state: '{}': steps = {}; it must be >= 0", name, state.steps));
+  }
+  const std::size_t arrays = optimizer.state_arrays();
+  const std::size_t first = arrays >= 1 ? width : 0, second = arrays >= 2 ? width : 0;
+  if (state.first.size() != first || state.second.size() != second) {
+    throw ShapeError(fmt::format(
+        "write_optimizer_state: the {} optimizer keeps {} state array(s) for '{}' ({} elements): "
+        "first of {} and second of {} elements, got {} and {}; set the optimizer before writing "
+        "its state",
+        to_string(optimizer.kind), arrays, name, width, first, second, state.first.size(),
+        state.second.size()));
+  }
+  if (!check_finite) return;
+  const std::pair<const char*, const std::vector<float>*> written[] = {{"first", &state.first},
+                                                                       {"second", &state.second}};
+  for (const auto& [which, array] : written) {
+    if (const std::size_t i = find_non_finite(array->data(), array->size()); i < array->size()) {
+      throw NonFiniteError(
+          fmt::format("non-finite value {} in the {} optimizer state written to {} at element {}",
+                      (*array)[i], which, name, i));
+    }
   }
 }
 

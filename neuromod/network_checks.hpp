@@ -29,6 +29,12 @@ std::size_t parameter_instance(std::string_view name, bool per_context, ContextI
 void writable_values(std::string_view name, bool trainable, std::size_t width,
                      std::span<const float> values, bool check_finite);
 
+// What write_optimizer_state accepts: a trainable parameter, steps >= 0, exactly the arrays that
+// `optimizer` keeps (state_arrays()), each of the parameter's size, finite values (if checked).
+void writable_optimizer_state(std::string_view name, bool trainable, std::size_t width,
+                              const OptimizerConfig& optimizer, const OptimizerState& state,
+                              bool check_finite);
+
 // set_weight_gain / weight_gain: the slot exists (and the gain is finite).
 void weight_gain_slot(std::string_view what, std::size_t slot, std::size_t slots);
 void weight_gain_value(float gain, std::size_t slot);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace locus::neuromod {
 
@@ -41,6 +42,21 @@ struct OptimizerConfig {
   // How many state arrays of the parameter's size the rule keeps: 0 (SGD), 1 (momentum, RMSprop) or
   // 2 (Adam).
   std::size_t state_arrays() const;
+};
+
+// What the optimizer keeps between steps for one parameter tensor (one context's instance of a
+// per-context parameter): Network::read_optimizer_state returns it, write_optimizer_state and
+// checkpoints restore it, so that a resumed run continues exactly as if it had not stopped.
+struct OptimizerState {
+  // Updates this tensor has received: Adam's bias correction and momentum's first step read it.
+  // 0 with zero arrays is the fresh state.
+  std::int64_t steps = 0;
+  // OptimizerConfig::state_arrays() arrays of the tensor's size, as apply_update names them:
+  // `first` (momentum buffer, Adam's first moment, RMSprop's squared-gradient average), then
+  // `second` (Adam's second moment); empty where the rule keeps fewer.
+  std::vector<float> first, second;
+
+  bool operator==(const OptimizerState&) const = default;
 };
 
 // One update of `value` from `gradient` (times gradient_scale, the clipping factor; value clipping

@@ -176,6 +176,9 @@ class CudaNetworkImpl final : public CudaNetwork {
   void write_parameter(std::string_view name, ContextId context,
                        std::span<const float> values) override;
   std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  OptimizerState read_optimizer_state(std::string_view name, ContextId context) const override;
+  void write_optimizer_state(std::string_view name, ContextId context,
+                             const OptimizerState& state) override;
   std::vector<std::int32_t> connectivity(std::size_t layer) const override {
     return layout_.connectivity(layer);
   }
@@ -1122,6 +1125,50 @@ std::vector<float> CudaNetworkImpl::read_gradient(std::string_view name, Context
   LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.grad.data() + instance * block.width,
                               block.width * sizeof(float), cudaMemcpyDeviceToHost));
   return values;
+}
+
+OptimizerState CudaNetworkImpl::read_optimizer_state(std::string_view name,
+                                                     ContextId context) const {
+  std::size_t instance = 0;
+  const Block& block = find_block(name, context, instance);
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  // A state array is allocated at the first step that needs it (for every instance at once).
+  auto instance_of = [&](const DeviceArray<float>& array) {
+    std::vector<float> values(block.width, 0.0f);
+    if (array.size() == 0) return values;
+    LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), array.data() + instance * block.width,
+                                block.width * sizeof(float), cudaMemcpyDeviceToHost));
+    return values;
+  };
+  OptimizerState state;
+  state.steps = block.steps[instance];
+  const std::size_t arrays = optimizer_.state_arrays();
+  if (arrays >= 1) state.first = instance_of(block.first);
+  if (arrays >= 2) state.second = instance_of(block.second);
+  return state;
+}
+
+void CudaNetworkImpl::write_optimizer_state(std::string_view name, ContextId context,
+                                            const OptimizerState& state) {
+  std::size_t instance = 0;
+  Block& block = find_block(name, context, instance);
+  checks::writable_optimizer_state(name, block.trainable, block.width, optimizer_, state,
+                                   check_finite_);
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  // Allocated as step() allocates it: zeros for every instance the block has room for.
+  const std::size_t elements = block.capacity * block.width;
+  auto store = [&](DeviceArray<float>& array, const std::vector<float>& values) {
+    if (values.empty()) return;
+    if (array.size() != elements) {
+      array = DeviceArray<float>(elements);
+      LOCUS_CUDA_CHECK(cudaMemset(array.data(), 0, elements * sizeof(float)));
+    }
+    LOCUS_CUDA_CHECK(cudaMemcpy(array.data() + instance * block.width, values.data(),
+                                block.width * sizeof(float), cudaMemcpyHostToDevice));
+  };
+  store(block.first, state.first);
+  store(block.second, state.second);
+  block.steps[instance] = state.steps;
 }
 
 void CudaNetworkImpl::write_parameter(std::string_view name, ContextId context,
