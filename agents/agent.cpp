@@ -26,6 +26,16 @@ using neuromod::Matrix;
 namespace {
 
 constexpr std::size_t kRecentWindow = 100;
+
+// The config's precision on a new or loaded network; a precision the device or CPU lacks is a
+// config error naming the key.
+void set_precision(neuromod::Network& network, neuromod::MatmulPrecision precision) {
+  try {
+    network.set_matmul_precision(precision);
+  } catch (const neuromod::InvalidArgumentError& e) {
+    throw ConfigError(fmt::format("config key 'precision': {}", e.what()));
+  }
+}
 constexpr char kMagic[8] = {'L', 'O', 'C', 'U', 'S', 'A', 'G', '\0'};
 constexpr std::uint32_t kFormatVersion = 1;
 constexpr float kLogSqrtTwoPi = 0.91893853320467274178f;  // log(sqrt(2 pi))
@@ -189,6 +199,7 @@ void Agent::build_network() {
   }
   spec.name = fmt::format("{}_{}_actor_critic", to_string(config_.network), config_.env);
   network_ = neuromod::make_network(spec, config_.device);
+  set_precision(*network_, config_.precision);
   network_->set_gradient_mode(config_.network == NetworkMode::kModulated
                                   ? neuromod::GradientMode::kContextOnly
                                   : neuromod::GradientMode::kAllTrainable);
@@ -986,6 +997,7 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
   try {
     auto network = neuromod::load_checkpoint(network_file, agent.config_.device);
     std::filesystem::remove(network_file);
+    set_precision(*network, agent.config_.precision);
     if (neuromod::to_json(network->spec()) != neuromod::to_json(agent.network_->spec())) {
       throw corrupt("its network does not match its config");
     }

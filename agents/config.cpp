@@ -37,6 +37,10 @@ constexpr std::array<std::pair<std::string_view, NetworkMode>, 2> kNetworkModes 
 // Where the agent's network runs (the reference backend is for tests, not offered here).
 constexpr std::array<std::pair<std::string_view, neuromod::Backend>, 2> kDevices = {
     {{"cpu", neuromod::Backend::kCpu}, {"cuda", neuromod::Backend::kCuda}}};
+constexpr std::array<std::pair<std::string_view, neuromod::MatmulPrecision>, 3> kPrecisions = {
+    {{"float32", neuromod::MatmulPrecision::kFloat32},
+     {"bfloat16", neuromod::MatmulPrecision::kBfloat16},
+     {"tf32", neuromod::MatmulPrecision::kTf32}}};
 constexpr std::array<std::pair<std::string_view, ContextPolicy>, 3> kContextPolicies = {
     {{"fixed", ContextPolicy::kFixed},
      {"on_change", ContextPolicy::kOnChange},
@@ -113,6 +117,7 @@ const std::vector<std::pair<std::string, Field>>& fields() {
       LOCUS_ENUM_FIELD("modulation", modulation, modulation_from_string, kModulations),
       LOCUS_ENUM_FIELD("network", network, network_mode_from_string, kNetworkModes),
       LOCUS_ENUM_FIELD("device", device, device_from_string, kDevices),
+      LOCUS_ENUM_FIELD("precision", precision, precision_from_string, kPrecisions),
       {"hidden",
        Field{[](AgentConfig& c, const nlohmann::json& v) {
                if (!v.is_array()) {
@@ -188,6 +193,9 @@ NetworkMode network_mode_from_string(std::string_view name) {
 }
 neuromod::Backend device_from_string(std::string_view name) {
   return parse_choice("device", name, kDevices);
+}
+neuromod::MatmulPrecision precision_from_string(std::string_view name) {
+  return parse_choice("precision", name, kPrecisions);
 }
 ContextPolicy context_policy_from_string(std::string_view name) {
   return parse_choice("context policy", name, kContextPolicies);

@@ -44,6 +44,8 @@ Modulation modulation_from_string(std::string_view name);
 NetworkMode network_mode_from_string(std::string_view name);
 // "cpu" or "cuda" (the network's backend; cuda needs a CUDA build and a GPU).
 neuromod::Backend device_from_string(std::string_view name);
+// "float32", "bfloat16" (cpu, AVX512-BF16) or "tf32" (cuda): the arithmetic of the products.
+neuromod::MatmulPrecision precision_from_string(std::string_view name);
 ContextPolicy context_policy_from_string(std::string_view name);
 
 struct AgentConfig {
@@ -53,6 +55,7 @@ struct AgentConfig {
   Modulation modulation = Modulation::kDopamine;
   NetworkMode network = NetworkMode::kTrainable;
   neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
+  neuromod::MatmulPrecision precision = neuromod::MatmulPrecision::kFloat32;  // of its products
   std::vector<std::size_t> hidden = {64, 64};
   std::uint64_t seed = 0;
   std::size_t num_envs = 8;

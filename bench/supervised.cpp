@@ -98,6 +98,11 @@ void SupervisedLearner::build_network(std::uint64_t seed) {
       break;
   }
   network_ = nm::make_network(spec, config_.device);
+  try {
+    network_->set_matmul_precision(config_.precision);
+  } catch (const nm::InvalidArgumentError& e) {
+    throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
+  }
   network_->set_gradient_mode(mode);
   network_->set_optimizer(config_.optimizer);
   ngm_.reset();

@@ -42,6 +42,7 @@ struct SupervisedConfig {
   std::int64_t batch_size = 64;
   std::uint64_t seed = 0;                              // the network's initialization
   neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
+  neuromod::MatmulPrecision precision = neuromod::MatmulPrecision::kFloat32;  // of its products
   // A fresh network (and optimizer) at the start of every task: R[j][j] is then the accuracy of a
   // network of the same size trained on task j alone, the reference of the modulated network's
   // per-task accuracy. Only for the ordinary MLP, task-incremental, without joint replay.

@@ -60,6 +60,9 @@ const std::vector<SettingInfo>& setting_table() {
       {"network", "mlp", "mlp | modulated | modulated-mlp"},
       {"hidden", json::array({400, 400}), "hidden widths (mlp, modulated-mlp)"},
       {"device", "cpu", "cpu | cuda: where the network runs (cuda needs a GPU build)"},
+      {"precision", "float32",
+       "float32 | bfloat16 | tf32: the products' arithmetic (bfloat16: CPUs with AVX512-BF16, "
+       "fixed weights only; tf32: cuda)"},
       {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
@@ -706,6 +709,12 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
           fmt::format("setting 'device' is '{}'; allowed: cpu, cuda", device));
     }
     c.device = nm::backend_from_string(device);
+    const std::string precision = get_string(settings, "precision");
+    try {
+      c.precision = nm::matmul_precision_from_string(precision);
+    } catch (const nm::Error& e) {
+      throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
+    }
   } catch (const nm::Error& e) {
     throw InvalidArgumentError(e.what());
   }

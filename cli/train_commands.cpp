@@ -95,7 +95,8 @@ class ProgressBar {
 };
 
 struct TrainOptions {
-  std::string env, agent, modulation, network, device, out, config_file, resume_dir, contexts;
+  std::string env, agent, modulation, network, device, precision, out, config_file, resume_dir,
+      contexts;
   std::size_t steps = 0, num_envs = 0, agents = 0, threads = 0, eval_every = 0, eval_episodes = 0;
   std::size_t checkpoint_every = 0, rollout_steps = 0, frame_stack = 0;
   std::uint64_t seed = 0;
@@ -141,6 +142,9 @@ Command add_train_command(CLI::App& app) {
   auto* network = cmd->add_option("--network", options->network, "modulated or trainable");
   auto* device =
       cmd->add_option("--device", options->device, "cpu or cuda (the network's backend)");
+  auto* precision = cmd->add_option(
+      "--precision", options->precision,
+      "float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products");
   auto* steps = cmd->add_option("--steps", options->steps, "Environment steps per agent");
   auto* num_envs = cmd->add_option("--num-envs", options->num_envs, "Envs per agent");
   auto* seed = cmd->add_option("--seed", options->seed, "Seed");
@@ -209,6 +213,7 @@ Command add_train_command(CLI::App& app) {
     if (modulation->count()) json["modulation"] = options->modulation;
     if (network->count()) json["network"] = options->network;
     if (device->count()) json["device"] = options->device;
+    if (precision->count()) json["precision"] = options->precision;
     if (steps->count()) json["steps"] = options->steps;
     if (num_envs->count()) json["num_envs"] = options->num_envs;
     if (seed->count()) json["seed"] = options->seed;

@@ -11,11 +11,15 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <mutex>
+#include <vector>
 
+#include "neuromod/bf16_tiles.hpp"
 #include "neuromod/kernels.hpp"
 
 #ifdef LOCUS_HAVE_OPENBLAS
@@ -272,6 +276,35 @@ class CpuKernels final : public Kernels {
                            as_int(i1 - i0), as_int(rows), scale, dz + j0, as_int(out), x + i0,
                            as_int(in), 1.0f, dweight + j0 * in + i0, as_int(in));
              });
+  }
+
+  void bf16_product(const float* a, std::size_t rows, const Bf16Panels& b, float scale, float* c,
+                    bool accumulate) const override {
+    // The rows are converted once into the calling thread's scratch (reused across calls), then
+    // tiles of 64 rows x 48 columns run as tasks; every output element is one dot product in a
+    // fixed order, so the partition cannot change a result. The isolation keeps this thread, while
+    // it waits for the tiles, from picking up an outer task (another network's product in a
+    // parallel run of agents) that would overwrite the scratch the tiles are reading.
+    constexpr std::size_t kTileRows = 64, kTilePanels = 3;
+    thread_local std::vector<std::uint32_t> converted;
+    if (converted.size() < rows * b.pairs) converted.resize(rows * b.pairs);
+    std::uint32_t* pairs = converted.data();
+    const std::size_t row_blocks = blocks(rows, kTileRows);
+    tbb::this_task_arena::isolate([&] {
+      for_blocks(row_blocks, [&](std::size_t blk) {
+        const std::size_t r0 = blk * kTileRows, r1 = std::min(rows, r0 + kTileRows);
+        bf16::convert_rows(a + r0 * b.depth, r1 - r0, b.depth, pairs + r0 * b.pairs);
+      });
+      // Consecutive tasks share their weight panels (kept in L2) and walk the rows.
+      for_blocks(row_blocks * blocks(b.panels, kTilePanels), [&](std::size_t task) {
+        const std::size_t r0 = (task % row_blocks) * kTileRows;
+        const std::size_t r1 = std::min(rows, r0 + kTileRows);
+        const std::size_t p0 = (task / row_blocks) * kTilePanels;
+        bf16::multiply_tile(pairs + r0 * b.pairs, r1 - r0, b, p0,
+                            std::min(b.panels, p0 + kTilePanels), scale, c + r0 * b.cols, b.cols,
+                            accumulate);
+      });
+    });
   }
 
   void sparse_forward(const float* x, std::size_t rows, std::size_t in, const std::int32_t* index,

@@ -85,6 +85,27 @@ Backend backend_from_string(std::string_view name) {
       fmt::format("unknown backend '{}'; use one of: cpu, reference, cuda", name));
 }
 
+std::string_view to_string(MatmulPrecision precision) {
+  switch (precision) {
+    case MatmulPrecision::kFloat32:
+      return "float32";
+    case MatmulPrecision::kBfloat16:
+      return "bfloat16";
+    case MatmulPrecision::kTf32:
+      return "tf32";
+  }
+  return "unknown";
+}
+
+MatmulPrecision matmul_precision_from_string(std::string_view name) {
+  for (MatmulPrecision p :
+       {MatmulPrecision::kFloat32, MatmulPrecision::kBfloat16, MatmulPrecision::kTf32}) {
+    if (to_string(p) == name) return p;
+  }
+  throw InvalidArgumentError(
+      fmt::format("unknown matmul precision '{}'; use one of: float32, bfloat16, tf32", name));
+}
+
 std::string_view to_string(ParameterKind kind) {
   switch (kind) {
     case ParameterKind::kLayerWeight:
@@ -428,7 +449,9 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
     resize(saved_[l], rows, layer.units);
     resize(hidden_[l], rows, layer.units);
     const Block& weight = blocks_[std::size_t(layers_[l].weight)];
-    if (layer.kind == LayerKind::kDenseGaussian) {
+    if (const PackedWeight* p = packed(l)) {
+      kernels_.bf16_product(x, rows, p->forward, weight_gains_[l], linear_[l].data(), false);
+    } else if (layer.kind == LayerKind::kDenseGaussian) {
       kernels_.dense_forward(x, rows, fan_in, weight.value.data(), layer.units, weight_gains_[l],
                              linear_[l].data());
     } else {
@@ -465,7 +488,9 @@ void HostNetwork::head_forward(std::size_t h, const float* features) {
   resize(outputs_[h], rows_, m);
   float* r = head_linear_[h].data();
   Block& weight = blocks_[std::size_t(heads_[h].weight)];
-  if (!weight.per_context) {
+  if (const PackedWeight* p = packed(spec_.layers.size() + h)) {
+    kernels_.bf16_product(features, rows_, p->forward, scale, r, false);
+  } else if (!weight.per_context) {
     kernels_.dense_forward(features, rows_, f, weight.value.data(), m, scale, r);
   } else {
     for (std::size_t c = 0; c < frozen_.size(); ++c) {
@@ -558,7 +583,10 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
     }
     if (l > lowest) {
       resize(scratch_, rows_, fan_in);
-      if (layer.kind == LayerKind::kDenseGaussian) {
+      if (const PackedWeight* p = packed(l)) {
+        kernels_.bf16_product(layer_grad_.data(), rows_, p->backward, scale, scratch_.data(),
+                              false);
+      } else if (layer.kind == LayerKind::kDenseGaussian) {
         kernels_.dense_backward_input(layer_grad_.data(), rows_, layer.units, weight.value.data(),
                                       fan_in, scale, scratch_.data(), false);
       } else {
@@ -637,7 +665,9 @@ void HostNetwork::head_backward(std::size_t h, const Matrix& grad, const float* 
       kernels_.dense_backward_weight(dr.data(), rows_, m, features, f, scale, weight.grad.data());
       mark(weight);
     }
-    if (dfeatures) {
+    if (const PackedWeight* p = dfeatures ? packed(spec_.layers.size() + h) : nullptr) {
+      kernels_.bf16_product(dr.data(), rows_, p->backward, scale, dfeatures, true);
+    } else if (dfeatures) {
       kernels_.dense_backward_input(dr.data(), rows_, m, weight.value.data(), f, scale, dfeatures,
                                     true);
     }
@@ -772,6 +802,55 @@ void HostNetwork::set_weight_gain(std::size_t slot, float gain) {
 float HostNetwork::weight_gain(std::size_t slot) const {
   checks::weight_gain_slot("weight_gain", slot, weight_gains_.size());
   return weight_gains_[slot];
+}
+
+void HostNetwork::set_matmul_precision(MatmulPrecision precision) {
+  if (precision == MatmulPrecision::kTf32) {
+    throw InvalidArgumentError(fmt::format(
+        "matmul precision tf32 is a CUDA precision; the {} backend has float32 and bfloat16",
+        to_string(backend_)));
+  }
+  if (precision == MatmulPrecision::kBfloat16 && backend_ == Backend::kCpu &&
+      !cpu_supports_bf16_products()) {
+    throw InvalidArgumentError(
+        fmt::format("matmul precision bfloat16 is not available: {}; use "
+                    "float32",
+                    bf16_products_unavailable_reason()));
+  }
+  // Only fixed dense weights: they never change, so they are rounded and packed once here (into a
+  // new table, so that a failure leaves the network as it was).
+  if (precision != MatmulPrecision::kBfloat16) {
+    packed_.clear();
+    precision_ = precision;
+    return;
+  }
+  std::vector<std::unique_ptr<PackedWeight>> packed(weight_gains_.size());
+  std::size_t fan_in = spec_.input_dim;
+  auto pack = [&](std::size_t slot, const Block& weight, std::size_t units, std::size_t in) {
+    auto p = std::make_unique<PackedWeight>();
+    const float* w = weight.value.data();  // (units, in)
+    p->forward = pack_bf16_panels(w, in, units, in, 1);
+    p->backward = pack_bf16_panels(w, units, in, 1, in);
+    packed[slot] = std::move(p);
+  };
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    const Block& weight = blocks_[std::size_t(layers_[l].weight)];
+    if (layer.kind == LayerKind::kDenseGaussian && !weight.trainable) {
+      pack(l, weight, layer.units, fan_in);
+    }
+    fan_in = layer.units;
+  }
+  for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
+    const Block& weight = blocks_[std::size_t(heads_[h].weight)];
+    if (!weight.trainable) pack(spec_.layers.size() + h, weight, spec_.heads[h].units, fan_in);
+  }
+  packed_ = std::move(packed);
+  precision_ = precision;
+}
+
+const HostNetwork::PackedWeight* HostNetwork::packed(std::size_t slot) const {
+  return slot < packed_.size() ? packed_[slot].get() : nullptr;
 }
 
 std::vector<ParameterInfo> HostNetwork::parameters() const {

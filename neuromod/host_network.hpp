@@ -43,6 +43,8 @@ class HostNetwork final : public Network {
 
   void set_weight_gain(std::size_t slot, float gain) override;
   float weight_gain(std::size_t slot) const override;
+  void set_matmul_precision(MatmulPrecision precision) override;
+  MatmulPrecision matmul_precision() const override { return precision_; }
 
   std::vector<ParameterInfo> parameters() const override;
   std::vector<float> read_parameter(std::string_view name, ContextId context) const override;
@@ -93,6 +95,14 @@ class HostNetwork final : public Network {
   ModulationArgs modulation_args(std::size_t layer) const;
   void head_forward(std::size_t head, const float* features);
   void head_backward(std::size_t head, const Matrix& grad, const float* features, float* dfeatures);
+  // A fixed dense weight rounded and packed for bf16_product (kBfloat16 only): the operand of the
+  // forward product x W^T and of the backward product dz W.
+  struct PackedWeight {
+    Bf16Panels forward, backward;
+  };
+  // The packed weight of weighted slot `slot` (layers, then heads), or null when its products run
+  // in float32 (float32 precision, or a sparse or trainable weight).
+  const PackedWeight* packed(std::size_t slot) const;
   // Rows of the last batch grouped by context (per-context readouts).
   const std::vector<std::vector<std::size_t>>& rows_by_context();
 
@@ -109,6 +119,8 @@ class HostNetwork final : public Network {
   std::vector<float> weight_gains_;
   std::uint64_t structure_digest_ = 0;
   bool check_finite_ = true;
+  MatmulPrecision precision_ = MatmulPrecision::kFloat32;
+  std::vector<std::unique_ptr<PackedWeight>> packed_;  // per weighted slot; see packed()
 
   // The last forward pass.
   std::size_t rows_ = 0;

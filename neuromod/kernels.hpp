@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "neuromod/spec.hpp"
 
@@ -28,6 +30,31 @@ struct ModulationArgs {
   ModulationSite site = ModulationSite::kPreActivation;
 };
 
+// A fixed matrix B (depth, cols) rounded to bfloat16 and packed once for bf16_product (the fixed
+// random weights of a network in MatmulPrecision::kBfloat16): panels of 16 columns, each holding
+// its column pairs of consecutive depth entries, [panel][pair][16 columns][2], zero-padded. This is
+// the operand layout of the AVX512-BF16 dot-product instruction, so the product loads it directly.
+struct Bf16Panels {
+  std::size_t depth = 0;  // the reduction length
+  std::size_t cols = 0;
+  std::size_t pairs = 0;   // (depth + 1) / 2
+  std::size_t panels = 0;  // (cols + 15) / 16
+  std::vector<std::uint16_t> data;
+  // Element (r, n) as a float (bfloat16 widened).
+  float at(std::size_t r, std::size_t n) const;
+};
+// Packs B(r, n) = source[n * col_stride + r * depth_stride], each value rounded to the nearest
+// bfloat16 (ties to even, as the hardware conversion).
+Bf16Panels pack_bf16_panels(const float* source, std::size_t depth, std::size_t cols,
+                            std::size_t col_stride, std::size_t depth_stride);
+// The float nearest to v among bfloat16 values (ties to even; NaN stays NaN; denormals become a
+// signed zero, as in the hardware conversion).
+float round_to_bf16(float v);
+// True when this build has the CPU backend's bf16 kernel (GCC, x86-64) and the CPU has the
+// AVX512-BF16 dot product it needs; otherwise the reason, for error messages.
+bool cpu_supports_bf16_products();
+std::string bf16_products_unavailable_reason();
+
 class Kernels {
  public:
   virtual ~Kernels() = default;
@@ -43,6 +70,12 @@ class Kernels {
   virtual void dense_backward_weight(const float* dz, std::size_t rows, std::size_t out,
                                      const float* x, std::size_t in, float scale,
                                      float* dweight) const = 0;
+
+  // c (rows, b.cols) = scale * a (rows, b.depth) . B, or += when accumulate; a is rounded to
+  // bfloat16 and the products are summed in float32. The CPU version needs
+  // cpu_supports_bf16_products(); the reference rounds the same way and sums in double.
+  virtual void bf16_product(const float* a, std::size_t rows, const Bf16Panels& b, float scale,
+                            float* c, bool accumulate) const = 0;
 
   // Sparse layer: unit j sums x[index[j*k + t]] * value[j*k + t] over t < k.
   // z (rows, out) = scale * sparse(x (rows, in))

@@ -63,6 +63,20 @@ bool cuda_available();
 // driver too old).
 std::string cuda_status();
 
+// The arithmetic of the matrix products (Network::set_matmul_precision).
+enum class MatmulPrecision {
+  kFloat32,   // float32 operands and sums: the default, on every backend
+  kBfloat16,  // cpu and reference: the products with fixed dense weights take bfloat16 operands
+              // (the weights rounded once, the activations on each call) and sum in float32, about
+              // twice the float32 GEMM rate on AVX512-BF16 CPUs; trainable weights and sparse
+              // layers stay float32 (a fully trainable network is unchanged). Results are
+              // deterministic on one CPU model; the instruction's sums may differ across vendors
+  kTf32,      // cuda: TF32 tensor-core products (cuBLAS), float32 storage
+};
+std::string_view to_string(MatmulPrecision precision);
+// "float32", "bfloat16", "tf32"; throws InvalidArgumentError listing them.
+MatmulPrecision matmul_precision_from_string(std::string_view name);
+
 enum class GradientMode {
   kContextOnly,   // only per-context parameters learn (the modulated setting)
   kAllTrainable,  // also every shared weight marked trainable in the spec (baseline, hybrid)
@@ -145,6 +159,14 @@ class Network {
   virtual void set_weight_gain(std::size_t slot, float gain) = 0;
   virtual float weight_gain(std::size_t slot) const = 0;
   std::size_t weight_gain_slots() const;
+
+  // The arithmetic of the products (float32 by default). Throws InvalidArgumentError, naming the
+  // precisions it has, when the backend or this CPU lacks the one asked for (bfloat16 on a CPU
+  // without AVX512-BF16, tf32 off CUDA, bfloat16 on CUDA).
+  // The precision is a setting of this object, not of the model: checkpoints do not store it
+  // (load_checkpoint returns a float32 network).
+  virtual void set_matmul_precision(MatmulPrecision precision) = 0;
+  virtual MatmulPrecision matmul_precision() const = 0;
 
   // --- parameters -------------------------------------------------------------------------------
   // Every parameter tensor, shared ones first, then each context's in order.

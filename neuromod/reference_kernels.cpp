@@ -62,6 +62,22 @@ class ReferenceKernels final : public Kernels {
     }
   }
 
+  void bf16_product(const float* a, std::size_t rows, const Bf16Panels& b, float scale, float* c,
+                    bool accumulate) const override {
+    // The same rounding of both operands as the CPU kernel, with exact (double) sums: the two
+    // differ only by the CPU's float32 accumulation.
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t n = 0; n < b.cols; ++n) {
+        double sum = 0.0;
+        for (std::size_t k = 0; k < b.depth; ++k) {
+          sum += double(round_to_bf16(a[r * b.depth + k])) * b.at(k, n);
+        }
+        const auto value = static_cast<float>(scale * sum);
+        c[r * b.cols + n] = accumulate ? c[r * b.cols + n] + value : value;
+      }
+    }
+  }
+
   void dense_backward_weight(const float* dz, std::size_t rows, std::size_t out, const float* x,
                              std::size_t in, float scale, float* dweight) const override {
     for (std::size_t j = 0; j < out; ++j) {

@@ -64,6 +64,7 @@ constexpr double kAllowedBackgroundCores = 0.25;
 
 struct Config {
   std::size_t batch, contexts, threads;
+  MatmulPrecision precision;
 };
 
 nlohmann::json measure(const Config& config, std::size_t repeats, double seconds_per_repeat) {
@@ -71,6 +72,7 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
   auto net = make_network(modulated_mlp(784, {400, 400}, 10, 1));
   while (net->context_count() < config.contexts) net->add_context();
   net->set_gradient_mode(GradientMode::kContextOnly);
+  net->set_matmul_precision(config.precision);
   std::vector<Matrix> inputs;
   std::vector<std::vector<ContextId>> ids(kBatches);
   std::vector<std::vector<std::int32_t>> labels(kBatches);
@@ -126,16 +128,21 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
   }
   const bool contaminated = clean.size() < repeats;
   const double med = median(contaminated ? rates : clean);
-  const std::string name = "modulated MLP batch " + std::to_string(config.batch) + ", " +
-                           std::to_string(config.contexts) + " ctx, " +
-                           std::to_string(config.threads) + " thr";
+  std::string name = "modulated MLP batch " + std::to_string(config.batch) + ", " +
+                     std::to_string(config.contexts) + " ctx, " + std::to_string(config.threads) +
+                     " thr";
+  if (config.precision != MatmulPrecision::kFloat32)
+    name += ", " + std::string(to_string(config.precision));
   std::fprintf(stderr, "%-44s %12.0f samples/s (median of %zu%s)\n", name.c_str(), med,
                contaminated ? rates.size() : clean.size(),
                contaminated ? ", machine busy: figure low" : "");
   return {{"name", name},
           {"impl", "locus"},
           {"config",
-           {{"batch", config.batch}, {"contexts", config.contexts}, {"threads", config.threads}}},
+           {{"batch", config.batch},
+            {"contexts", config.contexts},
+            {"threads", config.threads},
+            {"precision", to_string(config.precision)}}},
           {"iterations_per_repeat", iterations},
           {"samples_per_second", rates},
           {"background_cores", background},
@@ -155,11 +162,13 @@ int main(int argc, char** argv) {
   double seconds = 0.5;
   std::vector<std::size_t> batches = {128, 1024}, contexts = {1, 8}, threads;
   std::string json_path;
+  std::vector<std::string> precisions = {"float32"};
   app.add_option("--repeats", repeats, "clean timed repeats per configuration");
   app.add_option("--seconds", seconds, "approximate seconds per repeat");
   app.add_option("--batch", batches, "batch sizes");
   app.add_option("--contexts", contexts, "contexts mixed in a batch");
   app.add_option("--threads", threads, "thread counts (default: 1 and all cores)");
+  app.add_option("--precision", precisions, "matmul precisions: float32, bfloat16");
   app.add_option("--json", json_path, "write the results as JSON here");
   CLI11_PARSE(app, argc, argv);
   if (threads.empty()) {
@@ -168,10 +177,20 @@ int main(int argc, char** argv) {
     if (cores > 1) threads.push_back(cores);
   }
   nlohmann::json results = nlohmann::json::array();
-  for (std::size_t t : threads) {
-    for (std::size_t b : batches) {
-      for (std::size_t c : contexts) results.push_back(measure({b, c, t}, repeats, seconds));
+  try {
+    for (const std::string& p : precisions) {
+      const MatmulPrecision precision = matmul_precision_from_string(p);
+      for (std::size_t t : threads) {
+        for (std::size_t b : batches) {
+          for (std::size_t c : contexts) {
+            results.push_back(measure({b, c, t, precision}, repeats, seconds));
+          }
+        }
+      }
     }
+  } catch (const std::exception& e) {  // an unknown or unsupported precision
+    std::fprintf(stderr, "locus_bench_neuromod: %s\n", e.what());
+    return 1;
   }
   const nlohmann::json out = {{"benchmark", "neuromod_forward_backward"}, {"results", results}};
   if (json_path.empty()) {

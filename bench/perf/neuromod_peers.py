@@ -4,7 +4,10 @@ The model: h1 = relu((x W1^T) * G1[c] + B1[c]), h2 = relu((h1 W2^T) * G2[c] + B2
 y = (h2 W3^T) * S[c] + Bo[c], with W1 (400, 784), W2 (400, 400), W3 (10, 400) fixed (buffers, no
 gradient) and the per-context tables G, B, S, Bo learned; c is each row's context id. One iteration:
 forward, cross-entropy, zero the gradients, backward (no optimizer step). Inputs, labels and context
-ids are drawn before the clock starts; one warm-up, then timed repeats until `repeats` ran while other
+ids are drawn before the clock starts; with --precision bfloat16 the forward runs under
+torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's mixed precision: the products in bfloat16
+through oneDNN, the rest in float32) with the fixed weights stored in bfloat16 once (as locus packs
+them once; autocast would otherwise cast them on every call); one warm-up, then timed repeats until `repeats` ran while other
 processes used under 0.25 cores; the median samples per second is the figure.
 
 Run with the interpreter that has torch (Debian's python3-torch: /usr/bin/python3). The caller sets
@@ -40,11 +43,13 @@ def own_cpu_seconds() -> float:
 
 
 class ModulatedMLP(torch.nn.Module):
-    def __init__(self, contexts: int, generator: torch.Generator) -> None:
+    def __init__(self, contexts: int, generator: torch.Generator,
+                 weight_dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
 
         def fixed(rows: int, cols: int, scale: float) -> torch.Tensor:
-            return torch.randn(rows, cols, generator=generator) * (scale / cols ** 0.5)
+            weights = torch.randn(rows, cols, generator=generator) * (scale / cols ** 0.5)
+            return weights.to(weight_dtype)
 
         self.register_buffer("w1", fixed(400, 784, 2 ** 0.5))
         self.register_buffer("w2", fixed(400, 400, 2 ** 0.5))
@@ -63,17 +68,20 @@ class ModulatedMLP(torch.nn.Module):
 
 
 def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: float,
-            intra_op_threads: int) -> dict:
+            intra_op_threads: int, precision: str) -> dict:
     torch.set_num_threads(intra_op_threads)
     generator = torch.Generator().manual_seed(7)
-    model = ModulatedMLP(contexts, generator)
+    model = ModulatedMLP(contexts, generator,
+                         torch.bfloat16 if precision == "bfloat16" else torch.float32)
     batches = [(torch.rand(batch, 784, generator=generator),
                 torch.randint(0, contexts, (batch,), generator=generator),
                 torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
 
     def iteration(i: int) -> float:
         x, ctx, labels = batches[i % 4]
-        loss = F.cross_entropy(model(x, ctx), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            logits = model(x, ctx)
+        loss = F.cross_entropy(logits.float(), labels)
         model.zero_grad(set_to_none=True)
         loss.backward()
         return float(loss.detach())
@@ -104,12 +112,14 @@ def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: floa
     contaminated = len(clean) < repeats
     med = statistics.median(rates if contaminated else clean)
     name = f"modulated MLP batch {batch}, {contexts} ctx, {threads} thr"
+    if precision != "float32":
+        name += f", {precision}"
     note = ", machine busy: figure low" if contaminated else ""
     print(f"{name:<44} {med:12.0f} samples/s (PyTorch, {intra_op_threads} intra-op threads{note})",
           file=sys.stderr, flush=True)
     return {"name": name, "impl": f"torch {torch.__version__}",
             "config": {"batch": batch, "contexts": contexts, "threads": threads,
-                       "intra_op_threads": intra_op_threads},
+                       "intra_op_threads": intra_op_threads, "precision": precision},
             "iterations_per_repeat": iterations, "samples_per_second": rates,
             "background_cores": background, "allowed_background_cores": ALLOWED_BACKGROUND_CORES,
             "median_samples_per_second": med, "contaminated": contaminated,
@@ -127,11 +137,13 @@ def main() -> None:
                         help="cores for the run (OpenBLAS's threads, set by the caller)")
     parser.add_argument("--intra-op-threads", type=int, default=None,
                         help="torch.set_num_threads (default: --threads)")
+    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"],
+                        default=["float32"])
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     intra = args.threads if args.intra_op_threads is None else args.intra_op_threads
-    results = [measure(b, c, args.threads, args.repeats, args.seconds, intra)
-               for b in args.batch for c in args.contexts]
+    results = [measure(b, c, args.threads, args.repeats, args.seconds, intra, p)
+               for p in args.precision for b in args.batch for c in args.contexts]
     with open(args.json, "w", encoding="utf-8") as out:
         json.dump({"benchmark": "neuromod_forward_backward", "results": results}, out, indent=2)
 

@@ -8,6 +8,11 @@ locus/PyTorch ratio against the goal (1.5x), and writes the figures as JSON (ato
 
     python3 bench/perf/run_neuromod_bench.py --locus /tmp/build/bin/locus_bench_neuromod
 
+Each precision (--precision, float32 and bfloat16 by default) runs on both sides: locus's
+MatmulPrecision::kBfloat16 (fixed weights packed once in bfloat16, AVX512-BF16 products) against
+PyTorch's autocast to bfloat16 with the fixed weights stored in bfloat16. Rows compare the same
+precision; the last table compares each side's fastest precision per configuration.
+
 Both sides get the same number of cores: locus through a TBB arena, PyTorch through
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and torch.set_num_threads. On more than one core PyTorch is
 measured twice (N intra-op threads, and 1 intra-op thread with N OpenBLAS threads) and compared at
@@ -47,6 +52,8 @@ def main() -> int:
     parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating locus/PyTorch rounds; each side keeps its best")
+    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"],
+                        default=["float32", "bfloat16"])
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
@@ -58,7 +65,8 @@ def main() -> int:
                          "locus_bench_neuromod first")
     cores = len(os.sched_getaffinity(0))
     thread_counts = [1] if cores == 1 else [1, cores]
-    common = ["--repeats", str(args.repeats), "--seconds", str(args.seconds)]
+    common = ["--repeats", str(args.repeats), "--seconds", str(args.seconds),
+              "--precision", *args.precision]
     started = time.monotonic()
     # PyTorch on N > 1 cores runs twice: as configured by default (N intra-op OpenMP threads, N
     # OpenBLAS threads), and with one intra-op thread and N OpenBLAS threads (on a 2-core machine
@@ -109,16 +117,51 @@ def main() -> int:
                      "cpu_ratio": mine["median_samples_per_cpu_second"] /
                      theirs["median_samples_per_cpu_second"],
                      "machine_busy": bool(mine["contaminated"] or theirs["contaminated"])})
-    header = (f"{'benchmark':<44} {'locus samples/s':>16} {'torch samples/s':>16} {'ratio':>7} "
+    # Each side at its fastest precision, per configuration (the name without the precision).
+    def fastest(results: dict[str, dict]) -> dict[str, dict]:
+        best: dict[str, dict] = {}
+        for r in results.values():
+            base = r["name"].rsplit(", bfloat16", 1)[0]
+            if base not in best or \
+                    r["median_samples_per_second"] > best[base]["median_samples_per_second"]:
+                best[base] = r
+        return best
+
+    locus_fastest, peer_fastest = fastest(best_by_name(locus_results)), fastest(peers)
+    fastest_rows = []
+    for base, mine in locus_fastest.items():
+        theirs = peer_fastest.get(base)
+        if theirs is None:
+            continue
+        ratio = mine["median_samples_per_second"] / theirs["median_samples_per_second"]
+        fastest_rows.append({
+            "benchmark": base, "locus_precision": mine["config"].get("precision", "float32"),
+            "torch_precision": theirs["config"].get("precision", "float32"),
+            "locus_samples_per_second": mine["median_samples_per_second"],
+            "torch_samples_per_second": theirs["median_samples_per_second"],
+            "ratio": ratio, "goal_ratio": GOAL, "goal_met": ratio >= GOAL,
+            "machine_busy": bool(mine["contaminated"] or theirs["contaminated"])})
+
+    header = (f"{'benchmark':<54} {'locus samples/s':>16} {'torch samples/s':>16} {'ratio':>7} "
               f"{'cpu-s ratio':>11}  goal")
     print(header)
     print("-" * len(header))
     for r in rows:
         busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
-        print(f"{r['benchmark']:<44} {r['locus_samples_per_second']:>16,.0f} "
+        print(f"{r['benchmark']:<54} {r['locus_samples_per_second']:>16,.0f} "
               f"{r['torch_samples_per_second']:>16,.0f} {r['ratio']:>6.2f}x {r['cpu_ratio']:>10.2f}x"
               f"  >= {GOAL:g}x "
               f"{'met' if r['goal_met'] else 'MISSED'}{busy}")
+    print()
+    header = (f"{'each at its fastest precision':<44} {'locus':>9} {'samples/s':>10} "
+              f"{'torch':>9} {'samples/s':>10} {'ratio':>7}  goal")
+    print(header)
+    print("-" * len(header))
+    for r in fastest_rows:
+        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        print(f"{r['benchmark']:<44} {r['locus_precision']:>9} {r['locus_samples_per_second']:>10,.0f} "
+              f"{r['torch_precision']:>9} {r['torch_samples_per_second']:>10,.0f} "
+              f"{r['ratio']:>6.2f}x  >= {GOAL:g}x {'met' if r['goal_met'] else 'MISSED'}{busy}")
     print(f"({args.rounds} rounds of {args.repeats} repeats, median, best round; torch "
           f"{torch_version}; {elapsed:.0f} s in all; "
           f"{cpu_model()}, {cores} cores)")
@@ -130,12 +173,13 @@ def main() -> int:
         "torch": torch_version,
         "background_load": {"locus": locus_load, "torch": peer_load},
         "comparisons": rows,
+        "fastest_precision_comparisons": fastest_rows,
         "locus_results": locus_results,
         "torch_results": peer_results,
     }
     write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
     print(f"wrote {args.out}")
-    return 1 if args.check and any(not r["goal_met"] for r in rows) else 0
+    return 1 if args.check and any(not r["goal_met"] for r in rows + fastest_rows) else 0
 
 
 if __name__ == "__main__":

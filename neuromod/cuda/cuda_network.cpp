@@ -193,6 +193,10 @@ class CudaNetworkImpl final : public CudaNetwork {
   void synchronize() override { LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
   void set_tf32(bool enabled) override;
   bool tf32() const override { return tf32_; }
+  void set_matmul_precision(MatmulPrecision precision) override;
+  MatmulPrecision matmul_precision() const override {
+    return tf32_ ? MatmulPrecision::kTf32 : MatmulPrecision::kFloat32;
+  }
   void set_fused_backward(bool enabled) override { fused_backward_ = enabled; }
 
  private:
@@ -468,6 +472,14 @@ void CudaNetworkImpl::set_tf32(bool enabled) {
   LOCUS_CUBLAS_CHECK(
       cublasSetMathMode(cublas_, enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   tf32_ = enabled;
+}
+
+void CudaNetworkImpl::set_matmul_precision(MatmulPrecision precision) {
+  if (precision == MatmulPrecision::kBfloat16) {
+    throw InvalidArgumentError(
+        "matmul precision bfloat16 is a CPU precision; the cuda backend has float32 and tf32");
+  }
+  set_tf32(precision == MatmulPrecision::kTf32);
 }
 
 cuda::ModulationLaunch CudaNetworkImpl::modulation(std::size_t l) const {

@@ -272,6 +272,17 @@ context unless `contexts` gives one id per row. Parameters are read by name ("la
                              [](const PyNetwork& self) {
                                return std::string(neuromod::to_string(self.get().backend()));
                              })
+      .def_property(
+          "matmul_precision",
+          [](const PyNetwork& self) {
+            return std::string(neuromod::to_string(self.get().matmul_precision()));
+          },
+          [](PyNetwork& self, const std::string& name) {
+            self.get().set_matmul_precision(neuromod::matmul_precision_from_string(name));
+          },
+          "The products' arithmetic: 'float32' (default), 'bfloat16' (cpu on AVX512-BF16 CPUs: "
+          "the fixed weights in bfloat16, float32 sums) or 'tf32' (cuda). Setting one the "
+          "backend or CPU lacks raises InvalidArgumentError.")
       .def_property_readonly("input_dim",
                              [](const PyNetwork& self) { return self.get().spec().input_dim; })
       .def_property_readonly(

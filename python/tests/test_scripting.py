@@ -369,3 +369,32 @@ def test_network_errors_carry_the_cpp_message_and_leave_it_usable(tiny_net, tmp_
     # Still usable after every error.
     (out,) = tiny_net.forward(np.ones((1, 4), np.float32))
     np.testing.assert_allclose(out, numpy_forward(tiny_net, np.ones((1, 4)), 0), atol=1e-5)
+
+
+def cpu_has_avx512_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            return "avx512_bf16" in info.read()
+    except OSError:
+        return False
+
+
+def test_matmul_precision_bfloat16_follows_the_formula_with_rounded_operands(tiny_net):
+    assert tiny_net.matmul_precision == "float32"
+    with pytest.raises(errors.InvalidArgumentError, match="tf32 is a CUDA precision"):
+        tiny_net.matmul_precision = "tf32"
+    with pytest.raises(errors.InvalidArgumentError, match="float32, bfloat16, tf32"):
+        tiny_net.matmul_precision = "half"
+    assert tiny_net.matmul_precision == "float32"
+    if not cpu_has_avx512_bf16():
+        with pytest.raises(errors.InvalidArgumentError, match="AVX512-BF16"):
+            tiny_net.matmul_precision = "bfloat16"
+        pytest.skip("this CPU has no AVX512-BF16")
+    x = np.random.default_rng(3).normal(size=(6, 4)).astype(np.float32)
+    exact = tiny_net.forward(x, contexts=[1] * 6)[0].copy()
+    tiny_net.matmul_precision = "bfloat16"
+    assert tiny_net.matmul_precision == "bfloat16"
+    (rounded,) = tiny_net.forward(x, contexts=[1] * 6)
+    # Not the float32 result, but within bfloat16's rounding (8 significant bits) of it.
+    assert not np.array_equal(rounded, exact)
+    np.testing.assert_allclose(rounded, exact, rtol=0.05, atol=0.05)
