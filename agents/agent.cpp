@@ -931,7 +931,8 @@ void Agent::save(const std::filesystem::path& path) const {
   std::filesystem::rename(tmp, path);
 }
 
-Agent Agent::load(const std::filesystem::path& path) {
+Agent Agent::load(const std::filesystem::path& path,
+                  std::optional<neuromod::MatmulPrecision> precision) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw CheckpointError(
@@ -960,7 +961,7 @@ Agent Agent::load(const std::filesystem::path& path) {
   const std::size_t body = data.size() - 8;
   if (fnv1a(data.substr(0, body)) != get_u64(body)) throw corrupt("checksum mismatch (corrupt)");
   try {
-    return load_body(path, data, get_u64(sizeof(kMagic) + 4));
+    return load_body(path, data, get_u64(sizeof(kMagic) + 4), precision);
   } catch (const nlohmann::json::exception& e) {
     throw corrupt(fmt::format("bad state record: {}", e.what()));
   } catch (const ConfigError& e) {
@@ -969,7 +970,8 @@ Agent Agent::load(const std::filesystem::path& path) {
 }
 
 Agent Agent::load_body(const std::filesystem::path& path, const std::string& data,
-                       std::uint64_t header_size) {
+                       std::uint64_t header_size,
+                       std::optional<neuromod::MatmulPrecision> precision) {
   const auto corrupt = [&](std::string_view why) {
     return CheckpointError(fmt::format("checkpoint {} is unusable: {}", path.string(), why));
   };
@@ -988,7 +990,9 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
   offset += 8;
   if (network_size != body - offset) throw corrupt("truncated network");
 
-  Agent agent(AgentConfig::from_json(state.at("config")));
+  AgentConfig config = AgentConfig::from_json(state.at("config"));
+  if (precision) config.precision = *precision;
+  Agent agent(config);
   const std::filesystem::path network_file = path.string() + ".network.read.tmp";
   {
     std::ofstream out(network_file, std::ios::binary | std::ios::trunc);

@@ -117,7 +117,10 @@ class Agent {
   void select_task(std::int64_t task_id);
 
   void save(const std::filesystem::path& path) const;
-  static Agent load(const std::filesystem::path& path);
+  // `precision`, when given, replaces the saved config's matmul precision: the arithmetic changes,
+  // the learned state does not (e.g. to resume a bfloat16 run on a CPU without AVX512-BF16).
+  static Agent load(const std::filesystem::path& path,
+                    std::optional<neuromod::MatmulPrecision> precision = std::nullopt);
 
   const AgentConfig& config() const { return config_; }
   std::size_t steps() const { return steps_; }
@@ -167,7 +170,8 @@ class Agent {
   double optimizer_step();
   neuromod::NoradrenalineConfig noradrenaline_config() const;
   static Agent load_body(const std::filesystem::path& path, const std::string& data,
-                         std::uint64_t header_size);
+                         std::uint64_t header_size,
+                         std::optional<neuromod::MatmulPrecision> precision);
 
   AgentConfig config_;
   envs::VectorEnv env_;

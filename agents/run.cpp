@@ -153,7 +153,7 @@ nlohmann::json train_one(const RunConfig& config, const fs::path& dir, bool resu
   const fs::path checkpoint = dir / "checkpoint.bin";
   std::optional<Agent> agent;
   if (resuming) {
-    agent.emplace(Agent::load(checkpoint));
+    agent.emplace(Agent::load(checkpoint, config.agent.precision));
     if (agent->config().to_json() != config.agent.to_json()) {
       throw CheckpointError(
           fmt::format("checkpoint {} was written by another configuration than "
@@ -478,12 +478,12 @@ RunConfig load_run_config(const fs::path& dir) {
 }
 
 nlohmann::json resume(const fs::path& dir, std::optional<std::size_t> steps,
-                      const ProgressFn& progress) {
+                      const ProgressFn& progress,
+                      std::optional<neuromod::MatmulPrecision> precision) {
   RunConfig config = load_run_config(dir);
-  if (steps) {
-    config.steps = *steps;
-    write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
-  }
+  if (steps) config.steps = *steps;
+  if (precision) config.agent.precision = *precision;
+  if (steps || precision) write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
   return run_all(config, dir, true, progress);
 }
 

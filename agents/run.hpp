@@ -52,8 +52,10 @@ using ProgressFn = std::function<void(std::size_t agent_index, const UpdateStats
 // (config.steps may extend it). Returns the summary written to dir/summary.json.
 nlohmann::json train(const RunConfig& config, const std::filesystem::path& dir,
                      const ProgressFn& progress = {});
+// `precision`, when given, replaces the run's matmul precision from here on (saved in config.json).
 nlohmann::json resume(const std::filesystem::path& dir, std::optional<std::size_t> steps,
-                      const ProgressFn& progress = {});
+                      const ProgressFn& progress = {},
+                      std::optional<neuromod::MatmulPrecision> precision = std::nullopt);
 // The run's configuration as saved in dir/config.json.
 RunConfig load_run_config(const std::filesystem::path& dir);
 // Evaluates the checkpoint(s) of a run directory; writes dir/eval.json and returns it.

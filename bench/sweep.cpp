@@ -23,6 +23,7 @@
 #include "envs/data/idx.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
+#include "neuromod/kernels.hpp"
 
 namespace locus::bench {
 
@@ -714,6 +715,19 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
       c.precision = nm::matmul_precision_from_string(precision);
     } catch (const nm::Error& e) {
       throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
+    }
+    // Checked here so that a sweep fails before its first run, not halfway.
+    if ((c.precision == nm::MatmulPrecision::kTf32) != (c.device == nm::Backend::kCuda) &&
+        c.precision != nm::MatmulPrecision::kFloat32) {
+      throw InvalidArgumentError(fmt::format(
+          "setting 'precision' is '{}' with device '{}': tf32 needs device cuda, bfloat16 device "
+          "cpu",
+          precision, device));
+    }
+    if (c.precision == nm::MatmulPrecision::kBfloat16 && !nm::cpu_supports_bf16_products()) {
+      throw InvalidArgumentError(
+          fmt::format("setting 'precision' is 'bfloat16', but {}; use float32",
+                      nm::bf16_products_unavailable_reason()));
     }
   } catch (const nm::Error& e) {
     throw InvalidArgumentError(e.what());

@@ -144,7 +144,8 @@ Command add_train_command(CLI::App& app) {
       cmd->add_option("--device", options->device, "cpu or cuda (the network's backend)");
   auto* precision = cmd->add_option(
       "--precision", options->precision,
-      "float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products");
+      "float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products' "
+      "arithmetic (with --resume: from then on)");
   auto* steps = cmd->add_option("--steps", options->steps, "Environment steps per agent");
   auto* num_envs = cmd->add_option("--num-envs", options->num_envs, "Envs per agent");
   auto* seed = cmd->add_option("--seed", options->seed, "Seed");
@@ -194,7 +195,9 @@ Command add_train_command(CLI::App& app) {
           options->resume_dir, steps->count() ? std::optional(options->steps) : std::nullopt,
           [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
             bar.update(i, s, a);
-          });
+          },
+          precision->count() ? std::optional(agents::precision_from_string(options->precision))
+                             : std::nullopt);
       bar.finish();
       print_summary(summary, options->resume_dir);
       return;

@@ -119,7 +119,8 @@ def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: floa
           file=sys.stderr, flush=True)
     return {"name": name, "impl": f"torch {torch.__version__}",
             "config": {"batch": batch, "contexts": contexts, "threads": threads,
-                       "intra_op_threads": intra_op_threads, "precision": precision},
+                       "intra_op_threads": intra_op_threads, "precision": precision,
+                       "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")},
             "iterations_per_repeat": iterations, "samples_per_second": rates,
             "background_cores": background, "allowed_background_cores": ALLOWED_BACKGROUND_CORES,
             "median_samples_per_second": med, "contaminated": contaminated,

@@ -40,6 +40,13 @@ from run_env_bench import cpu_model, run_json, write_atomically  # noqa: E402
 GOAL = 1.5
 
 
+def cpu_has_avx512_bf16() -> bool:
+    try:
+        return "avx512_bf16" in Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,6 +70,10 @@ def main() -> int:
     if not locus.exists():
         raise SystemExit(f"run_neuromod_bench: {args.locus} not found; build the target "
                          "locus_bench_neuromod first")
+    if "bfloat16" in args.precision and not cpu_has_avx512_bf16():
+        print("run_neuromod_bench: this CPU has no AVX512-BF16; measuring float32 only",
+              file=sys.stderr)
+        args.precision = [p for p in args.precision if p != "bfloat16"] or ["float32"]
     cores = len(os.sched_getaffinity(0))
     thread_counts = [1] if cores == 1 else [1, cores]
     common = ["--repeats", str(args.repeats), "--seconds", str(args.seconds),
@@ -71,7 +82,11 @@ def main() -> int:
     # PyTorch on N > 1 cores runs twice: as configured by default (N intra-op OpenMP threads, N
     # OpenBLAS threads), and with one intra-op thread and N OpenBLAS threads (on a 2-core machine
     # OpenMP's spinning workers can starve OpenBLAS's). The faster of the two is the peer figure.
-    variants = [(t, t) for t in thread_counts] + [(t, 1) for t in thread_counts if t > 1]
+    # A third runs N OpenMP threads that sleep instead of spinning when idle (OMP_WAIT_POLICY=PASSIVE):
+    # oneDNN, which runs PyTorch's bfloat16 products, uses OpenMP's threads, not OpenBLAS's.
+    variants = [(t, t, "") for t in thread_counts] + \
+        [(t, 1, "") for t in thread_counts if t > 1] + \
+        [(t, t, "PASSIVE") for t in thread_counts if t > 1]
     locus_results, peer_results, locus_load, peer_load = [], [], [], []
     # Rounds alternate locus and PyTorch, so both meet the same background load; each side's figure
     # is its best round (the least disturbed).
@@ -80,15 +95,20 @@ def main() -> int:
                              "locus_bench_neuromod", args.wait_quiet)
         locus_results += [{**r, "round": round_index} for r in doc["results"]]
         locus_load.append(load)
-        for threads, intra in variants:
+        for threads, intra, wait_policy in variants:
             # Environment variables are read when the libraries load: a process per variant.
             os.environ["OMP_NUM_THREADS"] = str(intra)
             os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+            if wait_policy:
+                os.environ["OMP_WAIT_POLICY"] = wait_policy
+            else:
+                os.environ.pop("OMP_WAIT_POLICY", None)
             doc, load = run_json([args.torch_python, str(HERE / "neuromod_peers.py"), *common,
                                   "--threads", str(threads), "--intra-op-threads", str(intra)],
                                  "neuromod_peers.py", args.wait_quiet)
             peer_results += [{**r, "round": round_index} for r in doc["results"]]
-            peer_load.append({"threads": threads, "intra_op": intra, **load})
+            peer_load.append({"threads": threads, "intra_op": intra,
+                              "omp_wait_policy": wait_policy or "default", **load})
     elapsed = time.monotonic() - started
     torch_version = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
                                    capture_output=True, text=True, check=False).stdout.strip()
@@ -110,6 +130,7 @@ def main() -> int:
         ratio = mine["median_samples_per_second"] / theirs["median_samples_per_second"]
         rows.append({"benchmark": mine["name"], "config": mine["config"],
                      "torch_intra_op_threads": theirs["config"]["intra_op_threads"],
+                     "torch_omp_wait_policy": theirs["config"].get("omp_wait_policy", "default"),
                      "locus_samples_per_second": mine["median_samples_per_second"],
                      "torch_samples_per_second": theirs["median_samples_per_second"],
                      "ratio": ratio, "goal_ratio": GOAL, "goal_met": ratio >= GOAL,

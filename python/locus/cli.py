@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--modulation", help="none, da or da+na")
     train.add_argument("--network", help="modulated or trainable")
     train.add_argument("--device", help="cpu or cuda (the network's backend)")
+    train.add_argument(
+        "--precision",
+        help="float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products",
+    )
     train.add_argument("--steps", type=int, help="Environment steps per agent")
     train.add_argument("--num-envs", type=int, help="Envs per agent")
     train.add_argument("--seed", type=int, help="Seed")
@@ -72,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FLAG_KEYS = (
-    "env", "agent", "modulation", "network", "device", "steps", "num_envs", "seed", "threads", "eval_every",
+    "env", "agent", "modulation", "network", "device", "precision", "steps", "num_envs", "seed", "threads", "eval_every",
     "eval_episodes", "checkpoint_every", "rollout_steps", "frame_stack", "learning_rate",
     "contexts", "seeds",
 )  # fmt: skip

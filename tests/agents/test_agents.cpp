@@ -10,6 +10,7 @@
 #include "agents/errors.hpp"
 #include "agents/run.hpp"
 #include "agents/runner.hpp"
+#include "neuromod/kernels.hpp"
 
 using namespace locus::agents;
 namespace fs = std::filesystem;
@@ -188,6 +189,47 @@ TEST_CASE("Gaussian policies train on a Box action space", "[agents][continuous]
     }
     CHECK(agent.log_std() != initial_log_std);  // the standard deviation learns
   }
+}
+
+TEST_CASE("an agent's network uses the precision its config names", "[agents][config][bf16]") {
+  CHECK_THROWS_WITH(AgentConfig::from_json({{"precision", "half"}}),
+                    Catch::Contains("float32, bfloat16, tf32"));
+  AgentConfig config = cartpole_a2c(2);
+  config.network = NetworkMode::kModulated;
+  config.precision = locus::neuromod::MatmulPrecision::kTf32;
+  CHECK(AgentConfig::from_json(config.to_json()).precision ==
+        locus::neuromod::MatmulPrecision::kTf32);
+  CHECK_THROWS_WITH(Agent(config),
+                    Catch::Contains("config key 'precision'") && Catch::Contains("CUDA precision"));
+  config.precision = locus::neuromod::MatmulPrecision::kBfloat16;
+  if (!locus::neuromod::cpu_supports_bf16_products()) {
+    WARN("bfloat16 agent skipped: this CPU has no AVX512-BF16");
+    CHECK_THROWS_WITH(Agent(config), Catch::Contains("AVX512-BF16"));
+    return;
+  }
+  Agent agent(config);
+  CHECK(agent.network().matmul_precision() == locus::neuromod::MatmulPrecision::kBfloat16);
+  for (int i = 0; i < 3; ++i) CHECK(std::isfinite(agent.update().loss));
+
+  // A run resumed with another precision (e.g. on a CPU without AVX512-BF16) keeps its learned
+  // state and runs the new arithmetic from then on, recorded in config.json.
+  RunConfig run;
+  run.agent = config;
+  run.steps = 64 * 4;
+  run.checkpoint_every = 2;
+  run.eval_episodes = 1;
+  const fs::path dir = temp_dir("precision_resume");
+  fs::remove_all(dir);
+  train(run, dir);
+  const Agent saved = Agent::load(dir / "checkpoint.bin");
+  CHECK(saved.network().matmul_precision() == locus::neuromod::MatmulPrecision::kBfloat16);
+  const Agent as_float32 =
+      Agent::load(dir / "checkpoint.bin", locus::neuromod::MatmulPrecision::kFloat32);
+  CHECK(as_float32.network().matmul_precision() == locus::neuromod::MatmulPrecision::kFloat32);
+  CHECK(flat_parameters(as_float32.network()) == flat_parameters(saved.network()));
+  resume(dir, 64 * 6, {}, locus::neuromod::MatmulPrecision::kFloat32);
+  CHECK(load_run_config(dir).agent.precision == locus::neuromod::MatmulPrecision::kFloat32);
+  CHECK(Agent::load(dir / "checkpoint.bin").steps() >= 64 * 6);
 }
 
 TEST_CASE("an agent's network runs on the device its config names", "[agents][config][cuda]") {

@@ -10,6 +10,7 @@
 #include "bench/continual.hpp"
 #include "bench/errors.hpp"
 #include "bench/supervised.hpp"
+#include "neuromod/kernels.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
@@ -180,6 +181,25 @@ TEST_CASE("a supervised learner runs its network on the device it names", "[cont
       compute_metrics(run_continual(on_gpu, {.iterations_per_task = 24, .eval_every = 8}));
   CHECK(m.acc > 0.7);
   CHECK(m.bwt == 0.0);  // one context per task on the GPU too
+}
+
+TEST_CASE("a supervised learner in bfloat16 precision learns like float32",
+          "[continual][supervised][bf16]") {
+  SupervisedConfig config = small_config(NetworkKind::kModulatedMlp, /*joint=*/false);
+  config.precision = locus::neuromod::MatmulPrecision::kTf32;
+  CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Matchers::Contains("setting 'precision'") &&
+                                                   Catch::Matchers::Contains("CUDA"));
+  config.precision = locus::neuromod::MatmulPrecision::kBfloat16;
+  if (!locus::neuromod::cpu_supports_bf16_products()) {
+    WARN("bfloat16 learner skipped: this CPU has no AVX512-BF16");
+    CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Matchers::Contains("AVX512-BF16"));
+    return;
+  }
+  SupervisedLearner bf16(config);
+  CHECK(bf16.network().matmul_precision() == locus::neuromod::MatmulPrecision::kBfloat16);
+  const auto m = compute_metrics(run_continual(bf16, {.iterations_per_task = 24, .eval_every = 8}));
+  CHECK(m.acc > 0.7);
+  CHECK(m.bwt == 0.0);  // one context per task: bfloat16 keeps zero interference
 }
 
 TEST_CASE("a separate network per task gives the single-task reference",

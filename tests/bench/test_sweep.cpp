@@ -125,6 +125,13 @@ TEST_CASE("config errors name the key or value", "[sweep][errors]") {
                     Contains("'lr' must be a number"));
   CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, device: tpu}]").expand(),
                     Contains("'device' is 'tpu'") && Contains("cpu, cuda"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, precision: half}]").expand(),
+                    Contains("setting 'precision'") && Contains("float32, bfloat16, tf32"));
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a, precision: tf32}]").expand(),
+                    Contains("tf32 needs device cuda"));
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("methods: [{name: a, precision: bfloat16, device: cuda}]").expand(),
+      Contains("bfloat16 device cpu"));
   CHECK_THROWS_WITH(SweepConfig::from_yaml("seeds: [-1]\nmethods: [{name: a}]"),
                     Contains("non-negative"));
   CHECK_THROWS_WITH(
