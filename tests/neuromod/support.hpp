@@ -1,13 +1,32 @@
 #pragma once
 // Helpers shared by the neuromod tests: seeded random batches and small specs of every layer kind.
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
 #include <vector>
 
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
 
 namespace locus::neuromod::testing {
+
+// A directory of this process's own under the system's temporary directory, removed with its
+// contents at the end of the scope.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& prefix)
+      : path(std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
 
 inline Matrix random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed,
                             double scale = 1.0) {

@@ -23,15 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("locus_nm_test_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 std::vector<unsigned char> read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -68,7 +59,7 @@ bool same_outputs(Network& a, Network& b, ContextId context) {
 
 TEST_CASE("a checkpoint restores contexts, trainable weights and state exactly",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_test_");
   for (const NetworkSpec& spec : {modulated_mlp(12, {20, 9}, 4, 8), baseline_mlp(12, {20}, 4, 8)}) {
     auto net = make_network(spec);
     if (!spec.has_trainable_shared_weights()) {
@@ -99,7 +90,7 @@ TEST_CASE("a checkpoint restores contexts, trainable weights and state exactly",
 
 TEST_CASE("a context file moves one context between networks of the same spec",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_test_");
   const NetworkSpec spec = modulated_mlp(10, {15}, 3, 21);
   auto source = make_network(spec);
   train(*source, 0, 4);
@@ -122,7 +113,7 @@ TEST_CASE("a context file moves one context between networks of the same spec",
 
 TEST_CASE("missing, truncated, corrupt and foreign checkpoints give clear errors",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_test_");
   auto net = make_network(modulated_mlp(10, {15}, 3, 5));
   train(*net, 0, 2);
   const fs::path good = dir.path / "good.ckpt";

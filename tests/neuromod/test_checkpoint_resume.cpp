@@ -29,15 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("locus_nm_resume_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 // --- the file layout, written independently of checkpoint.cpp from checkpoint.hpp's description --
 
 struct RawFile {
@@ -254,7 +245,7 @@ constexpr OptimizerKind kKinds[] = {OptimizerKind::kSgd, OptimizerKind::kMomentu
 
 TEST_CASE("training resumed from a checkpoint continues exactly as the uninterrupted run",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_resume_");
   constexpr int kBefore = 4, kAfter = 3;
   for (Backend backend : semantic_backends()) {
     for (const Setting& setting : settings()) {
@@ -342,7 +333,7 @@ TEST_CASE("the optimizer state is read and written per parameter tensor",
     REQUIRE(state.first.empty());
     REQUIRE(state.second.empty());
     // A context file holds no optimizer state: the context it adds starts fresh.
-    TempDir dir;
+    TempDir dir("locus_nm_resume_");
     train(*net, 0, 1);
     save_context(*net, 1, dir.path / "one.ctx");
     const ContextId added = load_context(*net, dir.path / "one.ctx");
@@ -353,7 +344,7 @@ TEST_CASE("the optimizer state is read and written per parameter tensor",
 
 TEST_CASE("version-1 checkpoints still load, with the default optimizer and fresh state",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_resume_");
   for (const Setting& setting : settings()) {
     INFO(setting.label);
     auto net = fresh_network(setting, Backend::kCpu, config_of(OptimizerKind::kAdam));
@@ -390,7 +381,7 @@ TEST_CASE("version-1 checkpoints still load, with the default optimizer and fres
 
 TEST_CASE("damaged version-2 checkpoints fail with a message naming the problem",
           "[neuromod][checkpoint]") {
-  TempDir dir;
+  TempDir dir("locus_nm_resume_");
   auto net = fresh_network(settings()[0], Backend::kCpu, config_of(OptimizerKind::kAdam));
   train(*net, 0, 2);
   const fs::path good = dir.path / "good.ckpt";
