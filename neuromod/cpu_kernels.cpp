@@ -100,7 +100,9 @@ int as_int(std::size_t n) {
 // CPU supports is picked when the program starts (GCC's function multiversioning): the build stays
 // portable. They use no fused multiply-add (-ffp-contract=off for this library) and no
 // reassociation, so every version gives the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// (Not under ThreadSanitizer: the versions are chosen by ifunc resolvers that run before TSan's
+// runtime is set up, and crash there.)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define LOCUS_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LOCUS_MULTIVERSION

@@ -155,7 +155,9 @@ def _train(args: argparse.Namespace) -> None:
         config = _core.load_run_config(args.resume)
         total = args.steps if args.steps is not None else config["steps"]
         progress = _Progress(len(config["seeds"]) or 1, total, show)
-        summary = training.resume(args.resume, steps=args.steps, progress=progress)
+        summary = training.resume(
+            args.resume, steps=args.steps, progress=progress, precision=args.precision
+        )
         progress.finish()
         _print_summary(summary, args.resume)
         return

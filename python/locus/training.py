@@ -366,11 +366,16 @@ def resume(
     *,
     steps: int | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
-    """Continues the run in `out` (to `steps` environment steps per agent, if given)."""
+    """Continues the run in `out` (to `steps` environment steps per agent, if given).
+
+    `precision` ("float32", "bfloat16", "tf32") replaces the run's matmul precision from now on:
+    the learned state carries over, only the arithmetic changes.
+    """
     config = _core.load_run_config(str(out))
     _ensure_registered(config["env"], config.get("env_kwargs") or {})
-    return _core.resume(str(out), steps, progress)
+    return _core.resume(str(out), steps, progress, precision)
 
 
 def evaluate(out: str, *, episodes: int = 10, seed: int | None = None) -> dict[str, Any]:

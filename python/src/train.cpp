@@ -105,18 +105,23 @@ void bind_training(py::module_& module) {
       "summary.");
   module.def(
       "resume",
-      [](const std::string& dir, std::optional<std::size_t> steps, const py::object& progress) {
+      [](const std::string& dir, std::optional<std::size_t> steps, const py::object& progress,
+         std::optional<std::string> precision) {
         const agents::ProgressFn callback = progress_callback(progress);
+        const auto matmul_precision =
+            precision ? std::optional(agents::precision_from_string(*precision)) : std::nullopt;
         nlohmann::json summary;
         {
           py::gil_scoped_release release;
-          summary = agents::resume(dir, steps, callback);
+          summary = agents::resume(dir, steps, callback, matmul_precision);
         }
         flush_warnings();
         return from_json(summary);
       },
       py::arg("dir"), py::arg("steps") = py::none(), py::arg("progress") = py::none(),
-      "Continues the run in `dir` (agents::resume); returns the summary.");
+      py::arg("precision") = py::none(),
+      "Continues the run in `dir` (agents::resume), in `precision` from now on if given; returns "
+      "the summary.");
   module.def(
       "evaluate",
       [](const std::string& dir, std::size_t episodes, std::optional<std::uint64_t> seed) {

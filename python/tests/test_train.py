@@ -247,9 +247,11 @@ def test_evaluate_and_resume(tmp_path):
     out = tmp_path / "run"
     args = dict(agent="a2c", num_envs=4, seed=2, **{**FAST, "checkpoint_every": 4})
     locus.train(env=GoToTarget, steps=1024, out=str(out), **args)
-    resumed = locus.resume(str(out), steps=2048)
+    resumed = locus.resume(str(out), steps=2048, precision="float32")
     whole = locus.train(env=GoToTarget, steps=2048, out=str(tmp_path / "whole"), **args)
     assert untimed({**resumed, "resumed": False}) == untimed(whole)
+    with pytest.raises(Exception, match="float32, bfloat16, tf32"):
+        locus.resume(str(out), steps=2048, precision="half")
     evaluation = locus.evaluate(str(out), episodes=5, seed=11)
     assert evaluation["eval"]["episodes"] == 5
     assert json.loads((out / "eval.json").read_text()) == evaluation
@@ -374,8 +376,10 @@ def test_cli_passes_lists_flags_and_resume_on(locus_cli, tmp_path):
          "--out", str(out)], capture_output=True, text=True, timeout=300, env=cli_env())
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "summary.json").read_text())["seeds"] == [1, 2]
-    resumed = subprocess.run([locus_cli, "train", "--resume", str(out), "--steps", "512"],
+    resumed = subprocess.run([locus_cli, "train", "--resume", str(out), "--steps", "512",
+                              "--precision", "float32"],
                              capture_output=True, text=True, timeout=300, env=cli_env())
     assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((out / "config.json").read_text())["precision"] == "float32"
     for seed in (1, 2):
         assert json.loads((out / f"seed_{seed}" / "summary.json").read_text())["steps"] == 512
