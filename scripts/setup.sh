@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what locus needs and builds it; safe to run again (each step is skipped when done).
 #   Debian packages (apt-get), a Python virtual environment in .venv (pip), then a CMake build in
-#   build/ and the Python package `locus` installed into .venv. Used by scripts/quickstart.sh and
+#   build/ (with the Python package `locus`, which .venv imports from there). Used by scripts/quickstart.sh and
 #   scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,10 +57,13 @@ setup_python() {
 }
 
 build() {
+  # LOCUS_PYTHON=ON: the build also makes the Python package (build/python/locus: the module _core
+  # and the package's Python files), which .venv then imports (install_python_package).
   local build_dir="$ROOT/build"
-  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]] ||
+    ! grep -q '^LOCUS_PYTHON:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
     log "CMake: configuring build/"
-    cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DLOCUS_PYTHON=ON \
       -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" ${LOCUS_CMAKE_ARGS:-}
   fi
   log "CMake: building with $(nproc) jobs"
@@ -68,25 +71,24 @@ build() {
 }
 
 install_python_package() {
-  # The Python package `locus` (pyproject.toml: scikit-build-core builds python/ with this CMake
-  # project), installed into .venv only when its sources changed since the last install: the stamp
-  # is a hash of every file that goes into it. The kept build folder makes a reinstall recompile
-  # only what changed; --no-build-isolation uses .venv's scikit-build-core and pybind11 (listed in
-  # scripts/requirements.txt) instead of fetching them for each build.
-  local stamp="$ROOT/.venv/.locus-package.sha256"
-  local want
-  want=$(cd "$ROOT" && find pyproject.toml CMakeLists.txt cmake util envs neuromod agents bench \
-    python/CMakeLists.txt python/src python/locus -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
-    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] &&
-    (cd / && "$ROOT/.venv/bin/python" -c 'import locus' 2>/dev/null); then
-    log "Python package locus: up to date"
-    return
+  # .venv imports the package `locus` from the build tree through a .pth file: the C++ libraries
+  # are compiled once (a `pip install .` compiles them all again, in Release without the tests'
+  # targets), and `import locus` always matches the last build. `pip install .` still makes a
+  # standalone copy for other environments (README, "Python").
+  local site
+  site=$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  if "$ROOT/.venv/bin/python" -m pip show locus >/dev/null 2>&1; then
+    log "Python package locus: removing the pip-installed copy (.venv uses build/python)"
+    "$ROOT/.venv/bin/python" -m pip uninstall -q -y locus
   fi
-  log "Python package locus: installing into .venv (pip install .)"
-  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$ROOT/.venv/bin/python" -m pip install -q \
-    --no-build-isolation -Cbuild-dir="$ROOT/build/python-package" "$ROOT"
-  echo "$want" >"$stamp"
+  rm -f "$ROOT/.venv/.locus-package.sha256"
+  printf '%s\n' "$ROOT/build/python" >"$site/locus-build-tree.pth"
+  if ! (cd / && "$ROOT/.venv/bin/python" -c 'import locus' 2>/dev/null); then
+    echo "[locus setup] .venv cannot import locus from $ROOT/build/python; rebuild with" \
+      "'cmake --build build' and check that build/python/locus/_core*.so exists" >&2
+    exit 1
+  fi
+  log "Python package locus: .venv imports build/python/locus"
 }
 
 install_debian_packages
