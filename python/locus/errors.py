@@ -1,8 +1,8 @@
 """The exceptions locus raises in Python.
 
 Each C++ exception type of ``locus::envs`` (envs/errors.hpp) arrives as the class of the same
-name here; so do those of ``locus::neuromod`` and ``locus::bench`` (their InvalidArgumentError as
-InvalidArgumentError). Each class derives from Gymnasium's matching error and, where one fits, from the
+name here; so do those of ``locus::neuromod``, ``locus::bench`` and ``locus::agents`` (their
+InvalidArgumentError and agents' ConfigError as InvalidArgumentError). Each class derives from Gymnasium's matching error and, where one fits, from the
 builtin exception a Python user would catch, so ``except ValueError`` and
 ``except gymnasium.error.InvalidAction`` both catch a bad action.
 """
@@ -72,6 +72,14 @@ class SweepStateError(Error, RuntimeError):
     """A sweep directory that cannot be used: unreadable, or written by a different config."""
 
 
+class RunDirectoryError(Error, OSError):
+    """A training run's directory that holds another run, or no run to resume or evaluate."""
+
+
+class TrainingError(Error, ArithmeticError):
+    """A loss, advantage or parameter that became NaN or infinite while an agent trained."""
+
+
 __all__ = [
     "Error",
     "UnknownEnvError",
@@ -88,4 +96,6 @@ __all__ = [
     "DeviceError",
     "CheckpointError",
     "SweepStateError",
+    "RunDirectoryError",
+    "TrainingError",
 ]

@@ -1,4 +1,4 @@
-// Exceptions of locus::neuromod and locus::bench as the classes of locus.errors, so that a bad
+// Exceptions of locus::neuromod, locus::bench and locus::agents as the classes of locus.errors, so that a bad
 // shape, an unknown parameter or a bad sweep config reaches Python with the C++ message and a type
 // a Python user can catch (each class also derives from the builtin that fits, e.g. ValueError).
 //
@@ -7,6 +7,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "agents/errors.hpp"
 #include "bench/errors.hpp"
 #include "bindings.hpp"
 #include "neuromod/errors.hpp"
@@ -53,6 +54,14 @@ void register_library_exception_translators() {
     } catch (const bench::SweepStateError& e) {
       set_locus_error("SweepStateError", e.what());
     } catch (const bench::Error& e) {
+      set_locus_error("Error", e.what());
+    } catch (const agents::CheckpointError& e) {
+      set_locus_error("CheckpointError", e.what());
+    } catch (const agents::RunDirectoryError& e) {
+      set_locus_error("RunDirectoryError", e.what());
+    } catch (const agents::TrainingError& e) {
+      set_locus_error("TrainingError", e.what());
+    } catch (const agents::Error& e) {
       set_locus_error("Error", e.what());
     }
   });

@@ -250,11 +250,19 @@ def test_evaluate_and_resume(tmp_path):
     resumed = locus.resume(str(out), steps=2048, precision="float32")
     whole = locus.train(env=GoToTarget, steps=2048, out=str(tmp_path / "whole"), **args)
     assert untimed({**resumed, "resumed": False}) == untimed(whole)
-    with pytest.raises(Exception, match="float32, bfloat16, tf32"):
+    with pytest.raises(errors.InvalidArgumentError, match="float32, bfloat16, tf32"):
         locus.resume(str(out), steps=2048, precision="half")
     evaluation = locus.evaluate(str(out), episodes=5, seed=11)
     assert evaluation["eval"]["episodes"] == 5
     assert json.loads((out / "eval.json").read_text()) == evaluation
+    # The agents' runtime errors arrive as locus.errors classes, not as bare RuntimeErrors.
+    with pytest.raises(errors.RunDirectoryError, match="holds no run") as no_run:
+        locus.resume(str(tmp_path / "nothing"))
+    assert isinstance(no_run.value, OSError)
+    checkpoint = out / "checkpoint.bin"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    with pytest.raises(errors.CheckpointError, match="checkpoint.bin"):
+        locus.evaluate(str(out), episodes=1)
 
 
 def test_unsupported_spaces_are_refused_clearly(tmp_path):
