@@ -8,9 +8,6 @@
 // and OpenBLAS's own threads inside TBB's workers would oversubscribe the cores.
 
 #include <cblas.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -21,6 +18,7 @@
 
 #include "neuromod/bf16_tiles.hpp"
 #include "neuromod/kernels.hpp"
+#include "util/parallel.hpp"
 
 #ifdef LOCUS_HAVE_OPENBLAS
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -57,28 +55,13 @@ std::size_t blocks(std::size_t n, std::size_t block) {
   return (n + block - 1) / block;
 }
 
-// Runs body(i) for i in [0, count) as independent TBB tasks (one task per block index).
-template <typename Body>
-void for_blocks(std::size_t count, const Body& body) {
-  if (count == 1) {
-    body(std::size_t{0});
-    return;
-  }
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, 1),
-      [&](const tbb::blocked_range<std::size_t>& range) {
-        for (std::size_t i = range.begin(); i != range.end(); ++i) body(i);
-      },
-      tbb::simple_partitioner());
-}
-
 // Runs body(r0, r1, c0, c1) over a fixed grid of (rows x cols) blocks.
 template <typename Body>
 void for_grid(std::size_t rows, std::size_t cols, std::size_t row_block, std::size_t col_block,
               const Body& body) {
   const std::size_t row_blocks = blocks(rows, row_block);
   const std::size_t col_blocks = blocks(cols, col_block);
-  for_blocks(row_blocks * col_blocks, [&](std::size_t b) {
+  util::run_blocks(row_blocks * col_blocks, [&](std::size_t b) {
     const std::size_t r0 = (b / col_blocks) * row_block;
     const std::size_t c0 = (b % col_blocks) * col_block;
     body(r0, std::min(rows, r0 + row_block), c0, std::min(cols, c0 + col_block));
@@ -293,12 +276,12 @@ class CpuKernels final : public Kernels {
     std::uint32_t* pairs = converted.data();
     const std::size_t row_blocks = blocks(rows, kTileRows);
     tbb::this_task_arena::isolate([&] {
-      for_blocks(row_blocks, [&](std::size_t blk) {
+      util::run_blocks(row_blocks, [&](std::size_t blk) {
         const std::size_t r0 = blk * kTileRows, r1 = std::min(rows, r0 + kTileRows);
         bf16::convert_rows(a + r0 * b.depth, r1 - r0, b.depth, pairs + r0 * b.pairs);
       });
       // Consecutive tasks share their weight panels (kept in L2) and walk the rows.
-      for_blocks(row_blocks * blocks(b.panels, kTilePanels), [&](std::size_t task) {
+      util::run_blocks(row_blocks * blocks(b.panels, kTilePanels), [&](std::size_t task) {
         const std::size_t r0 = (task % row_blocks) * kTileRows;
         const std::size_t r1 = std::min(rows, r0 + kTileRows);
         const std::size_t p0 = (task / row_blocks) * kTilePanels;
@@ -315,7 +298,7 @@ class CpuKernels final : public Kernels {
     // Blocks of 8 rows (their inputs stay in L1), units outer: each unit's indices and values are
     // loaded once per block instead of once per row.
     constexpr std::size_t kSparseRows = 8;
-    for_blocks(blocks(rows, kSparseRows), [&](std::size_t b) {
+    util::run_blocks(blocks(rows, kSparseRows), [&](std::size_t b) {
       const std::size_t r0 = b * kSparseRows, r1 = std::min(rows, r0 + kSparseRows);
       for (std::size_t j = 0; j < out; ++j) {
         const std::int32_t* idx = index + j * k;
@@ -335,7 +318,7 @@ class CpuKernels final : public Kernels {
                              std::size_t in, float scale, float* dx,
                              bool accumulate) const override {
     // Scatter within one row: rows are independent, so row blocks never share an output.
-    for_blocks(blocks(rows, kRowBlock), [&](std::size_t b) {
+    util::run_blocks(blocks(rows, kRowBlock), [&](std::size_t b) {
       const std::size_t r1 = std::min(rows, (b + 1) * kRowBlock);
       for (std::size_t r = b * kRowBlock; r < r1; ++r) {
         float* dxr = dx + r * in;
@@ -353,7 +336,7 @@ class CpuKernels final : public Kernels {
   void sparse_backward_weight(const float* dz, std::size_t rows, std::size_t out,
                               const std::int32_t* index, std::size_t k, const float* x,
                               std::size_t in, float scale, float* dvalue) const override {
-    for_blocks(blocks(out, kUnitBlock), [&](std::size_t b) {
+    util::run_blocks(blocks(out, kUnitBlock), [&](std::size_t b) {
       const std::size_t j0 = b * kUnitBlock, j1 = std::min(out, j0 + kUnitBlock);
       for (std::size_t r = 0; r < rows; ++r) {
         const float* xr = x + r * in;
@@ -369,7 +352,7 @@ class CpuKernels final : public Kernels {
   void modulate_forward(const ModulationArgs& a, const float* z, float* saved,
                         float* h) const override {
     dispatch(a, [&]<Activation A, bool kPre>() {
-      for_blocks(blocks(a.rows, kRowBlock), [&](std::size_t b) {
+      util::run_blocks(blocks(a.rows, kRowBlock), [&](std::size_t b) {
         const std::size_t r1 = std::min(a.rows, (b + 1) * kRowBlock);
         for (std::size_t r = b * kRowBlock; r < r1; ++r) modulate_row<A, kPre>(a, r, z, saved, h);
       });
@@ -381,14 +364,14 @@ class CpuKernels final : public Kernels {
     dispatch(a, [&]<Activation A, bool kPre>() {
       // One pass in blocks of units, each walking the rows in order: the per-context sums then have
       // a fixed order, and dz is written in the same pass.
-      for_blocks(blocks(a.units, kUnitBlock), [&](std::size_t b) {
+      util::run_blocks(blocks(a.units, kUnitBlock), [&](std::size_t b) {
         const std::size_t j0 = b * kUnitBlock, j1 = std::min(a.units, j0 + kUnitBlock);
         for (std::size_t r = 0; r < a.rows; ++r) {
           backward_span<A, kPre>(a, r, j0, j1, saved, h, dh, dz, dgain, dbias);
         }
       });
       if (a.center) {
-        for_blocks(blocks(a.rows, kRowBlock), [&](std::size_t b) {
+        util::run_blocks(blocks(a.rows, kRowBlock), [&](std::size_t b) {
           const std::size_t r1 = std::min(a.rows, (b + 1) * kRowBlock);
           for (std::size_t r = b * kRowBlock; r < r1; ++r) {
             float* dzr = dz + r * a.units;

@@ -1,9 +1,6 @@
 #include "neuromod/host_network.hpp"
 
 #include <fmt/format.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +12,7 @@
 #include "neuromod/errors.hpp"
 #include "neuromod/network_checks.hpp"
 #include "neuromod/random.hpp"
+#include "util/parallel.hpp"
 
 namespace locus::neuromod {
 
@@ -48,19 +46,8 @@ using checks::find_non_finite;
 
 template <typename Body>
 void parallel_chunks(std::size_t n, std::size_t chunk, const Body& body) {
-  const std::size_t count = (n + chunk - 1) / chunk;
-  if (count <= 1) {
-    if (n > 0) body(std::size_t{0}, n);
-    return;
-  }
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, 1),
-      [&](const tbb::blocked_range<std::size_t>& range) {
-        for (std::size_t c = range.begin(); c != range.end(); ++c) {
-          body(c * chunk, std::min(n, (c + 1) * chunk));
-        }
-      },
-      tbb::simple_partitioner());
+  util::run_blocks((n + chunk - 1) / chunk,
+                   [&](std::size_t c) { body(c * chunk, std::min(n, (c + 1) * chunk)); });
 }
 
 }  // namespace
@@ -242,16 +229,19 @@ int HostNetwork::add_block(std::string name, ParameterKind kind, std::size_t ind
 
 void HostNetwork::generate_fixed_structure() {
   // Shared weights: one random stream per row, so rows can be generated in parallel.
+  constexpr std::size_t kUnitsPerTask = 16;
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const LayerSpec& layer = spec_.layers[l];
     Block& weight = blocks_[std::size_t(layers_[l].weight)];
     if (layer.kind == LayerKind::kDenseGaussian) {
       const double std_dev = layer.init_scale / std::sqrt(double(fan_in));
-      tbb::parallel_for(std::size_t{0}, layer.units, [&](std::size_t j) {
-        RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
-        for (std::size_t i = 0; i < fan_in; ++i) {
-          weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+      parallel_chunks(layer.units, kUnitsPerTask, [&](std::size_t j0, std::size_t j1) {
+        for (std::size_t j = j0; j < j1; ++j) {
+          RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
+          for (std::size_t i = 0; i < fan_in; ++i) {
+            weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+          }
         }
       });
     } else {
@@ -259,17 +249,19 @@ void HostNetwork::generate_fixed_structure() {
       auto& index = layers_[l].sparse_index;
       index.resize(layer.units * k);
       std::fill(weight.value.begin(), weight.value.end(), layer.init_scale);
-      tbb::parallel_for(std::size_t{0}, layer.units, [&](std::size_t j) {
-        // Floyd's algorithm: k distinct inputs, uniformly, in k draws; sorted for cache order.
-        RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
-        std::int32_t* chosen = index.data() + j * k;
-        std::size_t count = 0;
-        for (std::size_t i = fan_in - k; i < fan_in; ++i) {
-          const auto candidate = static_cast<std::int32_t>(stream.uniform_index(i + 1));
-          const bool taken = std::find(chosen, chosen + count, candidate) != chosen + count;
-          chosen[count++] = taken ? static_cast<std::int32_t>(i) : candidate;
+      parallel_chunks(layer.units, kUnitsPerTask, [&](std::size_t j0, std::size_t j1) {
+        for (std::size_t j = j0; j < j1; ++j) {
+          // Floyd's algorithm: k distinct inputs, uniformly, in k draws; sorted for cache order.
+          RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
+          std::int32_t* chosen = index.data() + j * k;
+          std::size_t count = 0;
+          for (std::size_t i = fan_in - k; i < fan_in; ++i) {
+            const auto candidate = static_cast<std::int32_t>(stream.uniform_index(i + 1));
+            const bool taken = std::find(chosen, chosen + count, candidate) != chosen + count;
+            chosen[count++] = taken ? static_cast<std::int32_t>(i) : candidate;
+          }
+          std::sort(chosen, chosen + k);
         }
-        std::sort(chosen, chosen + k);
       });
     }
     fan_in = layer.units;
@@ -919,7 +911,7 @@ OptimizerState HostNetwork::read_optimizer_state(std::string_view name, ContextI
 void HostNetwork::write_optimizer_state(std::string_view name, ContextId context,
                                         const OptimizerState& state) {
   std::size_t instance = 0;
-  auto& block = const_cast<Block&>(find_block(name, context, instance));
+  Block& block = find_block(name, context, instance);
   checks::writable_optimizer_state(name, block.trainable, block.width, optimizer_, state,
                                    check_finite_);
   auto store = [&](std::vector<float>& array, const std::vector<float>& values) {
@@ -935,7 +927,7 @@ void HostNetwork::write_optimizer_state(std::string_view name, ContextId context
 void HostNetwork::write_parameter(std::string_view name, ContextId context,
                                   std::span<const float> values) {
   std::size_t instance = 0;
-  auto& block = const_cast<Block&>(find_block(name, context, instance));
+  Block& block = find_block(name, context, instance);
   checks::writable_values(name, block.trainable, block.width, values, check_finite_);
   std::copy(values.begin(), values.end(), block.value.data() + instance * block.width);
 }

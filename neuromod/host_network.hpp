@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "neuromod/kernels.hpp"
@@ -91,6 +92,9 @@ class HostNetwork final : public Network {
   bool learns(const Block& block) const;
   std::size_t context_index(ContextId context, std::string_view what) const;
   const Block& find_block(std::string_view name, ContextId context, std::size_t& instance) const;
+  Block& find_block(std::string_view name, ContextId context, std::size_t& instance) {
+    return const_cast<Block&>(std::as_const(*this).find_block(name, context, instance));
+  }
   void check_values(const float* data, std::size_t n, const std::string& where) const;
   ModulationArgs modulation_args(std::size_t layer) const;
   void head_forward(std::size_t head, const float* features);

@@ -1,9 +1,6 @@
 #include "neuromod/losses.hpp"
 
 #include <fmt/format.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +8,7 @@
 #include <vector>
 
 #include "neuromod/errors.hpp"
+#include "util/parallel.hpp"
 
 namespace locus::neuromod {
 
@@ -22,15 +20,9 @@ constexpr std::size_t kRowBlock = 32;
 // gives the same values).
 template <typename Body>
 void for_rows(std::size_t rows, const Body& body) {
-  const std::size_t count = (rows + kRowBlock - 1) / kRowBlock;
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, count, 1),
-      [&](const tbb::blocked_range<std::size_t>& range) {
-        for (std::size_t b = range.begin(); b != range.end(); ++b) {
-          for (std::size_t r = b * kRowBlock; r < std::min(rows, (b + 1) * kRowBlock); ++r) body(r);
-        }
-      },
-      tbb::simple_partitioner());
+  util::run_blocks((rows + kRowBlock - 1) / kRowBlock, [&](std::size_t b) {
+    for (std::size_t r = b * kRowBlock; r < std::min(rows, (b + 1) * kRowBlock); ++r) body(r);
+  });
 }
 
 void check_labels(const Matrix& logits, std::span<const std::int32_t> labels,

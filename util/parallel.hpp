@@ -1,5 +1,5 @@
 // Deterministic fork/join over index ranges with TBB, shared by every locus folder that runs work
-// in parallel (VectorEnv, the networks, the agents' workers).
+// in parallel (VectorEnv, the networks' CPU kernels, the agents' workers).
 //
 // Two things every caller needs and TBB does not give by itself:
 //  - ThreadSanitizer sees the fork and the join. Debian's libtbb is not built with TSan, so the
@@ -70,6 +70,29 @@ void run_chunks(tbb::task_arena& arena, std::size_t n, std::size_t grain, const 
         },
         tbb::static_partitioner());
   });
+  detail::tsan_join_acquire();
+}
+
+// Calls body(i) for each block index i in [0, count), one TBB task per index, in the caller's arena
+// (whatever bounds it: a tbb::task_arena, tbb::global_control). For kernels that split their work
+// into blocks whose size depends on the shapes only: each block is one task, so results do not
+// depend on the thread count. A single block runs on the calling thread.
+template <class Body>
+void run_blocks(std::size_t count, const Body& body) {
+  if (count == 0) return;
+  if (count == 1) {
+    body(std::size_t{0});
+    return;
+  }
+  detail::tsan_fork_release();
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, 1),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        detail::tsan_fork_acquire();
+        for (std::size_t i = range.begin(); i != range.end(); ++i) body(i);
+        detail::tsan_join_release();
+      },
+      tbb::simple_partitioner());
   detail::tsan_join_acquire();
 }
 
