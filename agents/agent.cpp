@@ -17,6 +17,7 @@
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/losses.hpp"
+#include "util/atomic_file.hpp"
 
 namespace locus::agents {
 
@@ -922,13 +923,7 @@ void Agent::save(const std::filesystem::path& path) const {
   data += network_bytes;
   put_u64(fnv1a(data));
 
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), std::streamsize(data.size()));
-    if (!out) throw CheckpointError(fmt::format("cannot write checkpoint {}", tmp.string()));
-  }
-  std::filesystem::rename(tmp, path);
+  util::write_file_atomically<CheckpointError>(path, data);
 }
 
 Agent Agent::load(const std::filesystem::path& path,

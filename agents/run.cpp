@@ -13,6 +13,7 @@
 
 #include "agents/errors.hpp"
 #include "agents/runner.hpp"
+#include "util/atomic_file.hpp"
 
 namespace locus::agents {
 namespace fs = std::filesystem;
@@ -23,13 +24,7 @@ constexpr const char* kRunKeys[] = {"steps", "eval_every", "eval_episodes", "che
                                     "seeds", "threads"};
 
 void write_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw RunDirectoryError(fmt::format("cannot write {}", tmp.string()));
-  }
-  fs::rename(tmp, path);
+  util::write_file_atomically<RunDirectoryError>(path, text);
 }
 
 std::size_t get_size(const nlohmann::json& value, std::string_view key) {

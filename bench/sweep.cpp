@@ -24,6 +24,7 @@
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/kernels.hpp"
+#include "util/atomic_file.hpp"
 
 namespace locus::bench {
 
@@ -717,8 +718,9 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
       throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
     }
     // Checked here so that a sweep fails before its first run, not halfway.
-    if ((c.precision == nm::MatmulPrecision::kTf32) != (c.device == nm::Backend::kCuda) &&
-        c.precision != nm::MatmulPrecision::kFloat32) {
+    const bool on_cuda = c.device == nm::Backend::kCuda;
+    if ((c.precision == nm::MatmulPrecision::kTf32 && !on_cuda) ||
+        (c.precision == nm::MatmulPrecision::kBfloat16 && on_cuda)) {
       throw InvalidArgumentError(fmt::format(
           "setting 'precision' is '{}' with device '{}': tf32 needs device cuda, bfloat16 device "
           "cpu",
@@ -839,21 +841,7 @@ json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
 }
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                        std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw SweepStateError(fmt::format("cannot write {}", temp.string()));
-  }
-  std::error_code error;
-  fs::rename(temp, path, error);
-  if (error) {
-    fs::remove(temp, error);
-    throw SweepStateError(
-        fmt::format("cannot move {} into place: {}", path.string(), error.message()));
-  }
+  util::write_file_atomically<SweepStateError>(path, text);
 }
 
 SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {

@@ -14,6 +14,7 @@
 
 #include "neuromod/errors.hpp"
 #include "neuromod/random.hpp"
+#include "util/atomic_file.hpp"
 
 namespace locus::neuromod {
 
@@ -120,25 +121,8 @@ std::vector<unsigned char> encode(std::uint32_t kind, const nlohmann::json& head
 }
 
 void write_file(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
-  // Temporary file beside the target, then rename: readers never see a partial file.
-  const std::filesystem::path tmp =
-      path.parent_path() / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw CheckpointError(fmt::format("cannot write '{}'", tmp.string()));
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(tmp, path, error);
-  if (error) {
-    std::filesystem::remove(tmp, error);
-    throw CheckpointError(fmt::format("cannot rename the checkpoint to '{}'", path.string()));
-  }
+  util::write_file_atomically<CheckpointError>(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 struct FileContents {

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/presets.hpp"
 #include "neuromod/random.hpp"
+#include "util/atomic_file.hpp"
 
 using namespace locus::neuromod;
 
@@ -157,7 +159,7 @@ int main(int argc, char** argv) {
       while (net.context_count() < contexts) net.add_context();
       net.set_gradient_mode(GradientMode::kContextOnly);
       net.set_check_finite(check_finite);
-      net.set_tf32(tf32);
+      net.set_matmul_precision(tf32 ? MatmulPrecision::kTf32 : MatmulPrecision::kFloat32);
       net.set_fused_backward(!unfused);
       OptimizerConfig adam;
       adam.kind = OptimizerKind::kAdam;
@@ -212,17 +214,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!out_path.empty()) {
-    // Written whole or not at all: a temporary file renamed into place.
-    const std::string temp = out_path + ".tmp";
-    const std::string text = results.dump(2);
-    std::FILE* file = std::fopen(temp.c_str(), "w");
-    bool written = file != nullptr;
-    if (file) {
-      written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-      written = std::fclose(file) == 0 && written;
-    }
-    if (!written || std::rename(temp.c_str(), out_path.c_str()) != 0) {
-      std::fprintf(stderr, "bench_cuda: cannot write %s\n", out_path.c_str());
+    try {
+      locus::util::write_file_atomically<std::runtime_error>(out_path, results.dump(2));
+    } catch (const std::runtime_error& e) {
+      std::fprintf(stderr, "bench_cuda: %s\n", e.what());
       return 1;
     }
   }

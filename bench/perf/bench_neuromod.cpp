@@ -20,12 +20,14 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
+#include "util/atomic_file.hpp"
 
 using namespace locus::neuromod;
 
@@ -196,7 +198,12 @@ int main(int argc, char** argv) {
   if (json_path.empty()) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::ofstream(json_path) << out.dump(2) << "\n";
+    try {
+      locus::util::write_file_atomically<std::runtime_error>(json_path, out.dump(2) + "\n");
+    } catch (const std::runtime_error& e) {
+      std::fprintf(stderr, "locus_bench_neuromod: %s\n", e.what());
+      return 1;
+    }
   }
   return 0;
 }

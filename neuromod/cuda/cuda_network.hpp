@@ -84,11 +84,6 @@ class CudaNetwork : public Network {
   // Waits for every queued kernel of this network.
   virtual void synchronize() = 0;
 
-  // TF32 tensor-core matrix products (about 3e-4 relative error instead of float32's ~1e-6). Off
-  // by default.
-  virtual void set_tf32(bool enabled) = 0;
-  virtual bool tf32() const = 0;
-
   // Kernel versions of the layer backward (bench/RESULTS.md has both timings): fused (default)
   // sums the gain and bias gradients per chunk of rows inside the backward kernel; unfused writes
   // per-row terms and reduces them in a second pass. The unfused one is also the fallback for
