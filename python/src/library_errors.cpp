@@ -1,6 +1,7 @@
-// Exceptions of locus::neuromod, locus::bench and locus::agents as the classes of locus.errors, so that a bad
-// shape, an unknown parameter or a bad sweep config reaches Python with the C++ message and a type
-// a Python user can catch (each class also derives from the builtin that fits, e.g. ValueError).
+// Exceptions of locus::neuromod, locus::bench and locus::agents as the classes of locus.errors, so
+// that a bad shape, an unknown parameter or a bad sweep config reaches Python with the C++ message
+// and a type a Python user can catch (each class also derives from the builtin that fits, e.g.
+// ValueError).
 //
 // Registered after module.cpp's translator for locus::envs; pybind11 tries the most recently
 // registered translator first and moves on to the older ones when it does not match.
