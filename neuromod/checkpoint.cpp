@@ -304,6 +304,13 @@ std::vector<unsigned char> encode_network(const Network& network) {
     frozen.push_back(network.is_frozen(static_cast<ContextId>(c)));
   }
   header["frozen"] = frozen;
+  if (network.spec().weight_sets > 1) {
+    std::vector<std::size_t> sets;
+    for (std::size_t c = 0; c < network.context_count(); ++c) {
+      sets.push_back(network.weight_set(static_cast<ContextId>(c)));
+    }
+    header["context_weight_sets"] = sets;
+  }
   std::vector<float> gains;
   for (std::size_t s = 0; s < network.weight_gain_slots(); ++s)
     gains.push_back(network.weight_gain(s));
@@ -353,7 +360,19 @@ std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Back
     }
     const auto contexts = h.at("contexts").get<std::size_t>();
     if (contexts == 0) throw CheckpointError(fmt::format("'{}' is corrupt: 0 contexts", name));
-    while (network->context_count() < contexts) network->add_context();
+    // Each context on its weight set (context 0 is always on set 0, as a new network makes it).
+    std::vector<std::size_t> sets(contexts, 0);
+    if (network->spec().weight_sets > 1) {
+      sets = h.at("context_weight_sets").get<std::vector<std::size_t>>();
+      if (sets.size() != contexts || sets[0] != 0) {
+        throw CheckpointError(fmt::format(
+            "'{}' is corrupt: {} context weight sets for {} contexts (context 0's must be 0)", name,
+            sets.size(), contexts));
+      }
+    }
+    while (network->context_count() < contexts) {
+      network->add_context(sets[network->context_count()]);
+    }
     std::size_t offset = restore_tensors(*network, h.at("tensors"), file.data, 0, name,
                                          [](ContextId c) { return c; });
     const auto frozen = h.at("frozen").get<std::vector<bool>>();
@@ -397,6 +416,7 @@ void save_context(const Network& network, ContextId context, const std::filesyst
   nlohmann::json header;
   header["network"] = network.spec().name;
   header["network_digest"] = hex(network_digest(network));
+  if (network.spec().weight_sets > 1) header["weight_set"] = network.weight_set(context);
   nlohmann::json tensors = nlohmann::json::array();
   std::vector<float> data;
   for (const ParameterInfo& info : network.parameters()) {
@@ -429,7 +449,13 @@ ContextId load_context(Network& network, const std::filesystem::path& path) {
       throw CheckpointError(fmt::format("'{}' is corrupt: its tensors need {} floats, it holds {}",
                                         name, floats, file.data.size()));
     }
-    const ContextId id = network.add_context();
+    // The context learned on its weight set's fixed weights, so it goes back on the same set.
+    const auto set = file.header.value("weight_set", std::size_t{0});
+    if (set >= network.spec().weight_sets) {
+      throw CheckpointError(fmt::format("'{}' is corrupt: weight set {} of a network with {}", name,
+                                        set, network.spec().weight_sets));
+    }
+    const ContextId id = network.add_context(set);
     restore_tensors(network, file.header.at("tensors"), file.data, 0, name,
                     [id](ContextId) { return id; });
     return id;

@@ -28,6 +28,10 @@
 // half a file. A missing, truncated, corrupt or foreign file raises CheckpointError saying which;
 // the checksum and the length checks cover the optimizer state as they cover the parameters.
 //
+// A network with several weight sets (NetworkSpec::weight_sets) also stores each context's set
+// ("context_weight_sets"), and its context files the context's ("weight_set"); a one-set network's
+// files are as before.
+//
 // Versions: 2 (written now) added the optimizer. A version-1 checkpoint still loads, as it always
 // did: the network gets the default optimizer with fresh state (set yours with set_optimizer). A
 // file of any other version raises CheckpointError naming its version and the versions this

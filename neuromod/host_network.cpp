@@ -164,13 +164,19 @@ HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
   const std::size_t num_layers = spec_.layers.size();
   layers_.resize(num_layers);
   heads_.resize(spec_.heads.size());
+  // A shared weight holds one (units, cols) matrix per weight set: (sets, units, cols) when the
+  // spec has several (only fixed weights can; validate() checks).
+  auto shared_shape = [&](std::size_t units, std::size_t cols) {
+    return spec_.weight_sets == 1 ? std::vector<std::size_t>{units, cols}
+                                  : std::vector<std::size_t>{spec_.weight_sets, units, cols};
+  };
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < num_layers; ++l) {
     const LayerSpec& layer = spec_.layers[l];
     const std::string prefix = fmt::format("layer{}.", l);
     const std::size_t cols = layer.kind == LayerKind::kSparseBinary ? layer.sparse_k : fan_in;
     layers_[l].weight = add_block(prefix + "weight", ParameterKind::kLayerWeight, l, false,
-                                  layer.trainable_weights, {layer.units, cols});
+                                  layer.trainable_weights, shared_shape(layer.units, cols));
     if (layer.gain) {
       layers_[l].gain =
           add_block(prefix + "gain", ParameterKind::kLayerGain, l, true, true, {layer.units});
@@ -185,9 +191,10 @@ HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
     const HeadSpec& head = spec_.heads[h];
     const std::string prefix = "head." + head.name + ".";
     const bool per_context_weights = head.weights == ReadoutWeights::kTrainablePerContext;
-    heads_[h].weight =
-        add_block(prefix + "weight", ParameterKind::kHeadWeight, h, per_context_weights,
-                  head.weights != ReadoutWeights::kFixedRandom, {head.units, fan_in});
+    heads_[h].weight = add_block(prefix + "weight", ParameterKind::kHeadWeight, h,
+                                 per_context_weights, head.weights != ReadoutWeights::kFixedRandom,
+                                 per_context_weights ? std::vector<std::size_t>{head.units, fan_in}
+                                                     : shared_shape(head.units, fan_in));
     if (head.bias != BiasKind::kNone) {
       heads_[h].bias = add_block(prefix + "bias", ParameterKind::kHeadBias, h,
                                  head.bias == BiasKind::kPerContext, true, {head.units});
@@ -228,19 +235,25 @@ int HostNetwork::add_block(std::string name, ParameterKind kind, std::size_t ind
 }
 
 void HostNetwork::generate_fixed_structure() {
-  // Shared weights: one random stream per row, so rows can be generated in parallel.
+  // Shared weights: one random stream per row (per weight set), so rows can be generated in
+  // parallel. Set s draws row j from stream (s << 32) | j: set 0 is the one-set network's.
   constexpr std::size_t kUnitsPerTask = 16;
+  const std::size_t sets = spec_.weight_sets;
+  auto row_stream = [](std::size_t set, std::size_t row) {
+    return (std::uint64_t(set) << 32) | std::uint64_t(row);
+  };
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const LayerSpec& layer = spec_.layers[l];
     Block& weight = blocks_[std::size_t(layers_[l].weight)];
     if (layer.kind == LayerKind::kDenseGaussian) {
       const double std_dev = layer.init_scale / std::sqrt(double(fan_in));
-      parallel_chunks(layer.units, kUnitsPerTask, [&](std::size_t j0, std::size_t j1) {
-        for (std::size_t j = j0; j < j1; ++j) {
-          RandomStream stream(spec_.seed, kLayerWeightStream, l, j);
+      parallel_chunks(sets * layer.units, kUnitsPerTask, [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {  // r = set * units + j
+          RandomStream stream(spec_.seed, kLayerWeightStream, l,
+                              row_stream(r / layer.units, r % layer.units));
           for (std::size_t i = 0; i < fan_in; ++i) {
-            weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+            weight.value[r * fan_in + i] = static_cast<float>(std_dev * stream.normal());
           }
         }
       });
@@ -270,10 +283,11 @@ void HostNetwork::generate_fixed_structure() {
     Block& weight = blocks_[std::size_t(heads_[h].weight)];
     if (weight.per_context) continue;  // initialized per context
     const double std_dev = spec_.heads[h].init_scale / std::sqrt(double(fan_in));
-    for (std::size_t j = 0; j < spec_.heads[h].units; ++j) {
-      RandomStream stream(spec_.seed, kHeadWeightStream, h, j);
+    const std::size_t units = spec_.heads[h].units;
+    for (std::size_t r = 0; r < sets * units; ++r) {  // r = set * units + j
+      RandomStream stream(spec_.seed, kHeadWeightStream, h, row_stream(r / units, r % units));
       for (std::size_t i = 0; i < fan_in; ++i) {
-        weight.value[j * fan_in + i] = static_cast<float>(std_dev * stream.normal());
+        weight.value[r * fan_in + i] = static_cast<float>(std_dev * stream.normal());
       }
     }
   }
@@ -327,7 +341,8 @@ void HostNetwork::initialize_context_instance(Block& block, std::size_t context)
   }
 }
 
-ContextId HostNetwork::add_context() {
+ContextId HostNetwork::add_context(std::size_t weight_set) {
+  checks::weight_set(spec_, weight_set);
   const std::size_t context = frozen_.size();
   if (context >= std::size_t(std::numeric_limits<ContextId>::max())) {
     throw ContextError("add_context: too many contexts");
@@ -343,12 +358,17 @@ ContextId HostNetwork::add_context() {
     initialize_context_instance(block, context);
   }
   frozen_.push_back(0);
+  context_set_.push_back(static_cast<std::uint32_t>(weight_set));
   return static_cast<ContextId>(context);
+}
+
+std::size_t HostNetwork::weight_set(ContextId context) const {
+  return context_set_[context_index(context, "weight_set")];
 }
 
 ContextId HostNetwork::clone_context(ContextId source) {
   const std::size_t from = context_index(source, "clone_context");
-  const ContextId id = add_context();
+  const ContextId id = add_context(context_set_[from]);
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
     std::copy_n(block.value_of(from), block.width, block.value_of(std::size_t(id)));
@@ -424,6 +444,15 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
     row_context_[r] = c;
     context_in_batch_[std::size_t(c)] = 1;
   }
+  if (spec_.weight_sets > 1) {  // a stable counting sort of the rows by weight set
+    const std::size_t sets = spec_.weight_sets;
+    set_offsets_.assign(sets + 1, 0);
+    for (std::size_t r = 0; r < rows; ++r) ++set_offsets_[context_set_[row_context_[r]] + 1];
+    for (std::size_t s = 0; s < sets; ++s) set_offsets_[s + 1] += set_offsets_[s];
+    std::vector<std::size_t> next(set_offsets_.begin(), set_offsets_.end() - 1);
+    set_order_.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) set_order_[next[context_set_[row_context_[r]]]++] = r;
+  }
   // Keep the inputs only if a learnable weight reads them (baselines); modulated networks don't.
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
   if (keep_input) {
@@ -441,11 +470,19 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
     resize(saved_[l], rows, layer.units);
     resize(hidden_[l], rows, layer.units);
     const Block& weight = blocks_[std::size_t(layers_[l].weight)];
-    if (const PackedWeight* p = packed(l)) {
-      kernels_.bf16_product(x, rows, p->forward, weight_gains_[l], linear_[l].data(), false);
-    } else if (layer.kind == LayerKind::kDenseGaussian) {
-      kernels_.dense_forward(x, rows, fan_in, weight.value.data(), layer.units, weight_gains_[l],
-                             linear_[l].data());
+    if (layer.kind == LayerKind::kDenseGaussian) {
+      const PackedWeight* p = packed(l);
+      const std::size_t stride = set_width(weight);
+      for_each_weight_set(
+          x, fan_in, linear_[l].data(), layer.units, false,
+          [&](std::size_t set, const float* a, std::size_t n, float* c, bool) {
+            if (p) {
+              kernels_.bf16_product(a, n, p->forward[set], weight_gains_[l], c, false);
+            } else {
+              kernels_.dense_forward(a, n, fan_in, weight.value.data() + set * stride, layer.units,
+                                     weight_gains_[l], c);
+            }
+          });
     } else {
       kernels_.sparse_forward(x, rows, fan_in, layers_[l].sparse_index.data(), weight.value.data(),
                               layer.units, layer.sparse_k, weight_gains_[l], linear_[l].data());
@@ -472,6 +509,40 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
   return outputs_;
 }
 
+template <typename Product>
+void HostNetwork::for_each_weight_set(const float* a_all, std::size_t a_cols, float* c_all,
+                                      std::size_t c_cols, bool accumulate, const Product& product) {
+  if (spec_.weight_sets == 1) {
+    product(0, a_all, rows_, c_all, accumulate);
+    return;
+  }
+  for (std::size_t set = 0; set < spec_.weight_sets; ++set) {
+    const std::size_t begin = set_offsets_[set], n = set_offsets_[set + 1] - begin;
+    if (n == 0) continue;
+    const std::size_t first = set_order_[begin];
+    if (set_order_[begin + n - 1] - first == n - 1) {  // sorted stably: consecutive rows
+      product(set, a_all + first * a_cols, n, c_all + first * c_cols, accumulate);
+      continue;
+    }
+    set_gathered_.resize(n * a_cols);
+    set_result_.resize(n * c_cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy_n(a_all + set_order_[begin + i] * a_cols, a_cols,
+                  set_gathered_.data() + i * a_cols);
+    }
+    product(set, set_gathered_.data(), n, set_result_.data(), false);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* from = set_result_.data() + i * c_cols;
+      float* to = c_all + set_order_[begin + i] * c_cols;
+      if (accumulate) {
+        for (std::size_t k = 0; k < c_cols; ++k) to[k] += from[k];
+      } else {
+        std::copy_n(from, c_cols, to);
+      }
+    }
+  }
+}
+
 void HostNetwork::head_forward(std::size_t h, const float* features) {
   const HeadSpec& head = spec_.heads[h];
   const std::size_t m = head.units, f = spec_.feature_dim();
@@ -480,10 +551,18 @@ void HostNetwork::head_forward(std::size_t h, const float* features) {
   resize(outputs_[h], rows_, m);
   float* r = head_linear_[h].data();
   Block& weight = blocks_[std::size_t(heads_[h].weight)];
-  if (const PackedWeight* p = packed(spec_.layers.size() + h)) {
-    kernels_.bf16_product(features, rows_, p->forward, scale, r, false);
-  } else if (!weight.per_context) {
-    kernels_.dense_forward(features, rows_, f, weight.value.data(), m, scale, r);
+  if (!weight.per_context) {
+    const PackedWeight* p = packed(spec_.layers.size() + h);
+    const std::size_t stride = set_width(weight);
+    for_each_weight_set(features, f, r, m, false,
+                        [&](std::size_t set, const float* a, std::size_t n, float* c, bool) {
+                          if (p) {
+                            kernels_.bf16_product(a, n, p->forward[set], scale, c, false);
+                          } else {
+                            kernels_.dense_forward(a, n, f, weight.value.data() + set * stride, m,
+                                                   scale, c);
+                          }
+                        });
   } else {
     for (std::size_t c = 0; c < frozen_.size(); ++c) {
       const auto& group = rows_by_context()[c];
@@ -575,12 +654,19 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
     }
     if (l > lowest) {
       resize(scratch_, rows_, fan_in);
-      if (const PackedWeight* p = packed(l)) {
-        kernels_.bf16_product(layer_grad_.data(), rows_, p->backward, scale, scratch_.data(),
-                              false);
-      } else if (layer.kind == LayerKind::kDenseGaussian) {
-        kernels_.dense_backward_input(layer_grad_.data(), rows_, layer.units, weight.value.data(),
-                                      fan_in, scale, scratch_.data(), false);
+      if (layer.kind == LayerKind::kDenseGaussian) {
+        const PackedWeight* p = packed(l);
+        const std::size_t stride = set_width(weight);
+        for_each_weight_set(
+            layer_grad_.data(), layer.units, scratch_.data(), fan_in, false,
+            [&](std::size_t set, const float* a, std::size_t n, float* c, bool accumulate) {
+              if (p) {
+                kernels_.bf16_product(a, n, p->backward[set], scale, c, accumulate);
+              } else {
+                kernels_.dense_backward_input(a, n, layer.units, weight.value.data() + set * stride,
+                                              fan_in, scale, c, accumulate);
+              }
+            });
       } else {
         kernels_.sparse_backward_input(layer_grad_.data(), rows_, layer.units,
                                        layers_[l].sparse_index.data(), weight.value.data(),
@@ -657,12 +743,19 @@ void HostNetwork::head_backward(std::size_t h, const Matrix& grad, const float* 
       kernels_.dense_backward_weight(dr.data(), rows_, m, features, f, scale, weight.grad.data());
       mark(weight);
     }
-    if (const PackedWeight* p = dfeatures ? packed(spec_.layers.size() + h) : nullptr) {
-      kernels_.bf16_product(dr.data(), rows_, p->backward, scale, dfeatures, true);
-    } else if (dfeatures) {
-      kernels_.dense_backward_input(dr.data(), rows_, m, weight.value.data(), f, scale, dfeatures,
-                                    true);
-    }
+    if (dfeatures == nullptr) return;
+    const PackedWeight* p = packed(spec_.layers.size() + h);
+    const std::size_t stride = set_width(weight);
+    for_each_weight_set(
+        dr.data(), m, dfeatures, f, true,
+        [&](std::size_t set, const float* a, std::size_t n, float* c, bool accumulate) {
+          if (p) {
+            kernels_.bf16_product(a, n, p->backward[set], scale, c, accumulate);
+          } else {
+            kernels_.dense_backward_input(a, n, m, weight.value.data() + set * stride, f, scale, c,
+                                          accumulate);
+          }
+        });
     return;
   }
   for (std::size_t c = 0; c < contexts; ++c) {
@@ -820,9 +913,11 @@ void HostNetwork::set_matmul_precision(MatmulPrecision precision) {
   std::size_t fan_in = spec_.input_dim;
   auto pack = [&](std::size_t slot, const Block& weight, std::size_t units, std::size_t in) {
     auto p = std::make_unique<PackedWeight>();
-    const float* w = weight.value.data();  // (units, in)
-    p->forward = pack_bf16_panels(w, in, units, in, 1);
-    p->backward = pack_bf16_panels(w, units, in, 1, in);
+    for (std::size_t set = 0; set < spec_.weight_sets; ++set) {
+      const float* w = weight.value.data() + set * units * in;  // (units, in)
+      p->forward.push_back(pack_bf16_panels(w, in, units, in, 1));
+      p->backward.push_back(pack_bf16_panels(w, units, in, 1, in));
+    }
     packed[slot] = std::move(p);
   };
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {

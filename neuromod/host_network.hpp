@@ -22,7 +22,9 @@ class HostNetwork final : public Network {
   const NetworkSpec& spec() const override { return spec_; }
   Backend backend() const override { return backend_; }
 
-  ContextId add_context() override;
+  using Network::add_context;
+  ContextId add_context(std::size_t weight_set) override;
+  std::size_t weight_set(ContextId context) const override;
   ContextId clone_context(ContextId source) override;
   std::size_t context_count() const override { return frozen_.size(); }
   void select_context(ContextId context) override;
@@ -100,15 +102,24 @@ class HostNetwork final : public Network {
   void head_forward(std::size_t head, const float* features);
   void head_backward(std::size_t head, const Matrix& grad, const float* features, float* dfeatures);
   // A fixed dense weight rounded and packed for bf16_product (kBfloat16 only): the operand of the
-  // forward product x W^T and of the backward product dz W.
+  // forward product x W^T and of the backward product dz W, one per weight set.
   struct PackedWeight {
-    Bf16Panels forward, backward;
+    std::vector<Bf16Panels> forward, backward;
   };
   // The packed weight of weighted slot `slot` (layers, then heads), or null when its products run
   // in float32 (float32 precision, or a sparse or trainable weight).
   const PackedWeight* packed(std::size_t slot) const;
   // Rows of the last batch grouped by context (per-context readouts).
   const std::vector<std::vector<std::size_t>>& rows_by_context();
+  // Runs product(set, a, rows, c, accumulate) for each weight set over its rows of the last batch:
+  // `a` holds those rows of a_all (rows, a_cols), and the product writes (or adds, if accumulate)
+  // their results into `c` (rows, c_cols), which lands in the same rows of c_all. A set whose rows
+  // are consecutive runs in place; the others are gathered and scattered. One call for one set.
+  template <typename Product>
+  void for_each_weight_set(const float* a_all, std::size_t a_cols, float* c_all, std::size_t c_cols,
+                           bool accumulate, const Product& product);
+  // Elements of one weight set's copy of a fixed weight block.
+  std::size_t set_width(const Block& block) const { return block.width / spec_.weight_sets; }
 
   NetworkSpec spec_;
   Backend backend_;
@@ -117,6 +128,7 @@ class HostNetwork final : public Network {
   std::vector<LayerBlocks> layers_;
   std::vector<HeadBlocks> heads_;
   std::vector<char> frozen_;
+  std::vector<std::uint32_t> context_set_;  // (contexts): the weight set of each
   ContextId selected_ = 0;
   GradientMode mode_ = GradientMode::kAllTrainable;
   OptimizerConfig optimizer_;
@@ -133,7 +145,10 @@ class HostNetwork final : public Network {
   std::vector<char> context_in_batch_;            // (contexts)
   std::vector<std::vector<std::size_t>> groups_;  // rows per context, built on demand
   bool groups_valid_ = false;
-  Matrix input_;  // (rows, input_dim), kept only when needed
+  std::vector<std::size_t> set_order_;    // (rows): row indices sorted by weight set, stably
+  std::vector<std::size_t> set_offsets_;  // (sets + 1): each set's range in set_order_
+  std::vector<float> set_gathered_, set_result_;  // for_each_weight_set's gathered rows
+  Matrix input_;                                  // (rows, input_dim), kept only when needed
   const float* input_data_ = nullptr;
   std::vector<Matrix> linear_, saved_, hidden_;  // per layer (rows, units)
   std::vector<Matrix> head_linear_;              // per head (rows, units): s_w * h R^T

@@ -16,6 +16,11 @@
 //   net.zero_grad();  net.backward(grad);  net.step();    // optimizer set by set_optimizer
 // (a network with several heads takes one gradient per head: backward(std::span<const Matrix>)).
 //
+// Weight sets (NetworkSpec::weight_sets): a network may hold several independent draws of its
+// fixed weights, each context running on one of them: many agents with their own random networks
+// in one object, whose mixed batches run as one batched product per layer. Rows are grouped by
+// set inside each product and the results returned in the caller's row order.
+//
 // Contexts: each holds one task's learned parameters (gains, biases, output gains, per-context
 // readouts). add_context() creates one (initialized from the spec seed and its id, so the same
 // network always initializes context k the same way); select_context() sets the context used by
@@ -125,8 +130,15 @@ class Network {
   virtual Backend backend() const = 0;
 
   // --- contexts ---------------------------------------------------------------------------------
-  virtual ContextId add_context() = 0;
-  // A new context whose parameters are a copy of `source`'s (optimizer state starts fresh).
+  // A new context on the fixed weights of `weight_set` (< spec().weight_sets; set 0 in a network
+  // of one set). Its rows run through that set's weights; its parameters start as add_context
+  // always starts them (from the seed and the context's id, whatever its set).
+  virtual ContextId add_context(std::size_t weight_set) = 0;
+  ContextId add_context() { return add_context(0); }
+  // The weight set of `context`.
+  virtual std::size_t weight_set(ContextId context) const = 0;
+  // A new context whose parameters are a copy of `source`'s, on the same weight set (optimizer
+  // state starts fresh).
   virtual ContextId clone_context(ContextId source) = 0;
   virtual std::size_t context_count() const = 0;
   virtual void select_context(ContextId context) = 0;

@@ -20,6 +20,15 @@ std::size_t context_index(ContextId context, std::size_t count, std::string_view
   return std::size_t(context);
 }
 
+void weight_set(const NetworkSpec& spec, std::size_t set) {
+  if (set >= spec.weight_sets) {
+    throw ContextError(fmt::format(
+        "add_context: weight set {} does not exist; network '{}' has {} weight set{} (0..{}); "
+        "set NetworkSpec::weight_sets for more",
+        set, spec.name, spec.weight_sets, spec.weight_sets == 1 ? "" : "s", spec.weight_sets - 1));
+  }
+}
+
 std::size_t parameter_instance(std::string_view name, bool per_context, ContextId context,
                                std::size_t count) {
   if (per_context) return context_index(context, count, fmt::format("parameter '{}'", name));

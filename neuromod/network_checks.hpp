@@ -16,6 +16,9 @@ namespace locus::neuromod::checks {
 // The index of `context` among `count` contexts; ContextError naming `what` otherwise.
 std::size_t context_index(ContextId context, std::size_t count, std::string_view what);
 
+// add_context: `set` is one of the spec's weight sets; ContextError naming the range otherwise.
+void weight_set(const NetworkSpec& spec, std::size_t set);
+
 // The instance of parameter `name` that `context` asks for: its context index for a per-context
 // parameter, 0 for a shared one (which must be asked for with kSharedContext).
 std::size_t parameter_instance(std::string_view name, bool per_context, ContextId context,

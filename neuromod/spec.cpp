@@ -122,6 +122,10 @@ void NetworkSpec::validate() const {
   if (heads.empty()) {
     throw InvalidArgumentError("network spec '" + name + "': at least one head is required");
   }
+  if (weight_sets == 0 || weight_sets > kMaxWeightSets) {
+    throw InvalidArgumentError(fmt::format("network spec '{}': weight_sets = {} must be in [1, {}]",
+                                           name, weight_sets, kMaxWeightSets));
+  }
   std::set<std::string> head_names;
   for (std::size_t h = 0; h < heads.size(); ++h) {
     const HeadSpec& head = heads[h];
@@ -136,6 +140,23 @@ void NetworkSpec::validate() const {
     if (!std::isfinite(head.init_scale)) {
       throw InvalidArgumentError(
           fmt::format("network spec '{}': head '{}' init_scale must be finite", name, head.name));
+    }
+  }
+  if (weight_sets > 1) {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      if (layers[l].kind == LayerKind::kSparseBinary) {
+        throw InvalidArgumentError(fmt::format(
+            "network spec '{}': layer {} is sparse; weight_sets = {} needs dense layers (use "
+            "dense_gaussian, or one network per weight set)",
+            name, l, weight_sets));
+      }
+    }
+    if (has_trainable_shared_weights()) {
+      throw InvalidArgumentError(fmt::format(
+          "network spec '{}': weight_sets = {} needs every shared weight fixed (no trainable layer "
+          "weights, shared readouts or shared biases): each set's learned state lives in its "
+          "contexts; use per_context readouts and biases, or one network per set",
+          name, weight_sets));
     }
   }
 }
@@ -171,6 +192,8 @@ std::string to_json(const NetworkSpec& spec) {
   j["name"] = spec.name;
   j["input_dim"] = spec.input_dim;
   j["seed"] = spec.seed;
+  // Written only when used, so a one-set spec reads the same as before sets existed.
+  if (spec.weight_sets != 1) j["weight_sets"] = spec.weight_sets;
   j["layers"] = nlohmann::json::array();
   for (const auto& layer : spec.layers) {
     j["layers"].push_back({{"units", layer.units},
@@ -205,11 +228,13 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
     throw InvalidArgumentError(std::string("network spec: invalid JSON: ") + error.what());
   }
   try {
-    reject_unknown_keys(j, {"name", "input_dim", "seed", "layers", "heads"}, "the spec");
+    reject_unknown_keys(j, {"name", "input_dim", "seed", "weight_sets", "layers", "heads"},
+                        "the spec");
     NetworkSpec spec;
     spec.name = j.value("name", spec.name);
     spec.input_dim = j.at("input_dim").get<std::size_t>();
     spec.seed = j.value("seed", std::uint64_t{0});
+    spec.weight_sets = j.value("weight_sets", std::size_t{1});
     const LayerSpec layer_defaults;
     for (const auto& jl : j.value("layers", nlohmann::json::array())) {
       reject_unknown_keys(jl,

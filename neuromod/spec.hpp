@@ -60,12 +60,22 @@ struct HeadSpec {
   bool output_gain = true;  // a learned scalar output gain per context (initialized to 1)
 };
 
+// The most weight sets a network may have (NetworkSpec::weight_sets).
+inline constexpr std::size_t kMaxWeightSets = std::size_t{1} << 16;
+
 struct NetworkSpec {
   std::string name = "network";
   std::size_t input_dim = 0;
   std::vector<LayerSpec> layers;
   std::vector<HeadSpec> heads;
   std::uint64_t seed = 0;
+  // Independent draws of every fixed weight (layers and fixed readouts): weight set s is the
+  // network seed's draw s, and set 0 is the network a spec with one set has. Each context belongs
+  // to one set (Network::add_context(weight_set)), so one network holds many agents that each
+  // have their own random weights and contexts, and a batch mixing them runs as one batched
+  // product per layer (a strided batched GEMM on CUDA). More than one set needs every shared
+  // weight fixed (an agent's learned state lives in its contexts) and dense layers.
+  std::size_t weight_sets = 1;
 
   // Throws InvalidArgumentError naming the first field that is out of range.
   void validate() const;

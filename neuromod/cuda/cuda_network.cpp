@@ -148,7 +148,9 @@ class CudaNetworkImpl final : public CudaNetwork {
   const NetworkSpec& spec() const override { return spec_; }
   Backend backend() const override { return Backend::kCuda; }
 
-  ContextId add_context() override;
+  using Network::add_context;
+  ContextId add_context(std::size_t weight_set) override;
+  std::size_t weight_set(ContextId context) const override { return layout_.weight_set(context); }
   ContextId clone_context(ContextId source) override;
   std::size_t context_count() const override { return frozen_.size(); }
   void select_context(ContextId context) override;
@@ -251,6 +253,13 @@ class CudaNetworkImpl final : public CudaNetwork {
   // dx (rows, in) = alpha * dz (rows, out) . W + beta * dx
   void gemm_backward_input(const float* dz, std::size_t rows, std::size_t out, const float* weight,
                            std::size_t in, float alpha, float beta, float* dx);
+  // The products with a fixed weight of one (out, in) matrix per weight set, `weights` (sets, out,
+  // in), each row through its context's set. forward: c = z (rows, out) = alpha * a . W^T;
+  // backward: c = dx (rows, in) = alpha * a . W + beta * dx (beta 0 or 1). One GEMM with one set;
+  // with several, one strided batched GEMM per run of consecutive sets with equal row counts, on
+  // the rows gathered by set first when the batch does not come sorted by set.
+  void set_products(bool forward, const float* a, const float* weights, std::size_t out,
+                    std::size_t in, float alpha, float beta, float* c);
   // dW (out, in) += alpha * dz^T . x
   void gemm_backward_weight(const float* dz, std::size_t rows, std::size_t out, const float* x,
                             std::size_t in, float alpha, float* dweight);
@@ -285,6 +294,17 @@ class CudaNetworkImpl final : public CudaNetwork {
   bool has_forward_ = false;
   std::vector<std::int32_t> row_context_;
   std::vector<char> context_in_batch_;
+  std::vector<std::uint32_t> context_set_;  // (contexts): each context's weight set
+  // The batch's rows by weight set (spec_.weight_sets > 1): sorted by set, the sets with rows cut
+  // into runs of consecutive sets with the same row count (one strided batched GEMM each).
+  struct SetRun {
+    std::size_t first_set, sets, rows_per_set, row_begin;
+  };
+  std::vector<SetRun> set_runs_;
+  std::vector<std::int32_t> set_counts_;
+  bool sets_in_order_ = true;                       // no gather needed
+  const std::int32_t* set_order_device_ = nullptr;  // (rows): rows sorted by set, if not in order
+  DeviceArray<float> set_gathered_, set_result_;
   std::vector<std::int32_t> batch_host_;  // staging of everything below, uploaded at once
   std::vector<std::int32_t> counts_, next_, chunk_scratch_, group_scratch_;  // prepare_batch's
   DeviceArray<std::int32_t> batch_device_;
@@ -407,6 +427,7 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
                                 cudaMemcpyHostToDevice));
   }
   frozen_.push_back(0);
+  context_set_.push_back(0);
 }
 
 CudaNetworkImpl::~CudaNetworkImpl() = default;
@@ -427,8 +448,8 @@ std::size_t CudaNetworkImpl::context_index(ContextId context, std::string_view w
   return checks::context_index(context, frozen_.size(), what);
 }
 
-ContextId CudaNetworkImpl::add_context() {
-  const ContextId id = layout_.add_context();  // initial values and the limit check
+ContextId CudaNetworkImpl::add_context(std::size_t weight_set) {
+  const ContextId id = layout_.add_context(weight_set);  // initial values and the checks
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
     reserve_instances(block, std::size_t(id) + 1);
@@ -439,12 +460,13 @@ ContextId CudaNetworkImpl::add_context() {
     block.has_grad.push_back(0);
   }
   frozen_.push_back(0);
+  context_set_.push_back(static_cast<std::uint32_t>(weight_set));
   return id;
 }
 
 ContextId CudaNetworkImpl::clone_context(ContextId source) {
   const std::size_t from = context_index(source, "clone_context");
-  const ContextId id = add_context();
+  const ContextId id = add_context(context_set_[from]);
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
     LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(std::size_t(id)), block.value_of(from),
@@ -506,6 +528,51 @@ void CudaNetworkImpl::gemm_backward_input(const float* dz, std::size_t rows, std
                                           float beta, float* dx) {
   LOCUS_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(in), int(rows), int(out),
                                  &alpha, weight, int(in), dz, int(out), &beta, dx, int(in)));
+}
+
+void CudaNetworkImpl::set_products(bool forward, const float* a, const float* weights,
+                                   std::size_t out, std::size_t in, float alpha, float beta,
+                                   float* c) {
+  if (spec_.weight_sets == 1) {
+    if (forward) {
+      gemm_forward(a, rows_, in, weights, out, alpha, c);
+    } else {
+      gemm_backward_input(a, rows_, out, weights, in, alpha, beta, c);
+    }
+    return;
+  }
+  const std::size_t a_cols = forward ? in : out, c_cols = forward ? out : in;
+  const float* sorted_a = a;
+  float* sorted_c = c;
+  float sorted_beta = beta;
+  if (!sets_in_order_) {
+    float* gathered = ensure(set_gathered_, rows_ * a_cols);
+    cuda::gather_rows(stream_, set_order_device_, rows_, a_cols, a, gathered);
+    sorted_a = gathered;
+    sorted_c = ensure(set_result_, rows_ * c_cols);
+    sorted_beta = 0.0f;
+  }
+  const auto matrix = static_cast<long long>(out * in);
+  for (const SetRun& run : set_runs_) {
+    const float* w = weights + run.first_set * out * in;
+    const float* a_run = sorted_a + run.row_begin * a_cols;
+    float* c_run = sorted_c + run.row_begin * c_cols;
+    const auto n = static_cast<long long>(run.rows_per_set);
+    const auto a_stride = n * static_cast<long long>(a_cols);
+    const auto c_stride = n * static_cast<long long>(c_cols);
+    if (forward) {  // z^T (out, n) = W (out, in) . x^T (in, n), in cuBLAS's column-major view
+      LOCUS_CUBLAS_CHECK(cublasSgemmStridedBatched(
+          cublas_, CUBLAS_OP_T, CUBLAS_OP_N, int(out), int(n), int(in), &alpha, w, int(in), matrix,
+          a_run, int(in), a_stride, &sorted_beta, c_run, int(out), c_stride, int(run.sets)));
+    } else {  // dx^T (in, n) = W^T (in, out) . dz^T (out, n)
+      LOCUS_CUBLAS_CHECK(cublasSgemmStridedBatched(
+          cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(in), int(n), int(out), &alpha, w, int(in), matrix,
+          a_run, int(out), a_stride, &sorted_beta, c_run, int(in), c_stride, int(run.sets)));
+    }
+  }
+  if (!sets_in_order_) {
+    cuda::scatter_rows(stream_, set_order_device_, rows_, c_cols, sorted_c, c, beta != 0.0f);
+  }
 }
 
 void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, std::size_t out,
@@ -596,6 +663,50 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   append_groups(all, zero, all_chunks_at, all_groups_at, all_rows_.chunk_count,
                 all_rows_.group_count);
 
+  // Weight sets: runs of consecutive sets with equal row counts over the rows sorted by set, and
+  // the sorting order itself when the batch does not come sorted.
+  std::size_t set_order_at = 0;
+  set_runs_.clear();
+  sets_in_order_ = true;
+  if (spec_.weight_sets > 1) {
+    const std::size_t sets = spec_.weight_sets;
+    set_counts_.assign(sets, 0);
+    std::uint32_t previous = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
+      ++set_counts_[set];
+      if (set < previous) sets_in_order_ = false;
+      previous = set;
+    }
+    std::size_t row_begin = 0;
+    for (std::size_t set = 0; set < sets; ++set) {
+      const auto n = std::size_t(set_counts_[set]);
+      if (n == 0) continue;
+      SetRun* last = set_runs_.empty() ? nullptr : &set_runs_.back();
+      if (last && last->first_set + last->sets == set && last->rows_per_set == n) {
+        ++last->sets;
+      } else {
+        set_runs_.push_back({set, 1, n, row_begin});
+      }
+      row_begin += n;
+    }
+    if (!sets_in_order_) {
+      std::vector<std::int32_t>& next = set_counts_;  // reused: counts become first positions
+      std::int32_t at = 0;
+      for (std::size_t set = 0; set < sets; ++set) {
+        const std::int32_t count = next[set];
+        next[set] = at;
+        at += count;
+      }
+      set_order_at = h.size();
+      h.resize(h.size() + rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
+        h[set_order_at + std::size_t(next[set]++)] = static_cast<std::int32_t>(r);
+      }
+    }
+  }
+
   std::int32_t* device = ensure(batch_device_, h.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(device, h.data(), h.size() * sizeof(std::int32_t),
                                    cudaMemcpyHostToDevice, stream_));
@@ -606,6 +717,7 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   all_rows_.order = device + identity_at;
   all_rows_.chunks = device + all_chunks_at;
   all_rows_.groups = device + all_groups_at;
+  set_order_device_ = sets_in_order_ ? nullptr : device + set_order_at;
 }
 
 std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, std::size_t rows,
@@ -636,7 +748,8 @@ std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, s
     float* hidden = ensure(state.hidden, n);
     const Block& weight = blocks_[std::size_t(state.weight)];
     if (layer.kind == LayerKind::kDenseGaussian) {
-      gemm_forward(x, rows, fan_in, weight.value.data(), layer.units, weight_gains_[l], linear);
+      set_products(true, x, weight.value.data(), layer.units, fan_in, weight_gains_[l], 0.0f,
+                   linear);
     } else {
       cuda::sparse_forward(stream_, x, rows, fan_in, state.sparse_index.data(), weight.value.data(),
                            layer.units, layer.sparse_k, weight_gains_[l], linear);
@@ -663,7 +776,7 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
   float* output = ensure(state.output, rows_ * m);
   const Block& weight = blocks_[std::size_t(state.weight)];
   if (!weight.per_context) {
-    gemm_forward(features, rows_, f, weight.value.data(), m, scale, linear);
+    set_products(true, features, weight.value.data(), m, f, scale, 0.0f, linear);
   } else {
     cuda::context_readout_forward(stream_, rows_, m, f, row_context_device_, features,
                                   weight.value.data(), scale, linear);
@@ -819,7 +932,7 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
     if (l > lowest) {
       float* dx = ensure(scratch_, rows_ * fan_in);
       if (layer.kind == LayerKind::kDenseGaussian) {
-        gemm_backward_input(dz, rows_, layer.units, weight.value.data(), fan_in, scale, 0.0f, dx);
+        set_products(false, dz, weight.value.data(), layer.units, fan_in, scale, 0.0f, dx);
       } else {
         cuda::sparse_backward_input(stream_, dz, rows_, layer.units, state.input_begin.data(),
                                     state.entries.data(), weight.value.data(), layer.sparse_k,
@@ -864,8 +977,7 @@ void CudaNetworkImpl::head_backward(std::size_t h, const float* dy, const float*
       gemm_backward_weight(dr, rows_, m, features, f, scale, weight.grad.data());
       mark(weight);
     }
-    if (dfeatures)
-      gemm_backward_input(dr, rows_, m, weight.value.data(), f, scale, 1.0f, dfeatures);
+    if (dfeatures) set_products(false, dr, weight.value.data(), m, f, scale, 1.0f, dfeatures);
     return;
   }
   if (weight_learns) {

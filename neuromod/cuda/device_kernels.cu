@@ -515,6 +515,27 @@ __global__ void apply_updates_kernel(UpdateRule rule, float* value, const float*
   }
 }
 
+// One thread per element of the moved (rows, cols) block; `order` is a permutation of the rows, so
+// no two threads write one element and the scatter's sums need no atomics.
+__global__ void gather_rows_kernel(const std::int32_t* order, std::size_t rows, std::size_t cols,
+                                   const float* src, float* dst) {
+  for (std::size_t e = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; e < rows * cols;
+       e += std::size_t(gridDim.x) * blockDim.x) {
+    const std::size_t i = e / cols, k = e % cols;
+    dst[e] = src[std::size_t(order[i]) * cols + k];
+  }
+}
+
+__global__ void scatter_rows_kernel(const std::int32_t* order, std::size_t rows, std::size_t cols,
+                                    const float* src, float* dst, bool accumulate) {
+  for (std::size_t e = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; e < rows * cols;
+       e += std::size_t(gridDim.x) * blockDim.x) {
+    const std::size_t i = e / cols, k = e % cols;
+    float& to = dst[std::size_t(order[i]) * cols + k];
+    to = accumulate ? to + src[e] : src[e];
+  }
+}
+
 }  // namespace
 
 void sparse_forward(cudaStream_t stream, const float* x, std::size_t rows, std::size_t in,
@@ -664,6 +685,21 @@ void cross_entropy(cudaStream_t stream, std::size_t rows, std::size_t classes, c
   LOCUS_CUDA_CHECK_LAUNCH(cross_entropy_kernel);
   mean_pair_kernel<<<1, kThreads, 0, stream>>>(row_loss, row_entropy, rows, totals);
   LOCUS_CUDA_CHECK_LAUNCH(mean_pair_kernel);
+}
+
+void gather_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows, std::size_t cols,
+                 const float* src, float* dst) {
+  if (rows * cols == 0) return;
+  gather_rows_kernel<<<blocks_for(rows * cols), kThreads, 0, stream>>>(order, rows, cols, src, dst);
+  LOCUS_CUDA_CHECK_LAUNCH(gather_rows_kernel);
+}
+
+void scatter_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows,
+                  std::size_t cols, const float* src, float* dst, bool accumulate) {
+  if (rows * cols == 0) return;
+  scatter_rows_kernel<<<blocks_for(rows * cols), kThreads, 0, stream>>>(order, rows, cols, src, dst,
+                                                                        accumulate);
+  LOCUS_CUDA_CHECK_LAUNCH(scatter_rows_kernel);
 }
 
 void flag_non_finite(cudaStream_t stream, const float* data, std::size_t n, int* flag) {

@@ -111,6 +111,14 @@ void cross_entropy(cudaStream_t stream, std::size_t rows, std::size_t classes, c
                    const std::int32_t* labels, float* gradient, float* row_loss, float* row_entropy,
                    double* totals, int* bad_label);
 
+// Rows moved by a permutation `order` (rows) of row indices: gather dst[i, :] = src[order[i], :];
+// scatter dst[order[i], :] = src[i, :] (+= when accumulate). The weight-set products run on rows
+// grouped by set this way when a batch does not come grouped.
+void gather_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows, std::size_t cols,
+                 const float* src, float* dst);
+void scatter_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows,
+                  std::size_t cols, const float* src, float* dst, bool accumulate);
+
 // Sets *flag to 1 if any of data[0, n) is NaN or infinite.
 void flag_non_finite(cudaStream_t stream, const float* data, std::size_t n, int* flag);
 

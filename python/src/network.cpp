@@ -298,8 +298,17 @@ context unless `contexts` gives one id per row. Parameters are read by name ("la
       .def_property_readonly("selected_context",
                              [](const PyNetwork& self) { return self.get().selected_context(); })
       .def(
-          "add_context", [](PyNetwork& self) { return self.get().add_context(); },
-          "Adds a context (initialized from the spec seed and its id); returns its id.")
+          "add_context",
+          [](PyNetwork& self, std::size_t weight_set) {
+            return self.get().add_context(weight_set);
+          },
+          py::arg("weight_set") = 0,
+          "Adds a context (initialized from the spec seed and its id) on the fixed weights of "
+          "`weight_set` (< spec['weight_sets'], 1 unless the spec says more); returns its id.")
+      .def(
+          "weight_set",
+          [](const PyNetwork& self, ContextId context) { return self.get().weight_set(context); },
+          py::arg("context"), "The weight set context `context` runs on.")
       .def(
           "clone_context",
           [](PyNetwork& self, ContextId source) { return self.get().clone_context(source); },

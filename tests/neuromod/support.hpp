@@ -81,9 +81,10 @@ inline HeadSpec head(std::string name, std::size_t units, ReadoutWeights weights
 }
 
 // Adds contexts until the network has `count`, giving each non-trivial parameters (so that a gain
-// of exactly 1 or a bias of exactly 0 cannot hide a missing term).
+// of exactly 1 or a bias of exactly 0 cannot hide a missing term). Context k runs on weight set
+// k % spec().weight_sets.
 inline void add_perturbed_contexts(Network& net, std::size_t count, std::uint64_t seed) {
-  while (net.context_count() < count) net.add_context();
+  while (net.context_count() < count) net.add_context(net.context_count() % net.spec().weight_sets);
   RandomStream stream(seed, 96);
   for (const ParameterInfo& info : net.parameters()) {
     if (info.context == kSharedContext || !info.trainable) continue;

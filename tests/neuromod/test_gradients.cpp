@@ -136,6 +136,20 @@ TEST_CASE("gradients with weight gains (NGM) on every layer", "[neuromod][gradie
   REQUIRE(check_gradients(*net, x, {1, 0, 1, 1, 0}) == 2 * 8 + 2);
 }
 
+TEST_CASE("gradients with several weight sets, rows of every set interleaved",
+          "[neuromod][gradients][weight_sets]") {
+  NetworkSpec spec = dense_modulated_spec(ModulationSite::kPreActivation, Activation::kTanh, true);
+  spec.weight_sets = 3;  // every shared weight fixed: the per-context heads only
+  spec.heads = {head("fixed", 3, ReadoutWeights::kFixedRandom, BiasKind::kPerContext, true),
+                head("own", 2, ReadoutWeights::kTrainablePerContext, BiasKind::kPerContext, true)};
+  auto net = make_network(spec, Backend::kReference);
+  add_perturbed_contexts(*net, 5, 9);  // sets 0, 1, 2, 0, 1
+  net->set_weight_gain(1, 0.8f);
+  const Matrix x = random_matrix(9, 6, 5);
+  // gains(2) + biases(2) + fixed head bias + output gains(2) + own weight + own bias, per context
+  REQUIRE(check_gradients(*net, x, {4, 0, 2, 1, 3, 2, 0, 4, 1}) == 5 * 9);
+}
+
 TEST_CASE("gradients of sparse and dense trainable layers (baseline form)",
           "[neuromod][gradients]") {
   NetworkSpec spec;
