@@ -4,7 +4,11 @@
 //
 // The model is the modulated MLP of bench_neuromod.cpp (fixed random dense layers, per-context gain
 // and bias before each ReLU, fixed random readout with per-context output gain and bias), at
-// 784-400-400-10 and 784-4096-4096-10. One step: forward, softmax cross-entropy and its gradient on
+// 784-400-400-10 and 784-4096-4096-10. With --agents K the network has K weight sets (each agent
+// its own fixed random weights, NetworkSpec::weight_sets) and one context per agent, each agent
+// batch/K rows of the batch: grouped by agent (one strided batched GEMM per layer), or with
+// --interleave-agents row r belonging to agent r % K (rows gathered by set around each GEMM). One
+// step: forward, softmax cross-entropy and its gradient on
 // the device, zero_grad, backward (context parameters only), Adam step. Inputs, labels and context
 // ids are drawn before timing, in 4 sets used in turn (so that small batches do not run from
 // cache). Timing: CUDA events around `iterations` steps after `warmup` steps, repeated; the median
@@ -107,14 +111,14 @@ struct Cost {
   double flops = 0, bytes = 0;
 };
 Cost step_cost(std::size_t rows, std::size_t input, std::size_t hidden, std::size_t layers,
-               std::size_t classes, std::size_t contexts) {
+               std::size_t classes, std::size_t contexts, std::size_t weight_sets) {
   Cost c;
   double weights =
       double(input) * hidden + double(layers - 1) * hidden * hidden + double(hidden) * classes;
   double backward_weights = double(layers - 1) * hidden * hidden + double(hidden) * classes;
   c.flops = 2.0 * double(rows) * (weights + backward_weights);
   c.bytes = 4.0 * double(rows) * (double(input) + 8.0 * hidden * layers + 3.0 * classes);
-  c.bytes += 4.0 * weights;  // fixed weights read (once if they stay in cache)
+  c.bytes += 4.0 * weights * double(weight_sets);  // fixed weights read (once if cached)
   c.bytes += 4.0 * 4.0 * double(contexts) * (2.0 * hidden * layers + 2.0);  // params, grads, Adam
   return c;
 }
@@ -126,12 +130,20 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> batches = {128, 1024, 8192, 65536};
   std::vector<std::size_t> context_counts = {1, 16, 256};
   std::vector<std::size_t> widths = {400, 4096};
+  std::vector<std::size_t> agent_counts;
+  bool interleave_agents = false;
   int warmup = 10, iterations = 20, repeats = 7;
   bool ceilings = true, tf32 = false, check_finite = false, unfused = false;
   std::string out_path;
   app.add_option("--batch", batches, "batch sizes");
   app.add_option("--contexts", context_counts, "contexts mixed in each batch");
   app.add_option("--width", widths, "hidden widths (two hidden layers)");
+  app.add_option("--agents", agent_counts,
+                 "instead of --contexts: agents with their own weights (weight sets), one context "
+                 "each, batch / agents rows each")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--interleave-agents", interleave_agents,
+               "row r belongs to agent r % agents (default: rows grouped by agent)");
   app.add_option("--warmup", warmup);
   app.add_option("--iterations", iterations, "steps per timed repeat");
   app.add_option("--repeats", repeats);
@@ -151,12 +163,20 @@ int main(int argc, char** argv) {
   if (ceilings) results["ceilings"] = measure_ceilings();
   results["runs"] = nlohmann::json::array();
   const std::size_t input = 784, classes = 10;
+  // (contexts, weight sets): the mixed-context runs on shared weights, or the agents.
+  std::vector<std::pair<std::size_t, std::size_t>> shapes;
+  for (std::size_t contexts : context_counts) {
+    if (agent_counts.empty()) shapes.push_back({contexts, 1});
+  }
+  for (std::size_t agents : agent_counts) shapes.push_back({agents, agents});
   for (std::size_t width : widths) {
-    for (std::size_t contexts : context_counts) {
+    for (const auto& [contexts, weight_sets] : shapes) {
       NetworkSpec spec = modulated_mlp(input, {width, width}, classes, 1);
+      spec.weight_sets = weight_sets;
       auto network = make_network(spec, Backend::kCuda);
       CudaNetwork& net = as_cuda(*network);
-      while (net.context_count() < contexts) net.add_context();
+      // One context per agent, on the agent's weights (context k on set k).
+      while (net.context_count() < contexts) net.add_context(net.context_count() % weight_sets);
       net.set_gradient_mode(GradientMode::kContextOnly);
       net.set_check_finite(check_finite);
       net.set_matmul_precision(tf32 ? MatmulPrecision::kTf32 : MatmulPrecision::kFloat32);
@@ -166,6 +186,11 @@ int main(int argc, char** argv) {
       adam.learning_rate = 1e-3f;
       net.set_optimizer(adam);
       for (std::size_t rows : batches) {
+        if (weight_sets > 1 && rows % weight_sets != 0) {
+          std::fprintf(stderr, "bench_cuda: skipping batch %zu: not a multiple of %zu agents\n",
+                       rows, weight_sets);
+          continue;
+        }
         constexpr int kSets = 4;
         std::vector<DeviceArray<float>> inputs;
         std::vector<DeviceArray<std::int32_t>> labels;
@@ -179,7 +204,12 @@ int main(int argc, char** argv) {
           labels.emplace_back(rows);
           labels.back().upload(host_labels);
           ids[s].resize(rows);
-          for (auto& c : ids[s]) c = static_cast<ContextId>(stream.uniform_index(contexts));
+          for (std::size_t r = 0; r < rows; ++r) {
+            const std::size_t per_agent = rows / weight_sets;
+            ids[s][r] = static_cast<ContextId>(weight_sets == 1    ? stream.uniform_index(contexts)
+                                               : interleave_agents ? r % weight_sets
+                                                                   : r / per_agent);
+          }
         }
         DeviceArray<float> gradient(rows * classes);
         auto step = [&](int i) {
@@ -194,10 +224,14 @@ int main(int argc, char** argv) {
         const int scaled_iterations =
             rows >= 65536 && width >= 4096 ? std::max(3, iterations / 4) : iterations;
         const double ms = median_ms(warmup, scaled_iterations, repeats, step);
-        const Cost cost = step_cost(rows, input, width, 2, classes, contexts);
+        const Cost cost = step_cost(rows, input, width, 2, classes, contexts, weight_sets);
         nlohmann::json run = {{"width", width},
                               {"batch", rows},
                               {"contexts", contexts},
+                              {"agents", weight_sets},
+                              {"layout", weight_sets == 1    ? "mixed"
+                                         : interleave_agents ? "interleaved"
+                                                             : "grouped"},
                               {"ms", ms},
                               {"flops", cost.flops},
                               {"bytes", cost.bytes},
@@ -206,8 +240,10 @@ int main(int argc, char** argv) {
                               {"backward", unfused ? "two-pass" : "fused"}};
         results["runs"].push_back(run);
         std::printf(
-            "locus cuda%s %4zu-wide batch %6zu contexts %3zu: %9.4f ms/step  %8.2f TFLOP/s\n",
-            unfused ? " (two-pass)" : "", width, rows, contexts, ms,
+            "locus cuda%s %4zu-wide batch %6zu contexts %3zu agents %3zu%s: %9.4f ms/step  "
+            "%8.2f TFLOP/s\n",
+            unfused ? " (two-pass)" : "", width, rows, contexts, weight_sets,
+            weight_sets > 1 && interleave_agents ? " interleaved" : "", ms,
             cost.flops / (ms * 1e-3) / 1e12);
         std::fflush(stdout);
       }

@@ -304,6 +304,33 @@ def test_rows_do_not_depend_on_each_other(tiny_net):
         np.testing.assert_allclose(alone[0], mixed[row], rtol=1e-6, atol=1e-6)
 
 
+def test_weight_sets_give_each_context_its_own_random_weights(tmp_path):
+    net = locus.Network(dict(TINY_SPEC, weight_sets=3))
+    assert net.spec["weight_sets"] == 3 and "weight_sets" not in locus.Network(TINY_SPEC).spec
+    assert net.parameter("layer0.weight").shape == (3, 5, 4)
+    assert net.parameter("head.out.weight").shape == (3, 3, 5)
+    on_two, on_one = net.add_context(weight_set=2), net.add_context(1)
+    assert [net.weight_set(c) for c in (0, on_two, on_one)] == [0, 2, 1]
+    x = np.random.default_rng(4).normal(size=(6, 4)).astype(np.float32)
+    contexts = [on_two, 0, on_one, on_one, 0, on_two]
+    (mixed,) = net.forward(x, contexts)
+    for row, context in enumerate(contexts):
+        s = net.weight_set(context)
+        hidden = np.maximum(
+            net.parameter("layer0.gain", context) * (x[row] @ net.parameter("layer0.weight")[s].T)
+            + net.parameter("layer0.bias", context), 0.0)
+        expected = (net.parameter("head.out.output_gain", context)[0]
+                    * (hidden @ net.parameter("head.out.weight")[s].T)
+                    + net.parameter("head.out.bias", context))
+        np.testing.assert_allclose(mixed[row], expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(locus.errors.ContextError, match="weight set 3 does not exist"):
+        net.add_context(weight_set=3)
+    net.save(tmp_path / "sets.locusnm")
+    loaded = locus.Network.load(str(tmp_path / "sets.locusnm"))
+    assert [loaded.weight_set(c) for c in range(3)] == [0, 2, 1]
+    np.testing.assert_array_equal(loaded.forward(x, contexts)[0], mixed)
+
+
 def test_checkpoints_round_trip(tiny_net, tmp_path):
     path = tmp_path / "tiny.locusnm"
     tiny_net.save(path)

@@ -231,7 +231,7 @@ TEST_CASE("weight sets on every backend match the reference, forward and trainin
 }
 
 TEST_CASE("training one weight set's contexts leaves the other sets' outputs unchanged",
-          "[neuromod][weight_sets]") {
+          "[neuromod][weight_sets][cuda]") {
   for (Backend backend : semantic_backends()) {
     INFO(to_string(backend));
     auto net = make_network(three_set_spec(), backend);
