@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
   app.add_flag("--tf32", tf32, "TF32 tensor-core products");
   app.add_flag("--check-finite", check_finite, "keep the per-step NaN checks (a sync each)");
   app.add_flag("--unfused", unfused, "the two-pass layer backward (kernel version 1)");
+  bool set_loop = false;
+  app.add_flag("--set-loop", set_loop,
+               "weight sets: one GEMM per set instead of strided batched GEMMs");
   app.add_option("--json", out_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
       net.set_check_finite(check_finite);
       net.set_matmul_precision(tf32 ? MatmulPrecision::kTf32 : MatmulPrecision::kFloat32);
       net.set_fused_backward(!unfused);
+      net.set_batched_set_products(!set_loop);
       OptimizerConfig adam;
       adam.kind = OptimizerKind::kAdam;
       adam.learning_rate = 1e-3f;
@@ -237,7 +241,8 @@ int main(int argc, char** argv) {
                               {"bytes", cost.bytes},
                               {"tf32", tf32},
                               {"check_finite", check_finite},
-                              {"backward", unfused ? "two-pass" : "fused"}};
+                              {"backward", unfused ? "two-pass" : "fused"},
+                              {"set_products", set_loop ? "gemm per set" : "strided batched"}};
         results["runs"].push_back(run);
         std::printf(
             "locus cuda%s %4zu-wide batch %6zu contexts %3zu agents %3zu%s: %9.4f ms/step  "

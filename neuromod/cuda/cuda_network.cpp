@@ -198,6 +198,7 @@ class CudaNetworkImpl final : public CudaNetwork {
     return tf32_ ? MatmulPrecision::kTf32 : MatmulPrecision::kFloat32;
   }
   void set_fused_backward(bool enabled) override { fused_backward_ = enabled; }
+  void set_batched_set_products(bool enabled) override { batched_set_products_ = enabled; }
 
  private:
   struct Block {
@@ -226,6 +227,7 @@ class CudaNetworkImpl final : public CudaNetwork {
   struct HeadState {
     int weight = kNoBlock, bias = kNoBlock, output_gain = kNoBlock;
     DeviceArray<float> linear, output, uploaded_gradient;
+    DeviceArray<float> sorted;  // the output, then the incoming gradient, in the network's order
   };
 
   bool learns(const Block& block) const {
@@ -279,6 +281,7 @@ class CudaNetworkImpl final : public CudaNetwork {
   cublasHandle_t cublas_ = nullptr;
   bool tf32_ = false;
   bool fused_backward_ = true;
+  bool batched_set_products_ = true;
   std::vector<Block> blocks_;
   std::vector<LayerState> layers_;
   std::vector<HeadState> heads_;
@@ -302,9 +305,12 @@ class CudaNetworkImpl final : public CudaNetwork {
   };
   std::vector<SetRun> set_runs_;
   std::vector<std::int32_t> set_counts_;
-  bool sets_in_order_ = true;                       // no gather needed
-  const std::int32_t* set_order_device_ = nullptr;  // (rows): rows sorted by set, if not in order
-  DeviceArray<float> set_gathered_, set_result_;
+  // True when the batch's rows were sorted by set: the network's row i is the caller's row
+  // set_order_[i], and the inputs, outputs and head gradients cross between the two orders.
+  bool rows_permuted_ = false;
+  std::vector<std::int32_t> set_order_, sorted_context_;  // (rows) each
+  const std::int32_t* set_order_device_ = nullptr;        // set_order_ on the device
+  DeviceArray<float> sorted_input_;
   std::vector<std::int32_t> batch_host_;  // staging of everything below, uploaded at once
   std::vector<std::int32_t> counts_, next_, chunk_scratch_, group_scratch_;  // prepare_batch's
   DeviceArray<std::int32_t> batch_device_;
@@ -541,37 +547,38 @@ void CudaNetworkImpl::set_products(bool forward, const float* a, const float* we
     }
     return;
   }
+  // The network's rows are sorted by set (prepare_batch): each run's rows are consecutive.
   const std::size_t a_cols = forward ? in : out, c_cols = forward ? out : in;
-  const float* sorted_a = a;
-  float* sorted_c = c;
-  float sorted_beta = beta;
-  if (!sets_in_order_) {
-    float* gathered = ensure(set_gathered_, rows_ * a_cols);
-    cuda::gather_rows(stream_, set_order_device_, rows_, a_cols, a, gathered);
-    sorted_a = gathered;
-    sorted_c = ensure(set_result_, rows_ * c_cols);
-    sorted_beta = 0.0f;
-  }
   const auto matrix = static_cast<long long>(out * in);
   for (const SetRun& run : set_runs_) {
     const float* w = weights + run.first_set * out * in;
-    const float* a_run = sorted_a + run.row_begin * a_cols;
-    float* c_run = sorted_c + run.row_begin * c_cols;
+    const float* a_run = a + run.row_begin * a_cols;
+    float* c_run = c + run.row_begin * c_cols;
     const auto n = static_cast<long long>(run.rows_per_set);
     const auto a_stride = n * static_cast<long long>(a_cols);
     const auto c_stride = n * static_cast<long long>(c_cols);
+    if (!batched_set_products_) {
+      for (std::size_t k = 0; k < run.sets; ++k) {
+        const float* w_k = w + k * out * in;
+        if (forward) {
+          gemm_forward(a_run + k * a_stride, run.rows_per_set, in, w_k, out, alpha,
+                       c_run + k * c_stride);
+        } else {
+          gemm_backward_input(a_run + k * a_stride, run.rows_per_set, out, w_k, in, alpha, beta,
+                              c_run + k * c_stride);
+        }
+      }
+      continue;
+    }
     if (forward) {  // z^T (out, n) = W (out, in) . x^T (in, n), in cuBLAS's column-major view
       LOCUS_CUBLAS_CHECK(cublasSgemmStridedBatched(
           cublas_, CUBLAS_OP_T, CUBLAS_OP_N, int(out), int(n), int(in), &alpha, w, int(in), matrix,
-          a_run, int(in), a_stride, &sorted_beta, c_run, int(out), c_stride, int(run.sets)));
+          a_run, int(in), a_stride, &beta, c_run, int(out), c_stride, int(run.sets)));
     } else {  // dx^T (in, n) = W^T (in, out) . dz^T (out, n)
       LOCUS_CUBLAS_CHECK(cublasSgemmStridedBatched(
           cublas_, CUBLAS_OP_N, CUBLAS_OP_N, int(in), int(n), int(out), &alpha, w, int(in), matrix,
-          a_run, int(out), a_stride, &sorted_beta, c_run, int(in), c_stride, int(run.sets)));
+          a_run, int(out), a_stride, &beta, c_run, int(in), c_stride, int(run.sets)));
     }
-  }
-  if (!sets_in_order_) {
-    cuda::scatter_rows(stream_, set_order_device_, rows_, c_cols, sorted_c, c, beta != 0.0f);
   }
 }
 
@@ -610,18 +617,68 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   }
   rows_ = rows;
 
+  // Weight sets: the network works on the rows sorted by set (stably), so that each set's rows are
+  // consecutive and every product is one strided batched GEMM per run of consecutive sets with
+  // equal row counts. A batch that does not come sorted is gathered once at the input, and its
+  // outputs scattered back (and head gradients gathered) once per head, rather than around every
+  // product; the rows of one context keep their order, so the reductions sum as they would.
+  set_runs_.clear();
+  rows_permuted_ = false;
+  const std::vector<std::int32_t>* batch_contexts = &row_context_;  // in the network's row order
+  if (spec_.weight_sets > 1) {
+    const std::size_t sets = spec_.weight_sets;
+    set_counts_.assign(sets, 0);
+    std::uint32_t previous = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
+      ++set_counts_[set];
+      if (set < previous) rows_permuted_ = true;
+      previous = set;
+    }
+    std::size_t row_begin = 0;
+    for (std::size_t set = 0; set < sets; ++set) {
+      const auto n = std::size_t(set_counts_[set]);
+      if (n == 0) continue;
+      SetRun* last = set_runs_.empty() ? nullptr : &set_runs_.back();
+      if (last && last->first_set + last->sets == set && last->rows_per_set == n) {
+        ++last->sets;
+      } else {
+        set_runs_.push_back({set, 1, n, row_begin});
+      }
+      row_begin += n;
+    }
+    if (rows_permuted_) {
+      std::vector<std::int32_t>& next = set_counts_;  // reused: counts become first positions
+      std::int32_t at = 0;
+      for (std::size_t set = 0; set < sets; ++set) {
+        const std::int32_t count = next[set];
+        next[set] = at;
+        at += count;
+      }
+      set_order_.resize(rows);
+      sorted_context_.resize(rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t i = std::size_t(next[context_set_[std::size_t(row_context_[r])]]++);
+        set_order_[i] = static_cast<std::int32_t>(r);
+        sorted_context_[i] = row_context_[r];
+      }
+      batch_contexts = &sorted_context_;
+    }
+  }
+  const std::vector<std::int32_t>& ids = *batch_contexts;
+
   // Layout of batch_host_: row contexts | by-context order | chunks | groups | identity order |
-  // chunks | groups.
+  // chunks | groups | the rows sorted by weight set (if permuted).
   std::vector<std::int32_t>& h = batch_host_;
   h.assign(rows, 0);
-  std::copy(row_context_.begin(), row_context_.end(), h.begin());
+  std::copy(ids.begin(), ids.end(), h.begin());
   const std::size_t order_at = h.size();
   h.resize(h.size() + rows);
   std::vector<std::int32_t>& next = next_;
   next.assign(contexts, 0);
   for (std::size_t c = 1; c < contexts; ++c) next[c] = next[c - 1] + counts[c - 1];
   for (std::size_t r = 0; r < rows; ++r) {
-    h[order_at + std::size_t(next[std::size_t(row_context_[r])]++)] = static_cast<std::int32_t>(r);
+    h[order_at + std::size_t(next[std::size_t(ids[r])]++)] = static_cast<std::int32_t>(r);
   }
   auto append_groups = [&](std::span<const std::int32_t> group_sizes,
                            std::span<const std::int32_t> targets, std::size_t& chunks_at,
@@ -663,49 +720,8 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   append_groups(all, zero, all_chunks_at, all_groups_at, all_rows_.chunk_count,
                 all_rows_.group_count);
 
-  // Weight sets: runs of consecutive sets with equal row counts over the rows sorted by set, and
-  // the sorting order itself when the batch does not come sorted.
-  std::size_t set_order_at = 0;
-  set_runs_.clear();
-  sets_in_order_ = true;
-  if (spec_.weight_sets > 1) {
-    const std::size_t sets = spec_.weight_sets;
-    set_counts_.assign(sets, 0);
-    std::uint32_t previous = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
-      ++set_counts_[set];
-      if (set < previous) sets_in_order_ = false;
-      previous = set;
-    }
-    std::size_t row_begin = 0;
-    for (std::size_t set = 0; set < sets; ++set) {
-      const auto n = std::size_t(set_counts_[set]);
-      if (n == 0) continue;
-      SetRun* last = set_runs_.empty() ? nullptr : &set_runs_.back();
-      if (last && last->first_set + last->sets == set && last->rows_per_set == n) {
-        ++last->sets;
-      } else {
-        set_runs_.push_back({set, 1, n, row_begin});
-      }
-      row_begin += n;
-    }
-    if (!sets_in_order_) {
-      std::vector<std::int32_t>& next = set_counts_;  // reused: counts become first positions
-      std::int32_t at = 0;
-      for (std::size_t set = 0; set < sets; ++set) {
-        const std::int32_t count = next[set];
-        next[set] = at;
-        at += count;
-      }
-      set_order_at = h.size();
-      h.resize(h.size() + rows);
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
-        h[set_order_at + std::size_t(next[set]++)] = static_cast<std::int32_t>(r);
-      }
-    }
-  }
+  const std::size_t set_order_at = h.size();
+  if (rows_permuted_) h.insert(h.end(), set_order_.begin(), set_order_.end());
 
   std::int32_t* device = ensure(batch_device_, h.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(device, h.data(), h.size() * sizeof(std::int32_t),
@@ -717,7 +733,7 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   all_rows_.order = device + identity_at;
   all_rows_.chunks = device + all_chunks_at;
   all_rows_.groups = device + all_groups_at;
-  set_order_device_ = sets_in_order_ ? nullptr : device + set_order_at;
+  set_order_device_ = rows_permuted_ ? device + set_order_at : nullptr;
 }
 
 std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, std::size_t rows,
@@ -726,7 +742,9 @@ std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, s
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
   if (keep_input) {
     float* kept = ensure(input_kept_, rows * spec_.input_dim);
-    if (kept != inputs) {  // forward() uploads straight into the kept buffer
+    if (rows_permuted_) {  // (forward() uploads elsewhere when there are weight sets)
+      cuda::gather_rows(stream_, set_order_device_, rows, spec_.input_dim, inputs, kept);
+    } else if (kept != inputs) {  // forward() uploads straight into the kept buffer
       LOCUS_CUDA_CHECK(cudaMemcpyAsync(kept, inputs, rows * spec_.input_dim * sizeof(float),
                                        cudaMemcpyDeviceToDevice, stream_));
     }
@@ -734,7 +752,12 @@ std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, s
   } else {
     input_ = nullptr;
   }
-  const float* x = keep_input ? input_ : inputs;
+  const float* x = input_ ? input_ : inputs;
+  if (!keep_input && rows_permuted_) {
+    float* sorted = ensure(sorted_input_, rows * spec_.input_dim);
+    cuda::gather_rows(stream_, set_order_device_, rows, spec_.input_dim, inputs, sorted);
+    x = sorted;
+  }
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const LayerSpec& layer = spec_.layers[l];
@@ -773,7 +796,9 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
   const std::size_t m = head.units, f = spec_.feature_dim();
   const float scale = weight_gains_[spec_.layers.size() + h];
   float* linear = ensure(state.linear, rows_ * m);
+  // `output` is in the caller's row order; a permuted batch computes it in the network's first.
   float* output = ensure(state.output, rows_ * m);
+  float* network_order = rows_permuted_ ? ensure(state.sorted, rows_ * m) : output;
   const Block& weight = blocks_[std::size_t(state.weight)];
   if (!weight.per_context) {
     set_products(true, features, weight.value.data(), m, f, scale, 0.0f, linear);
@@ -784,7 +809,10 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
   const bool bias_per_context =
       state.bias != kNoBlock && blocks_[std::size_t(state.bias)].per_context;
   cuda::head_output(stream_, rows_, m, row_context_device_, linear, block_value(state.output_gain),
-                    block_value(state.bias), bias_per_context, output);
+                    block_value(state.bias), bias_per_context, network_order);
+  if (rows_permuted_) {
+    cuda::scatter_rows(stream_, set_order_device_, rows_, m, network_order, output, false);
+  }
 }
 
 const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
@@ -792,8 +820,11 @@ const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
   const std::size_t rows = inputs.shape()[0];
   checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
   if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
-  // Uploaded where backward will read them if it needs them (no second device copy).
-  const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
+  // Uploaded where backward will read them if it needs them (no second device copy), unless the
+  // rows may be permuted into the kept buffer (weight sets).
+  const bool keep_input =
+      (spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable) &&
+      spec_.weight_sets == 1;
   float* upload = ensure(keep_input ? input_kept_ : input_upload_, inputs.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, inputs.data(), inputs.size() * sizeof(float),
                                    cudaMemcpyHostToDevice, stream_));
@@ -869,7 +900,14 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
   }
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
     if (head_gradients[h] == nullptr) continue;
-    head_backward(h, head_gradients[h], features, trunk_learns ? feature_grad_.data() : nullptr);
+    const float* dy = head_gradients[h];
+    if (rows_permuted_) {  // into the network's row order
+      const std::size_t m = spec_.heads[h].units;
+      float* sorted = ensure(heads_[h].sorted, rows_ * m);
+      cuda::gather_rows(stream_, set_order_device_, rows_, m, dy, sorted);
+      dy = sorted;
+    }
+    head_backward(h, dy, features, trunk_learns ? feature_grad_.data() : nullptr);
   }
   for (std::size_t l = num_layers; trunk_learns && l-- > lowest;) {
     const LayerSpec& layer = spec_.layers[l];

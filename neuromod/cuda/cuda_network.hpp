@@ -90,6 +90,9 @@ class CudaNetwork : public Network {
   // layers too wide for the fused kernel's shared memory, and the tests check one against the
   // other.
   virtual void set_fused_backward(bool enabled) = 0;
+  // Kernel versions of the weight-set products: one strided batched GEMM per run of consecutive
+  // sets with equal row counts (default), or one GEMM per set (the benchmark compares them).
+  virtual void set_batched_set_products(bool enabled) = 0;
 };
 
 // The network as a CudaNetwork; throws InvalidArgumentError if it runs on another backend.

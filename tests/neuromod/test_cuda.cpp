@@ -9,6 +9,7 @@
 // outputs and parameters after a few steps leaves room for the accumulated rounding and no more.
 // Adam normalizes each step, so an element whose gradient is ~0 may move by up to lr either way.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -182,7 +183,9 @@ TEST_CASE("CUDA weight sets write every output, grouped or interleaved",
   add_perturbed_contexts(*reference, 10, 3);
   for (std::size_t rows : {5, 10, 255, 1000}) {
     for (bool grouped : {true, false}) {
-      INFO("rows " << rows << (grouped ? " grouped" : " interleaved"));
+      as_cuda(*cuda).set_batched_set_products(rows != 255);  // both kernel versions
+      INFO("rows " << rows << (grouped ? " grouped" : " interleaved")
+                   << (rows != 255 ? ", strided batched" : ", a GEMM per set"));
       std::vector<ContextId> ids(rows);
       for (std::size_t r = 0; r < rows; ++r) {
         // grouped: rows / 5 per set, in set order (one strided batched product per layer)
@@ -198,6 +201,21 @@ TEST_CASE("CUDA weight sets write every output, grouped or interleaved",
       const std::vector<float> a(out.begin(), out.end()), b(expected.begin(), expected.end());
       for (float v : a) REQUIRE(std::isfinite(v));
       REQUIRE(relative_error(a, b) < 1e-5);
+      // And backward: the head gradients cross into the network's row order, the input gradients
+      // of both layers run through the set products.
+      const auto labels = random_labels(rows, 10, rows);
+      for (Network* net : {cuda.get(), reference.get()}) {
+        Matrix grad;
+        softmax_cross_entropy(net->forward(x, ids)[0], labels, &grad);
+        net->zero_grad();
+        net->backward(grad);
+      }
+      for (const ParameterInfo& info : cuda->parameters()) {
+        if (!info.trainable || !std::count(ids.begin(), ids.end(), info.context)) continue;
+        INFO(info.name << " context " << info.context);
+        REQUIRE(relative_error(cuda->read_gradient(info.name, info.context),
+                               reference->read_gradient(info.name, info.context)) < 1e-4);
+      }
     }
   }
 }
