@@ -902,14 +902,7 @@ void Agent::save(const std::filesystem::path& path) const {
   state["task_contexts"] = tasks;
 
   // The network through neuromod's own checkpoint format, embedded in ours.
-  const std::filesystem::path network_file = path.string() + ".network.tmp";
-  neuromod::save_checkpoint(*network_, network_file);
-  std::string network_bytes;
-  {
-    std::ifstream in(network_file, std::ios::binary);
-    network_bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  std::filesystem::remove(network_file);
+  const std::vector<unsigned char> network_bytes = neuromod::encode_checkpoint(*network_);
 
   const std::string header = state.dump();
   std::string data(kMagic, sizeof(kMagic));
@@ -920,7 +913,7 @@ void Agent::save(const std::filesystem::path& path) const {
   put_u64(header.size());
   data += header;
   put_u64(network_bytes.size());
-  data += network_bytes;
+  data.append(reinterpret_cast<const char*>(network_bytes.data()), network_bytes.size());
   put_u64(fnv1a(data));
 
   util::write_file_atomically<CheckpointError>(path, data);
@@ -988,14 +981,11 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
   AgentConfig config = AgentConfig::from_json(state.at("config"));
   if (precision) config.precision = *precision;
   Agent agent(config);
-  const std::filesystem::path network_file = path.string() + ".network.read.tmp";
-  {
-    std::ofstream out(network_file, std::ios::binary | std::ios::trunc);
-    out.write(data.data() + offset, std::streamsize(network_size));
-  }
   try {
-    auto network = neuromod::load_checkpoint(network_file, agent.config_.device);
-    std::filesystem::remove(network_file);
+    const std::span<const unsigned char> network_bytes(
+        reinterpret_cast<const unsigned char*>(data.data()) + offset, network_size);
+    auto network = neuromod::decode_checkpoint(
+        network_bytes, fmt::format("the network in {}", path.string()), agent.config_.device);
     set_precision(*network, agent.config_.precision);
     if (neuromod::to_json(network->spec()) != neuromod::to_json(agent.network_->spec())) {
       throw corrupt("its network does not match its config");
@@ -1003,7 +993,6 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
     network->set_gradient_mode(agent.network_->gradient_mode());
     agent.network_ = std::move(network);
   } catch (const neuromod::CheckpointError& e) {
-    std::filesystem::remove(network_file);
     throw corrupt(e.what());
   }
   agent.steps_ = state.at("steps").get<std::size_t>();

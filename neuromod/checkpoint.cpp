@@ -1,13 +1,13 @@
 #include "neuromod/checkpoint.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,7 +42,7 @@ void put(std::vector<unsigned char>& out, T value) {
 }
 
 template <typename T>
-T get(const std::vector<unsigned char>& in, std::size_t offset) {
+T get(std::span<const unsigned char> in, std::size_t offset) {
   T value;
   std::memcpy(&value, in.data() + offset, sizeof(T));
   return value;
@@ -132,12 +132,8 @@ struct FileContents {
   std::vector<float> data;
 };
 
-FileContents read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError(fmt::format("cannot open '{}'", path.string()));
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  const std::string name = path.string();
+// Checks and splits the bytes of a checkpoint or context file; `name` names them in errors.
+FileContents parse_contents(std::span<const unsigned char> bytes, const std::string& name) {
   if (bytes.size() < kPrefixBytes || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     if (bytes.size() >= kMagic.size() &&
         std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
@@ -200,6 +196,14 @@ FileContents read_file(const std::filesystem::path& path) {
   contents.data.resize(data_bytes / sizeof(float));
   std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
   return contents;
+}
+
+FileContents read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError(fmt::format("cannot open '{}'", path.string()));
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                         std::istreambuf_iterator<char>());
+  return parse_contents(bytes, path.string());
 }
 
 // Appends the tensors to save: (name, context) entries into the header, values into data.
@@ -339,9 +343,14 @@ void save_checkpoint(const Network& network, const std::filesystem::path& path) 
   write_file(path, encode_network(network));
 }
 
-std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Backend backend) {
-  const FileContents file = read_file(path);
-  const std::string name = path.string();
+std::vector<unsigned char> encode_checkpoint(const Network& network) {
+  return encode_network(network);
+}
+
+namespace {
+
+std::unique_ptr<Network> decode_network(const FileContents& file, const std::string& name,
+                                        Backend backend) {
   if (file.kind != kKindNetwork) {
     throw CheckpointError(
         fmt::format("'{}' is a context file, not a network checkpoint (use "
@@ -406,6 +415,17 @@ std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Back
   } catch (const Error& error) {
     throw CheckpointError(fmt::format("'{}' does not fit its own spec: {}", name, error.what()));
   }
+}
+
+}  // namespace
+
+std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path, Backend backend) {
+  return decode_network(read_file(path), path.string(), backend);
+}
+
+std::unique_ptr<Network> decode_checkpoint(std::span<const unsigned char> bytes,
+                                           const std::string& name, Backend backend) {
+  return decode_network(parse_contents(bytes, name), name, backend);
 }
 
 void save_context(const Network& network, ContextId context, const std::filesystem::path& path) {

@@ -40,6 +40,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "neuromod/network.hpp"
 
@@ -54,6 +57,13 @@ void save_checkpoint(const Network& network, const std::filesystem::path& path);
 // and state; the state moves between backends too).
 std::unique_ptr<Network> load_checkpoint(const std::filesystem::path& path,
                                          Backend backend = Backend::kCpu);
+
+// The bytes save_checkpoint writes, and a network from such bytes (`name` names them in errors),
+// for file formats that embed a network checkpoint in their own (agents' checkpoint.bin).
+std::vector<unsigned char> encode_checkpoint(const Network& network);
+std::unique_ptr<Network> decode_checkpoint(std::span<const unsigned char> bytes,
+                                           const std::string& name,
+                                           Backend backend = Backend::kCpu);
 
 void save_context(const Network& network, ContextId context, const std::filesystem::path& path);
 // Adds the file's context to `network` (which must have the same spec and seed) and returns its id.

@@ -143,6 +143,15 @@ TEST_CASE("missing, truncated, corrupt and foreign checkpoints give clear errors
   REQUIRE_THROWS_WITH(load_checkpoint(bad), Contains("format version 99"));
   write_bytes(bad, std::vector<unsigned char>(64, 'x'));
   REQUIRE_THROWS_WITH(load_checkpoint(bad), Contains("not a locus neuromod checkpoint"));
+  // The same bytes in memory (a format that embeds a network, as agents' checkpoints do): they
+  // decode to the same network, and damaged ones fail with the name the caller gives them.
+  const std::vector<unsigned char> encoded = encode_checkpoint(*net);
+  REQUIRE(encoded == bytes);
+  REQUIRE(same_outputs(*net, *decode_checkpoint(encoded, "embedded"), 0));
+  auto damaged = encoded;
+  damaged[damaged.size() - 20] ^= 0x10;
+  REQUIRE_THROWS_WITH(decode_checkpoint(damaged, "the network in run.bin"),
+                      Contains("'the network in run.bin' is corrupt"));
   // Saving is atomic: no temporary file is left beside the checkpoint.
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path)) ++files;
