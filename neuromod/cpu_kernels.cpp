@@ -272,7 +272,15 @@ class CpuKernels final : public Kernels {
     // parallel run of agents) that would overwrite the scratch the tiles are reading.
     constexpr std::size_t kTileRows = 64, kTilePanels = 3;
     thread_local std::vector<std::uint32_t> converted;
-    if (converted.size() < rows * b.pairs) converted.resize(rows * b.pairs);
+    // Kept at the size of the batches this thread runs: a batch needing under a quarter of a large
+    // scratch (over 64 MiB) gets a fresh one, so one huge evaluation batch does not hold its copy
+    // of the activations for the rest of the run.
+    const std::size_t need = rows * b.pairs;
+    constexpr std::size_t kLargeScratch = (std::size_t{64} << 20) / sizeof(std::uint32_t);
+    if (converted.size() < need ||
+        (converted.size() > kLargeScratch && converted.size() / 4 > need)) {
+      converted = std::vector<std::uint32_t>(need);
+    }
     std::uint32_t* pairs = converted.data();
     const std::size_t row_blocks = blocks(rows, kTileRows);
     tbb::this_task_arena::isolate([&] {
