@@ -371,12 +371,19 @@ std::unique_ptr<Network> decode_network(const FileContents& file, const std::str
     if (contexts == 0) throw CheckpointError(fmt::format("'{}' is corrupt: 0 contexts", name));
     // Each context on its weight set (context 0 is always on set 0, as a new network makes it).
     std::vector<std::size_t> sets(contexts, 0);
-    if (network->spec().weight_sets > 1) {
+    if (const std::size_t weight_sets = network->spec().weight_sets; weight_sets > 1) {
       sets = h.at("context_weight_sets").get<std::vector<std::size_t>>();
-      if (sets.size() != contexts || sets[0] != 0) {
-        throw CheckpointError(fmt::format(
-            "'{}' is corrupt: {} context weight sets for {} contexts (context 0's must be 0)", name,
-            sets.size(), contexts));
+      if (sets.size() != contexts) {
+        throw CheckpointError(fmt::format("'{}' is corrupt: {} context weight sets for {} contexts",
+                                          name, sets.size(), contexts));
+      }
+      for (std::size_t c = 0; c < contexts; ++c) {
+        if (sets[c] >= weight_sets || (c == 0 && sets[c] != 0)) {
+          throw CheckpointError(fmt::format(
+              "'{}' is corrupt: context {} on weight set {}; the network has {} (0..{}) and "
+              "context 0 is always on set 0",
+              name, c, sets[c], weight_sets, weight_sets - 1));
+        }
       }
     }
     while (network->context_count() < contexts) {
@@ -472,8 +479,9 @@ ContextId load_context(Network& network, const std::filesystem::path& path) {
     // The context learned on its weight set's fixed weights, so it goes back on the same set.
     const auto set = file.header.value("weight_set", std::size_t{0});
     if (set >= network.spec().weight_sets) {
-      throw CheckpointError(fmt::format("'{}' is corrupt: weight set {} of a network with {}", name,
-                                        set, network.spec().weight_sets));
+      throw CheckpointError(fmt::format(
+          "'{}' is corrupt: its context is on weight set {}; the network has {} (0..{})", name, set,
+          network.spec().weight_sets, network.spec().weight_sets - 1));
     }
     const ContextId id = network.add_context(set);
     restore_tensors(network, file.header.at("tensors"), file.data, 0, name,

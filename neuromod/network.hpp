@@ -88,10 +88,12 @@ enum class GradientMode {
 };
 
 enum class ParameterKind {
-  kLayerWeight,     // (units, fan_in); sparse layers: (units, sparse_k) connection values
+  kLayerWeight,     // (units, fan_in); sparse layers: (units, sparse_k) connection values; with
+                    // several weight sets, (weight_sets, units, fan_in)
   kLayerGain,       // (units), per context
   kLayerBias,       // (units), per context
-  kHeadWeight,      // (units, feature_dim), shared or per context
+  kHeadWeight,      // (units, feature_dim), shared or per context; a fixed readout with several
+                    // weight sets: (weight_sets, units, feature_dim)
   kHeadBias,        // (units), shared or per context
   kHeadOutputGain,  // (1), per context
 };

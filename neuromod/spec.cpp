@@ -234,6 +234,11 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
     spec.name = j.value("name", spec.name);
     spec.input_dim = j.at("input_dim").get<std::size_t>();
     spec.seed = j.value("seed", std::uint64_t{0});
+    if (j.contains("weight_sets") && !j.at("weight_sets").is_number_unsigned()) {
+      throw InvalidArgumentError(
+          fmt::format("network spec: weight_sets must be a positive integer, got {}",
+                      j.at("weight_sets").dump()));
+    }
     spec.weight_sets = j.value("weight_sets", std::size_t{1});
     const LayerSpec layer_defaults;
     for (const auto& jl : j.value("layers", nlohmann::json::array())) {

@@ -60,8 +60,9 @@ struct HeadSpec {
   bool output_gain = true;  // a learned scalar output gain per context (initialized to 1)
 };
 
-// The most weight sets a network may have (NetworkSpec::weight_sets).
-inline constexpr std::size_t kMaxWeightSets = std::size_t{1} << 16;
+// The most weight sets a network may have (NetworkSpec::weight_sets): a CUDA grid dimension's
+// limit, which a strided batched GEMM over every set meets.
+inline constexpr std::size_t kMaxWeightSets = 65535;
 
 struct NetworkSpec {
   std::string name = "network";

@@ -7,7 +7,7 @@
 // 784-400-400-10 and 784-4096-4096-10. With --agents K the network has K weight sets (each agent
 // its own fixed random weights, NetworkSpec::weight_sets) and one context per agent, each agent
 // batch/K rows of the batch: grouped by agent (one strided batched GEMM per layer), or with
-// --interleave-agents row r belonging to agent r % K (rows gathered by set around each GEMM). One
+// --interleave-agents row r belonging to agent r % K (rows sorted by set once per batch). One
 // step: forward, softmax cross-entropy and its gradient on
 // the device, zero_grad, backward (context parameters only), Adam step. Inputs, labels and context
 // ids are drawn before timing, in 4 sets used in turn (so that small batches do not run from

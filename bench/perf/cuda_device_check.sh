@@ -21,7 +21,7 @@ PYTHONUNBUFFERED=1 timeout "${BENCH_TIMEOUT:-300}" python3 bench/perf/run_cuda_b
   --locus .device/bin/locus_bench_cuda --out "$OUT/cuda_bench.json" ${BENCH_ARGS:-} 2>&1 | tee "$OUT/cuda_bench.log"
 echo "bench exit: ${PIPESTATUS[0]}"
 # Agents with their own weights (weight sets): strided batched GEMMs against torch.bmm, rows
-# grouped by agent, then interleaved (locus gathers and scatters rows around each product).
+# grouped by agent, then interleaved (locus sorts the rows by set once per batch).
 if [ "${AGENTS:-1}" = 1 ]; then
   for layout in grouped interleaved; do
     flag=$([ $layout = interleaved ] && echo --interleave-agents)

@@ -258,8 +258,8 @@ class CudaNetworkImpl final : public CudaNetwork {
   // The products with a fixed weight of one (out, in) matrix per weight set, `weights` (sets, out,
   // in), each row through its context's set. forward: c = z (rows, out) = alpha * a . W^T;
   // backward: c = dx (rows, in) = alpha * a . W + beta * dx (beta 0 or 1). One GEMM with one set;
-  // with several, one strided batched GEMM per run of consecutive sets with equal row counts, on
-  // the rows gathered by set first when the batch does not come sorted by set.
+  // with several, one strided batched GEMM per run of consecutive sets with equal row counts (the
+  // network's rows are sorted by set: forward_device gathered them if they came unsorted).
   void set_products(bool forward, const float* a, const float* weights, std::size_t out,
                     std::size_t in, float alpha, float beta, float* c);
   // dW (out, in) += alpha * dz^T . x
@@ -593,6 +593,10 @@ void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, st
 // Checks the batch on the host, groups its rows by context (a stable counting sort, cut into
 // fixed-size chunks) and uploads ids and groups in one copy.
 void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids) {
+  // Whatever fails below, the previous batch can no longer be differentiated (forward() may have
+  // replaced the inputs it kept already).
+  has_forward_ = false;
+  has_loss_ = false;
   checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), selected_);
   // The reductions put one 64-row chunk per grid row (at most 65535).
   constexpr std::size_t kMaxRows = std::size_t{65535} * cuda::kReduceChunkRows;
@@ -601,9 +605,6 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
         fmt::format("forward: a batch of {} rows; the CUDA backend takes at most {} rows per batch",
                     rows, kMaxRows));
   }
-  // Whatever fails below, the previous batch can no longer be differentiated.
-  has_forward_ = false;
-  has_loss_ = false;
   const std::size_t contexts = frozen_.size();
   row_context_.resize(rows);
   context_in_batch_.assign(contexts, 0);
@@ -811,7 +812,7 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
   cuda::head_output(stream_, rows_, m, row_context_device_, linear, block_value(state.output_gain),
                     block_value(state.bias), bias_per_context, network_order);
   if (rows_permuted_) {
-    cuda::scatter_rows(stream_, set_order_device_, rows_, m, network_order, output, false);
+    cuda::scatter_rows(stream_, set_order_device_, rows_, m, network_order, output);
   }
 }
 
@@ -820,6 +821,7 @@ const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
   const std::size_t rows = inputs.shape()[0];
   checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
   if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
+  has_forward_ = false;  // the upload below may replace the inputs the last batch kept
   // Uploaded where backward will read them if it needs them (no second device copy), unless the
   // rows may be permuted into the kept buffer (weight sets).
   const bool keep_input =

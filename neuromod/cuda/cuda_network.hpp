@@ -15,7 +15,11 @@
 //   net.zero_grad();  net.backward_device({grad.data()});  net.step();
 //
 // How the work is laid out on the device: dense layers and shared readouts are cuBLAS products over
-// every row of the batch, whatever context each row belongs to; per-row context gain, bias,
+// every row of the batch, whatever context each row belongs to (with several weight sets, one
+// strided batched product per run of consecutive sets with equal row counts, over the rows sorted
+// by set: a batch that does not come sorted is gathered once at the input and its head outputs
+// scattered back, so forward_device's inputs and outputs and the gradients backward_device and
+// cross_entropy_device take and write stay in the caller's row order); per-row context gain, bias,
 // centering and activation are one fused kernel per layer (and its mirror in backward). Gradients
 // of per-context parameters are reduced per context over the batch's rows in a fixed order (rows
 // sorted by context on the host, fixed-size chunks, then chunk sums in order): no floating-point

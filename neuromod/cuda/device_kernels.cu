@@ -516,7 +516,7 @@ __global__ void apply_updates_kernel(UpdateRule rule, float* value, const float*
 }
 
 // One thread per element of the moved (rows, cols) block; `order` is a permutation of the rows, so
-// no two threads write one element and the scatter's sums need no atomics.
+// no two threads write one element.
 __global__ void gather_rows_kernel(const std::int32_t* order, std::size_t rows, std::size_t cols,
                                    const float* src, float* dst) {
   for (std::size_t e = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; e < rows * cols;
@@ -527,12 +527,11 @@ __global__ void gather_rows_kernel(const std::int32_t* order, std::size_t rows, 
 }
 
 __global__ void scatter_rows_kernel(const std::int32_t* order, std::size_t rows, std::size_t cols,
-                                    const float* src, float* dst, bool accumulate) {
+                                    const float* src, float* dst) {
   for (std::size_t e = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; e < rows * cols;
        e += std::size_t(gridDim.x) * blockDim.x) {
     const std::size_t i = e / cols, k = e % cols;
-    float& to = dst[std::size_t(order[i]) * cols + k];
-    to = accumulate ? to + src[e] : src[e];
+    dst[std::size_t(order[i]) * cols + k] = src[e];
   }
 }
 
@@ -695,10 +694,10 @@ void gather_rows(cudaStream_t stream, const std::int32_t* order, std::size_t row
 }
 
 void scatter_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows,
-                  std::size_t cols, const float* src, float* dst, bool accumulate) {
+                  std::size_t cols, const float* src, float* dst) {
   if (rows * cols == 0) return;
-  scatter_rows_kernel<<<blocks_for(rows * cols), kThreads, 0, stream>>>(order, rows, cols, src, dst,
-                                                                        accumulate);
+  scatter_rows_kernel<<<blocks_for(rows * cols), kThreads, 0, stream>>>(order, rows, cols, src,
+                                                                        dst);
   LOCUS_CUDA_CHECK_LAUNCH(scatter_rows_kernel);
 }
 

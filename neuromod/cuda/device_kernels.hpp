@@ -112,12 +112,12 @@ void cross_entropy(cudaStream_t stream, std::size_t rows, std::size_t classes, c
                    double* totals, int* bad_label);
 
 // Rows moved by a permutation `order` (rows) of row indices: gather dst[i, :] = src[order[i], :];
-// scatter dst[order[i], :] = src[i, :] (+= when accumulate). The weight-set products run on rows
-// grouped by set this way when a batch does not come grouped.
+// scatter dst[order[i], :] = src[i, :]. A batch of a network with weight sets that does not come
+// sorted by set is sorted this way at the input, and its outputs put back in the caller's order.
 void gather_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows, std::size_t cols,
                  const float* src, float* dst);
 void scatter_rows(cudaStream_t stream, const std::int32_t* order, std::size_t rows,
-                  std::size_t cols, const float* src, float* dst, bool accumulate);
+                  std::size_t cols, const float* src, float* dst);
 
 // Sets *flag to 1 if any of data[0, n) is NaN or infinite.
 void flag_non_finite(cudaStream_t stream, const float* data, std::size_t n, int* flag);

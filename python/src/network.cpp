@@ -304,7 +304,7 @@ context unless `contexts` gives one id per row. Parameters are read by name ("la
           },
           py::arg("weight_set") = 0,
           "Adds a context (initialized from the spec seed and its id) on the fixed weights of "
-          "`weight_set` (< spec['weight_sets'], 1 unless the spec says more); returns its id.")
+          "`weight_set` (< spec.get('weight_sets', 1)); returns its id.")
       .def(
           "weight_set",
           [](const PyNetwork& self, ContextId context) { return self.get().weight_set(context); },

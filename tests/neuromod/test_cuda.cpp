@@ -216,6 +216,30 @@ TEST_CASE("CUDA weight sets write every output, grouped or interleaved",
         REQUIRE(relative_error(cuda->read_gradient(info.name, info.context),
                                reference->read_gradient(info.name, info.context)) < 1e-4);
       }
+      // The same step through the device calls (labels and gradient in the caller's row order):
+      // loss, entropy and gradients as the host loss and the reference give them.
+      DeviceArray<std::int32_t> device_labels(rows);
+      device_labels.upload(labels);
+      DeviceArray<float> device_gradient(rows * 10);
+      CudaNetwork& net = as_cuda(*cuda);
+      net.forward_device(inputs.data(), rows, ids);
+      net.cross_entropy_device(0, device_labels.data(), device_gradient.data());
+      net.zero_grad();
+      const float* gradients[1] = {device_gradient.data()};
+      net.backward_device(gradients);
+      Matrix host_gradient;
+      const double loss =
+          softmax_cross_entropy(reference->forward(x, ids)[0], labels, &host_gradient);
+      REQUIRE(net.last_loss_and_entropy().first == Approx(loss).epsilon(1e-5));
+      const std::vector<float> device_values = device_gradient.download();
+      REQUIRE(relative_error(device_values, std::vector<float>(host_gradient.begin(),
+                                                               host_gradient.end())) < 1e-5);
+      for (const ParameterInfo& info : cuda->parameters()) {
+        if (!info.trainable || !std::count(ids.begin(), ids.end(), info.context)) continue;
+        INFO("device calls: " << info.name << " context " << info.context);
+        REQUIRE(relative_error(cuda->read_gradient(info.name, info.context),
+                               reference->read_gradient(info.name, info.context)) < 1e-4);
+      }
     }
   }
 }

@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "neuromod/checkpoint.hpp"
@@ -35,6 +37,38 @@ NetworkSpec three_set_spec() {
   spec.name = "three-sets";
   spec.weight_sets = kSets;
   return spec;
+}
+
+// The other head kinds a multi-set network may have: a fixed readout and a trainable per-context
+// one (two heads whose input gradients add up), a centered tanh layer with its gain after the
+// activation; and a network with no layers, whose heads read the inputs.
+NetworkSpec two_head_spec() {
+  NetworkSpec spec = three_set_spec();
+  spec.name = "three-sets-two-heads";
+  spec.layers[1].center = true;
+  spec.layers[1].activation = Activation::kTanh;
+  spec.layers[1].site = ModulationSite::kPostActivation;
+  spec.heads.push_back(head("own", 4, ReadoutWeights::kTrainablePerContext, BiasKind::kPerContext));
+  return spec;
+}
+NetworkSpec no_layer_spec() {
+  NetworkSpec spec = three_set_spec();
+  spec.name = "three-sets-no-layers";
+  spec.layers.clear();
+  return spec;
+}
+
+// Cross-entropy on head 0, squared error towards 0.25 on the others.
+std::vector<Matrix> head_gradients(const std::vector<Matrix>& outputs,
+                                   const std::vector<std::int32_t>& labels) {
+  std::vector<Matrix> grads(outputs.size());
+  softmax_cross_entropy(outputs[0], labels, &grads[0]);
+  for (std::size_t h = 1; h < outputs.size(); ++h) {
+    Matrix target(outputs[h].shape());
+    target.fill(0.25f);
+    mean_squared_error(outputs[h], target, &grads[h]);
+  }
+  return grads;
 }
 
 // "layer1.gain" from ("layer", 1, ".gain").
@@ -176,12 +210,23 @@ TEST_CASE("each row runs through its context's weight set (plain double oracle)"
 
 TEST_CASE("weight sets on every backend match the reference, forward and training",
           "[neuromod][weight_sets][cuda]") {
-  std::vector<std::pair<Backend, MatmulPrecision>> runs;
-  for (Backend backend : semantic_backends()) runs.push_back({backend, MatmulPrecision::kFloat32});
-  if (cpu_supports_bf16_products()) runs.push_back({Backend::kCpu, MatmulPrecision::kBfloat16});
-  for (const auto& [backend, precision] : runs) {
-    auto net = make_network(three_set_spec(), backend);
-    auto reference = make_network(three_set_spec(), Backend::kReference);
+  struct Run {
+    Backend backend;
+    MatmulPrecision precision;
+    NetworkSpec spec;
+  };
+  std::vector<Run> runs;
+  for (Backend backend : semantic_backends()) {
+    for (const NetworkSpec& spec : {three_set_spec(), two_head_spec(), no_layer_spec()}) {
+      runs.push_back({backend, MatmulPrecision::kFloat32, spec});
+    }
+  }
+  if (cpu_supports_bf16_products()) {
+    runs.push_back({Backend::kCpu, MatmulPrecision::kBfloat16, two_head_spec()});
+  }
+  for (const auto& [backend, precision, spec] : runs) {
+    auto net = make_network(spec, backend);
+    auto reference = make_network(spec, Backend::kReference);
     const bool bf16 = precision == MatmulPrecision::kBfloat16;
     net->set_matmul_precision(precision);
     reference->set_matmul_precision(precision);
@@ -199,17 +244,20 @@ TEST_CASE("weight sets on every backend match the reference, forward and trainin
     const double tolerance = bf16 ? 2e-3 : 1e-5;
     std::uint64_t seed = 100;
     for (const Batch& batch : batches()) {
-      INFO(to_string(backend) << " " << to_string(precision) << ": " << batch.name);
+      INFO(spec.name << " on " << to_string(backend) << " " << to_string(precision) << ": "
+                     << batch.name);
       const std::size_t rows = batch.ids.size();
       const Matrix x = random_matrix(rows, 11, ++seed);
-      REQUIRE(relative_error(net->forward(x, batch.ids)[0], reference->forward(x, batch.ids)[0]) <
-              tolerance);
+      const std::vector<Matrix> expected = reference->forward(x, batch.ids);
+      const std::vector<Matrix>& outputs = net->forward(x, batch.ids);
+      for (std::size_t h = 0; h < outputs.size(); ++h) {
+        REQUIRE(relative_error(outputs[h], expected[h]) < tolerance);
+      }
       const auto labels = random_labels(rows, 6, ++seed);
       for (Network* n : {net.get(), reference.get()}) {
-        Matrix grad;
-        softmax_cross_entropy(n->forward(x, batch.ids)[0], labels, &grad);
+        const std::vector<Matrix> grads = head_gradients(n->forward(x, batch.ids), labels);
         n->zero_grad();
-        n->backward(grad);
+        n->backward(grads);
       }
       for (const ParameterInfo& info : net->parameters()) {
         if (!info.trainable) continue;
@@ -261,35 +309,105 @@ TEST_CASE("training one weight set's contexts leaves the other sets' outputs unc
 }
 
 TEST_CASE("a context's weight set survives checkpoints, context files and cloning",
-          "[neuromod][weight_sets]") {
+          "[neuromod][weight_sets][cuda]") {
   TempDir dir("locus-weight-sets-");
+  for (Backend backend : semantic_backends()) {
+    INFO("saved on " << to_string(backend));
+    auto net = make_network(three_set_spec(), backend);
+    add_perturbed_contexts(*net, 5, 6);  // sets 0, 1, 2, 0, 1
+    const ContextId clone = net->clone_context(2);
+    REQUIRE(net->weight_set(clone) == 2);
+    const Matrix x = random_matrix(12, 11, 7);
+    const std::vector<ContextId> ids = {0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0};
+    const Matrix expected = net->forward(x, ids)[0];
+
+    save_checkpoint(*net, dir.path / "net.ckpt");
+    for (Backend target : semantic_backends()) {  // and loaded on every backend
+      INFO("loaded on " << to_string(target));
+      auto loaded = load_checkpoint(dir.path / "net.ckpt", target);
+      for (ContextId c = 0; c < 6; ++c) REQUIRE(loaded->weight_set(c) == net->weight_set(c));
+      const Matrix again = loaded->forward(x, ids)[0];
+      if (target == backend) {
+        REQUIRE(std::memcmp(again.data(), expected.data(), expected.size() * sizeof(float)) == 0);
+      } else {
+        REQUIRE(relative_error(again, expected) < 1e-5);
+      }
+    }
+
+    save_context(*net, 4, dir.path / "context4.ctx");
+    auto fresh = make_network(three_set_spec(), backend);
+    const ContextId id = load_context(*fresh, dir.path / "context4.ctx");
+    REQUIRE(fresh->weight_set(id) == 1);
+    const Matrix row = random_matrix(3, 11, 8);
+    REQUIRE(relative_error(fresh->forward(row, std::vector<ContextId>(3, id))[0],
+                           net->forward(row, std::vector<ContextId>(3, 4))[0]) == 0.0);
+  }
+}
+
+namespace {
+
+// The bytes of a checkpoint or context file with `from` replaced by `to` in its JSON header and
+// the length and checksum fixed, as a damaged (or hand-edited) file that still reads whole.
+std::vector<unsigned char> edit_header(const std::vector<unsigned char>& file,
+                                       const std::string& from, const std::string& to) {
+  auto u64 = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, file.data() + at, 8);
+    return v;
+  };
+  constexpr std::size_t kPrefix = 8 + 4 + 4 + 8;
+  const std::size_t header_size = u64(kPrefix - 8);
+  std::string header(file.begin() + kPrefix, file.begin() + std::ptrdiff_t(kPrefix + header_size));
+  const std::size_t at = header.find(from);
+  REQUIRE(at != std::string::npos);
+  header.replace(at, from.size(), to);
+  std::vector<unsigned char> out(file.begin(), file.begin() + kPrefix - 8);
+  const std::uint64_t new_size = header.size();
+  out.insert(out.end(), reinterpret_cast<const unsigned char*>(&new_size),
+             reinterpret_cast<const unsigned char*>(&new_size) + 8);
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), file.begin() + std::ptrdiff_t(kPrefix + header_size), file.end() - 8);
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a-64, as checkpoint.hpp documents
+  for (unsigned char byte : out) hash = (hash ^ byte) * 0x100000001b3ULL;
+  out.insert(out.end(), reinterpret_cast<const unsigned char*>(&hash),
+             reinterpret_cast<const unsigned char*>(&hash) + 8);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint whose contexts' weight sets do not fit says so",
+          "[neuromod][weight_sets]") {
+  TempDir dir("locus-weight-sets-bad-");
   auto net = make_network(three_set_spec(), Backend::kCpu);
-  add_perturbed_contexts(*net, 5, 6);  // sets 0, 1, 2, 0, 1
-  const ContextId clone = net->clone_context(2);
-  REQUIRE(net->weight_set(clone) == 2);
-  const Matrix x = random_matrix(12, 11, 7);
-  const std::vector<ContextId> ids = {0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0};
-  const Matrix expected = net->forward(x, ids)[0];
+  add_perturbed_contexts(*net, 3, 6);  // sets 0, 1, 2
+  const std::vector<unsigned char> good = encode_checkpoint(*net);
+  REQUIRE(decode_checkpoint(edit_header(good, "[0,1,2]", "[0,1,2]"), "same")->weight_set(2) == 2);
+  REQUIRE_THROWS_WITH(
+      decode_checkpoint(edit_header(good, "[0,1,2]", "[0,7,2]"), "edited"),
+      Contains("'edited' is corrupt: context 1 on weight set 7; the network has 3 (0..2)"));
+  REQUIRE_THROWS_WITH(decode_checkpoint(edit_header(good, "[0,1,2]", "[1,1,2]"), "edited"),
+                      Contains("context 0 on weight set 1"));
+  REQUIRE_THROWS_WITH(decode_checkpoint(edit_header(good, "[0,1,2]", "[0,1]"), "edited"),
+                      Contains("2 context weight sets for 3 contexts"));
 
-  save_checkpoint(*net, dir.path / "net.ckpt");
-  auto loaded = load_checkpoint(dir.path / "net.ckpt", Backend::kCpu);
-  for (ContextId c = 0; c < 6; ++c) REQUIRE(loaded->weight_set(c) == net->weight_set(c));
-  const Matrix again = loaded->forward(x, ids)[0];
-  REQUIRE(std::memcmp(again.data(), expected.data(), expected.size() * sizeof(float)) == 0);
-
-  save_context(*net, 4, dir.path / "context4.ctx");
-  auto fresh = make_network(three_set_spec(), Backend::kCpu);
-  const ContextId id = load_context(*fresh, dir.path / "context4.ctx");
-  REQUIRE(fresh->weight_set(id) == 1);
-  const Matrix row = random_matrix(3, 11, 8);
-  REQUIRE(relative_error(fresh->forward(row, std::vector<ContextId>(3, id))[0],
-                         net->forward(row, std::vector<ContextId>(3, 4))[0]) == 0.0);
+  save_context(*net, 2, dir.path / "c2.ctx");
+  std::ifstream in(dir.path / "c2.ctx", std::ios::binary);
+  const std::vector<unsigned char> context_file((std::istreambuf_iterator<char>(in)), {});
+  const auto edited = edit_header(context_file, "\"weight_set\":2", "\"weight_set\":5");
+  {
+    std::ofstream out(dir.path / "c5.ctx", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(edited.data()), std::streamsize(edited.size()));
+  }
+  REQUIRE_THROWS_WITH(load_context(*net, dir.path / "c5.ctx"),
+                      Contains("its context is on weight set 5; the network has 3 (0..2)"));
+  REQUIRE(net->context_count() == 3);
 }
 
 TEST_CASE("bad weight sets are clear errors", "[neuromod][weight_sets]") {
   NetworkSpec spec = three_set_spec();
   spec.weight_sets = 0;
-  REQUIRE_THROWS_WITH(spec.validate(), Contains("weight_sets = 0 must be in [1, 65536]"));
+  REQUIRE_THROWS_WITH(spec.validate(), Contains("weight_sets = 0 must be in [1, 65535]"));
   NetworkSpec sparse = three_set_spec();
   sparse.layers[0].kind = LayerKind::kSparseBinary;
   sparse.layers[0].sparse_k = 3;
@@ -297,9 +415,29 @@ TEST_CASE("bad weight sets are clear errors", "[neuromod][weight_sets]") {
   NetworkSpec baseline = baseline_mlp(5, {7}, 3, 1);
   baseline.weight_sets = 2;
   REQUIRE_THROWS_WITH(baseline.validate(), Contains("needs every shared weight fixed"));
-  REQUIRE_THROWS_WITH(network_spec_from_json(R"({"input_dim": 3, "weight_sets": 0,
-      "layers": [{"units": 4}], "heads": [{"units": 2}]})"),
-                      Contains("weight_sets = 0"));
+  NetworkSpec too_many = three_set_spec();
+  too_many.weight_sets = kMaxWeightSets + 1;
+  REQUIRE_THROWS_WITH(too_many.validate(), Contains("must be in [1, 65535]"));
+  for (auto readout : {ReadoutWeights::kTrainableShared}) {
+    NetworkSpec shared_readout = three_set_spec();
+    shared_readout.heads[0].weights = readout;
+    REQUIRE_THROWS_WITH(shared_readout.validate(), Contains("needs every shared weight fixed"));
+  }
+  NetworkSpec shared_bias = three_set_spec();
+  shared_bias.heads[0].bias = BiasKind::kShared;
+  REQUIRE_THROWS_WITH(shared_bias.validate(), Contains("needs every shared weight fixed"));
+  auto json_with = [](const std::string& sets) {
+    return R"({"input_dim": 3, "weight_sets": )" + sets +
+           R"(, "layers": [{"units": 4}], "heads": [{"units": 2}]})";
+  };
+  REQUIRE(network_spec_from_json(json_with("2")).weight_sets == 2);
+  REQUIRE_THROWS_WITH(network_spec_from_json(json_with("0")), Contains("weight_sets = 0"));
+  for (const char* bad : {"-1", "2.5", "\"2\""}) {
+    INFO(bad);
+    REQUIRE_THROWS_WITH(
+        network_spec_from_json(json_with(bad)),
+        Contains("weight_sets must be a positive integer, got " + std::string(bad)));
+  }
 
   auto net = make_network(three_set_spec(), Backend::kCpu);
   REQUIRE_THROWS_AS(net->add_context(3), ContextError);
