@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "measurement.hpp"
 #include "neuromod/cuda/cuda_check.hpp"
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/presets.hpp"
@@ -34,13 +35,9 @@
 
 using namespace locus::neuromod;
 
-namespace {
+using locus::bench_perf::median;
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+namespace {
 
 template <typename Body>
 double median_ms(int warmup, int iterations, int repeats, const Body& body) {

@@ -31,12 +31,14 @@
 #include "envs/registry.hpp"
 #include "envs/rng.hpp"
 #include "envs/vector_env.hpp"
+#include "measurement.hpp"
 
 namespace {
 
 using locus::envs::Env;
 using locus::envs::Info;
 using json = nlohmann::json;
+using namespace locus::bench_perf;
 
 struct Options {
   int repeats = 7;
@@ -61,82 +63,28 @@ std::vector<std::int64_t> random_actions(std::size_t count, std::uint64_t seed) 
   return actions;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
-// CPU seconds the whole machine has spent busy since boot, from /proc/stat (NaN if unreadable).
-double machine_busy_seconds() {
-  std::ifstream stat("/proc/stat");
-  std::string cpu;
-  std::array<double, 8> ticks{};  // user nice system idle iowait irq softirq steal
-  stat >> cpu;
-  for (double& t : ticks) stat >> t;
-  if (!stat || cpu != "cpu") return std::nan("");
-  double busy = 0.0;
-  for (std::size_t i = 0; i < ticks.size(); ++i) {
-    if (i != 3 && i != 4) busy += ticks[i];
-  }
-  return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// Runs `body` once untimed, then timed until `repeats` clean repeats are in (at most 3 x repeats
-// tries); the figure is their median. The machine is shared, and a process on the other core
-// slows even a one-thread benchmark (Gymnasium's figures by 10-17% in one busy run), so a repeat
-// is clean only while other processes used under kAllowedBackgroundCores (a margin for
-// /proc/stat's 10 ms ticks). Every repeat is reported. body returns a checksum (the reward sum)
-// that is reported, so the work cannot be optimized away.
+// Runs `body` once untimed, then timed until `repeats` clean repeats are in (measurement.hpp says
+// which are clean); the figure is their median, and every repeat is reported. body returns a
+// checksum (the reward sum) that is reported, so the work cannot be optimized away.
 json measure(const std::string& name, const Options& options, std::int64_t env_steps_per_repeat,
              json config, const std::function<double()>& body) {
   constexpr double kAllowedBackgroundCores = 0.25;
   double checksum = body();  // warm-up: caches, branch predictors, TBB's worker threads
-  std::vector<double> seconds;
-  std::vector<double> rates;
-  std::vector<double> background;
-  std::vector<double> clean_rates;
-  for (int tries = 0; tries < 3 * options.repeats && std::ssize(clean_rates) < options.repeats;
-       ++tries) {
-    const double busy0 = machine_busy_seconds();
-    const double own0 = own_cpu_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    checksum += body();
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    const double others =
-        ((machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0)) / elapsed.count();
-    const double rate = static_cast<double>(env_steps_per_repeat) / elapsed.count();
-    seconds.push_back(elapsed.count());
-    rates.push_back(rate);
-    background.push_back(std::max(0.0, others));
-    // NaN (no /proc/stat) compares false: every repeat then counts as clean.
-    if (!(others > kAllowedBackgroundCores)) clean_rates.push_back(rate);
-  }
-  const bool contaminated = std::ssize(clean_rates) < options.repeats;
-  const double med = median(contaminated ? rates : clean_rates);
-  std::fprintf(stderr, "%-40s %14.0f env-steps/s (median of %zu%s)\n", name.c_str(), med,
-               contaminated ? rates.size() : clean_rates.size(),
-               contaminated ? ", machine busy: figure low" : "");
+  const Repeats r = time_repeats(std::size_t(options.repeats), double(env_steps_per_repeat),
+                                 kAllowedBackgroundCores, [&] { checksum += body(); });
+  std::fprintf(stderr, "%-40s %14.0f env-steps/s (median of %zu%s)\n", name.c_str(), r.median_rate,
+               r.counted, r.contaminated ? ", machine busy: figure low" : "");
   return json{{"name", name},
               {"impl", "locus"},
               {"config", std::move(config)},
               {"env_steps_per_repeat", env_steps_per_repeat},
               {"repeats", options.repeats},
-              {"seconds", seconds},
-              {"steps_per_second", rates},
-              {"background_cores", background},
+              {"seconds", r.seconds},
+              {"steps_per_second", r.rates},
+              {"background_cores", r.background_cores},
               {"allowed_background_cores", kAllowedBackgroundCores},
-              {"contaminated", contaminated},
-              {"median_steps_per_second", med},
+              {"contaminated", r.contaminated},
+              {"median_steps_per_second", r.median_rate},
               {"checksum", checksum}};
 }
 

@@ -4,6 +4,9 @@
 // mixed in each batch, on 1 thread and on every core. bench/perf/neuromod_peers.py measures the
 // same model in PyTorch; bench/perf/run_neuromod_bench.py runs both and prints the ratios.
 //
+// With --agents K: K agents with their own fixed weights (NetworkSpec::weight_sets = K), one
+// context each, batch / K rows each, grouped by agent (neuromod_peers.py runs them with torch.bmm).
+//
 // One iteration: forward, softmax cross-entropy and its gradient, zero_grad, backward (no optimizer
 // step, as in the peer). Inputs, labels and context ids are drawn before the clock starts. One
 // untimed warm-up, then timed repeats until `repeats` of them ran while other processes used under
@@ -24,55 +27,33 @@
 #include <thread>
 #include <vector>
 
+#include "measurement.hpp"
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
 #include "util/atomic_file.hpp"
 
 using namespace locus::neuromod;
+using namespace locus::bench_perf;
 
 namespace {
-
-double machine_busy_seconds() {
-  std::ifstream stat("/proc/stat");
-  std::string cpu;
-  std::array<double, 8> ticks{};  // user nice system idle iowait irq softirq steal
-  stat >> cpu;
-  for (double& t : ticks) stat >> t;
-  if (!stat || cpu != "cpu") return std::nan("");
-  double busy = 0.0;
-  for (std::size_t i = 0; i < ticks.size(); ++i) {
-    if (i != 3 && i != 4) busy += ticks[i];
-  }
-  return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 constexpr double kAllowedBackgroundCores = 0.25;
 
 struct Config {
   std::size_t batch, contexts, threads;
   MatmulPrecision precision;
+  std::size_t agents = 1;  // weight sets; > 1: one context per agent, rows grouped by agent
 };
 
 nlohmann::json measure(const Config& config, std::size_t repeats, double seconds_per_repeat) {
   constexpr std::size_t kBatches = 4;
-  auto net = make_network(modulated_mlp(784, {400, 400}, 10, 1));
-  while (net->context_count() < config.contexts) net->add_context();
+  NetworkSpec spec = modulated_mlp(784, {400, 400}, 10, 1);
+  spec.weight_sets = config.agents;
+  auto net = make_network(spec);
+  while (net->context_count() < config.contexts) {
+    net->add_context(net->context_count() % config.agents);
+  }
   net->set_gradient_mode(GradientMode::kContextOnly);
   net->set_matmul_precision(config.precision);
   std::vector<Matrix> inputs;
@@ -84,7 +65,9 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
     for (auto& v : x) v = static_cast<float>(stream.uniform());
     inputs.push_back(std::move(x));
     for (std::size_t r = 0; r < config.batch; ++r) {
-      ids[b].push_back(static_cast<ContextId>(stream.uniform_index(config.contexts)));
+      ids[b].push_back(static_cast<ContextId>(config.agents > 1
+                                                  ? r / (config.batch / config.agents)
+                                                  : stream.uniform_index(config.contexts)));
       labels[b].push_back(static_cast<std::int32_t>(stream.uniform_index(10)));
     }
   }
@@ -109,50 +92,39 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
     }
     iterations = std::max<std::size_t>(done, 3);
   });
-  std::vector<double> rates, clean, background, cpu_rates;
-  for (std::size_t attempt = 0; attempt < 3 * repeats && clean.size() < repeats; ++attempt) {
-    const double busy0 = machine_busy_seconds(), own0 = own_cpu_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    arena.execute([&] {
-      for (std::size_t i = 0; i < iterations; ++i) iteration(i);
-    });
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double others =
-        std::max(0.0, ((machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0)) / elapsed);
-    const double rate = double(iterations * config.batch) / elapsed;
-    // Samples per CPU-second of this process: on a shared machine a single-threaded figure that
-    // time-slicing by other processes barely moves (it counts spinning or waiting threads too).
-    cpu_rates.push_back(double(iterations * config.batch) / (own_cpu_seconds() - own0));
-    rates.push_back(rate);
-    background.push_back(others);
-    if (!(others > kAllowedBackgroundCores)) clean.push_back(rate);
-  }
-  const bool contaminated = clean.size() < repeats;
-  const double med = median(contaminated ? rates : clean);
+  const Repeats r =
+      time_repeats(repeats, double(iterations * config.batch), kAllowedBackgroundCores, [&] {
+        arena.execute([&] {
+          for (std::size_t i = 0; i < iterations; ++i) iteration(i);
+        });
+      });
   std::string name = "modulated MLP batch " + std::to_string(config.batch) + ", " +
-                     std::to_string(config.contexts) + " ctx, " + std::to_string(config.threads) +
+                     std::to_string(config.contexts) +
+                     (config.agents > 1 ? " agents, " : " ctx, ") + std::to_string(config.threads) +
                      " thr";
   if (config.precision != MatmulPrecision::kFloat32)
     name += ", " + std::string(to_string(config.precision));
-  std::fprintf(stderr, "%-44s %12.0f samples/s (median of %zu%s)\n", name.c_str(), med,
-               contaminated ? rates.size() : clean.size(),
-               contaminated ? ", machine busy: figure low" : "");
+  std::fprintf(stderr, "%-44s %12.0f samples/s (median of %zu%s)\n", name.c_str(), r.median_rate,
+               r.counted, r.contaminated ? ", machine busy: figure low" : "");
   return {{"name", name},
           {"impl", "locus"},
           {"config",
            {{"batch", config.batch},
             {"contexts", config.contexts},
             {"threads", config.threads},
+            {"agents", config.agents},
             {"precision", to_string(config.precision)}}},
           {"iterations_per_repeat", iterations},
-          {"samples_per_second", rates},
-          {"background_cores", background},
+          {"samples_per_second", r.rates},
+          {"background_cores", r.background_cores},
           {"allowed_background_cores", kAllowedBackgroundCores},
-          {"median_samples_per_second", med},
-          {"samples_per_cpu_second", cpu_rates},
-          {"median_samples_per_cpu_second", median(cpu_rates)},
-          {"contaminated", contaminated},
+          {"median_samples_per_second", r.median_rate},
+          // Samples per CPU-second of this process: on a shared machine a single-threaded figure
+          // that time-slicing by other processes barely moves (it counts spinning or waiting
+          // threads too).
+          {"samples_per_cpu_second", r.cpu_rates},
+          {"median_samples_per_cpu_second", median(r.cpu_rates)},
+          {"contaminated", r.contaminated},
           {"checksum", checksum}};
 }
 
@@ -169,6 +141,10 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "approximate seconds per repeat");
   app.add_option("--batch", batches, "batch sizes");
   app.add_option("--contexts", contexts, "contexts mixed in a batch");
+  std::vector<std::size_t> agents;
+  app.add_option("--agents", agents,
+                 "instead of --contexts: agents with their own weights, batch / agents rows each")
+      ->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "thread counts (default: 1 and all cores)");
   app.add_option("--precision", precisions, "matmul precisions: float32, bfloat16");
   app.add_option("--json", json_path, "write the results as JSON here");
@@ -184,13 +160,22 @@ int main(int argc, char** argv) {
       const MatmulPrecision precision = matmul_precision_from_string(p);
       for (std::size_t t : threads) {
         for (std::size_t b : batches) {
-          for (std::size_t c : contexts) {
-            results.push_back(measure({b, c, t, precision}, repeats, seconds));
+          if (agents.empty()) {
+            for (std::size_t c : contexts) {
+              results.push_back(measure({b, c, t, precision}, repeats, seconds));
+            }
+          }
+          for (std::size_t k : agents) {
+            if (b % k != 0) {
+              throw std::invalid_argument("batch " + std::to_string(b) + " is not a multiple of " +
+                                          std::to_string(k) + " agents");
+            }
+            results.push_back(measure({b, k, t, precision, k}, repeats, seconds));
           }
         }
       }
     }
-  } catch (const std::exception& e) {  // an unknown or unsupported precision
+  } catch (const std::exception& e) {  // an unknown or unsupported precision, a bad agent count
     std::fprintf(stderr, "locus_bench_neuromod: %s\n", e.what());
     return 1;
   }

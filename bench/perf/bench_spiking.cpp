@@ -31,8 +31,11 @@
 #include <string>
 #include <vector>
 
+#include "measurement.hpp"
 #include "neuromod/spiking/circuit.hpp"
 #include "neuromod/spiking/connectivity.hpp"
+
+using locus::bench_perf::median;
 
 namespace {
 
@@ -153,12 +156,6 @@ void export_network(const spk::Circuit& circuit, const std::filesystem::path& fo
   }
   doc["projections"] = projections;
   std::ofstream(folder / "network.json") << doc.dump(2) << "\n";
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 }  // namespace
