@@ -67,12 +67,45 @@ class ModulatedMLP(torch.nn.Module):
         return F.linear(h2, self.w3) * self.s[ctx] + self.bo[ctx]
 
 
+class AgentsMLP(torch.nn.Module):
+    """`agents` modulated MLPs with their own fixed weights, run at once with torch.bmm (the
+    PyTorch way of batching a population of models); the batch's rows are grouped by agent, each
+    agent one context (gains broadcast over its rows)."""
+
+    def __init__(self, agents: int, generator: torch.Generator,
+                 weight_dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+
+        def fixed(rows: int, cols: int, scale: float) -> torch.Tensor:
+            weights = torch.randn(agents, rows, cols, generator=generator) * (scale / cols ** 0.5)
+            return weights.to(weight_dtype)
+
+        self.register_buffer("w1", fixed(400, 784, 2 ** 0.5))
+        self.register_buffer("w2", fixed(400, 400, 2 ** 0.5))
+        self.register_buffer("w3", fixed(10, 400, 1.0))
+        self.g1 = torch.nn.Parameter(torch.ones(agents, 1, 400))
+        self.b1 = torch.nn.Parameter(torch.zeros(agents, 1, 400))
+        self.g2 = torch.nn.Parameter(torch.ones(agents, 1, 400))
+        self.b2 = torch.nn.Parameter(torch.zeros(agents, 1, 400))
+        self.s = torch.nn.Parameter(torch.ones(agents, 1, 1))
+        self.bo = torch.nn.Parameter(torch.zeros(agents, 1, 10))
+
+    def forward(self, x: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+        del ctx  # row r belongs to agent r // (batch / agents)
+        xs = x.view(self.w1.shape[0], -1, 784)
+        h1 = torch.relu(torch.bmm(xs, self.w1.transpose(1, 2)) * self.g1 + self.b1)
+        h2 = torch.relu(torch.bmm(h1, self.w2.transpose(1, 2)) * self.g2 + self.b2)
+        out = torch.bmm(h2, self.w3.transpose(1, 2)) * self.s + self.bo
+        return out.reshape(-1, 10)
+
+
 def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: float,
-            intra_op_threads: int, precision: str) -> dict:
+            intra_op_threads: int, precision: str, agents: int = 1) -> dict:
     torch.set_num_threads(intra_op_threads)
     generator = torch.Generator().manual_seed(7)
-    model = ModulatedMLP(contexts, generator,
-                         torch.bfloat16 if precision == "bfloat16" else torch.float32)
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    model = AgentsMLP(agents, generator, dtype) if agents > 1 else \
+        ModulatedMLP(contexts, generator, dtype)
     batches = [(torch.rand(batch, 784, generator=generator),
                 torch.randint(0, contexts, (batch,), generator=generator),
                 torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
@@ -111,14 +144,15 @@ def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: floa
             clean.append(rate)
     contaminated = len(clean) < repeats
     med = statistics.median(rates if contaminated else clean)
-    name = f"modulated MLP batch {batch}, {contexts} ctx, {threads} thr"
+    name = f"modulated MLP batch {batch}, {contexts} {'agents' if agents > 1 else 'ctx'}, " \
+        f"{threads} thr"
     if precision != "float32":
         name += f", {precision}"
     note = ", machine busy: figure low" if contaminated else ""
     print(f"{name:<44} {med:12.0f} samples/s (PyTorch, {intra_op_threads} intra-op threads{note})",
           file=sys.stderr, flush=True)
     return {"name": name, "impl": f"torch {torch.__version__}",
-            "config": {"batch": batch, "contexts": contexts, "threads": threads,
+            "config": {"batch": batch, "contexts": contexts, "threads": threads, "agents": agents,
                        "intra_op_threads": intra_op_threads, "precision": precision,
                        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")},
             "iterations_per_repeat": iterations, "samples_per_second": rates,
@@ -134,6 +168,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.5)
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
     parser.add_argument("--contexts", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--agents", type=int, nargs="+", default=[],
+                        help="instead of --contexts: agents with their own weights (torch.bmm)")
     parser.add_argument("--threads", type=int, required=True,
                         help="cores for the run (OpenBLAS's threads, set by the caller)")
     parser.add_argument("--intra-op-threads", type=int, default=None,
@@ -143,8 +179,12 @@ def main() -> None:
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     intra = args.threads if args.intra_op_threads is None else args.intra_op_threads
-    results = [measure(b, c, args.threads, args.repeats, args.seconds, intra, p)
-               for p in args.precision for b in args.batch for c in args.contexts]
+    if args.agents:
+        results = [measure(b, k, args.threads, args.repeats, args.seconds, intra, p, agents=k)
+                   for p in args.precision for b in args.batch for k in args.agents]
+    else:
+        results = [measure(b, c, args.threads, args.repeats, args.seconds, intra, p)
+                   for p in args.precision for b in args.batch for c in args.contexts]
     with open(args.json, "w", encoding="utf-8") as out:
         json.dump({"benchmark": "neuromod_forward_backward", "results": results}, out, indent=2)
 

@@ -61,6 +61,10 @@ def main() -> int:
                         help="alternating locus/PyTorch rounds; each side keeps its best")
     parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"],
                         default=["float32", "bfloat16"])
+    parser.add_argument("--agents", type=int, nargs="+", default=[],
+                        help="instead of mixed contexts: agents with their own weights "
+                             "(locus weight sets against torch.bmm)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
@@ -77,7 +81,9 @@ def main() -> int:
     cores = len(os.sched_getaffinity(0))
     thread_counts = [1] if cores == 1 else [1, cores]
     common = ["--repeats", str(args.repeats), "--seconds", str(args.seconds),
-              "--precision", *args.precision]
+              "--precision", *args.precision, "--batch", *map(str, args.batch)]
+    if args.agents:
+        common += ["--agents", *map(str, args.agents)]
     started = time.monotonic()
     # PyTorch on N > 1 cores runs twice: as configured by default (N intra-op OpenMP threads, N
     # OpenBLAS threads), and with one intra-op thread and N OpenBLAS threads (on a 2-core machine
