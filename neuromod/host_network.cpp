@@ -449,9 +449,10 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
     set_offsets_.assign(sets + 1, 0);
     for (std::size_t r = 0; r < rows; ++r) ++set_offsets_[context_set_[row_context_[r]] + 1];
     for (std::size_t s = 0; s < sets; ++s) set_offsets_[s + 1] += set_offsets_[s];
-    std::vector<std::size_t> next(set_offsets_.begin(), set_offsets_.end() - 1);
+    set_next_.assign(set_offsets_.begin(), set_offsets_.end() - 1);
     set_order_.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) set_order_[next[context_set_[row_context_[r]]]++] = r;
+    for (std::size_t r = 0; r < rows; ++r)
+      set_order_[set_next_[context_set_[row_context_[r]]]++] = r;
   }
   // Keep the inputs only if a learnable weight reads them (baselines); modulated networks don't.
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;

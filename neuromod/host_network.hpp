@@ -147,6 +147,7 @@ class HostNetwork final : public Network {
   bool groups_valid_ = false;
   std::vector<std::size_t> set_order_;    // (rows): row indices sorted by weight set, stably
   std::vector<std::size_t> set_offsets_;  // (sets + 1): each set's range in set_order_
+  std::vector<std::size_t> set_next_;     // (sets): the counting sort's next slot per set
   std::vector<float> set_gathered_, set_result_;  // for_each_weight_set's gathered rows
   Matrix input_;                                  // (rows, input_dim), kept only when needed
   const float* input_data_ = nullptr;

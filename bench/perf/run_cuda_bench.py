@@ -29,6 +29,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_env_bench import write_atomically  # noqa: E402
 
 
 def torch_agents_step_ms(torch, width, rows, agents, interleave, warmup, iterations, repeats,
@@ -199,9 +203,9 @@ def main():
               f"{r['torch_ms']:9.4f} {r['ratio']:11.2f} {r['tflops']:8.2f} "
               f"{100 * r['roofline_fraction']:7.1f}%")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"device": locus["device"], "torch": torch.__version__, "ceilings": ceilings,
-                       "tf32": args.tf32, "runs": rows}, f, indent=2)
+        write_atomically(Path(args.out), json.dumps(
+            {"device": locus["device"], "torch": torch.__version__, "ceilings": ceilings,
+             "tf32": args.tf32, "runs": rows}, indent=2) + "\n")
     return 0
 
 

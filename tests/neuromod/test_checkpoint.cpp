@@ -10,6 +10,7 @@
 #include <fstream>
 #include <vector>
 
+#include "checkpoint_file.hpp"
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/losses.hpp"
@@ -22,16 +23,6 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<unsigned char> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-}
 
 void train(Network& net, ContextId context, int steps) {
   for (int i = 0; i < steps; ++i) {

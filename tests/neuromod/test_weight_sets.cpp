@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint_file.hpp"
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/kernels.hpp"
@@ -346,32 +347,12 @@ TEST_CASE("a context's weight set survives checkpoints, context files and clonin
 
 namespace {
 
-// The bytes of a checkpoint or context file with `from` replaced by `to` in its JSON header and
-// the length and checksum fixed, as a damaged (or hand-edited) file that still reads whole.
-std::vector<unsigned char> edit_header(const std::vector<unsigned char>& file,
-                                       const std::string& from, const std::string& to) {
-  auto u64 = [&](std::size_t at) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, file.data() + at, 8);
-    return v;
-  };
-  constexpr std::size_t kPrefix = 8 + 4 + 4 + 8;
-  const std::size_t header_size = u64(kPrefix - 8);
-  std::string header(file.begin() + kPrefix, file.begin() + std::ptrdiff_t(kPrefix + header_size));
-  const std::size_t at = header.find(from);
-  REQUIRE(at != std::string::npos);
-  header.replace(at, from.size(), to);
-  std::vector<unsigned char> out(file.begin(), file.begin() + kPrefix - 8);
-  const std::uint64_t new_size = header.size();
-  out.insert(out.end(), reinterpret_cast<const unsigned char*>(&new_size),
-             reinterpret_cast<const unsigned char*>(&new_size) + 8);
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), file.begin() + std::ptrdiff_t(kPrefix + header_size), file.end() - 8);
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a-64, as checkpoint.hpp documents
-  for (unsigned char byte : out) hash = (hash ^ byte) * 0x100000001b3ULL;
-  out.insert(out.end(), reinterpret_cast<const unsigned char*>(&hash),
-             reinterpret_cast<const unsigned char*>(&hash) + 8);
-  return out;
+// A file's bytes with its header's `key` set to `value` (lengths and checksum fixed).
+std::vector<unsigned char> with_header(const std::vector<unsigned char>& bytes,
+                                       const std::string& key, const nlohmann::json& value) {
+  RawFile file = decode(bytes);
+  file.header[key] = value;
+  return encode(file);
 }
 
 }  // namespace
@@ -382,23 +363,19 @@ TEST_CASE("a checkpoint whose contexts' weight sets do not fit says so",
   auto net = make_network(three_set_spec(), Backend::kCpu);
   add_perturbed_contexts(*net, 3, 6);  // sets 0, 1, 2
   const std::vector<unsigned char> good = encode_checkpoint(*net);
-  REQUIRE(decode_checkpoint(edit_header(good, "[0,1,2]", "[0,1,2]"), "same")->weight_set(2) == 2);
+  REQUIRE(decode_checkpoint(with_header(good, "context_weight_sets", {0, 1, 2}), "same")
+              ->weight_set(2) == 2);
   REQUIRE_THROWS_WITH(
-      decode_checkpoint(edit_header(good, "[0,1,2]", "[0,7,2]"), "edited"),
+      decode_checkpoint(with_header(good, "context_weight_sets", {0, 7, 2}), "edited"),
       Contains("'edited' is corrupt: context 1 on weight set 7; the network has 3 (0..2)"));
-  REQUIRE_THROWS_WITH(decode_checkpoint(edit_header(good, "[0,1,2]", "[1,1,2]"), "edited"),
-                      Contains("context 0 on weight set 1"));
-  REQUIRE_THROWS_WITH(decode_checkpoint(edit_header(good, "[0,1,2]", "[0,1]"), "edited"),
+  REQUIRE_THROWS_WITH(
+      decode_checkpoint(with_header(good, "context_weight_sets", {1, 1, 2}), "edited"),
+      Contains("context 0 on weight set 1"));
+  REQUIRE_THROWS_WITH(decode_checkpoint(with_header(good, "context_weight_sets", {0, 1}), "edited"),
                       Contains("2 context weight sets for 3 contexts"));
 
   save_context(*net, 2, dir.path / "c2.ctx");
-  std::ifstream in(dir.path / "c2.ctx", std::ios::binary);
-  const std::vector<unsigned char> context_file((std::istreambuf_iterator<char>(in)), {});
-  const auto edited = edit_header(context_file, "\"weight_set\":2", "\"weight_set\":5");
-  {
-    std::ofstream out(dir.path / "c5.ctx", std::ios::binary);
-    out.write(reinterpret_cast<const char*>(edited.data()), std::streamsize(edited.size()));
-  }
+  write_bytes(dir.path / "c5.ctx", with_header(read_bytes(dir.path / "c2.ctx"), "weight_set", 5));
   REQUIRE_THROWS_WITH(load_context(*net, dir.path / "c5.ctx"),
                       Contains("its context is on weight set 5; the network has 3 (0..2)"));
   REQUIRE(net->context_count() == 3);
