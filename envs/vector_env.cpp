@@ -225,6 +225,7 @@ void VectorEnv::init(std::vector<std::unique_ptr<Env>> envs) {
   action_bytes_ = single_action_space_->packed_bytes();
   action_stride_ = stride_for(*single_action_space_);
 
+  staged_actions_.assign(n * action_stride_, std::byte{0});
   observations_.assign(n * observation_stride_, std::byte{0});
   rewards_.assign(n, 0.0);
   terminations_.assign(n, 0);
@@ -377,8 +378,31 @@ void VectorEnv::step_range(std::size_t begin, std::size_t end, std::span<const s
 }
 
 void VectorEnv::step(std::span<const std::byte> actions) {
+  stage_actions(actions);
+  step_staged();
+}
+
+void VectorEnv::stage_actions(std::span<const std::byte> actions) {
+  has_staged_actions_ = false;
   if (!has_reset_) throw ResetNeededError("VectorEnv.step: call reset() before step()");
-  validate_actions(actions);
+  if (actions.size() != staged_actions_.size()) {
+    validate_actions(actions);  // throws the size error
+  }
+  if (!staged_actions_.empty()) {
+    std::memcpy(staged_actions_.data(), actions.data(), staged_actions_.size());
+  }
+  validate_actions(staged_actions_);
+  has_staged_actions_ = true;
+}
+
+void VectorEnv::step_staged() {
+  if (!has_staged_actions_) {
+    throw BufferError(
+        "VectorEnv.step_staged: no checked actions are staged (each batch steps once); call "
+        "stage_actions() first");
+  }
+  has_staged_actions_ = false;
+  const std::span<const std::byte> actions(staged_actions_);
   switch (options_.autoreset_mode) {
     case AutoresetMode::kNextStep:
       for_each_chunk([&](std::size_t begin, std::size_t end) {
