@@ -4,7 +4,6 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +19,7 @@
 
 #include "bench/errors.hpp"
 #include "bench/rl.hpp"
+#include "config/yaml.hpp"
 #include "envs/data/idx.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
@@ -168,38 +168,6 @@ std::vector<T> get_list(const json& settings, const char* key) {
     out.push_back(item.get<T>());
   }
   return out;
-}
-
-// ---- YAML -----------------------------------------------------------------------------------
-
-json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted: always a string
-      std::int64_t i = 0;
-      if (YAML::convert<std::int64_t>::decode(node, i)) return i;
-      double d = 0.0;
-      if (YAML::convert<double>::decode(node, d)) return d;
-      if (text == "true" || text == "True") return true;
-      if (text == "false" || text == "False") return false;
-      return text;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second);
-      return out;
-    }
-  }
-  return nullptr;
 }
 
 std::string value_label(const json& value) {
@@ -466,19 +434,20 @@ std::string run_settings_help() {
 }
 
 SweepConfig SweepConfig::from_yaml(const std::string& text) {
+  constexpr std::string_view kSource = "sweep config";
   YAML::Node root;
   try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InvalidArgumentError(fmt::format("sweep config is not valid YAML: {}", e.what()));
+    root = config::load_yaml(text, kSource);
+  } catch (const config::ParseError& e) {
+    throw InvalidArgumentError(e.what());
   }
   if (!root.IsMap()) throw InvalidArgumentError("sweep config must be a YAML mapping");
   SweepConfig config;
   // Setting keys are checked once the scenario kind is known (it may come after them).
   std::vector<std::pair<std::string, std::string>> keys_to_check;  // key, where
   for (const auto& item : root) {
-    const auto key = item.first.as<std::string>();
-    const json value = yaml_to_json(item.second);
+    const auto key = item.first.Scalar();
+    const json value = config::yaml_to_json(item.second, kSource);
     if (key == "name") {
       if (!value.is_string()) throw InvalidArgumentError("sweep 'name' must be a string");
       config.name = value.get<std::string>();
@@ -508,9 +477,9 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
         throw InvalidArgumentError("sweep 'grid' must map setting names to lists of values");
       }
       for (const auto& grid_item : item.second) {
-        const auto setting = grid_item.first.as<std::string>();
+        const auto setting = grid_item.first.Scalar();
         keys_to_check.emplace_back(setting, "'grid'");
-        const json values = yaml_to_json(grid_item.second);
+        const json values = config::yaml_to_json(grid_item.second, kSource);
         if (!values.is_array() || values.empty()) {
           throw InvalidArgumentError(fmt::format(
               "grid '{}' must be a non-empty list of values, got {}", setting, values.dump()));
