@@ -1,7 +1,9 @@
 // `locus`: the command line of the locus toolkit.
 //
 // Exit status: 0 on success, 2 for usage errors (bad flags, unknown environment id, bad
-// arguments), 1 for runtime errors (an env that violates the API, a plugin that fails to load).
+// arguments), 1 for runtime errors (an env that violates the API, a plugin that fails to load),
+// 128 + the signal's number for a run stopped by Ctrl-C or SIGTERM at a checkpoint
+// (agents/run_signals.hpp).
 
 #include <fmt/core.h>
 
@@ -10,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "agents/errors.hpp"
+#include "agents/run_signals.hpp"
 #include "cli/commands.hpp"
 #include "envs/errors.hpp"
 #include "envs/plugin.hpp"
@@ -51,6 +55,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsageError;
+  } catch (const locus::agents::RunInterrupted& e) {
+    // The shell's convention for a command ended by a signal: 128 + its number.
+    fmt::print(stderr, "locus: stopped: {}\n", e.what());
+    const int signal = locus::agents::stopping_signal();
+    return signal != 0 ? 128 + signal : kExitRuntimeError;
   } catch (const locus::envs::UnknownEnvError& e) {
     fmt::print(stderr, "locus: error: {}\n", e.what());
     return kExitUsageError;
