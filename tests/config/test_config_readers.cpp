@@ -59,6 +59,12 @@ TEST_CASE("YAML a config cannot hold is refused with its line", "[config]") {
                       Contains("a key must be a plain name"));
   REQUIRE_THROWS_WITH(parse_yaml("a: [1, 2\nb: 3\n", "c.yaml"), Contains("c.yaml, line"));
   REQUIRE_THROWS_WITH(parse_yaml("a: [1, 2\nb: 3\n", "c.yaml"), Contains("not valid YAML"));
+  REQUIRE_THROWS_WITH(parse_yaml("a: 1\nname: caf\xE9\n", "c.yaml"),
+                      Contains("c.yaml, line 2: byte 0xE9 is not UTF-8 text"));
+  REQUIRE_THROWS_WITH(parse_yaml("a: \xED\xA0\x80\n", "c.yaml"),
+                      Contains("not UTF-8"));  // surrogate
+  REQUIRE(parse_yaml("name: caf\xC3\xA9 \xF0\x9F\x99\x82\n", "c.yaml")["name"] ==
+          "caf\xC3\xA9 \xF0\x9F\x99\x82");
   // Quoted, the same text is a string.
   REQUIRE(parse_yaml("a: \".nan\"\n", "c.yaml")["a"] == ".nan");
 }
