@@ -18,6 +18,7 @@
 #include "bench/report.hpp"
 #include "bench/set_shift.hpp"
 #include "cli/commands.hpp"
+#include "util/python_probe.hpp"
 
 namespace locus::cli {
 namespace {
@@ -61,6 +62,14 @@ void plot(const SetShiftOptions& options) {
                                           shell_quote(script.string()), shell_quote(options.out));
   if (!std::filesystem::exists(script)) {
     fmt::print("plot skipped: {} is missing (the CSV files are written)\n", script.string());
+    return;
+  }
+  if (const auto problem = util::python_problem(python, {"matplotlib"})) {
+    fmt::print(
+        "plot skipped: {}. The CSV files are written; set LOCUS_PYTHON (or --python) to a Python "
+        "3 with matplotlib (bash scripts/setup.sh makes the repository's .venv with it) and plot "
+        "with:\n  {}\n",
+        *problem, command);
     return;
   }
   const int status = std::system(command.c_str());
