@@ -32,6 +32,10 @@ struct SetShiftOptions {
   bool no_plot = false;
 };
 
+// Seeds per modulation: far more than a study needs, and few enough that a mistyped --runs (1e8)
+// is refused instead of filling the memory with seeds and results.
+constexpr std::size_t kMaxRuns = 10000;
+
 // The agent the study uses unless --config says otherwise: the A2C settings that learn
 // GoNoGo-v0 (agents/configs/gonogo.yaml), one trial per episode, the trial's 15 observations
 // stacked as the network's memory.
@@ -187,7 +191,10 @@ Command add_study_command(CLI::App& app) {
       }
       config.seeds = options->seeds;
       if (config.seeds.empty()) {
-        if (options->runs == 0) throw bench::InvalidArgumentError("--runs must be positive, got 0");
+        if (options->runs == 0 || options->runs > kMaxRuns) {
+          throw bench::InvalidArgumentError(
+              fmt::format("--runs must be in [1, {}], got {}", kMaxRuns, options->runs));
+        }
         for (std::size_t s = 1; s <= options->runs; ++s) config.seeds.push_back(s);
       }
       config.shift = options->shift;

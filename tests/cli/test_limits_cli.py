@@ -219,3 +219,12 @@ def test_train_on_a_python_env_refuses_an_interpreter_that_is_not_python(locus, 
                   str(tmp_path / "run"), env=with_env(LOCUS_PYTHON=str(tmp_path / "nothing")))
     assert missing.returncode == 1
     assert "cannot be started" in missing.stderr
+
+
+def test_study_refuses_an_absurd_number_of_runs(locus, tmp_path):
+    start = time.monotonic()
+    result = run(locus, "study", "set-shift", "--out", str(tmp_path / "study"), "--runs",
+                 "100000000", "--no-plot")
+    assert result.returncode == 2
+    assert "--runs must be in [1, 10000], got 100000000" in result.stderr
+    assert time.monotonic() - start < 10
