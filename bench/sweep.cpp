@@ -48,6 +48,7 @@ constexpr std::int64_t kMaxBatch = std::int64_t{1} << 20;
 constexpr std::int64_t kMaxIterations = std::int64_t{1} << 30;
 constexpr std::uint64_t kMaxRuns = 1'000'000;
 constexpr int kMaxJobs = 4096;
+constexpr std::size_t kMaxRunIdBytes = 200;
 // Debian's Fashion-MNIST images: the input width a supervised run's estimate assumes unless
 // data_dir names other data (then 1, a lower bound).
 constexpr std::uint64_t kFashionMnistPixels = 784;
@@ -138,7 +139,7 @@ double get_number(const json& settings, const char* key) {
   const json& v = value_of(settings, key);
   if (!v.is_number() || !std::isfinite(v.get<double>())) {
     throw InvalidArgumentError(
-        fmt::format("setting '{}' must be a finite number, got {}", key, v.dump()));
+        fmt::format("setting '{}' must be a number (finite), got {}", key, v.dump()));
   }
   return v.get<double>();
 }
@@ -728,6 +729,13 @@ std::vector<RunSpec> SweepConfig::expand() const {
         std::string id = method;
         for (const auto& [key, value] : point.items()) id += "_" + key + "=" + value_label(value);
         spec.id = sanitize(id + "_seed=" + std::to_string(seed));
+        // runs/<id>.json and its temporary name (".tmp.<pid>.<n>" more) must fit NAME_MAX.
+        if (spec.id.size() > kMaxRunIdBytes) {
+          throw InvalidArgumentError(fmt::format(
+              "run id '{}' is {} bytes, longer than the {} its file name in runs/ may have; "
+              "shorten the method name or the grid's values",
+              spec.id, spec.id.size(), kMaxRunIdBytes));
+        }
         if (!ids.insert(spec.id).second) {
           throw InvalidArgumentError(fmt::format("two runs map to the file name '{}'", spec.id));
         }

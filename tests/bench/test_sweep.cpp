@@ -309,7 +309,7 @@ TEST_CASE("numeric settings are range-checked before the sweep starts", "[sweep]
                     Contains("setting 'lr' is 1e+300, beyond the float range it is held in"));
   CHECK_THROWS_WITH(expand("fixed_gain: 1e39"), Contains("setting 'fixed_gain' is 1e+39"));
   CHECK_THROWS_WITH(expand("momentum: .nan"),
-                    Contains("setting 'momentum' must be a finite number"));
+                    Contains("setting 'momentum' must be a number (finite)"));
   CHECK_THROWS_WITH(expand("hidden: [100000000]"),
                     Contains("setting 'hidden' must list whole (0 to 16777216) numbers"));
   CHECK_THROWS_WITH(expand("angles: [0, .inf]"),
@@ -356,4 +356,13 @@ TEST_CASE("sweeps of absurdly many runs or jobs are refused before anything is w
                               {.out_dir = dir, .jobs = 1'000'000, .progress = false}),
                     Contains("--jobs 1000000 must be in [1, 4096]"));
   CHECK_FALSE(fs::exists(dir));
+}
+
+TEST_CASE("run ids that cannot be file names are refused before the sweep starts",
+          "[sweep][errors][limits]") {
+  const std::string long_value(300, 'v');
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("grid: {data_dir: [" + long_value + "]}\nmethods: [{name: a}]")
+          .expand(),
+      Contains("bytes, longer than the 200 its file name in runs/ may have"));
 }
