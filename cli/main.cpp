@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
@@ -23,12 +24,14 @@ constexpr int kExitUsageError = 2;
 
 // CLI11 2.1 reads an unsigned option with strtoull, which turns "-1" into 2^64 - 1 and a value
 // past 2^64 into 2^64 - 1 without a word (and reads "010" as octal 8). This check runs on each
-// value of every unsigned option (CLI11's type name "UINT") before that conversion.
-std::string non_negative_whole_problem(const std::string& text) {
+// value of every unsigned option (CLI11's type name "UINT") before that conversion; it drops
+// leading zeros so that what CLI11 converts is the decimal number the user wrote.
+std::string non_negative_whole_problem(std::string& text) {
   const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
   if (!digits) {
     return fmt::format("must be a whole number of 0 or more (decimal digits), got '{}'", text);
   }
+  text.erase(0, std::min(text.find_first_not_of('0'), text.size() - 1));
   errno = 0;
   (void)std::strtoull(text.c_str(), nullptr, 10);
   if (errno == ERANGE) return fmt::format("'{}' is more than the largest value (2^64 - 1)", text);
@@ -38,7 +41,7 @@ std::string non_negative_whole_problem(const std::string& text) {
 void guard_unsigned_options(CLI::App& app) {
   const CLI::Validator non_negative_whole(non_negative_whole_problem, "");
   for (CLI::Option* option : app.get_options()) {
-    if (option->get_type_name().rfind("UINT", 0) == 0) option->check(non_negative_whole);
+    if (option->get_type_name().rfind("UINT", 0) == 0) option->transform(non_negative_whole);
   }
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     guard_unsigned_options(*sub);

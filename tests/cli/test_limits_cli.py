@@ -228,3 +228,12 @@ def test_study_refuses_an_absurd_number_of_runs(locus, tmp_path):
     assert result.returncode == 2
     assert "--runs must be in [1, 10000], got 100000000" in result.stderr
     assert time.monotonic() - start < 10
+
+
+def test_unsigned_options_are_read_as_decimal(locus, tmp_path):
+    # strtoull with base 0 read "010" as octal 8.
+    result = run(locus, "train", "--env", "CartPole-v1", "--steps", "010", "--num-envs", "02",
+                 "--rollout-steps", "005", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["steps"] == 10 and config["num_envs"] == 2 and config["rollout_steps"] == 5
