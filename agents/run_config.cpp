@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "agents/errors.hpp"
 #include "config/json.hpp"
 #include "config/yaml.hpp"
+#include "util/memory.hpp"
 
 namespace locus::agents {
 namespace fs = std::filesystem;
@@ -20,7 +23,8 @@ constexpr const char* kRunKeys[] = {"steps", "eval_every", "eval_episodes", "che
                                     "seeds", "threads"};
 
 std::size_t get_size(const nlohmann::json& value, std::string_view key) {
-  if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+  if (!value.is_number_unsigned() &&
+      (!value.is_number_integer() || value.get<std::int64_t>() < 0)) {
     throw ConfigError(
         fmt::format("config key '{}' must be a non-negative integer, got {}", key, value.dump()));
   }
@@ -46,13 +50,32 @@ void RunConfig::validate() const {
     throw ConfigError("config key 'checkpoint_every' must be positive, got 0");
   }
   if (eval_episodes == 0) throw ConfigError("config key 'eval_episodes' must be positive, got 0");
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (seeds[i] == seeds[j]) {
-        throw ConfigError(fmt::format("config key 'seeds' lists seed {} twice", seeds[i]));
-      }
+  if (eval_episodes > kMaxEvalEpisodes) {
+    throw ConfigError(fmt::format("config key 'eval_episodes' must be at most {}, got {}",
+                                  kMaxEvalEpisodes, eval_episodes));
+  }
+  if (seeds.size() > kMaxSeeds) {
+    throw ConfigError(fmt::format(
+        "config key 'seeds' lists {} seeds; a run trains at most {} agents (split it into runs)",
+        seeds.size(), kMaxSeeds));
+  }
+  if (threads > kMaxThreads) {
+    throw ConfigError(
+        fmt::format("config key 'threads' must be at most {}, got {}", kMaxThreads, threads));
+  }
+  std::set<std::uint64_t> distinct;
+  for (const std::uint64_t seed : seeds) {
+    if (!distinct.insert(seed).second) {
+      throw ConfigError(fmt::format("config key 'seeds' lists seed {} twice", seed));
     }
   }
+  // The agents that train at once each hold their own network, envs and rollout.
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t at_once = std::min(run_seeds().size(), threads == 0 ? cores : threads);
+  util::require_memory<ConfigError>(
+      util::saturating_mul(agent.memory_estimate(1, 1), at_once),
+      fmt::format("{} agents training at once", at_once),
+      "train fewer at once (threads), or lower num_envs, rollout_steps or the hidden widths");
 }
 
 std::vector<std::string> RunConfig::keys() {

@@ -15,6 +15,11 @@
 namespace locus::agents {
 
 struct RunConfig {
+  // Past these a run is a mistake (a seed list of 1e8 would fill the memory before it started).
+  static constexpr std::size_t kMaxSeeds = 4096;
+  static constexpr std::size_t kMaxThreads = 4096;
+  static constexpr std::size_t kMaxEvalEpisodes = 1000000;
+
   AgentConfig agent;
   std::size_t steps = 100000;  // environment steps per agent
   std::size_t eval_every = 0;  // updates between evaluations; 0: only at the end

@@ -210,6 +210,10 @@ Command add_train_command(CLI::App& app) {
     if (seeds->count()) json["seeds"] = options->seeds;
     if (agents_count->count()) {
       if (options->agents == 0) throw agents::ConfigError("--agents must be positive, got 0");
+      if (options->agents > agents::RunConfig::kMaxSeeds) {
+        throw agents::ConfigError(fmt::format("--agents must be at most {}, got {}",
+                                              agents::RunConfig::kMaxSeeds, options->agents));
+      }
       const bool has_seed = json.contains("seed") && json["seed"].is_number_unsigned();
       const std::uint64_t first = has_seed ? json["seed"].get<std::uint64_t>() : default_seed;
       std::vector<std::uint64_t> list;

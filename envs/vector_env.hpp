@@ -58,6 +58,10 @@ std::string_view to_string(AutoresetMode mode);
 // InvalidArgumentError naming the choices.
 AutoresetMode autoreset_mode_from_string(std::string_view name);
 
+// The most envs one VectorEnv holds: far beyond any real batch (EnvPool's largest are thousands),
+// and low enough that a mistyped count (1e8) is refused at once instead of allocating for minutes.
+inline constexpr std::size_t kMaxNumEnvs = std::size_t{1} << 20;
+
 struct VectorEnvOptions {
   AutoresetMode autoreset_mode = AutoresetMode::kNextStep;
   std::size_t num_threads = 0;  // 0: TBB's default (all cores); capped at the number of cores

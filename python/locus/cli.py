@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAX_AGENTS = 4096  # agents::RunConfig::kMaxSeeds
 _FLAG_KEYS = (
     "env", "agent", "modulation", "network", "device", "precision", "steps", "num_envs", "seed", "threads", "eval_every",
     "eval_episodes", "checkpoint_every", "rollout_steps", "frame_stack", "learning_rate",
@@ -164,6 +165,8 @@ def _given_settings(args: argparse.Namespace, default_seed: int) -> dict[str, An
     if args.agents is not None:
         if args.agents <= 0:
             raise InvalidArgumentError(f"--agents must be positive, got {args.agents}")
+        if args.agents > _MAX_AGENTS:
+            raise InvalidArgumentError(f"--agents must be at most {_MAX_AGENTS}, got {args.agents}")
         first = config.get("seed", default_seed)
         first = first if isinstance(first, int) else default_seed
         config["seeds"] = list(range(first, first + args.agents))

@@ -186,3 +186,27 @@ TEST_CASE("a run that fails to start leaves nothing behind", "[agents][resume]")
   CHECK(fs::is_regular_file(given / "seed_2"));
   CHECK(std::distance(fs::directory_iterator(given), fs::directory_iterator()) == 2);
 }
+
+TEST_CASE("run configs refuse absurd seed lists and thread counts before allocating",
+          "[agents][config]") {
+  nlohmann::json json = {{"env", "CartPole-v1"}, {"seeds", nlohmann::json::array()}};
+  for (std::uint64_t s = 0; s <= RunConfig::kMaxSeeds; ++s) json["seeds"].push_back(s);
+  CHECK_THROWS_WITH(RunConfig::from_json(json),
+                    Catch::Contains("lists 4097 seeds; a run trains at most 4096 agents"));
+  CHECK_THROWS_WITH(RunConfig::from_json({{"env", "CartPole-v1"}, {"threads", 100000}}),
+                    Catch::Contains("'threads' must be at most 4096"));
+  CHECK_THROWS_WITH(RunConfig::from_json({{"env", "CartPole-v1"}, {"eval_episodes", 1e12}}),
+                    Catch::Contains("eval_episodes"));
+  // Seeds past 2^63 are seeds like any other.
+  const RunConfig big = RunConfig::from_json(
+      {{"env", "CartPole-v1"}, {"seeds", {std::uint64_t(-1), std::uint64_t(1) << 63}}});
+  CHECK(big.seeds[0] == std::uint64_t(-1));
+  // Each agent that trains at once needs its own memory.
+  CHECK_THROWS_WITH(RunConfig::from_json({{"env", "CartPole-v1"},
+                                          {"hidden", {8192, 8192}},
+                                          {"num_envs", 4096},
+                                          {"rollout_steps", 256},
+                                          {"seeds", {1, 2, 3, 4}},
+                                          {"threads", 4}}),
+                    Catch::Contains("needs at least") && Catch::Contains("memory"));
+}
