@@ -127,8 +127,9 @@ void Env::set_render_mode(std::optional<std::string> mode) {
                   metadata_.render_modes.end()) {
     std::string modes;
     for (const auto& m : metadata_.render_modes) modes += (modes.empty() ? "" : ", ") + m;
-    throw InvalidArgumentError(name() + ": render_mode '" + *mode + "' is not supported (" +
-                               (modes.empty() ? "no render modes" : "supported: " + modes) + ")");
+    throw UnsupportedRenderModeError(name() + ": render_mode '" + *mode + "' is not supported (" +
+                                     (modes.empty() ? "no render modes" : "supported: " + modes) +
+                                     ")");
   }
   render_mode_ = std::move(mode);
 }
