@@ -87,7 +87,7 @@ void AcrobotEnv::write_observation(std::span<std::byte> observation) const {
   obs[5] = static_cast<float>(dtheta2);
 }
 
-void AcrobotEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void AcrobotEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                             std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.1, 0.1, "Acrobot");
   for (double& s : state_) s = static_cast<float>(np_random().uniform(low, high));

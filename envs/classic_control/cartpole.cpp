@@ -61,7 +61,7 @@ void CartPoleEnv::write_observation(std::span<std::byte> observation) const {
   for (std::size_t i = 0; i < 4; ++i) obs[i] = static_cast<float>(state_[i]);
 }
 
-void CartPoleEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void CartPoleEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                              std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.05, 0.05, "CartPole");
   for (double& s : state_) s = np_random().uniform(low, high);

@@ -52,7 +52,7 @@ MountainCarEnv::MountainCarEnv(const Kwargs& kwargs) {
   if (!render_mode.empty()) set_render_mode(render_mode);
 }
 
-void MountainCarEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void MountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                                 std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCar");
   state_ = {np_random().uniform(low, high), 0.0};
@@ -92,7 +92,7 @@ ContinuousMountainCarEnv::ContinuousMountainCarEnv(const Kwargs& kwargs) {
   if (!render_mode.empty()) set_render_mode(render_mode);
 }
 
-void ContinuousMountainCarEnv::reset_impl(std::optional<std::uint64_t> /*seed*/,
+void ContinuousMountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/,
                                           const Kwargs& options, std::span<std::byte> observation,
                                           Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCarContinuous");

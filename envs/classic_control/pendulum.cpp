@@ -62,7 +62,7 @@ void PendulumEnv::write_observation(std::span<std::byte> observation) const {
   obs[2] = static_cast<float>(state_[1]);
 }
 
-void PendulumEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void PendulumEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                              std::span<std::byte> observation, Info& /*info*/) {
   KwargsReader reader(options, "Pendulum.reset options");
   const double x = reader.get_double("x_init", kDefaultX);

@@ -32,10 +32,10 @@ class PendulumEnv final : public Env {
   const std::array<double, 2>& state() const { return state_; }
   double g() const { return g_; }
   // The clipped torque of the last step; empty right after reset.
-  std::optional<float> last_u() const { return last_u_; }
+  std::optional<double> last_u() const { return last_u_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

@@ -168,7 +168,7 @@ void TrialEnv::set_info(Info& info, std::int64_t target, TrialOutcome outcome, b
   add_info(info, outcome);
 }
 
-void TrialEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void TrialEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                           std::span<std::byte> observation, Info& info) {
   rng_ = &np_random();
   const Kwargs* conditions = nullptr;

@@ -33,9 +33,6 @@ from locus import _core
 from locus import spaces as locus_spaces
 from locus.errors import InvalidActionError, InvalidArgumentError
 
-_UINT64_LIMIT = 2**64
-
-
 def _views(buffer: np.ndarray, layout: dict[str, Any], num_envs: int, stride: int) -> Any:
     """Strided views of an env-major packed buffer, one per leaf of the space (no copy).
 
@@ -139,9 +136,10 @@ class LocusVectorEnv(VectorEnv):
     ) -> tuple[Any, dict[str, Any]]:
         """Resets every env, or those `mask` selects.
 
-        ``seed``: None (no reseeding), an int s (env i gets s + i, as SyncVectorEnv does) or a
-        list with one int or None per env. ``mask``: a bool array of shape (num_envs,), also
-        accepted as Gymnasium's ``options["reset_mask"]``; meant for ``AutoresetMode.DISABLED``.
+        ``seed``: None (no reseeding), a non-negative int s of any size (env i gets the int
+        s + i, as SyncVectorEnv does) or a list with one int or None per env. ``mask``: a bool
+        array of shape (num_envs,), also accepted as Gymnasium's ``options["reset_mask"]``; meant
+        for ``AutoresetMode.DISABLED``.
         """
         self._check_open()
         if options is not None and "reset_mask" in options:
@@ -159,35 +157,9 @@ class LocusVectorEnv(VectorEnv):
             if seed is not None:
                 super().reset(seed=int(seed))
         else:
-            self._reset_with_seed_list(seed, options, mask)
+            core.reset(list(seed), options, mask)
         observations = _copy_tree(self._observations) if self.copy else self._observations
         return observations, core.infos(mask)
-
-    def _reset_with_seed_list(
-        self, seeds: Sequence[int | None], options: dict[str, Any] | None, mask: np.ndarray | None
-    ) -> None:
-        seeds = list(seeds)
-        if len(seeds) != self.num_envs:
-            raise InvalidArgumentError(
-                f"reset: {len(seeds)} seeds given for num_envs={self.num_envs}; give one per env"
-            )
-        # The C++ VectorEnv seeds env i with base + i (mod 2**64): envs sharing a base reset
-        # together, one masked reset per distinct base.
-        groups: dict[int | None, np.ndarray] = {}
-        for i, s in enumerate(seeds):
-            if mask is not None and not mask[i]:
-                continue
-            if s is not None:
-                if not isinstance(s, (int, np.integer)) or not 0 <= int(s) < _UINT64_LIMIT:
-                    raise InvalidArgumentError(
-                        f"reset: seed {s!r} of env {i} must be None or an int in [0, 2**64)"
-                    )
-                base: int | None = (int(s) - i) % _UINT64_LIMIT
-            else:
-                base = None
-            groups.setdefault(base, np.zeros(self.num_envs, dtype=np.bool_))[i] = True
-        for base, group in groups.items():
-            self._core.reset(base, options, group)
 
     def _check_mask(self, mask: Any) -> np.ndarray:
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:

@@ -75,7 +75,7 @@ class PyEnv {
         step_context_(env_->name() + ".step: action") {}
 
   py::tuple reset(const py::object& seed, const py::object& options) {
-    const std::optional<std::uint64_t> env_seed = to_seed(seed, reset_context_);
+    const std::optional<envs::Seed> env_seed = to_seed(seed, reset_context_);
     const envs::Kwargs env_options =
         options.is_none() ? envs::Kwargs() : to_json(options, reset_context_ + " options");
     py::object observation;

@@ -74,8 +74,6 @@ def test_step_before_reset_and_bad_seeds():
         env.step(0)
     with pytest.raises(errors.InvalidArgumentError, match="non-negative"):
         env.reset(seed=-1)
-    with pytest.raises(errors.InvalidArgumentError, match="below 2\\*\\*64"):
-        env.reset(seed=2**64)
     with pytest.raises(errors.InvalidArgumentError, match="got 1.5"):
         env.reset(seed=1.5)
     with pytest.raises(errors.InvalidArgumentError, match="options must be"):
@@ -119,7 +117,7 @@ def test_vector_reset_errors():
         env.reset(mask=np.zeros(3, dtype=bool))
     with pytest.raises(errors.InvalidArgumentError, match="2 seeds given for num_envs=3"):
         env.reset(seed=[1, 2])
-    with pytest.raises(errors.InvalidArgumentError, match="seed -4 of env 1"):
+    with pytest.raises(errors.InvalidArgumentError, match="env 1: seed must be a non-negative int, got -4"):
         env.reset(seed=[1, -4, 2])
     with pytest.raises(errors.InvalidArgumentError, match="autoreset_mode"):
         locus.make_vec("CartPole-v1", 2, autoreset_mode="sometimes")
