@@ -14,7 +14,8 @@ std::pair<double, double> parse_reset_bounds(const Kwargs& options, double defau
   KwargsReader reader(options, context + ".reset options");
   const double low = reader.get_double("low", default_low);
   const double high = reader.get_double("high", default_high);
-  reader.finish();
+  // No reader.finish(): Gymnasium's envs read the keys they know and ignore the rest (a wrapper
+  // or a vector env may pass options meant for others).
   if (!(low <= high)) {
     throw InvalidArgumentError(context + ".reset: lower bound " + std::to_string(low) +
                                " must not exceed the upper bound " + std::to_string(high));

@@ -66,7 +66,8 @@ class CartPoleEnv final : public Env {
   int steps_beyond_terminated_ = -1;
 };
 
-// Gymnasium's utils.maybe_parse_reset_bounds: options "low"/"high" override the defaults.
+// Gymnasium's utils.maybe_parse_reset_bounds: options "low"/"high" override the defaults; other
+// keys are ignored, as Gymnasium ignores them.
 std::pair<double, double> parse_reset_bounds(const Kwargs& options, double default_low,
                                              double default_high, const std::string& context);
 

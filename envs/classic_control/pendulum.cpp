@@ -67,7 +67,7 @@ void PendulumEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& 
   KwargsReader reader(options, "Pendulum.reset options");
   const double x = reader.get_double("x_init", kDefaultX);
   const double y = reader.get_double("y_init", kDefaultY);
-  reader.finish();
+  // No reader.finish(): unknown keys are ignored, as Gymnasium's Pendulum ignores them.
   // numpy's uniform(-high, high) rejects a negative or non-finite range; checked here so the
   // error names the option.
   for (const auto& [key, value] : {std::pair{"x_init", x}, std::pair{"y_init", y}}) {

@@ -23,7 +23,8 @@ class PendulumEnv final : public Env {
   static constexpr double kDefaultY = 1.0;
 
   // kwargs: g (number, default 10.0), render_mode ("ansi" or null).
-  // reset options: x_init, y_init (numbers >= 0) replace kDefaultX and kDefaultY.
+  // reset options: x_init, y_init (numbers >= 0) replace kDefaultX and kDefaultY; other keys are
+  // ignored.
   explicit PendulumEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "PendulumEnv"; }

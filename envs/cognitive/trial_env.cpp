@@ -175,7 +175,7 @@ void TrialEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& options
   if (!options.empty()) {
     TaskKwargs reader(options, task_name_ + ".reset options");
     conditions = reader.get_object("trial");
-    reader.finish();
+    // No reader.finish(): keys other than "trial" are ignored, as Gymnasium's envs ignore them.
     if (conditions != nullptr) check_conditions(*conditions);
   }
   if (seed) {
