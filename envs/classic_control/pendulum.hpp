@@ -1,7 +1,9 @@
 #pragma once
 // Pendulum-v1: Gymnasium's classic_control/pendulum.py, step for step: semi-implicit Euler with
 // dt 0.05, the velocity clipped to +-8, the torque to +-2, and the cost computed from the state
-// before the step. The episode never terminates; only TimeLimit (200 steps) ends it.
+// before the step. The episode never terminates; only TimeLimit (200 steps) ends it. As in
+// Gymnasium, a torque outside [-2, 2] is clipped (not refused), and a float64 torque is computed
+// with in float64 (Env::step_float64).
 
 #include <array>
 #include <optional>
@@ -43,9 +45,12 @@ class PendulumEnv final : public Env {
 
  private:
   void write_observation(std::span<std::byte> observation) const;
+  // One step with the requested torque in the action's precision (float or double).
+  template <class U>
+  StepOutcome advance(U requested);
   std::array<double, 2> state_{};
   double g_ = 10.0;
-  std::optional<float> last_u_;
+  std::optional<double> last_u_;
 };
 
 // Gymnasium's angle_normalize: x mapped into [-pi, pi) with Python's floored modulo.

@@ -10,9 +10,11 @@ default.
 Actions that are already a C-contiguous array of the action space's packed dtype and shape
 (``(num_envs,)`` int64 for a Discrete space, ``(num_envs, *shape)`` of the Box's dtype) are read
 in place; anything else (a list, another integer width, a strided slice) is written into a
-preallocated action buffer with numpy's safe casting. A dtype that cannot be cast safely (a
-float for a Discrete space, float64 for a float32 Box, as ``Box.contains`` refuses it), a wrong
-shape, or an action outside the space raises ``locus.errors.InvalidActionError`` before any env
+preallocated action buffer: integers with numpy's safe casting, Box actions of any bool, integer
+or float dtype converted to the Box's dtype (a float64 action is rounded to float32, so unlike a
+single env, which computes with it as Gymnasium's does, a vector env's result can differ from
+Gymnasium's in the last bits). A dtype that does not fit (a float for a Discrete space), a wrong
+shape, or an action the env refuses raises ``locus.errors.InvalidActionError`` before any env
 moves, and leaves the vector env usable.
 
 The GIL is released while C++ steps the envs. Results do not depend on ``num_threads``.
@@ -232,6 +234,9 @@ class LocusVectorEnv(VectorEnv):
                 f"{path}: shape {array.shape}, expected {target.shape} "
                 f"(num_envs={self.num_envs} actions of the space {self.single_action_space})"
             )
+        if kind == "Discrete" and not isinstance(value, np.ndarray) and array.dtype == np.bool_:
+            # Python bools are ints to Discrete.contains (numpy bools are not).
+            array = array.astype(np.int64)
         if kind in ("Discrete", "MultiDiscrete"):
             ok = array.dtype.kind in "iu" and np.can_cast(array.dtype, dtype, "safe")
             casting = "safe"
@@ -242,9 +247,12 @@ class LocusVectorEnv(VectorEnv):
             casting = "unsafe"
             need = "0/1 values of an integer or bool dtype"
         else:
-            ok = np.can_cast(array.dtype, dtype, "safe")
-            casting = "safe"
-            need = f"a dtype that casts safely to {dtype}"
+            # Gymnasium's vector envs hand each env its row as it is, and the envs take any real
+            # dtype (Pendulum computes with it); the batch buffer holds the Box's dtype, so a
+            # float64 action is rounded to it here (bounds are the envs' to check or clip).
+            ok = array.dtype.kind in "biuf" and array.dtype != np.float16
+            casting = "unsafe"
+            need = f"a bool, integer or float dtype (converted to {dtype})"
         if not ok:
             raise InvalidActionError(
                 f"{path}: dtype {array.dtype} does not fit the space {self.single_action_space} "
