@@ -8,8 +8,8 @@
 // within 1.5 ulp but differ from glibc's correctly rounded sinf/cosf in the last bit for about
 // 0.03 % of arguments, which made Acrobot's first observation differ from Gymnasium's for ~1 % of
 // seeds. Arguments beyond Cody-Waite's range (and infinities) go to the C library, as in numpy.
-// tests/envs/test_classic_control.cpp and python/tests/test_gymnasium_match.py check these
-// against numpy itself.
+// tests/envs/test_gymnasium_compat.cpp and python/tests/test_gymnasium_compat.py check these
+// against numpy.
 
 namespace locus::envs {
 
