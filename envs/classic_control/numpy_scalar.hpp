@@ -42,10 +42,10 @@ struct NumpyScalar {
     return {op(a.value, b.value), kind};
   }
   // Comparisons see both operands as numpy does: cast to the promoted dtype.
-  template <class Compare>
-  static bool compare(NumpyScalar a, NumpyScalar b, Compare compare) {
+  template <class Relation>
+  static bool compare(NumpyScalar a, NumpyScalar b, Relation holds) {
     const Kind kind = promote(a.kind, b.kind);
-    return compare(rounded(a.value, kind), rounded(b.value, kind));
+    return holds(rounded(a.value, kind), rounded(b.value, kind));
   }
 
   friend NumpyScalar operator+(NumpyScalar a, NumpyScalar b) {
