@@ -98,7 +98,7 @@ class TaskSwitchEnv final : public envs::Env {
   }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const envs::Kwargs& options,
+  void reset_impl(const std::optional<envs::Seed>& seed, const envs::Kwargs& options,
                   std::span<std::byte> observation, envs::Info& info) override {
     active_ = pending_;
     Task& task = tasks_[static_cast<std::size_t>(active_)];

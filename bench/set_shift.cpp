@@ -45,7 +45,7 @@ class RecordingSetShiftEnv final : public envs::Env {
   }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const envs::Kwargs& options,
+  void reset_impl(const std::optional<envs::Seed>& seed, const envs::Kwargs& options,
                   std::span<std::byte> observation, envs::Info& info) override {
     inner_.reset(observation, info, seed, options);
   }

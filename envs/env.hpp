@@ -50,6 +50,17 @@ struct StepResult {
   Info info;
 };
 
+// How the bytes of a step's action are laid out. Gymnasium hands an env the action object it was
+// given, and an env that clips its Box action itself (Pendulum, MountainCarContinuous) computes
+// with that object's precision, so such an env gets a float32 Box action given in float64 as it is.
+enum class ActionForm : std::uint8_t {
+  kPacked,   // the action space's packed layout (float32 for a float32 Box)
+  kFloat64,  // a float32 Box's elements as doubles, from a float64 (or integer or bool) array
+  // The same from Python numbers (a list): numpy treats them as "weak" scalars that take the
+  // dtype of what they meet (NEP 50), which changes the rounding of some envs' arithmetic.
+  kPythonFloats,
+};
+
 struct EnvMetadata {
   std::vector<std::string> render_modes;  // e.g. {"ansi"}
   double render_fps = 0.0;
@@ -76,13 +87,32 @@ class Env {
 
   // Allocation-free path. `observation` must be observation_space().packed_bytes() long and
   // `action` action_space().packed_bytes() long. `info` is cleared first.
+  // `seed`: any non-negative integer, as numpy's SeedSequence takes (Seed converts from uint64).
   void reset(std::span<std::byte> observation, Info& info,
-             std::optional<std::uint64_t> seed = std::nullopt, const Kwargs& options = {});
+             const std::optional<Seed>& seed = std::nullopt, const Kwargs& options = {});
   StepOutcome step(std::span<const std::byte> action, std::span<std::byte> observation, Info& info);
 
   // Convenient path.
-  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt, const Kwargs& options = {});
+  ResetResult reset(const std::optional<Seed>& seed = std::nullopt, const Kwargs& options = {});
+  // A float32 Box's action may also be a float64, integer or bool array of the Box's shape, as
+  // Gymnasium's envs take one (see step_float64).
   StepResult step(const Value& action);
+
+  // Steps a float32 Box env with an action given as doubles (`form` kFloat64 or kPythonFloats),
+  // one per element of the Box. An env that takes raw Box actions (takes_raw_box_actions()) gets
+  // them as they are; any other is stepped with them rounded to float32, as numpy's astype does,
+  // and checked against the space as usual.
+  StepOutcome step_float64(std::span<const double> action, ActionForm form,
+                           std::span<std::byte> observation, Info& info);
+
+  // Whether the env, like its Gymnasium twin, clips its float32 Box action itself: step() then
+  // accepts actions outside the Box (not NaN), and float64 actions reach it unrounded.
+  bool takes_raw_box_actions() const { return raw_box_actions_; }
+  // Whether step() would accept `action` (in the packed layout): in the action space or, for an
+  // env that takes raw Box actions, any value but NaN. VectorEnv checks a batch with it.
+  bool accepts_packed_action(std::span<const std::byte> action) const {
+    return action_in_space(action);
+  }
 
   // Text rendering of the current state ("ansi" mode); throws if the env has no such mode.
   virtual std::string render();
@@ -106,7 +136,7 @@ class Env {
   Env() = default;
   // Called after the base class has checked the buffer and, if `seed` is given, reseeded
   // np_random(). Wrappers forward `seed` to the env they wrap.
-  virtual void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  virtual void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                           std::span<std::byte> observation, Info& info) = 0;
   // Called after the base class has checked the buffers and that `action` is in the action space.
   virtual StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
@@ -120,8 +150,15 @@ class Env {
   void set_action_space(SpacePtr space) {
     action_bytes_ = space ? space->packed_bytes() : 0;
     discrete_actions_ = dynamic_cast<const Discrete*>(space.get());
+    raw_box_actions_ = false;
     action_space_ = std::move(space);
   }
+  // For an env whose Gymnasium twin clips its float32 Box action itself (call after
+  // set_action_space): actions outside the Box are accepted (step_impl clips them), and a float64
+  // action reaches step_impl as doubles, with action_form() saying so.
+  void take_raw_box_actions();
+  // The layout of the action that step_impl is running with.
+  ActionForm action_form() const { return action_form_; }
   void set_render_mode(std::optional<std::string> mode);  // checked against metadata_
   EnvMetadata metadata_;
 
@@ -135,8 +172,14 @@ class Env {
   friend class Wrapper;
   [[gnu::always_inline]] StepOutcome step_validated(std::span<const std::byte> action,
                                                     std::span<std::byte> observation, Info& info);
+  // step(const Value&) into a caller's buffers.
+  StepOutcome step_value(const Value& action, std::span<std::byte> observation, Info& info);
+  // step_float64's checked path for an env that takes raw Box actions; `action` holds doubles.
+  StepOutcome step_raw_float64(std::span<const std::byte> action, ActionForm form,
+                               std::span<std::byte> observation, Info& info);
   // contains_packed() of the action space; a Discrete one, as most tasks have, checked inline.
   bool action_in_space(std::span<const std::byte> action) const {
+    if (raw_box_actions_) return !has_nan_float32(action);
     if (discrete_actions_ != nullptr) {
       std::int64_t a = 0;
       std::memcpy(&a, action.data(), sizeof a);  // step() checked that the buffer holds 8 bytes
@@ -148,6 +191,7 @@ class Env {
     return action_space_->contains_packed(action);
   }
 
+  static bool has_nan_float32(std::span<const std::byte> action);
   // step()'s slow paths, out of line so that the inlined checks stay a few compares.
   [[noreturn]] void throw_buffer_error(std::size_t got, std::size_t expected,
                                        const char* what) const;
@@ -160,6 +204,8 @@ class Env {
   std::size_t observation_bytes_ = 0;           // observation_space_->packed_bytes()
   std::size_t action_bytes_ = 0;                // action_space_->packed_bytes()
   const Discrete* discrete_actions_ = nullptr;  // action_space_ when it is a Discrete
+  bool raw_box_actions_ = false;                // take_raw_box_actions() was called
+  ActionForm action_form_ = ActionForm::kPacked;
   // The action that step_validated() is running with, i.e. one already checked against
   // action_space_: a wrapper forwards it unchecked only when it is this very action.
   const std::byte* checked_action_ = nullptr;

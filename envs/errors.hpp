@@ -45,6 +45,14 @@ class InvalidArgumentError : public Error {
   using Error::Error;
 };
 
+// A render_mode the env does not support. Python raises it as a TypeError too, as an env whose
+// constructor lacks the keyword would: Stable-Baselines3's make_vec_env asks for "rgb_array" and
+// retries without a render mode on a TypeError.
+class UnsupportedRenderModeError : public InvalidArgumentError {
+ public:
+  using InvalidArgumentError::InvalidArgumentError;
+};
+
 // A caller-provided buffer of the wrong size, or a value that does not fit a space's layout.
 class BufferError : public Error {
  public:

@@ -649,6 +649,65 @@ double standard_exponential_draw(Pcg64& bits) {
 
 }  // namespace
 
+// --- Seed -----------------------------------------------------------------------------------
+
+Seed::Seed(uint64_t value) {
+  append_int_words(value, words_);
+}
+
+Seed Seed::from_words(std::span<const uint32_t> little_endian_words) {
+  Seed seed;
+  seed.words_.assign(little_endian_words.begin(), little_endian_words.end());
+  seed.trim();
+  return seed;
+}
+
+void Seed::trim() {
+  while (words_.size() > 1 && words_.back() == 0) words_.pop_back();
+  if (words_.empty()) words_.push_back(0);
+}
+
+uint64_t Seed::to_uint64() const {
+  if (!fits_uint64()) throw std::out_of_range("seed " + to_string() + " does not fit 64 bits");
+  const uint64_t high = words_.size() > 1 ? words_[1] : 0;
+  return (high << 32) | words_[0];
+}
+
+Seed Seed::plus(uint64_t offset) const {
+  Seed sum = *this;
+  uint64_t carry = offset;
+  for (std::size_t k = 0; carry != 0; ++k) {
+    if (k == sum.words_.size()) sum.words_.push_back(0);
+    const uint64_t word = uint64_t{sum.words_[k]} + (carry & 0xffffffffU);
+    sum.words_[k] = static_cast<uint32_t>(word);
+    carry = (carry >> 32) + (word >> 32);
+  }
+  return sum;
+}
+
+std::string Seed::to_string() const {
+  // Repeated division by 10^9 of the word array, most significant word first.
+  std::vector<uint32_t> rest(words_.rbegin(), words_.rend());
+  std::vector<uint32_t> chunks;  // base 10^9 digits, least significant first
+  while (!(rest.size() == 1 && rest[0] == 0) && !rest.empty()) {
+    uint64_t remainder = 0;
+    for (uint32_t& word : rest) {
+      const uint64_t current = (remainder << 32) | word;
+      word = static_cast<uint32_t>(current / 1000000000U);
+      remainder = current % 1000000000U;
+    }
+    chunks.push_back(static_cast<uint32_t>(remainder));
+    while (rest.size() > 1 && rest.front() == 0) rest.erase(rest.begin());
+  }
+  if (chunks.empty()) return "0";
+  std::string out = std::to_string(chunks.back());
+  for (std::size_t k = chunks.size() - 1; k-- > 0;) {
+    const std::string digits = std::to_string(chunks[k]);
+    out.append(9 - digits.size(), '0').append(digits);
+  }
+  return out;
+}
+
 // --- SeedSequence ---------------------------------------------------------------------------
 
 SeedSequence::SeedSequence(uint64_t seed) {
@@ -773,6 +832,8 @@ Pcg64 Pcg64::jumped(uint64_t jumps) const {
 Rng::Rng() : bit_generator_(SeedSequence::from_os_entropy()) {}
 
 Rng::Rng(uint64_t seed) : bit_generator_(SeedSequence(seed)) {}
+
+Rng::Rng(const Seed& seed) : bit_generator_(SeedSequence(seed)) {}
 
 Rng::Rng(const SeedSequence& seed_sequence) : bit_generator_(seed_sequence) {}
 

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,33 @@ namespace locus::envs {
 
 // `unsigned __int128` is a GNU extension; `__extension__` keeps -Wpedantic quiet about it.
 __extension__ typedef unsigned __int128 Uint128;
+
+// A seed as Python's reset(seed=...) takes it: a non-negative integer of any size (numpy's
+// SeedSequence accepts 2**64, 2**128 + 1, ...), held as numpy reads it: little-endian 32-bit
+// words without high zero words, at least one (0 is [0]).
+class Seed {
+ public:
+  // Implicit, so that reset(42) reads as in Python: every uint64 is a seed.
+  Seed(uint64_t value);  // NOLINT(google-explicit-constructor)
+  // The integer sum(words[k] * 2^(32 k)); high zero words are dropped, no words is 0.
+  static Seed from_words(std::span<const uint32_t> little_endian_words);
+
+  std::span<const uint32_t> words() const { return words_; }
+  bool fits_uint64() const { return words_.size() <= 2; }
+  // The value when fits_uint64(); throws std::out_of_range otherwise.
+  uint64_t to_uint64() const;
+  // seed + offset, carried into a new word where needed (no wrap-around, as Python's int).
+  Seed plus(uint64_t offset) const;
+  // Decimal, for messages ("18446744073709551616").
+  std::string to_string() const;
+
+  friend bool operator==(const Seed&, const Seed&) = default;
+
+ private:
+  Seed() = default;
+  void trim();
+  std::vector<uint32_t> words_;
+};
 
 // numpy.random.SeedSequence: turns a seed of any size into well-mixed state words. Modelled:
 // entropy, spawn key, spawning, pool size 4 (numpy's default; other pool sizes are not offered).
@@ -30,6 +58,7 @@ class SeedSequence {
   // SeedSequence(seed) for a Python int seed: split into little-endian 32-bit words, 0 being the
   // one-word array [0] (numpy's _int_to_uint32_array).
   explicit SeedSequence(uint64_t seed);
+  explicit SeedSequence(const Seed& seed) : SeedSequence(seed.words()) {}
   // SeedSequence(np.array(words, dtype=np.uint32), spawn_key=key): the words are used as they
   // are, and each spawn key element is split into words like an int seed. A Python int seed of
   // 2^64 or more is this constructor with the int's little-endian words (no high zero words).
@@ -138,6 +167,8 @@ class Rng {
   // np_random(None): fresh OS entropy.
   Rng();
   explicit Rng(uint64_t seed);
+  // np_random(seed) for a Python int of any size.
+  explicit Rng(const Seed& seed);
   explicit Rng(const SeedSequence& seed_sequence);
 
   // Generator.random(): uniform in [0, 1).

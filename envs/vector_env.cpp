@@ -293,9 +293,25 @@ void VectorEnv::for_each_chunk(const Body& body) {
   util::run_chunks(pool_->arena, n, grain_size_, body);
 }
 
-void VectorEnv::reset(std::optional<std::uint64_t> seed, const Kwargs& options,
+void VectorEnv::reset(const std::optional<Seed>& seed, const Kwargs& options,
                       std::span<const std::uint8_t> reset_mask) {
+  std::vector<std::optional<Seed>> seeds;
+  if (seed) {
+    // Gymnasium's SyncVectorEnv: an int seed s becomes s + i for env i.
+    seeds.reserve(envs_.size());
+    for (std::size_t i = 0; i < envs_.size(); ++i) seeds.emplace_back(seed->plus(i));
+  }
+  reset_each(seeds, options, reset_mask);
+}
+
+void VectorEnv::reset_each(std::span<const std::optional<Seed>> seeds, const Kwargs& options,
+                           std::span<const std::uint8_t> reset_mask) {
   const std::size_t n = envs_.size();
+  if (!seeds.empty() && seeds.size() != n) {
+    throw InvalidArgumentError("VectorEnv.reset: " + std::to_string(seeds.size()) +
+                               " seeds given for num_envs=" + std::to_string(n) +
+                               "; give one per env");
+  }
   if (!reset_mask.empty()) {
     if (reset_mask.size() != n) {
       throw InvalidArgumentError("VectorEnv.reset: reset_mask has " +
@@ -313,18 +329,18 @@ void VectorEnv::reset(std::optional<std::uint64_t> seed, const Kwargs& options,
   }
   const Kwargs& env_options = options.is_null() ? no_options() : options;
   for_each_chunk([&](std::size_t begin, std::size_t end) {
-    reset_range(begin, end, seed, env_options, reset_mask);
+    reset_range(begin, end, seeds, env_options, reset_mask);
   });
   has_reset_ = true;
 }
 
-void VectorEnv::reset_range(std::size_t begin, std::size_t end, std::optional<std::uint64_t> seed,
-                            const Kwargs& options, std::span<const std::uint8_t> reset_mask) {
+void VectorEnv::reset_range(std::size_t begin, std::size_t end,
+                            std::span<const std::optional<Seed>> seeds, const Kwargs& options,
+                            std::span<const std::uint8_t> reset_mask) {
+  static const std::optional<Seed> kNoSeed;
   for (std::size_t i = begin; i < end; ++i) {
     if (!reset_mask.empty() && reset_mask[i] == 0) continue;
-    // Gymnasium's SyncVectorEnv: an int seed s becomes s + i for env i.
-    const std::optional<std::uint64_t> env_seed =
-        seed ? std::optional<std::uint64_t>(*seed + i) : std::nullopt;
+    const std::optional<Seed>& env_seed = seeds.empty() ? kNoSeed : seeds[i];
     envs_[i]->reset(observation_slice(observations_, i), infos_[i], env_seed, options);
     elapsed_[i] = 0;
     rewards_[i] = 0.0;
@@ -365,7 +381,7 @@ void VectorEnv::validate_actions(std::span<const std::byte> actions) const {
       std::memcpy(&a, action.data(), sizeof a);
       ok = a >= discrete->start() && a < discrete->start() + discrete->n();
     } else {
-      ok = space.contains_packed(action);
+      ok = envs_[i]->accepts_packed_action(action);  // Pendulum clips: out-of-range is fine
     }
     if (!ok) {
       throw InvalidActionError("VectorEnv.step: the action of env " + std::to_string(i) + ", " +

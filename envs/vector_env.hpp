@@ -91,12 +91,16 @@ class VectorEnv {
   VectorEnv& operator=(const VectorEnv&) = delete;
 
   // Resets the envs (all of them, or those whose reset_mask entry is nonzero), env i with seed + i
-  // when a seed is given. `options` goes to every env's reset. A mask must have num_envs entries,
-  // at least one set (Gymnasium's rules); it is meant for kDisabled but accepted in every mode, as
-  // Gymnasium does. Reset envs get reward 0, both flags false and no final observation. Null
-  // options mean none.
-  void reset(std::optional<std::uint64_t> seed = std::nullopt, const Kwargs& options = {},
+  // when a seed is given (an integer sum, as Python's: 2^64 - 1 + 1 is 2^64, not 0). `options`
+  // goes to every env's reset. A mask must have num_envs entries, at least one set (Gymnasium's
+  // rules); it is meant for kDisabled but accepted in every mode, as Gymnasium does. Reset envs
+  // get reward 0, both flags false and no final observation. Null options mean none.
+  void reset(const std::optional<Seed>& seed = std::nullopt, const Kwargs& options = {},
              std::span<const std::uint8_t> reset_mask = {});
+  // The same with one seed (or none) per env, as Gymnasium's reset(seed=[...]): `seeds` has
+  // num_envs entries.
+  void reset_each(std::span<const std::optional<Seed>> seeds, const Kwargs& options = {},
+                  std::span<const std::uint8_t> reset_mask = {});
 
   // Steps every env. `actions` holds num_envs actions, env i's at i * action_stride(), each in the
   // single action space's packed layout. Every action that will be used is checked before any env
@@ -186,7 +190,8 @@ class VectorEnv {
   void for_each_chunk(const Body& body);
   template <AutoresetMode kMode>
   void step_range(std::size_t begin, std::size_t end, std::span<const std::byte> actions);
-  void reset_range(std::size_t begin, std::size_t end, std::optional<std::uint64_t> seed,
+  // `seeds`: one per env, or empty for no reseeding.
+  void reset_range(std::size_t begin, std::size_t end, std::span<const std::optional<Seed>> seeds,
                    const Kwargs& options, std::span<const std::uint8_t> reset_mask);
 
   std::span<std::byte> observation_slice(std::vector<std::byte>& buffer, std::size_t i) {

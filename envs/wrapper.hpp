@@ -20,7 +20,7 @@ class Wrapper : public Env {
   std::string to_string() const override;
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   // Steps the wrapped env with `action` into `observation`. Given the action and buffers this
   // wrapper was stepped with, and when the wrapped env has the same spaces, the wrapped env does
@@ -48,6 +48,10 @@ inline StepOutcome Wrapper::step_impl(std::span<const std::byte> action,
       inner.action_space_.get() == action_space_.get() &&
       inner.observation_space_.get() == observation_space_.get() && inner.has_reset_) [[likely]] {
     return inner.step_validated(action, observation, info);
+  }
+  // A float64 action this wrapper was stepped with (step_float64) goes on as it is.
+  if (action_form_ != ActionForm::kPacked && action.data() == checked_action_) [[unlikely]] {
+    return inner.step_raw_float64(action, action_form_, observation, info);
   }
   return inner.step(action, observation, info);
 }

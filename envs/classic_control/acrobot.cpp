@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "envs/classic_control/cartpole.hpp"
+#include "envs/classic_control/numpy_float32_trig.hpp"
 
 namespace locus::envs {
 
@@ -73,10 +74,10 @@ void AcrobotEnv::write_observation(std::span<std::byte> observation) const {
   if (state_is_float32_) {
     const auto t1 = static_cast<float>(theta1);
     const auto t2 = static_cast<float>(theta2);
-    obs[0] = std::cos(t1);
-    obs[1] = std::sin(t1);
-    obs[2] = std::cos(t2);
-    obs[3] = std::sin(t2);
+    obs[0] = numpy_cos_float32(t1);
+    obs[1] = numpy_sin_float32(t1);
+    obs[2] = numpy_cos_float32(t2);
+    obs[3] = numpy_sin_float32(t2);
   } else {
     obs[0] = static_cast<float>(std::cos(theta1));
     obs[1] = static_cast<float>(std::sin(theta1));
@@ -87,7 +88,7 @@ void AcrobotEnv::write_observation(std::span<std::byte> observation) const {
   obs[5] = static_cast<float>(dtheta2);
 }
 
-void AcrobotEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void AcrobotEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                             std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.1, 0.1, "Acrobot");
   for (double& s : state_) s = static_cast<float>(np_random().uniform(low, high));

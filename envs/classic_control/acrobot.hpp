@@ -48,7 +48,7 @@ class AcrobotEnv final : public Env {
   AcrobotDynamics dynamics() const { return dynamics_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
@@ -62,8 +62,8 @@ class AcrobotEnv final : public Env {
   void write_observation(std::span<std::byte> observation) const;
 
   std::array<double, 4> state_{};
-  // Right after reset Gymnasium's state is a float32 array, so its first observation takes cos and
-  // sin in float32; every step after that works in float64.
+  // Right after reset Gymnasium's state is a float32 array, so its first observation takes numpy's
+  // float32 cos and sin (numpy_float32_trig.hpp); every step after that works in float64.
   bool state_is_float32_ = false;
   double dt_ = kDt;
   double torque_noise_max_ = 0.0;

@@ -14,7 +14,8 @@ std::pair<double, double> parse_reset_bounds(const Kwargs& options, double defau
   KwargsReader reader(options, context + ".reset options");
   const double low = reader.get_double("low", default_low);
   const double high = reader.get_double("high", default_high);
-  reader.finish();
+  // No reader.finish(): Gymnasium's envs read the keys they know and ignore the rest (a wrapper
+  // or a vector env may pass options meant for others).
   if (!(low <= high)) {
     throw InvalidArgumentError(context + ".reset: lower bound " + std::to_string(low) +
                                " must not exceed the upper bound " + std::to_string(high));
@@ -61,7 +62,7 @@ void CartPoleEnv::write_observation(std::span<std::byte> observation) const {
   for (std::size_t i = 0; i < 4; ++i) obs[i] = static_cast<float>(state_[i]);
 }
 
-void CartPoleEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void CartPoleEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                              std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.05, 0.05, "CartPole");
   for (double& s : state_) s = np_random().uniform(low, high);

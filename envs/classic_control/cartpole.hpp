@@ -48,7 +48,7 @@ class CartPoleEnv final : public Env {
   const CartPolePhysics& physics() const { return physics_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
@@ -66,7 +66,8 @@ class CartPoleEnv final : public Env {
   int steps_beyond_terminated_ = -1;
 };
 
-// Gymnasium's utils.maybe_parse_reset_bounds: options "low"/"high" override the defaults.
+// Gymnasium's utils.maybe_parse_reset_bounds: options "low"/"high" override the defaults; other
+// keys are ignored, as Gymnasium ignores them.
 std::pair<double, double> parse_reset_bounds(const Kwargs& options, double default_low,
                                              double default_high, const std::string& context);
 

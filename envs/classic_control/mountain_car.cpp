@@ -52,7 +52,7 @@ MountainCarEnv::MountainCarEnv(const Kwargs& kwargs) {
   if (!render_mode.empty()) set_render_mode(render_mode);
 }
 
-void MountainCarEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void MountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                                 std::span<std::byte> observation, Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCar");
   state_ = {np_random().uniform(low, high), 0.0};
@@ -87,12 +87,14 @@ ContinuousMountainCarEnv::ContinuousMountainCarEnv(const Kwargs& kwargs) {
 
   set_observation_space(car_observation_space());
   set_action_space(std::make_shared<Box>(kMinAction, kMaxAction, Shape{1}, DType::kFloat32));
+  // Gymnasium's env clips the force itself (min/max), whatever was asked.
+  take_raw_box_actions();
   metadata_.render_modes = {"ansi"};
   metadata_.render_fps = 30;
   if (!render_mode.empty()) set_render_mode(render_mode);
 }
 
-void ContinuousMountainCarEnv::reset_impl(std::optional<std::uint64_t> /*seed*/,
+void ContinuousMountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/,
                                           const Kwargs& options, std::span<std::byte> observation,
                                           Info& /*info*/) {
   const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCarContinuous");
@@ -101,43 +103,28 @@ void ContinuousMountainCarEnv::reset_impl(std::optional<std::uint64_t> /*seed*/,
   write_car_observation(state_, observation);
 }
 
-template <class T>
-bool ContinuousMountainCarEnv::advance(float force) {
-  // Gymnasium mixes numpy scalars of the state's dtype T with Python floats (its constants, and
-  // the values it assigns when clipping). Under numpy 2's promotion rules (NEP 50) a Python float
-  // is cast to T before numpy combines or compares it with a T, while two Python floats compare
-  // in float64. A Num records which of the two a value is.
-  struct Num {
-    double value;
-    bool python_float;
+bool ContinuousMountainCarEnv::advance(NumpyScalar force) {
+  // Gymnasium's step line by line, each value with its numpy kind (numpy_scalar.hpp): the state's
+  // dtype (float64 after reset, float32 after a step), the force's (the action's dtype, or a
+  // Python float where min/max returned a bound) and Python floats for the constants.
+  using S = NumpyScalar;
+  const auto state_value = [this](double v) {
+    return state_is_float32_ ? S::float32(v) : S::float64(v);
   };
-  auto as_t = [](double x) { return static_cast<double>(static_cast<T>(x)); };
-  auto greater = [&](Num x, double c) { return x.python_float ? x.value > c : x.value > as_t(c); };
-  auto less = [&](Num x, double c) { return x.python_float ? x.value < c : x.value < as_t(c); };
-  auto equal = [&](Num x, double c) { return x.python_float ? x.value == c : x.value == as_t(c); };
-  auto greater_equal = [&](Num x, double c) {
-    return x.python_float ? x.value >= c : x.value >= as_t(c);
-  };
-
-  const auto position0 = static_cast<T>(state_[0]);
-  const auto velocity0 = static_cast<T>(state_[1]);
-  // force is a numpy float32, so force * power and the difference with the Python float from
-  // math.cos are float32 whatever T is.
-  const float pushed = force * static_cast<float>(kPower);
-  const auto scaled = static_cast<double>(static_cast<T>(3) * position0);
-  const double pulled = kGravity * std::cos(scaled);
-  const float acceleration = pushed - static_cast<float>(pulled);
-
-  Num velocity{static_cast<double>(velocity0 + static_cast<T>(acceleration)), false};
-  if (greater(velocity, kMaxSpeed)) velocity = {kMaxSpeed, true};
-  if (less(velocity, -kMaxSpeed)) velocity = {-kMaxSpeed, true};
-  Num position{static_cast<double>(position0 + static_cast<T>(velocity.value)), false};
-  if (greater(position, kMaxPosition)) position = {kMaxPosition, true};
-  if (less(position, kMinPosition)) position = {kMinPosition, true};
+  const S position0 = state_value(state_[0]);
+  const S velocity0 = state_value(state_[1]);
+  // math.cos takes a Python float: 3 * position is rounded in the state's dtype first.
+  const S pulled = S::python(kGravity * std::cos((S::python(3) * position0).value));
+  S velocity = velocity0 + (force * S::python(kPower) - pulled);
+  if (velocity > S::python(kMaxSpeed)) velocity = S::python(kMaxSpeed);
+  if (velocity < S::python(-kMaxSpeed)) velocity = S::python(-kMaxSpeed);
+  S position = position0 + velocity;
+  if (position > S::python(kMaxPosition)) position = S::python(kMaxPosition);
+  if (position < S::python(kMinPosition)) position = S::python(kMinPosition);
   // The left wall is inelastic.
-  if (equal(position, kMinPosition) && less(velocity, 0.0)) velocity = {0.0, true};
+  if (position == S::python(kMinPosition) && velocity < S::python(0.0)) velocity = S::python(0.0);
   const bool terminated =
-      greater_equal(position, kGoalPosition) && greater_equal(velocity, goal_velocity_);
+      position >= S::python(kGoalPosition) && velocity >= S::python(goal_velocity_);
   state_ = {static_cast<float>(position.value), static_cast<float>(velocity.value)};
   state_is_float32_ = true;
   return terminated;
@@ -145,13 +132,24 @@ bool ContinuousMountainCarEnv::advance(float force) {
 
 StepOutcome ContinuousMountainCarEnv::step_impl(std::span<const std::byte> action,
                                                 std::span<std::byte> observation, Info& /*info*/) {
-  const float requested = as_span<float>(action)[0];
-  // The action space already keeps the force in [-1, 1]; the clamp is Gymnasium's own guard.
-  const float force =
-      std::min(std::max(requested, static_cast<float>(kMinAction)), static_cast<float>(kMaxAction));
-  const bool terminated = state_is_float32_ ? advance<float>(force) : advance<double>(force);
-  // The cost uses the requested action, not the clamped force, as Gymnasium does.
-  const auto a = static_cast<double>(requested);
+  NumpyScalar requested;
+  switch (action_form()) {
+    case ActionForm::kPacked:
+      requested = NumpyScalar::float32(as_span<const float>(action)[0]);
+      break;
+    case ActionForm::kFloat64:
+      requested = NumpyScalar::float64(as_span<const double>(action)[0]);
+      break;
+    case ActionForm::kPythonFloats:
+      requested = NumpyScalar::python(as_span<const double>(action)[0]);
+      break;
+  }
+  // min(max(action[0], min_action), max_action): out-of-range actions are clipped, not refused.
+  const NumpyScalar force = python_min(python_max(requested, NumpyScalar::python(kMinAction)),
+                                       NumpyScalar::python(kMaxAction));
+  const bool terminated = advance(force);
+  // The cost uses the requested action, not the clipped force, as Gymnasium does.
+  const double a = requested.value;
   const double reward = (terminated ? 100.0 : 0.0) - (a * a) * 0.1;
   write_car_observation(state_, observation);
   return {reward, terminated, false};

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "envs/classic_control/numpy_scalar.hpp"
 #include "envs/env.hpp"
 
 namespace locus::envs {
@@ -30,7 +31,7 @@ class MountainCarEnv final : public Env {
   double goal_velocity() const { return goal_velocity_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
@@ -40,7 +41,9 @@ class MountainCarEnv final : public Env {
   double goal_velocity_ = 0.0;
 };
 
-// The continuous car: a force in [-1, 1]; reward -0.1 * force^2 per step, +100 at the goal.
+// The continuous car: a force in [-1, 1]; reward -0.1 * action^2 per step, +100 at the goal. As in
+// Gymnasium, a force outside [-1, 1] is clipped (the reward still uses the action asked for), and
+// a float64 action, or Python numbers, are computed with as Gymnasium computes with them.
 class ContinuousMountainCarEnv final : public Env {
  public:
   static constexpr double kMinAction = -1.0;
@@ -63,14 +66,13 @@ class ContinuousMountainCarEnv final : public Env {
   double goal_velocity() const { return goal_velocity_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
 
  private:
-  template <class T>
-  bool advance(float force);
+  bool advance(NumpyScalar force);
 
   std::array<double, 2> state_{};
   // Gymnasium resets to a float64 array but stores a float32 array after each step, and numpy

@@ -50,6 +50,8 @@ PendulumEnv::PendulumEnv(const Kwargs& kwargs) {
   const std::vector<double> low = {-1.0, -1.0, -kMaxSpeed};
   set_observation_space(std::make_shared<Box>(low, high, Shape{3}, DType::kFloat32));
   set_action_space(std::make_shared<Box>(-kMaxTorque, kMaxTorque, Shape{1}, DType::kFloat32));
+  // Gymnasium's Pendulum clips the torque itself (np.clip), whatever was asked.
+  take_raw_box_actions();
   metadata_.render_modes = {"ansi"};
   metadata_.render_fps = 30;
   if (!render_mode.empty()) set_render_mode(render_mode);
@@ -62,12 +64,12 @@ void PendulumEnv::write_observation(std::span<std::byte> observation) const {
   obs[2] = static_cast<float>(state_[1]);
 }
 
-void PendulumEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& options,
+void PendulumEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                              std::span<std::byte> observation, Info& /*info*/) {
   KwargsReader reader(options, "Pendulum.reset options");
   const double x = reader.get_double("x_init", kDefaultX);
   const double y = reader.get_double("y_init", kDefaultY);
-  reader.finish();
+  // No reader.finish(): unknown keys are ignored, as Gymnasium's Pendulum ignores them.
   // numpy's uniform(-high, high) rejects a negative or non-finite range; checked here so the
   // error names the option.
   for (const auto& [key, value] : {std::pair{"x_init", x}, std::pair{"y_init", y}}) {
@@ -84,23 +86,34 @@ void PendulumEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs
 
 StepOutcome PendulumEnv::step_impl(std::span<const std::byte> action,
                                    std::span<std::byte> observation, Info& /*info*/) {
+  // Gymnasium computes with the action's dtype: a float32 array keeps float32 products, a float64
+  // one (or a list of Python numbers, which np.clip makes float64) float64 ones.
+  const StepOutcome outcome = action_form() == ActionForm::kPacked
+                                  ? advance(as_span<const float>(action)[0])
+                                  : advance(as_span<const double>(action)[0]);
+  write_observation(observation);
+  return outcome;
+}
+
+template <class U>
+StepOutcome PendulumEnv::advance(U requested) {
   const auto [th, thdot] = state_;
-  // The torque stays a numpy float32, so Gymnasium's u**2, 0.001 * u**2 and 3.0 * u are float32
-  // products (a Python float takes a float32's dtype under NEP 50); sums with float64 are float64.
-  const float u = std::min(std::max(as_span<float>(action)[0], static_cast<float>(-kMaxTorque)),
-                           static_cast<float>(kMaxTorque));
-  last_u_ = u;
+  // np.clip keeps the torque a numpy U, so Gymnasium's u**2, 0.001 * u**2 and 3.0 * u are U
+  // products (a Python float takes a numpy scalar's dtype under NEP 50); sums with the float64
+  // state are float64.
+  const U u =
+      std::min(std::max(requested, static_cast<U>(-kMaxTorque)), static_cast<U>(kMaxTorque));
+  last_u_ = static_cast<double>(u);
   const double normalized = angle_normalize(th);
-  const float torque_cost = 0.001F * numpy_square(u);
+  const U torque_cost = static_cast<U>(0.001) * numpy_square(u);
   const double costs =
       numpy_square(normalized) + 0.1 * numpy_square(thdot) + static_cast<double>(torque_cost);
-  const float torque_term = static_cast<float>(3.0 / (kMass * (kLength * kLength))) * u;
+  const U torque_term = static_cast<U>(3.0 / (kMass * (kLength * kLength))) * u;
   double newthdot =
       thdot + (3 * g_ / (2 * kLength) * std::sin(th) + static_cast<double>(torque_term)) * kDt;
   newthdot = std::min(std::max(newthdot, -kMaxSpeed), kMaxSpeed);
   const double newth = th + newthdot * kDt;
   state_ = {newth, newthdot};
-  write_observation(observation);
   return {-costs, false, false};
 }
 

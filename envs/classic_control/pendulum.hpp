@@ -1,7 +1,9 @@
 #pragma once
 // Pendulum-v1: Gymnasium's classic_control/pendulum.py, step for step: semi-implicit Euler with
 // dt 0.05, the velocity clipped to +-8, the torque to +-2, and the cost computed from the state
-// before the step. The episode never terminates; only TimeLimit (200 steps) ends it.
+// before the step. The episode never terminates; only TimeLimit (200 steps) ends it. As in
+// Gymnasium, a torque outside [-2, 2] is clipped (not refused), and a float64 torque is computed
+// with in float64 (Env::step_float64).
 
 #include <array>
 #include <optional>
@@ -23,7 +25,8 @@ class PendulumEnv final : public Env {
   static constexpr double kDefaultY = 1.0;
 
   // kwargs: g (number, default 10.0), render_mode ("ansi" or null).
-  // reset options: x_init, y_init (numbers >= 0) replace kDefaultX and kDefaultY.
+  // reset options: x_init, y_init (numbers >= 0) replace kDefaultX and kDefaultY; other keys are
+  // ignored.
   explicit PendulumEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "PendulumEnv"; }
@@ -32,19 +35,22 @@ class PendulumEnv final : public Env {
   const std::array<double, 2>& state() const { return state_; }
   double g() const { return g_; }
   // The clipped torque of the last step; empty right after reset.
-  std::optional<float> last_u() const { return last_u_; }
+  std::optional<double> last_u() const { return last_u_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
 
  private:
   void write_observation(std::span<std::byte> observation) const;
+  // One step with the requested torque in the action's precision (float or double).
+  template <class U>
+  StepOutcome advance(U requested);
   std::array<double, 2> state_{};
   double g_ = 10.0;
-  std::optional<float> last_u_;
+  std::optional<double> last_u_;
 };
 
 // Gymnasium's angle_normalize: x mapped into [-pi, pi) with Python's floored modulo.

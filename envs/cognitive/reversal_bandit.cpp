@@ -109,12 +109,9 @@ void ReversalBanditEnv::write_observation(std::span<float> obs, double reward, s
   }
 }
 
-void ReversalBanditEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void ReversalBanditEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& /*options*/,
                                    std::span<std::byte> observation, Info& info) {
-  if (!options.empty()) {
-    TaskKwargs reader(options, "ReversalBandit.reset options");
-    reader.finish();  // there are none
-  }
+  // It takes no reset options: any given are ignored, as Gymnasium's envs ignore unknown keys.
   rng_ = &np_random();
   // The first reset of a fresh env starts the experiment too (its block length is drawn here).
   if (seed || !has_reset()) restart_experiment();

@@ -53,7 +53,7 @@ class ReversalBanditEnv final : public Env {
   std::string render() override;
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

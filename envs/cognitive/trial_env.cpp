@@ -168,14 +168,14 @@ void TrialEnv::set_info(Info& info, std::int64_t target, TrialOutcome outcome, b
   add_info(info, outcome);
 }
 
-void TrialEnv::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void TrialEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                           std::span<std::byte> observation, Info& info) {
   rng_ = &np_random();
   const Kwargs* conditions = nullptr;
   if (!options.empty()) {
     TaskKwargs reader(options, task_name_ + ".reset options");
     conditions = reader.get_object("trial");
-    reader.finish();
+    // No reader.finish(): keys other than "trial" are ignored, as Gymnasium's envs ignore them.
     if (conditions != nullptr) check_conditions(*conditions);
   }
   if (seed) {

@@ -175,7 +175,7 @@ class TrialEnv : public Env {
   std::int64_t ground_truth_ = 0;
   std::string task_name_;
 
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

@@ -132,7 +132,7 @@ void ImageBanditEnv::show_next_image(std::span<std::byte> observation) {
       stream_->target(task_, stream_->dataset(split_).labels[static_cast<std::size_t>(index)]);
 }
 
-void ImageBanditEnv::reset_impl(std::optional<std::uint64_t> /*seed*/, const Kwargs& /*options*/,
+void ImageBanditEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& /*options*/,
                                 std::span<std::byte> observation, Info& /*info*/) {
   show_next_image(observation);
 }

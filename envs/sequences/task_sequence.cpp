@@ -531,7 +531,7 @@ void TaskSequence::write_observation(std::int64_t task, std::span<std::byte> obs
   shown_task_ = task;
 }
 
-void TaskSequence::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void TaskSequence::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                               std::span<std::byte> observation, Info& info) {
   if (seed || !started_) {
     // A seeded (or first) reset restarts the whole sequence: a seed per task, then the schedule.

@@ -276,7 +276,7 @@ PassiveEnvChecker::PassiveEnvChecker(std::unique_ptr<Env> env) : Wrapper(std::mo
   }
 }
 
-void PassiveEnvChecker::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void PassiveEnvChecker::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                                    std::span<std::byte> observation, Info& info) {
   Wrapper::reset_impl(seed, options, observation, info);
   if (checked_reset_) return;

@@ -140,7 +140,7 @@ void FrameStackObservation::copy_out(std::span<std::byte> observation) const {
   if (split > 0) std::memcpy(observation.data() + tail, frames_.data(), split);
 }
 
-void FrameStackObservation::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void FrameStackObservation::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                                        std::span<std::byte> observation, Info& info) {
   const auto last = static_cast<std::size_t>(stack_size_ - 1);
   env_->reset(slot(last), info, seed, options);

@@ -143,7 +143,7 @@ void NormalizeObservation::normalize(std::span<const std::byte> inner,
   });
 }
 
-void NormalizeObservation::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void NormalizeObservation::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                                       std::span<std::byte> observation, Info& info) {
   const auto inner = inner_buffer(observation);
   env_->reset(inner, info, seed, options);

@@ -42,7 +42,7 @@ class NormalizeObservation final : public Wrapper {
   void set_running_stats(std::vector<double> mean, std::vector<double> var, double count);
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

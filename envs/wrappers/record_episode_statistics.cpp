@@ -26,7 +26,7 @@ void RecordEpisodeStatistics::push(std::deque<T>& queue, T value) {
   queue.push_back(value);
 }
 
-void RecordEpisodeStatistics::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void RecordEpisodeStatistics::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                                          std::span<std::byte> observation, Info& info) {
   Wrapper::reset_impl(seed, options, observation, info);
   // After the inner reset, as Gymnasium does, so that the reset's own cost is not counted.

@@ -31,7 +31,7 @@ class RecordEpisodeStatistics final : public Wrapper {
   const std::string& stats_key() const { return stats_key_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

@@ -19,7 +19,7 @@ TimeLimit::TimeLimit(std::unique_ptr<Env> env, std::int64_t max_episode_steps)
   }
 }
 
-void TimeLimit::reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+void TimeLimit::reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                            std::span<std::byte> observation, Info& info) {
   elapsed_steps_ = 0;
   Wrapper::reset_impl(seed, options, observation, info);

@@ -17,7 +17,7 @@ class TimeLimit final : public Wrapper {
   std::int64_t elapsed_steps() const { return elapsed_steps_; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const Kwargs& options,
+  void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;

@@ -42,7 +42,7 @@ class CorridorEnv final : public Env {
   }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info& info) override {
     // np_random() was already seeded by reset(seed); draw the start cell from it.
     position_ = np_random().integers(length_ - 1);

@@ -36,6 +36,15 @@ class InvalidArgumentError(Error, ValueError):
     """Bad keyword arguments, reset options, seeds or other arguments."""
 
 
+class UnsupportedRenderModeError(InvalidArgumentError, TypeError):
+    """A ``render_mode`` the environment does not support.
+
+    Also a ``TypeError``, as an env whose constructor lacks the keyword would raise: tools that
+    ask for a render mode and fall back without one on a TypeError (Stable-Baselines3's
+    ``make_vec_env`` asks for ``"rgb_array"``) then work with locus envs.
+    """
+
+
 class BufferError(Error, ValueError):  # noqa: A001 - the name of the C++ type it stands for
     """A buffer or value that does not fit a space's layout (C++ ``locus::envs::BufferError``)."""
 
@@ -91,6 +100,7 @@ __all__ = [
     "InvalidActionError",
     "ResetNeededError",
     "InvalidArgumentError",
+    "UnsupportedRenderModeError",
     "BufferError",
     "PluginError",
     "CheckError",

@@ -10,9 +10,11 @@ default.
 Actions that are already a C-contiguous array of the action space's packed dtype and shape
 (``(num_envs,)`` int64 for a Discrete space, ``(num_envs, *shape)`` of the Box's dtype) are read
 in place; anything else (a list, another integer width, a strided slice) is written into a
-preallocated action buffer with numpy's safe casting. A dtype that cannot be cast safely (a
-float for a Discrete space, float64 for a float32 Box, as ``Box.contains`` refuses it), a wrong
-shape, or an action outside the space raises ``locus.errors.InvalidActionError`` before any env
+preallocated action buffer: integers with numpy's safe casting, Box actions of any bool, integer
+or float dtype converted to the Box's dtype (a float64 action is rounded to float32, so unlike a
+single env, which computes with it as Gymnasium's does, a vector env's result can differ from
+Gymnasium's in the last bits). A dtype that does not fit (a float for a Discrete space), a wrong
+shape, or an action the env refuses raises ``locus.errors.InvalidActionError`` before any env
 moves, and leaves the vector env usable.
 
 The GIL is released while C++ steps the envs. Results do not depend on ``num_threads``.
@@ -32,9 +34,6 @@ from gymnasium.vector.utils import batch_space
 from locus import _core
 from locus import spaces as locus_spaces
 from locus.errors import InvalidActionError, InvalidArgumentError
-
-_UINT64_LIMIT = 2**64
-
 
 def _views(buffer: np.ndarray, layout: dict[str, Any], num_envs: int, stride: int) -> Any:
     """Strided views of an env-major packed buffer, one per leaf of the space (no copy).
@@ -139,9 +138,10 @@ class LocusVectorEnv(VectorEnv):
     ) -> tuple[Any, dict[str, Any]]:
         """Resets every env, or those `mask` selects.
 
-        ``seed``: None (no reseeding), an int s (env i gets s + i, as SyncVectorEnv does) or a
-        list with one int or None per env. ``mask``: a bool array of shape (num_envs,), also
-        accepted as Gymnasium's ``options["reset_mask"]``; meant for ``AutoresetMode.DISABLED``.
+        ``seed``: None (no reseeding), a non-negative int s of any size (env i gets the int
+        s + i, as SyncVectorEnv does) or a list with one int or None per env. ``mask``: a bool
+        array of shape (num_envs,), also accepted as Gymnasium's ``options["reset_mask"]``; meant
+        for ``AutoresetMode.DISABLED``.
         """
         self._check_open()
         if options is not None and "reset_mask" in options:
@@ -159,35 +159,9 @@ class LocusVectorEnv(VectorEnv):
             if seed is not None:
                 super().reset(seed=int(seed))
         else:
-            self._reset_with_seed_list(seed, options, mask)
+            core.reset(list(seed), options, mask)
         observations = _copy_tree(self._observations) if self.copy else self._observations
         return observations, core.infos(mask)
-
-    def _reset_with_seed_list(
-        self, seeds: Sequence[int | None], options: dict[str, Any] | None, mask: np.ndarray | None
-    ) -> None:
-        seeds = list(seeds)
-        if len(seeds) != self.num_envs:
-            raise InvalidArgumentError(
-                f"reset: {len(seeds)} seeds given for num_envs={self.num_envs}; give one per env"
-            )
-        # The C++ VectorEnv seeds env i with base + i (mod 2**64): envs sharing a base reset
-        # together, one masked reset per distinct base.
-        groups: dict[int | None, np.ndarray] = {}
-        for i, s in enumerate(seeds):
-            if mask is not None and not mask[i]:
-                continue
-            if s is not None:
-                if not isinstance(s, (int, np.integer)) or not 0 <= int(s) < _UINT64_LIMIT:
-                    raise InvalidArgumentError(
-                        f"reset: seed {s!r} of env {i} must be None or an int in [0, 2**64)"
-                    )
-                base: int | None = (int(s) - i) % _UINT64_LIMIT
-            else:
-                base = None
-            groups.setdefault(base, np.zeros(self.num_envs, dtype=np.bool_))[i] = True
-        for base, group in groups.items():
-            self._core.reset(base, options, group)
 
     def _check_mask(self, mask: Any) -> np.ndarray:
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
@@ -260,6 +234,9 @@ class LocusVectorEnv(VectorEnv):
                 f"{path}: shape {array.shape}, expected {target.shape} "
                 f"(num_envs={self.num_envs} actions of the space {self.single_action_space})"
             )
+        if kind == "Discrete" and not isinstance(value, np.ndarray) and array.dtype == np.bool_:
+            # Python bools are ints to Discrete.contains (numpy bools are not).
+            array = array.astype(np.int64)
         if kind in ("Discrete", "MultiDiscrete"):
             ok = array.dtype.kind in "iu" and np.can_cast(array.dtype, dtype, "safe")
             casting = "safe"
@@ -270,9 +247,12 @@ class LocusVectorEnv(VectorEnv):
             casting = "unsafe"
             need = "0/1 values of an integer or bool dtype"
         else:
-            ok = np.can_cast(array.dtype, dtype, "safe")
-            casting = "safe"
-            need = f"a dtype that casts safely to {dtype}"
+            # Gymnasium's vector envs hand each env its row as it is, and the envs take any real
+            # dtype (Pendulum computes with it); the batch buffer holds the Box's dtype, so a
+            # float64 action is rounded to it here (bounds are the envs' to check or clip).
+            ok = array.dtype.kind in "biuf" and array.dtype != np.float16
+            casting = "unsafe"
+            need = f"a bool, integer or float dtype (converted to {dtype})"
         if not ok:
             raise InvalidActionError(
                 f"{path}: dtype {array.dtype} does not fit the space {self.single_action_space} "

@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "envs/errors.hpp"
 
@@ -236,7 +237,7 @@ void to_info(const py::dict& dict, envs::Info& info) {
   }
 }
 
-std::optional<std::uint64_t> to_seed(py::handle seed, std::string_view context) {
+std::optional<envs::Seed> to_seed(py::handle seed, std::string_view context) {
   if (seed.is_none()) return std::nullopt;
   // Anything with __index__ (int, numpy integers); a float seed is refused as numpy refuses it.
   py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(seed.ptr()));
@@ -252,12 +253,32 @@ std::optional<std::uint64_t> to_seed(py::handle seed, std::string_view context) 
                                      std::string(py::repr(seed)));
   }
   const unsigned long long value = PyLong_AsUnsignedLongLong(index.ptr());
-  if (PyErr_Occurred()) {
-    PyErr_Clear();
-    throw envs::InvalidArgumentError(context_prefix(context) + "seed must be below 2**64, got " +
-                                     std::string(py::repr(seed)));
+  if (!PyErr_Occurred()) return envs::Seed(static_cast<std::uint64_t>(value));
+  PyErr_Clear();
+  // 2**64 or more: numpy splits the int into little-endian 32-bit words.
+  const auto bits = py::cast<std::size_t>(index.attr("bit_length")());
+  const std::size_t word_count = (bits + 31) / 32;
+  const auto bytes =
+      py::cast<std::string>(index.attr("to_bytes")(word_count * 4, py::str("little")));
+  std::vector<std::uint32_t> words(word_count);
+  for (std::size_t k = 0; k < word_count; ++k) {
+    std::uint32_t word = 0;
+    for (std::size_t b = 4; b-- > 0;) {
+      word = (word << 8) | static_cast<unsigned char>(bytes[k * 4 + b]);
+    }
+    words[k] = word;
   }
-  return static_cast<std::uint64_t>(value);
+  return envs::Seed::from_words(words);
+}
+
+py::int_ to_python(const envs::Seed& seed) {
+  std::string bytes;
+  for (const std::uint32_t word : seed.words()) {
+    for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<char>((word >> (8 * b)) & 0xffU));
+  }
+  return py::int_(py::module_::import("builtins")
+                      .attr("int")
+                      .attr("from_bytes")(py::bytes(bytes), py::str("little")));
 }
 
 }  // namespace locus::python

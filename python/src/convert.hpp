@@ -46,9 +46,12 @@ py::object to_python(const envs::InfoValue& value);
 // cannot hold them (nothing on the C++ side could read them).
 void to_info(const py::dict& dict, envs::Info& info);
 
-// A reset() seed: None, or an int in [0, 2**64). Throws envs::InvalidArgumentError naming
-// `context` otherwise (Gymnasium requires a non-negative int too).
-std::optional<std::uint64_t> to_seed(py::handle seed, std::string_view context);
+// A reset() seed: None, or a non-negative int of any size (anything with __index__), as numpy's
+// SeedSequence takes it. Throws envs::InvalidArgumentError naming `context` otherwise (a negative
+// int, a float), as numpy refuses those too.
+std::optional<envs::Seed> to_seed(py::handle seed, std::string_view context);
+// The seed as a Python int.
+py::int_ to_python(const envs::Seed& seed);
 
 // The Python type name of `object`, for error messages ("float", "numpy.ndarray").
 std::string type_name(py::handle object);

@@ -94,6 +94,8 @@ void register_exception_translators() {
       raise("InvalidActionError", e.what());
     } catch (const envs::ResetNeededError& e) {
       raise("ResetNeededError", e.what());
+    } catch (const envs::UnsupportedRenderModeError& e) {
+      raise("UnsupportedRenderModeError", e.what());
     } catch (const envs::InvalidArgumentError& e) {
       raise("InvalidArgumentError", e.what());
     } catch (const envs::BufferError& e) {

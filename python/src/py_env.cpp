@@ -75,7 +75,7 @@ class PyEnv {
         step_context_(env_->name() + ".step: action") {}
 
   py::tuple reset(const py::object& seed, const py::object& options) {
-    const std::optional<std::uint64_t> env_seed = to_seed(seed, reset_context_);
+    const std::optional<envs::Seed> env_seed = to_seed(seed, reset_context_);
     const envs::Kwargs env_options =
         options.is_none() ? envs::Kwargs() : to_json(options, reset_context_ + " options");
     py::object observation;
@@ -100,24 +100,26 @@ class PyEnv {
   }
 
   py::tuple step(const py::handle action) {
+    // A float32 Box action in float64 (or Python numbers) goes to the env as it is, as Gymnasium
+    // hands its env the object it was given; anything else is packed in the space's layout.
+    const std::optional<envs::ActionForm> float64_form =
+        action_codec_.float64_action(action, float64_action_);
     const std::span<const std::byte> packed =
-        action_codec_.pack(action, action_scratch_, step_context_);
+        float64_form ? std::span<const std::byte>()
+                     : action_codec_.pack(action, action_scratch_, step_context_);
+    const auto run = [&](std::span<std::byte> out) {
+      py::gil_scoped_release release;
+      return float64_form ? env_->step_float64(float64_action_, *float64_form, out, info_)
+                          : env_->step(packed, out, info_);
+    };
     envs::StepOutcome outcome;
     py::object observation;
     if (observation_codec_.packs_as_array()) {
       py::array array = observation_codec_.new_array();
-      const std::span<std::byte> out(static_cast<std::byte*>(array.mutable_data()),
-                                     observation_scratch_.size());
-      {
-        py::gil_scoped_release release;
-        outcome = env_->step(packed, out, info_);
-      }
+      outcome = run({static_cast<std::byte*>(array.mutable_data()), observation_scratch_.size()});
       observation = std::move(array);
     } else {
-      {
-        py::gil_scoped_release release;
-        outcome = env_->step(packed, observation_scratch_, info_);
-      }
+      outcome = run(observation_scratch_);
       observation = observation_codec_.to_python(observation_scratch_);
     }
     flush_warnings();
@@ -188,6 +190,7 @@ class PyEnv {
   SpaceCodec action_codec_;
   std::vector<std::byte> observation_scratch_;
   std::vector<std::byte> action_scratch_;
+  std::vector<double> float64_action_;
   envs::Info info_;
   std::string reset_context_;
   std::string step_context_;

@@ -118,9 +118,23 @@ class PyVectorEnv {
 
   void step_buffered() { step_with(actions_); }
 
+  // `seed`: None, an int (env i gets seed + i) or a list/tuple of one int or None per env.
   void reset(const py::object& seed, const py::object& options,
              const std::optional<py::array>& mask) {
-    const std::optional<std::uint64_t> env_seed = to_seed(seed, "VectorEnv.reset");
+    std::vector<std::optional<envs::Seed>> seeds;
+    if (PyList_Check(seed.ptr()) || PyTuple_Check(seed.ptr())) {
+      const auto items = py::reinterpret_borrow<py::sequence>(seed);
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        seeds.push_back(to_seed(items[i], "VectorEnv.reset: env " + std::to_string(i)));
+      }
+      if (seeds.size() != vec_.num_envs()) {
+        throw envs::InvalidArgumentError(
+            "VectorEnv.reset: " + std::to_string(seeds.size()) + " seeds given for num_envs=" +
+            std::to_string(vec_.num_envs()) + "; give one int or None per env");
+      }
+    } else if (std::optional<envs::Seed> base = to_seed(seed, "VectorEnv.reset")) {
+      for (std::size_t i = 0; i < vec_.num_envs(); ++i) seeds.emplace_back(base->plus(i));
+    }
     const envs::Kwargs env_options =
         options.is_none() ? envs::Kwargs() : to_json(options, "VectorEnv.reset options");
     std::optional<py::array> mask_bytes;
@@ -131,7 +145,7 @@ class PyVectorEnv {
     }
     {
       py::gil_scoped_release release;
-      vec_.reset(env_seed, env_options, mask_span(mask_bytes));
+      vec_.reset_each(seeds, env_options, mask_span(mask_bytes));
     }
     flush_warnings();
   }

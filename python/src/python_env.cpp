@@ -81,10 +81,10 @@ class PythonEnv final : public envs::Env {
   }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t> seed, const envs::Kwargs& options,
+  void reset_impl(const std::optional<envs::Seed>& seed, const envs::Kwargs& options,
                   std::span<std::byte> observation, envs::Info& info) override {
     py::gil_scoped_acquire gil;
-    const py::object seed_object = seed ? py::object(py::int_(*seed)) : py::object(py::none());
+    const py::object seed_object = seed ? py::object(to_python(*seed)) : py::object(py::none());
     const py::object result =
         env_.attr("reset")(py::arg("seed") = seed_object, py::arg("options") = from_json(options));
     const auto items = as_tuple(result, 2, "reset");

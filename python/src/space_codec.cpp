@@ -39,7 +39,8 @@ SpaceCodec::SpaceCodec(envs::SpacePtr space)
     : space_(std::move(space)),
       root_(build(*space_, 0)),
       int64_type_(py::module_::import("numpy").attr("int64")),
-      asarray_(py::module_::import("numpy").attr("asarray")) {}
+      asarray_(py::module_::import("numpy").attr("asarray")),
+      float64_(py::module_::import("numpy").attr("float64")) {}
 
 SpaceCodec::Node SpaceCodec::build(const envs::Space& space, std::size_t offset) {
   Node node;
@@ -134,9 +135,56 @@ py::object SpaceCodec::node_to_python(const Node& node, std::span<const std::byt
   throw envs::BufferError("SpaceCodec: unknown space kind");
 }
 
+namespace {
+
+// Python numbers (bool, int, float; not numpy scalars), possibly in nested lists and tuples.
+bool python_numbers_only(py::handle value) {
+  if (PyList_Check(value.ptr()) || PyTuple_Check(value.ptr())) {
+    for (const py::handle item : py::reinterpret_borrow<py::sequence>(value)) {
+      if (!python_numbers_only(item)) return false;
+    }
+    return true;
+  }
+  return PyBool_Check(value.ptr()) || PyLong_CheckExact(value.ptr()) ||
+         PyFloat_CheckExact(value.ptr());
+}
+
+}  // namespace
+
+std::optional<envs::ActionForm> SpaceCodec::float64_action(py::handle value,
+                                                           std::vector<double>& out) const {
+  if (root_.kind != envs::SpaceKind::kBox || root_.dtype != envs::DType::kFloat32) {
+    return std::nullopt;
+  }
+  std::optional<envs::ActionForm> form;
+  if (py::isinstance<py::array>(value)) {
+    const std::optional<envs::DType> dtype =
+        from_numpy_dtype(py::reinterpret_borrow<py::array>(value).dtype());
+    if (dtype && *dtype != envs::DType::kFloat32) form = envs::ActionForm::kFloat64;
+  } else if (python_numbers_only(value)) {
+    form = envs::ActionForm::kPythonFloats;
+  }
+  if (!form) return std::nullopt;
+  const auto array = py::reinterpret_borrow<py::array>(asarray_(value, float64_));
+  if (static_cast<std::size_t>(array.ndim()) != root_.shape.size() ||
+      !std::equal(root_.shape.begin(), root_.shape.end(), array.shape())) {
+    return std::nullopt;  // pack() names the shape
+  }
+  const auto contiguous =
+      py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(array);
+  out.assign(contiguous.data(), contiguous.data() + contiguous.size());
+  return form;
+}
+
 std::span<const std::byte> SpaceCodec::pack(py::handle value, std::vector<std::byte>& scratch,
                                             std::string_view context) const {
   scratch.resize(root_.bytes);
+  // Gymnasium's Discrete.contains takes a Python bool as the int it is (not a numpy bool).
+  if (root_.kind == envs::SpaceKind::kDiscrete && PyBool_Check(value.ptr())) {
+    const std::int64_t a = value.ptr() == Py_True ? 1 : 0;
+    std::memcpy(scratch.data(), &a, sizeof a);
+    return scratch;
+  }
   // Fast paths: what agents pass on every step.
   if (root_.kind == envs::SpaceKind::kDiscrete && PyLong_CheckExact(value.ptr())) {
     int overflow = 0;
@@ -161,6 +209,14 @@ std::span<const std::byte> SpaceCodec::pack(py::handle value, std::vector<std::b
     }
   }
   const envs::Value converted = to_value(value, context);
+  // A Box value of the right dtype and shape: its bounds are the env's to check (Env::step),
+  // since an env that clips its actions itself takes values outside them.
+  if (root_.kind == envs::SpaceKind::kBox && converted.is_array() &&
+      converted.array().dtype() == root_.dtype &&
+      converted.array().shape() == envs::Shape(root_.shape.begin(), root_.shape.end())) {
+    std::memcpy(scratch.data(), converted.array().bytes().data(), root_.bytes);
+    return scratch;
+  }
   if (!space_->contains(converted)) {
     std::string why;
     if (is_leaf_kind(root_.kind) && converted.is_array()) {

@@ -10,11 +10,13 @@
 #include <pybind11/pybind11.h>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "envs/env.hpp"
 #include "envs/space.hpp"
 
 namespace locus::python {
@@ -49,6 +51,12 @@ class SpaceCodec {
   // raises envs::InvalidActionError naming `context`, the value and the space.
   std::span<const std::byte> pack(py::handle value, std::vector<std::byte>& scratch,
                                   std::string_view context) const;
+  // For a float32 Box: a value that Gymnasium's envs take as it is although Box.contains would
+  // refuse its dtype, written into `out` as doubles, with the form it came in: a numpy array of
+  // the Box's shape and a float64, integer or bool dtype (kFloat64), or (nested) lists of Python
+  // numbers (kPythonFloats). nullopt for anything else, pack() being then the way.
+  std::optional<envs::ActionForm> float64_action(py::handle value, std::vector<double>& out) const;
+
   // `value` as an envs::Value, with Gymnasium's conversions: a list or a Python scalar given for a
   // Box is converted to the Box's dtype (Box.contains does np.asarray(x, dtype)); elsewhere
   // np.asarray's default dtypes are kept, so that contains() can refuse a float for a Discrete.
@@ -84,6 +92,7 @@ class SpaceCodec {
   Node root_;
   py::object int64_type_;  // numpy.int64, for Discrete values
   py::object asarray_;     // numpy.asarray
+  py::object float64_;     // numpy.float64
 };
 
 }  // namespace locus::python

@@ -60,12 +60,14 @@ def test_bad_single_env_actions(record_warnings):
     env.step(1)  # still usable
     box = locus.LocusEnv("Pendulum-v1")
     box.reset(seed=0)
-    with pytest.raises(errors.InvalidActionError, match="float64 cannot be cast safely to float32"):
-        box.step(np.array([0.5]))
+    # float64 and out-of-range torques are Gymnasium's to take (test_gymnasium_compat.py); a wrong
+    # shape, NaN and a dtype numpy cannot compute with are not.
     with pytest.raises(errors.InvalidActionError, match=r"shape \(2,\) instead of \(1,\)"):
         box.step(np.array([0.5, 0.5], dtype=np.float32))
-    with pytest.raises(errors.InvalidActionError, match="is not in the action space"):
-        box.step(np.array([3.0], dtype=np.float32))
+    with pytest.raises(errors.InvalidActionError, match="NaN"):
+        box.step(np.array([np.nan], dtype=np.float32))
+    with pytest.raises(errors.InvalidActionError, match="not in the space"):
+        box.step(1.5)
 
 
 def test_step_before_reset_and_bad_seeds():
@@ -74,8 +76,6 @@ def test_step_before_reset_and_bad_seeds():
         env.step(0)
     with pytest.raises(errors.InvalidArgumentError, match="non-negative"):
         env.reset(seed=-1)
-    with pytest.raises(errors.InvalidArgumentError, match="below 2\\*\\*64"):
-        env.reset(seed=2**64)
     with pytest.raises(errors.InvalidArgumentError, match="got 1.5"):
         env.reset(seed=1.5)
     with pytest.raises(errors.InvalidArgumentError, match="options must be"):
@@ -119,7 +119,7 @@ def test_vector_reset_errors():
         env.reset(mask=np.zeros(3, dtype=bool))
     with pytest.raises(errors.InvalidArgumentError, match="2 seeds given for num_envs=3"):
         env.reset(seed=[1, 2])
-    with pytest.raises(errors.InvalidArgumentError, match="seed -4 of env 1"):
+    with pytest.raises(errors.InvalidArgumentError, match="env 1: seed must be a non-negative int, got -4"):
         env.reset(seed=[1, -4, 2])
     with pytest.raises(errors.InvalidArgumentError, match="autoreset_mode"):
         locus.make_vec("CartPole-v1", 2, autoreset_mode="sometimes")

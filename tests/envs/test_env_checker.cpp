@@ -48,7 +48,7 @@ class FaultyEnv final : public Env {
   Rng& np_random() override { return fault_ == Fault::kIgnoresSeed ? own_rng_ : Env::np_random(); }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info& info) override {
     ++resets_;
     if (fault_ == Fault::kIgnoresSeed) own_rng_ = Rng(7);
@@ -231,7 +231,7 @@ TEST_CASE("check_env rejects an empty composite space", "[checker]") {
     std::string name() const override { return "EmptyActionsEnv"; }
 
    protected:
-    void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> obs,
+    void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> obs,
                     Info&) override {
       as_span<std::int64_t>(obs)[0] = 0;
     }
@@ -300,7 +300,7 @@ TEST_CASE("PassiveEnvChecker warns once on the first reset and step", "[checker]
       std::string render() override { return "frame"; }
 
      protected:
-      void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> obs,
+      void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> obs,
                       Info&) override {
         as_span<std::int64_t>(obs)[0] = 0;
       }

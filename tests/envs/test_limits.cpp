@@ -34,8 +34,8 @@ class WideEnv final : public Env {
   std::string name() const override { return "WideEnv"; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte>,
-                  Info&) override {}
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte>, Info&) override {
+  }
   StepOutcome step_impl(std::span<const std::byte>, std::span<std::byte>, Info&) override {
     return {0.0, false, false};
   }

@@ -36,7 +36,7 @@ class TrialCounterEnv final : public Env {
   std::string name() const override { return "TrialCounterEnv"; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info&) override {
     step_in_trial_ = 0;
     trials_ = 0;

@@ -233,7 +233,7 @@ class CounterEnv final : public Env {
   std::string name() const override { return "CounterEnv"; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info& info) override {
     t_ = 0;
     write(observation, 0.0f);

@@ -107,7 +107,7 @@ class CountdownEnv final : public Env {
   std::string render() override { return "t=" + std::to_string(t_); }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info&) override {
     t_ = 0;
     as_span<float>(observation)[0] = static_cast<float>(t_);
@@ -139,7 +139,7 @@ class RampEnv final : public Env {
   std::string name() const override { return "RampEnv"; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info&) override {
     t_ = 0;
     write(observation);
@@ -175,7 +175,7 @@ class ClockEnv final : public Env {
   std::string name() const override { return "ClockEnv"; }
 
  protected:
-  void reset_impl(std::optional<std::uint64_t>, const Kwargs&, std::span<std::byte> observation,
+  void reset_impl(const std::optional<Seed>&, const Kwargs&, std::span<std::byte> observation,
                   Info&) override {
     hour_ = 3;
     as_span<std::int64_t>(observation)[0] = hour_;
