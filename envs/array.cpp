@@ -479,11 +479,17 @@ bool can_cast_safely(DType from, DType to) {
 }
 
 std::int64_t shape_size(const Shape& shape) {
+  // Past 2^40 elements no space or batch is meant, and the product could overflow int64.
+  constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
   std::int64_t n = 1;
   for (auto d : shape) {
     if (d < 0) {
       throw InvalidArgumentError("shape " + shape_to_string(shape) +
                                  " has a negative dimension; dimensions must be >= 0");
+    }
+    if (d != 0 && n > kMaxElements / d) {
+      throw InvalidArgumentError("shape " + shape_to_string(shape) +
+                                 " has more than 2^40 elements; no space can be that large");
     }
     n *= d;
   }

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "util/memory.hpp"
+
 namespace locus::envs {
 
 using nlohmann::json;
@@ -1110,6 +1112,10 @@ SpacePtr from_json(const json& j, const std::string& path) {
         json_error(path, "a Box with scalar bounds needs a \"shape\"");
       }
       const auto n = static_cast<std::size_t>(shape_size(shape));
+      // Its bounds are two doubles per element, allocated right here.
+      util::require_memory<InvalidArgumentError>(
+          util::saturating_mul(n, 2 * sizeof(double)), "a Box of shape " + shape_to_string(shape),
+          "give the space a realistic shape");
       auto expand = [&](const json& b, const char* key) {
         std::vector<double> values;
         if (b.is_array()) {
