@@ -181,7 +181,9 @@ FileContents parse_contents(std::span<const unsigned char> bytes, const std::str
     throw CheckpointError(fmt::format("'{}' has an unreadable header: {}", name, error.what()));
   }
   contents.data.resize(data_bytes / sizeof(float));
-  std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
+  // Not for an empty payload: memcpy from or to the null pointer of an empty vector is undefined
+  // even for 0 bytes.
+  if (data_bytes > 0) std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
   return contents;
 }
 

@@ -220,3 +220,20 @@ TEST_CASE("a context file is checked whole before the network gets a context",
   REQUIRE(net->context_count() == 3);
   REQUIRE(load_context(*net, dir.path / "c1.ctx") == 3);
 }
+
+// Found by the checkpoint fuzz target: a file with no data (a network without trainable tensors,
+// or one edited to none) was copied with memcpy from a null pointer, undefined behaviour that
+// UBSan reports (the fuzz build, tests/fuzz); it must load, or fail with a CheckpointError.
+TEST_CASE("a checkpoint with no data", "[neuromod][checkpoint]") {
+  NetworkSpec fixed = modulated_mlp(3, {4}, 2, 5);
+  fixed.layers[0].gain = false;
+  fixed.layers[0].bias = false;
+  fixed.heads[0].output_gain = false;
+  fixed.heads[0].bias = BiasKind::kNone;
+  auto net = make_network(fixed);
+  REQUIRE(decode(encode_checkpoint(*net)).data.empty());
+  REQUIRE(decode_checkpoint(encode_checkpoint(*net), "empty.ckpt")->context_count() == 1);
+  RawFile emptied = good_file();
+  emptied.data.clear();
+  REQUIRE_THROWS_AS(load_edited(emptied), CheckpointError);
+}
