@@ -10,9 +10,10 @@
 #   bash scripts/fuzz.sh                        # every target, 20 s each
 #   LOCUS_FUZZ_SECONDS=300 bash scripts/fuzz.sh idx checkpoint   # longer, chosen targets
 #
+# LOCUS_SKIP_FUZZ=1 skips it (for quick local runs; CI runs it).
 # Replay a crash: build-fuzz/bin/locus_fuzz_<target> build-fuzz/crashes/<target>-crash-...
-# Without clang the targets link tests/fuzz/standalone_driver.cpp instead (a seeded random-input
-# driver; set CXX to another compiler to use it).
+# Without clang++ (or with CXX set to another compiler) the targets link
+# tests/fuzz/standalone_driver.cpp instead: a seeded random-input driver without coverage feedback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,12 +22,21 @@ SECONDS_PER_TARGET=${LOCUS_FUZZ_SECONDS:-20}
 TARGETS=(run_config_json run_config_yaml sweep_yaml idx checkpoint agent_checkpoint space_actions)
 if (($# > 0)); then TARGETS=("$@"); fi
 log() { printf '\033[1m[locus fuzz]\033[0m %s\n' "$*"; }
+if [[ "${LOCUS_SKIP_FUZZ:-0}" == "1" ]]; then
+  log "skipped (LOCUS_SKIP_FUZZ=1)"
+  exit 0
+fi
 
 if [[ ! -f $BUILD/CMakeCache.txt ]]; then
   launcher=()
   if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
   # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
-  CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
+  compilers=(clang clang++)
+  if ! command -v clang++ >/dev/null; then
+    log "clang++ not found: building the seeded random-input driver with g++ instead of libFuzzer"
+    compilers=(gcc g++)
+  fi
+  CC=${CC:-${compilers[0]}} CXX=${CXX:-${compilers[1]}} cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=OFF -DLOCUS_BENCH=OFF \
     -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF "${launcher[@]}" >/dev/null
 fi

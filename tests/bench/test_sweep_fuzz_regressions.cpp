@@ -15,3 +15,11 @@ TEST_CASE("a sweep config that is not UTF-8 is a bench error", "[sweep][!mayfail
                         .expand(),
                     locus::bench::Error);
 }
+
+TEST_CASE("a sweep config with a key that is not a string is a bench error", "[sweep][!mayfail]") {
+  // A sequence or a mapping as a key (YAML's "? " form): the key's conversion to a string, outside
+  // the try around YAML::Load, used to throw YAML::TypedBadConversion out of from_yaml.
+  REQUIRE_THROWS_AS(locus::bench::SweepConfig::from_yaml("? [a, b]\n: 1\n"), locus::bench::Error);
+  REQUIRE_THROWS_AS(locus::bench::SweepConfig::from_yaml("name: x\nmethods:\n  ? {name: a}\n"),
+                    locus::bench::Error);
+}
