@@ -147,6 +147,8 @@ Agent::Agent(const AgentConfig& config)
         "Box for a Gaussian one)",
         config.env, action_space.to_string()));
   }
+  // Now that the env's sizes are known, before the network and the rollout are allocated.
+  config_.check_memory(observation_dim_, action_dim_);
   optimizer_.kind = neuromod::optimizer_kind_from_string(config_.optimizer);
   optimizer_.learning_rate = config_.learning_rate;
   optimizer_.clip_grad_norm = config_.max_grad_norm;

@@ -6,10 +6,14 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <utility>
 
 #include "agents/errors.hpp"
+#include "envs/vector_env.hpp"
+#include "neuromod/spec.hpp"
+#include "util/memory.hpp"
 
 namespace locus::agents {
 namespace {
@@ -67,11 +71,19 @@ T get_as(const nlohmann::json& value, std::string_view key, std::string_view exp
       if (!value.is_boolean()) throw nlohmann::json::type_error::create(302, "", nullptr);
     } else if constexpr (std::is_integral_v<T>) {
       if (!value.is_number_integer()) throw nlohmann::json::type_error::create(302, "", nullptr);
-      if (std::is_unsigned_v<T> && value.get<std::int64_t>() < 0) {
-        throw nlohmann::json::type_error::create(302, "", nullptr);
-      }
+      // nlohmann's get<T>() wraps values outside T silently (-1 as a size_t is 2^64 - 1).
+      const bool fits = value.is_number_unsigned()
+                            ? value.get<std::uint64_t>() <=
+                                  static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                            : std::in_range<T>(value.get<std::int64_t>());
+      if (!fits) throw nlohmann::json::type_error::create(302, "", nullptr);
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!value.is_number()) throw nlohmann::json::type_error::create(302, "", nullptr);
+      // Converting a double outside T's range is undefined; NaN and infinity mean nothing here.
+      const double d = value.get<double>();
+      if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(std::numeric_limits<T>::max())) {
+        throw nlohmann::json::type_error::create(302, "", nullptr);
+      }
     } else {
       if (!value.is_string()) throw nlohmann::json::type_error::create(302, "", nullptr);
     }
@@ -135,25 +147,25 @@ const std::vector<std::pair<std::string, Field>>& fields() {
       LOCUS_FIELD("rollout_steps", rollout_steps, std::size_t, "a positive integer"),
       LOCUS_FIELD("frame_stack", frame_stack, std::size_t, "a positive integer"),
       LOCUS_FIELD("optimizer", optimizer, std::string, "sgd, momentum, adam or rmsprop"),
-      LOCUS_FIELD("learning_rate", learning_rate, float, "a number"),
-      LOCUS_FIELD("max_grad_norm", max_grad_norm, float, "a number"),
-      LOCUS_FIELD("gamma", gamma, float, "a number"),
-      LOCUS_FIELD("gae_lambda", gae_lambda, float, "a number"),
-      LOCUS_FIELD("value_coef", value_coef, float, "a number"),
-      LOCUS_FIELD("entropy_coef", entropy_coef, float, "a number"),
+      LOCUS_FIELD("learning_rate", learning_rate, float, "a finite number"),
+      LOCUS_FIELD("max_grad_norm", max_grad_norm, float, "a finite number"),
+      LOCUS_FIELD("gamma", gamma, float, "a finite number"),
+      LOCUS_FIELD("gae_lambda", gae_lambda, float, "a finite number"),
+      LOCUS_FIELD("value_coef", value_coef, float, "a finite number"),
+      LOCUS_FIELD("entropy_coef", entropy_coef, float, "a finite number"),
       LOCUS_FIELD("normalize_advantages", normalize_advantages, bool, "true or false"),
       LOCUS_FIELD("ppo_epochs", ppo_epochs, std::size_t, "a positive integer"),
       LOCUS_FIELD("minibatches", minibatches, std::size_t, "a positive integer"),
-      LOCUS_FIELD("clip_epsilon", clip_epsilon, float, "a number"),
-      LOCUS_FIELD("value_clip", value_clip, float, "a number"),
-      LOCUS_FIELD("init_log_std", init_log_std, float, "a number"),
+      LOCUS_FIELD("clip_epsilon", clip_epsilon, float, "a finite number"),
+      LOCUS_FIELD("value_clip", value_clip, float, "a finite number"),
+      LOCUS_FIELD("init_log_std", init_log_std, float, "a finite number"),
       LOCUS_FIELD("na_source", na_source, std::string, "surprise or entropy"),
-      LOCUS_FIELD("na_sensitivity", na_sensitivity, float, "a number"),
-      LOCUS_FIELD("na_change_threshold", na_change_threshold, float, "a number"),
-      LOCUS_FIELD("na_stats_rate", na_stats_rate, float, "a number"),
+      LOCUS_FIELD("na_sensitivity", na_sensitivity, float, "a finite number"),
+      LOCUS_FIELD("na_change_threshold", na_change_threshold, float, "a finite number"),
+      LOCUS_FIELD("na_stats_rate", na_stats_rate, float, "a finite number"),
       LOCUS_FIELD("na_refractory", na_refractory, std::size_t, "a non-negative integer"),
       LOCUS_ENUM_FIELD("contexts", contexts, context_policy_from_string, kContextPolicies),
-      LOCUS_FIELD("context_reuse_ratio", context_reuse_ratio, float, "a number"),
+      LOCUS_FIELD("context_reuse_ratio", context_reuse_ratio, float, "a finite number"),
       LOCUS_FIELD("max_contexts", max_contexts, std::size_t, "a positive integer"),
       LOCUS_FIELD("trace_envs", trace_envs, std::size_t, "a non-negative integer"),
   };
@@ -165,6 +177,16 @@ const std::vector<std::pair<std::string, Field>>& fields() {
 
 void require(bool ok, std::string_view key, std::string_view rule, const std::string& got) {
   if (!ok) throw ConfigError(fmt::format("config key '{}' must be {}, got {}", key, rule, got));
+}
+
+// Limits on sizes no real run reaches: a mistyped value (1e8) is refused at once. Memory is
+// checked separately (AgentConfig::check_memory).
+constexpr std::size_t kMaxRolloutSteps = std::size_t{1} << 20;
+constexpr std::size_t kMaxFrameStack = std::size_t{1} << 16;
+constexpr std::size_t kMaxHiddenLayers = 1024;
+
+void require_at_most(std::size_t value, std::size_t most, std::string_view key) {
+  require(value <= most, key, fmt::format("at most {}", most), std::to_string(value));
 }
 
 }  // namespace
@@ -246,10 +268,17 @@ nlohmann::json AgentConfig::to_json() const {
 void AgentConfig::validate() const {
   require(!env.empty(), "env", "an environment id", "''");
   require(!hidden.empty(), "hidden", "a non-empty list of layer widths", "[]");
-  for (std::size_t width : hidden) require(width > 0, "hidden", "positive widths", "0");
+  require_at_most(hidden.size(), kMaxHiddenLayers, "hidden (its number of layers)");
+  for (std::size_t width : hidden) {
+    require(width > 0, "hidden", "positive widths", "0");
+    require_at_most(width, neuromod::kMaxUnits, "hidden (a layer width)");
+  }
   require(num_envs > 0, "num_envs", "positive", "0");
+  require_at_most(num_envs, envs::kMaxNumEnvs, "num_envs");
   require(rollout_steps > 0, "rollout_steps", "positive", "0");
+  require_at_most(rollout_steps, kMaxRolloutSteps, "rollout_steps");
   require(frame_stack > 0, "frame_stack", "positive", "0");
+  require_at_most(frame_stack, kMaxFrameStack, "frame_stack");
   require(optimizer == "sgd" || optimizer == "momentum" || optimizer == "adam" ||
               optimizer == "rmsprop",
           "optimizer", "one of sgd, momentum, adam, rmsprop", optimizer);
@@ -282,6 +311,54 @@ void AgentConfig::validate() const {
           "contexts",
           "fixed or task_id unless modulation is da+na (on_change needs the change flag)",
           std::string(to_string(contexts)));
+  // The smallest env (one observation value, one action) gives a lower bound; the agent checks
+  // again once its env's sizes are known.
+  check_memory(1, 1);
+}
+
+std::uint64_t AgentConfig::memory_estimate(std::size_t observation_dim,
+                                           std::size_t action_dim) const {
+  using util::saturating_add, util::saturating_mul;
+  constexpr std::uint64_t kFloat = sizeof(float);
+  const std::uint64_t input = saturating_mul(observation_dim, frame_stack);
+  const std::uint64_t heads = saturating_add(action_dim, 1);  // policy and value
+  // Weights (with their gradients when they learn), layer by layer.
+  std::uint64_t weights = 0, units = 0;
+  std::uint64_t fan_in = input;
+  for (const std::size_t width : hidden) {
+    weights = saturating_add(weights, saturating_mul(fan_in, width));
+    units = saturating_add(units, width);
+    fan_in = width;
+  }
+  weights = saturating_add(weights, saturating_mul(fan_in, heads));
+  const std::uint64_t weight_copies = network == NetworkMode::kTrainable ? 2 : 1;
+  // The network keeps each layer's pre-activation, modulated and output values per batch row; the
+  // largest batch is a step of every env or an update over the rollout (a PPO minibatch).
+  const std::uint64_t rows = saturating_mul(num_envs, rollout_steps);
+  const std::uint64_t update_rows =
+      agent == Algorithm::kPpo ? rows / std::max<std::size_t>(1, minibatches) : rows;
+  const std::uint64_t row_floats =
+      saturating_add(input, saturating_add(saturating_mul(3, units), 2 * heads));
+  const std::uint64_t batch_rows = std::max<std::uint64_t>(num_envs, update_rows);
+  // The rollout: inputs, actions and seven per-step scalars (log-prob, value, next value, reward,
+  // advantage, return, TD error) per env and step; the frame history and the step batch.
+  const std::uint64_t rollout_floats = saturating_mul(rows, saturating_add(input, action_dim + 7));
+  const std::uint64_t history_floats = saturating_mul(2 * num_envs, input);
+  std::uint64_t floats = saturating_mul(weights, weight_copies);
+  floats = saturating_add(floats, saturating_mul(batch_rows, row_floats));
+  floats = saturating_add(floats, rollout_floats);
+  floats = saturating_add(floats, history_floats);
+  return saturating_mul(floats, kFloat);
+}
+
+void AgentConfig::check_memory(std::size_t observation_dim, std::size_t action_dim) const {
+  util::require_memory<ConfigError>(
+      memory_estimate(observation_dim, action_dim),
+      fmt::format("the agent (num_envs {}, rollout_steps {}, hidden [{}], frame_stack {}, {} "
+                  "observation values, {} actions)",
+                  num_envs, rollout_steps, fmt::join(hidden, ", "), frame_stack, observation_dim,
+                  action_dim),
+      "lower num_envs, rollout_steps, the hidden widths or frame_stack");
 }
 
 }  // namespace locus::agents

@@ -94,8 +94,15 @@ struct AgentConfig {
   // Traces
   std::size_t trace_envs = 1;  // envs 0 .. trace_envs-1 have their per-step dopamine trace kept
 
-  // Throws ConfigError naming the first field out of range.
+  // Throws ConfigError naming the first field out of range, or if the config cannot fit in the
+  // available memory even on the smallest env (check_memory(1, 1)).
   void validate() const;
+  // A lower bound of the bytes an agent of this config holds on an env with `observation_dim`
+  // observation values and `action_dim` actions (or action values): its network's weights and
+  // activations, the rollout and the frame history (saturating, never wrapping).
+  std::uint64_t memory_estimate(std::size_t observation_dim, std::size_t action_dim) const;
+  // Throws ConfigError with the estimate if it exceeds the machine's available memory.
+  void check_memory(std::size_t observation_dim, std::size_t action_dim) const;
   nlohmann::json to_json() const;
   // Keys as to_json writes them; missing keys keep their defaults; unknown keys throw ConfigError.
   static AgentConfig from_json(const nlohmann::json& json);

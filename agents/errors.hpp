@@ -36,6 +36,13 @@ class RunDirectoryError : public Error {
   using Error::Error;
 };
 
+// A run stopped early on request (StopFlag, Ctrl-C in the command line), every agent at a
+// checkpoint: `locus train --resume DIR` continues it exactly.
+class RunInterrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 // A loss, advantage or parameter that became NaN or infinite during training.
 class TrainingError : public Error {
  public:

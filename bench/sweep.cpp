@@ -4,7 +4,6 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,11 +19,15 @@
 
 #include "bench/errors.hpp"
 #include "bench/rl.hpp"
+#include "config/yaml.hpp"
 #include "envs/data/idx.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/kernels.hpp"
+#include "neuromod/spec.hpp"
 #include "util/atomic_file.hpp"
+#include "util/memory.hpp"
+#include "util/path_name.hpp"
 
 namespace locus::bench {
 
@@ -35,6 +38,21 @@ namespace data = locus::envs::data;
 namespace nm = locus::neuromod;
 namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Limits on sizes no real sweep reaches, so that a mistyped value (1e12) is refused before the
+// sweep starts instead of allocating or looping for days. Memory is checked separately
+// (check_run_memory).
+constexpr std::int64_t kMaxTasks = std::int64_t{1} << 16;
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 31;  // images per task, window lengths
+constexpr std::int64_t kMaxBatch = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxIterations = std::int64_t{1} << 30;
+constexpr std::uint64_t kMaxRuns = 1'000'000;
+constexpr int kMaxJobs = 4096;
+constexpr std::size_t kMaxRunIdBytes = 200;
+// Debian's Fashion-MNIST images: the input width a supervised run's estimate assumes unless
+// data_dir names other data (then 1, a lower bound).
+constexpr std::uint64_t kFashionMnistPixels = 784;
+constexpr std::uint64_t kFashionMnistClasses = 10;
 
 // ---- settings -------------------------------------------------------------------------------
 
@@ -119,17 +137,38 @@ const json& value_of(const json& settings, const char* key) {
 
 double get_number(const json& settings, const char* key) {
   const json& v = value_of(settings, key);
-  if (!v.is_number()) {
-    throw InvalidArgumentError(fmt::format("setting '{}' must be a number, got {}", key, v.dump()));
+  if (!v.is_number() || !std::isfinite(v.get<double>())) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' must be a number (finite), got {}", key, v.dump()));
   }
   return v.get<double>();
 }
 
-std::int64_t get_int(const json& settings, const char* key) {
+// A setting held as a float: converting a double beyond float's range is undefined behaviour.
+float get_float(const json& settings, const char* key) {
+  const double d = get_number(settings, key);
+  if (std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' is {}, beyond the float range it is held in (|x| <= {:g})", key,
+                    value_of(settings, key).dump(), std::numeric_limits<float>::max()));
+  }
+  return static_cast<float>(d);
+}
+
+// An integer setting within [min, max]; nlohmann's get<std::int64_t>() would wrap a value past
+// 2^63 round to a negative one.
+std::int64_t get_int(const json& settings, const char* key, std::int64_t min, std::int64_t max) {
   const json& v = value_of(settings, key);
   if (!v.is_number_integer()) {
     throw InvalidArgumentError(
         fmt::format("setting '{}' must be an integer, got {}", key, v.dump()));
+  }
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+                            : v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
+  if (!in_range) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' is {}; allowed: {} to {}", key, v.dump(), min, max));
   }
   return v.get<std::int64_t>();
 }
@@ -159,47 +198,31 @@ std::vector<T> get_list(const json& settings, const char* key) {
     throw InvalidArgumentError(fmt::format("setting '{}' must be a list, got {}", key, v.dump()));
   }
   for (const auto& item : v) {
-    const bool whole = item.is_number_integer() && item.get<std::int64_t>() >= 0;
-    if (!item.is_number() || (std::is_integral_v<T> && !whole)) {
-      throw InvalidArgumentError(fmt::format("setting '{}' must list {} numbers, got {}", key,
-                                             std::is_integral_v<T> ? "non-negative whole" : "",
-                                             v.dump()));
+    // Whole numbers are list sizes here (widths, layer indices): at most neuromod's unit limit.
+    const bool whole = item.is_number_unsigned()
+                           ? item.get<std::uint64_t>() <= nm::kMaxUnits
+                           : item.is_number_integer() && item.get<std::int64_t>() >= 0 &&
+                                 item.get<std::int64_t>() <= std::int64_t{nm::kMaxUnits};
+    const bool finite = item.is_number() && std::isfinite(item.get<double>());
+    if (!finite || (std::is_integral_v<T> && !whole)) {
+      throw InvalidArgumentError(fmt::format(
+          "setting '{}' must list {} numbers, got {}", key,
+          std::is_integral_v<T> ? fmt::format("whole (0 to {})", nm::kMaxUnits) : "finite",
+          v.dump()));
     }
     out.push_back(item.get<T>());
   }
   return out;
 }
 
-// ---- YAML -----------------------------------------------------------------------------------
-
-json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted: always a string
-      std::int64_t i = 0;
-      if (YAML::convert<std::int64_t>::decode(node, i)) return i;
-      double d = 0.0;
-      if (YAML::convert<double>::decode(node, d)) return d;
-      if (text == "true" || text == "True") return true;
-      if (text == "false" || text == "False") return false;
-      return text;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second);
-      return out;
-    }
+// A config string that becomes a path component (the sweep's name in runs/<name>, a method's name
+// in its runs' file names) must stay inside the output folder.
+void check_path_name(std::string_view key, const std::string& value) {
+  if (const auto problem = util::path_name_problem(value)) {
+    throw InvalidArgumentError(
+        fmt::format("sweep {} {} cannot name a folder or file: {}; it must be {}", key,
+                    json(value).dump(), *problem, util::kPathNameRule));
   }
-  return nullptr;
 }
 
 std::string value_label(const json& value) {
@@ -466,22 +489,24 @@ std::string run_settings_help() {
 }
 
 SweepConfig SweepConfig::from_yaml(const std::string& text) {
+  constexpr std::string_view kSource = "sweep config";
   YAML::Node root;
   try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InvalidArgumentError(fmt::format("sweep config is not valid YAML: {}", e.what()));
+    root = config::load_yaml(text, kSource);
+  } catch (const config::ParseError& e) {
+    throw InvalidArgumentError(e.what());
   }
   if (!root.IsMap()) throw InvalidArgumentError("sweep config must be a YAML mapping");
   SweepConfig config;
   // Setting keys are checked once the scenario kind is known (it may come after them).
   std::vector<std::pair<std::string, std::string>> keys_to_check;  // key, where
   for (const auto& item : root) {
-    const auto key = item.first.as<std::string>();
-    const json value = yaml_to_json(item.second);
+    const auto key = item.first.Scalar();
+    const json value = config::yaml_to_json(item.second, kSource);
     if (key == "name") {
       if (!value.is_string()) throw InvalidArgumentError("sweep 'name' must be a string");
       config.name = value.get<std::string>();
+      check_path_name("'name'", config.name);
     } else if (key == "description") {
       // Free text for the reader of the config.
     } else if (key == "seeds") {
@@ -508,9 +533,9 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
         throw InvalidArgumentError("sweep 'grid' must map setting names to lists of values");
       }
       for (const auto& grid_item : item.second) {
-        const auto setting = grid_item.first.as<std::string>();
+        const auto setting = grid_item.first.Scalar();
         keys_to_check.emplace_back(setting, "'grid'");
-        const json values = yaml_to_json(grid_item.second);
+        const json values = config::yaml_to_json(grid_item.second, kSource);
         if (!values.is_array() || values.empty()) {
           throw InvalidArgumentError(fmt::format(
               "grid '{}' must be a non-empty list of values, got {}", setting, values.dump()));
@@ -528,6 +553,7 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
               "every method needs a 'name' (a non-empty string); got {}", method.dump()));
         }
         const std::string name = method["name"].get<std::string>();
+        check_path_name("method 'name'", name);
         json settings = method;
         settings.erase("name");
         for (const auto& [setting, v] : settings.items()) {
@@ -591,6 +617,14 @@ SweepConfig SweepConfig::from_yaml_file(const fs::path& path) {
 }
 
 std::vector<RunSpec> SweepConfig::expand() const {
+  check_path_name("'name'", name);
+  std::uint64_t total = util::saturating_mul(methods.size(), seeds.size());
+  for (const auto& [key, values] : grid) total = util::saturating_mul(total, values.size());
+  if (total > kMaxRuns) {
+    throw InvalidArgumentError(fmt::format(
+        "the sweep expands to {} runs (methods x grid points x seeds); at most {} are allowed",
+        total == util::kSaturated ? "more than 2^64" : std::to_string(total), kMaxRuns));
+  }
   std::vector<json> points = {json::object()};
   for (const auto& [key, values] : grid) {
     std::vector<json> next;
@@ -664,6 +698,13 @@ std::vector<RunSpec> SweepConfig::expand() const {
         std::string id = method;
         for (const auto& [key, value] : point.items()) id += "_" + key + "=" + value_label(value);
         spec.id = sanitize(id + "_seed=" + std::to_string(seed));
+        // runs/<id>.json and its temporary name (".tmp.<pid>.<n>" more) must fit NAME_MAX.
+        if (spec.id.size() > kMaxRunIdBytes) {
+          throw InvalidArgumentError(fmt::format(
+              "run id '{}' is {} bytes, longer than the {} its file name in runs/ may have; "
+              "shorten the method name or the grid's values",
+              spec.id, spec.id.size(), kMaxRunIdBytes));
+        }
         if (!ids.insert(spec.id).second) {
           throw InvalidArgumentError(fmt::format("two runs map to the file name '{}'", spec.id));
         }
@@ -671,7 +712,8 @@ std::vector<RunSpec> SweepConfig::expand() const {
         if (rl()) {
           (void)rl_config(rl_scenario, settings, seed);
         } else {
-          (void)supervised_config(settings, seed);
+          check_run_memory(spec.id, supervised_config(settings, seed),
+                           schedule_from_settings(settings));
         }
         (void)schedule_from_settings(settings);
         runs.push_back(std::move(spec));
@@ -694,11 +736,11 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   }
   c.stream.joint = get_bool(settings, "joint");
   c.stream.seed = seed;
-  c.stream.num_tasks = get_int(settings, "num_tasks");
-  c.stream.classes_per_task = get_int(settings, "classes_per_task");
+  c.stream.num_tasks = get_int(settings, "num_tasks", 0, kMaxTasks);
+  c.stream.classes_per_task = get_int(settings, "classes_per_task", 0, kMaxCount);
   c.stream.angles = get_list<double>(settings, "angles");
-  c.stream.train_per_task = get_int(settings, "train_per_task");
-  c.stream.eval_per_task = get_int(settings, "eval_per_task");
+  c.stream.train_per_task = get_int(settings, "train_per_task", 0, kMaxCount);
+  c.stream.eval_per_task = get_int(settings, "eval_per_task", 0, kMaxCount);
   const std::string data_dir = get_string(settings, "data_dir");
   if (!data_dir.empty()) c.stream.data_dir = data_dir;
   c.network = network_kind_from_name(get_string(settings, "network"));
@@ -734,22 +776,22 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   } catch (const nm::Error& e) {
     throw InvalidArgumentError(e.what());
   }
-  c.batch_size = get_int(settings, "batch_size");
+  c.batch_size = get_int(settings, "batch_size", 1, kMaxBatch);
   c.seed = seed;
   try {
     c.optimizer.kind = nm::optimizer_kind_from_string(get_string(settings, "optimizer"));
   } catch (const nm::Error& e) {
     throw InvalidArgumentError(e.what());
   }
-  c.optimizer.learning_rate = static_cast<float>(get_number(settings, "lr"));
-  c.optimizer.momentum = static_cast<float>(get_number(settings, "momentum"));
-  c.optimizer.beta1 = static_cast<float>(get_number(settings, "beta1"));
-  c.optimizer.beta2 = static_cast<float>(get_number(settings, "beta2"));
-  c.optimizer.weight_decay = static_cast<float>(get_number(settings, "weight_decay"));
+  c.optimizer.learning_rate = get_float(settings, "lr");
+  c.optimizer.momentum = get_float(settings, "momentum");
+  c.optimizer.beta1 = get_float(settings, "beta1");
+  c.optimizer.beta2 = get_float(settings, "beta2");
+  c.optimizer.weight_decay = get_float(settings, "weight_decay");
   c.ngm = get_bool(settings, "ngm");
-  c.ngm_config.eta = static_cast<float>(get_number(settings, "ngm_eta"));
-  c.ngm_config.gamma = static_cast<float>(get_number(settings, "ngm_gamma"));
-  c.ngm_config.g0 = static_cast<float>(get_number(settings, "ngm_g0"));
+  c.ngm_config.eta = get_float(settings, "ngm_eta");
+  c.ngm_config.gamma = get_float(settings, "ngm_gamma");
+  c.ngm_config.g0 = get_float(settings, "ngm_g0");
   c.ngm_config.record_trace = false;
   const std::string placement = get_string(settings, "ngm_placement");
   if (placement == "every-layer") {
@@ -769,7 +811,7 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
         fmt::format("setting 'ngm_entropy' is '{}'; allowed: nats, bits", unit));
   }
   c.ngm_config.entropy_unit = unit == "bits" ? nm::EntropyUnit::kBits : nm::EntropyUnit::kNats;
-  const double fixed_gain = get_number(settings, "fixed_gain");
+  const double fixed_gain = get_float(settings, "fixed_gain");
   if (fixed_gain < 0.0) {
     throw InvalidArgumentError(fmt::format("setting 'fixed_gain' {} must be >= 0", fixed_gain));
   }
@@ -784,13 +826,49 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
 
 Schedule schedule_from_settings(const json& settings) {
   Schedule s;
-  s.iterations_per_task = get_int(settings, "iterations_per_task");
-  s.eval_every = get_int(settings, "eval_every");
+  s.iterations_per_task = get_int(settings, "iterations_per_task", 1, kMaxIterations);
+  s.eval_every = get_int(settings, "eval_every", 1, kMaxIterations);
   s.validate();
-  if (get_number(settings, "gap_epsilon") < 0.0 || get_int(settings, "gap_window") < 1) {
-    throw InvalidArgumentError("gap_epsilon must be >= 0 and gap_window >= 1");
+  if (get_number(settings, "gap_epsilon") < 0.0) {
+    throw InvalidArgumentError("gap_epsilon must be >= 0");
   }
+  (void)get_int(settings, "gap_window", 1, kMaxCount);
   return s;
+}
+
+std::uint64_t supervised_memory_estimate(const SupervisedConfig& config, const Schedule& schedule) {
+  using util::saturating_add, util::saturating_mul;
+  const std::uint64_t inputs = config.stream.data_dir.empty() ? kFashionMnistPixels : 1;
+  const std::uint64_t tasks = std::max<std::int64_t>(1, config.stream.num_tasks);
+  std::uint64_t bytes = 0;
+  if (config.network != NetworkKind::kModulated) {  // the modulated preset ignores `hidden`
+    nm::NetworkSpec spec;
+    spec.input_dim = inputs;
+    for (const std::size_t width : config.hidden) {
+      nm::LayerSpec layer;
+      layer.units = width;
+      layer.trainable_weights = config.network == NetworkKind::kMlp;
+      spec.layers.push_back(layer);
+    }
+    nm::HeadSpec head;
+    head.units = kFashionMnistClasses;
+    head.weights = nm::ReadoutWeights::kTrainableShared;
+    spec.heads.push_back(head);
+    bytes = saturating_add(spec.weight_bytes(),
+                           spec.activation_bytes(static_cast<std::uint64_t>(config.batch_size)));
+  }
+  // The continual record: every task's accuracy at every evaluation, plus R and b.
+  const std::uint64_t evals = saturating_mul(
+      tasks, static_cast<std::uint64_t>(schedule.iterations_per_task / schedule.eval_every + 2));
+  bytes = saturating_add(bytes, saturating_mul(evals, tasks + 4, sizeof(double)));
+  return saturating_add(bytes, saturating_mul(tasks, tasks, sizeof(double)));
+}
+
+void check_run_memory(const std::string& id, const SupervisedConfig& config,
+                      const Schedule& schedule) {
+  util::require_memory<InvalidArgumentError>(
+      supervised_memory_estimate(config, schedule), fmt::format("run '{}'", id),
+      "lower hidden, batch_size, num_tasks or iterations_per_task / eval_every");
 }
 
 json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
@@ -825,7 +903,7 @@ json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
   }
   const RunMetrics metrics =
       compute_metrics(record, get_number(spec.settings, "gap_epsilon"),
-                      static_cast<std::size_t>(get_int(spec.settings, "gap_window")));
+                      static_cast<std::size_t>(get_int(spec.settings, "gap_window", 1, kMaxCount)));
   json out = {{"id", spec.id},
               {"method", spec.method},
               {"seed", spec.seed},
@@ -845,8 +923,9 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
 }
 
 SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
-  if (options.jobs < 1)
-    throw InvalidArgumentError(fmt::format("--jobs {} must be >= 1", options.jobs));
+  if (options.jobs < 1 || options.jobs > kMaxJobs) {
+    throw InvalidArgumentError(fmt::format("--jobs {} must be in [1, {}]", options.jobs, kMaxJobs));
+  }
   if (options.out_dir.empty()) throw InvalidArgumentError("the sweep needs an output directory");
   const std::vector<RunSpec> runs = config.expand();
   fs::create_directories(options.out_dir / "runs");

@@ -74,6 +74,13 @@ struct SweepConfig {
   std::vector<RunSpec> expand() const;
 };
 
+// A lower bound of the bytes a supervised run holds (its network's weights and batch buffers, the
+// continual record), and the check that refuses a run whose estimate exceeds the available memory
+// (InvalidArgumentError naming the run, the estimate and what is available). expand() runs it.
+std::uint64_t supervised_memory_estimate(const SupervisedConfig& config, const Schedule& schedule);
+void check_run_memory(const std::string& id, const SupervisedConfig& config,
+                      const Schedule& schedule);
+
 // The settings a run understands, with their defaults, as help text.
 std::string run_settings_help();
 // A run's settings (merged JSON) turned into the learner's configuration and the schedule.

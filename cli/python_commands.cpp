@@ -28,6 +28,7 @@
 
 #include "cli/commands.hpp"
 #include "envs/registry.hpp"
+#include "util/python_probe.hpp"
 
 namespace locus::cli {
 namespace {
@@ -101,6 +102,16 @@ bool is_python_env_id(std::string_view env) {
 
 void exec_python_cli(const CLI::App& command) {
   const std::string python = python_interpreter();
+  // exec hands over the exit status, so an interpreter that is not Python (LOCUS_PYTHON=/bin/true)
+  // would end the command with status 0 having trained nothing. (The bootstrap itself reports a
+  // Python that cannot import locus.)
+  if (const auto problem = util::python_problem(python, {})) {
+    throw std::runtime_error(fmt::format(
+        "this run uses a Python environment (module:Name), which locus trains through the Python "
+        "package locus, but {}; set LOCUS_PYTHON to a Python that has the package (bash "
+        "scripts/setup.sh installs it into the repository's .venv)",
+        *problem));
+  }
   std::vector<std::string> arguments = {python, "-c", kBootstrap, command.get_name()};
   for (auto& argument : given_arguments(command)) arguments.push_back(std::move(argument));
   std::vector<char*> argv;

@@ -22,6 +22,7 @@
 #include "neuromod/spiking/errors.hpp"
 #include "neuromod/spiking/experiments.hpp"
 #include "neuromod/spiking/tools.hpp"
+#include "util/python_probe.hpp"
 
 extern char** environ;
 
@@ -148,11 +149,11 @@ void make_plots(const std::string& kind, const CommonArgs& args) {
                script);
     return;
   }
-  if (run_process({python, "-c", "import matplotlib"}, true) != 0) {
+  if (const auto problem = util::python_problem(python, {"matplotlib"})) {
     fmt::print(
-        "plots skipped: '{}' cannot import matplotlib (install it with `.venv/bin/pip install "
-        "matplotlib`, or pass --python). The CSV files are written; to plot later run:\n  {}\n",
-        python, later);
+        "plots skipped: {} (install it with `.venv/bin/pip install matplotlib`, or pass --python "
+        "or set LOCUS_PYTHON). The CSV files are written; to plot later run:\n  {}\n",
+        *problem, later);
     return;
   }
   if (run_process({python, script, kind, args.out}, false) != 0) {

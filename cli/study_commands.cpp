@@ -18,6 +18,7 @@
 #include "bench/report.hpp"
 #include "bench/set_shift.hpp"
 #include "cli/commands.hpp"
+#include "util/python_probe.hpp"
 
 namespace locus::cli {
 namespace {
@@ -30,6 +31,10 @@ struct SetShiftOptions {
   double accuracy = 0.9;
   bool no_plot = false;
 };
+
+// Seeds per modulation: far more than a study needs, and few enough that a mistyped --runs (1e8)
+// is refused instead of filling the memory with seeds and results.
+constexpr std::size_t kMaxRuns = 10000;
 
 // The agent the study uses unless --config says otherwise: the A2C settings that learn
 // GoNoGo-v0 (agents/configs/gonogo.yaml), one trial per episode, the trial's 15 observations
@@ -61,6 +66,14 @@ void plot(const SetShiftOptions& options) {
                                           shell_quote(script.string()), shell_quote(options.out));
   if (!std::filesystem::exists(script)) {
     fmt::print("plot skipped: {} is missing (the CSV files are written)\n", script.string());
+    return;
+  }
+  if (const auto problem = util::python_problem(python, {"matplotlib"})) {
+    fmt::print(
+        "plot skipped: {}. The CSV files are written; set LOCUS_PYTHON (or --python) to a Python "
+        "3 with matplotlib (bash scripts/setup.sh makes the repository's .venv with it) and plot "
+        "with:\n  {}\n",
+        *problem, command);
     return;
   }
   const int status = std::system(command.c_str());
@@ -178,7 +191,10 @@ Command add_study_command(CLI::App& app) {
       }
       config.seeds = options->seeds;
       if (config.seeds.empty()) {
-        if (options->runs == 0) throw bench::InvalidArgumentError("--runs must be positive, got 0");
+        if (options->runs == 0 || options->runs > kMaxRuns) {
+          throw bench::InvalidArgumentError(
+              fmt::format("--runs must be in [1, {}], got {}", kMaxRuns, options->runs));
+        }
         for (std::size_t s = 1; s <= options->runs; ++s) config.seeds.push_back(s);
       }
       config.shift = options->shift;

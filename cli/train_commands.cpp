@@ -13,6 +13,7 @@
 
 #include "agents/errors.hpp"
 #include "agents/run.hpp"
+#include "agents/run_signals.hpp"
 #include "cli/commands.hpp"
 
 namespace locus::cli {
@@ -153,7 +154,9 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--config", options->config_file,
                   "JSON or YAML file with the same keys (flags override it)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--resume", options->resume_dir, "Continue the run in this directory");
+  cmd->add_option("--resume", options->resume_dir,
+                  "Continue the run in this directory (only --steps, --threads and --precision "
+                  "may differ from the saved run; Ctrl-C stops a run resumably)");
   auto* agents_count =
       cmd->add_option("--agents", options->agents, "Train N agents (seeds S..S+N-1) in parallel");
   auto* seeds = cmd->add_option("--seeds", options->seeds, "Seeds of agents trained in parallel")
@@ -174,37 +177,13 @@ Command add_train_command(CLI::App& app) {
   cmd->add_flag("--quiet", options->quiet, "No progress bar");
   agents_count->excludes(seeds);
 
-  auto run = [=]() {
-    // A Python environment is trained by the Python package (python_commands.cpp).
-    std::string env_id = options->env;
-    if (!options->resume_dir.empty()) {
-      env_id = agents::load_run_config(options->resume_dir).agent.env;
-    } else if (!env->count() && !options->config_file.empty()) {
-      const auto json = agents::read_config_file(options->config_file);
-      if (json.is_object() && json.contains("env") && json["env"].is_string()) {
-        env_id = json["env"].get<std::string>();
-      }
-    }
-    if (is_python_env_id(env_id)) exec_python_cli(*cmd);
-    const bool show = !options->quiet && isatty(STDERR_FILENO) != 0;
-    if (!options->resume_dir.empty()) {
-      const auto config = agents::load_run_config(options->resume_dir);
-      const std::size_t total = steps->count() ? options->steps : config.steps;
-      ProgressBar bar(config.run_seeds().size(), total, show);
-      const auto summary = agents::resume(
-          options->resume_dir, steps->count() ? std::optional(options->steps) : std::nullopt,
-          [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
-            bar.update(i, s, a);
-          },
-          precision->count() ? std::optional(agents::precision_from_string(options->precision))
-                             : std::nullopt);
-      bar.finish();
-      print_summary(summary, options->resume_dir);
-      return;
-    }
-    if (options->out.empty()) {
-      throw agents::ConfigError("locus train needs --out DIR (or --resume DIR)");
-    }
+  auto* out = cmd->get_option("--out");
+  auto* resume_dir = cmd->get_option("--resume");
+  resume_dir->excludes(out);
+
+  // The settings given on the command line and in --config, as flat config keys (flags win);
+  // --agents N counts from the given seed, else from `default_seed`.
+  auto given_settings = [=](std::uint64_t default_seed) {
     nlohmann::json json = nlohmann::json::object();
     if (!options->config_file.empty()) json = agents::read_config_file(options->config_file);
     if (!json.is_object()) {
@@ -229,19 +208,67 @@ Command add_train_command(CLI::App& app) {
     if (learning_rate->count()) json["learning_rate"] = options->learning_rate;
     if (contexts->count()) json["contexts"] = options->contexts;
     if (seeds->count()) json["seeds"] = options->seeds;
-    agents::RunConfig config = agents::RunConfig::from_json(json);
     if (agents_count->count()) {
       if (options->agents == 0) throw agents::ConfigError("--agents must be positive, got 0");
-      config.seeds.clear();
-      for (std::size_t i = 0; i < options->agents; ++i)
-        config.seeds.push_back(config.agent.seed + i);
+      if (options->agents > agents::RunConfig::kMaxSeeds) {
+        throw agents::ConfigError(fmt::format("--agents must be at most {}, got {}",
+                                              agents::RunConfig::kMaxSeeds, options->agents));
+      }
+      const bool has_seed = json.contains("seed") && json["seed"].is_number_unsigned();
+      const std::uint64_t first = has_seed ? json["seed"].get<std::uint64_t>() : default_seed;
+      std::vector<std::uint64_t> list;
+      for (std::size_t i = 0; i < options->agents; ++i) list.push_back(first + i);
+      json["seeds"] = list;
     }
-    // Creates the env once up front so that an unknown id fails before the directory is made.
-    agents::Agent probe(config.agent);
+    return json;
+  };
+
+  auto run = [=]() {
+    // A Python environment is trained by the Python package (python_commands.cpp).
+    std::string env_id = options->env;
+    if (!options->resume_dir.empty()) {
+      env_id = agents::load_run_config(options->resume_dir).agent.env;
+    } else if (!env->count() && !options->config_file.empty()) {
+      const auto json = agents::read_config_file(options->config_file);
+      if (json.is_object() && json.contains("env") && json["env"].is_string()) {
+        env_id = json["env"].get<std::string>();
+      }
+    }
+    if (is_python_env_id(env_id)) exec_python_cli(*cmd);
+    const bool show = !options->quiet && isatty(STDERR_FILENO) != 0;
+    const agents::StopFlag& stop = agents::stop_on_signals();
+    if (!options->resume_dir.empty()) {
+      const agents::RunConfig saved = agents::load_run_config(options->resume_dir);
+      const nlohmann::json requested = given_settings(saved.agent.seed);
+      std::vector<agents::ResumeChange> changes;
+      const auto config = agents::resumed_config(saved, requested, &changes);
+      for (const auto& change : changes) {
+        fmt::print(stderr, "locus: resuming {} with {} {} (was {})\n", options->resume_dir,
+                   change.key, change.requested.dump(), change.saved.dump());
+      }
+      ProgressBar bar(config.run_seeds().size(), config.steps, show);
+      const auto summary = agents::resume(
+          options->resume_dir, requested,
+          [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
+            bar.update(i, s, a);
+          },
+          &stop);
+      bar.finish();
+      print_summary(summary, options->resume_dir);
+      return;
+    }
+    if (options->out.empty()) {
+      throw agents::ConfigError("locus train needs --out DIR (or --resume DIR)");
+    }
+    const agents::RunConfig config =
+        agents::RunConfig::from_json(given_settings(agents::AgentConfig().seed));
     ProgressBar bar(config.run_seeds().size(), config.steps, show);
-    const auto summary = agents::train(config, options->out,
-                                       [&](std::size_t i, const agents::UpdateStats& s,
-                                           const agents::Agent& a) { bar.update(i, s, a); });
+    const auto summary = agents::train(
+        config, options->out,
+        [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
+          bar.update(i, s, a);
+        },
+        &stop);
     bar.finish();
     print_summary(summary, options->out);
   };

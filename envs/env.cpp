@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 
 #include "envs/registry.hpp"
@@ -158,16 +160,37 @@ std::optional<double> KwargsReader::get_optional_double(const std::string& key) 
   if (!v->is_number()) {
     throw InvalidArgumentError(context_ + ": '" + key + "' must be a number, got " + v->dump());
   }
-  return v->get<double>();
+  const double d = v->get<double>();
+  // NaN or infinity reach here from Python floats (JSON text cannot hold them); no env setting
+  // means anything by them, and they would silently poison every step.
+  if (!std::isfinite(d)) {
+    throw InvalidArgumentError(context_ + ": '" + key + "' must be a finite number, got " +
+                               v->dump());
+  }
+  return d;
 }
 
 std::int64_t KwargsReader::get_int(const std::string& key, std::int64_t fallback) {
   const Kwargs* v = lookup(key);
   if (v == nullptr) return fallback;
+  const auto out_of_range = [&] {
+    return InvalidArgumentError(context_ + ": '" + key + "' is " + v->dump() +
+                                ", outside the integers this setting holds ([-2^63, 2^63 - 1])");
+  };
+  if (v->is_number_unsigned()) {
+    if (v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) throw out_of_range();
+    return static_cast<std::int64_t>(v->get<std::uint64_t>());
+  }
   if (v->is_number_integer()) return v->get<std::int64_t>();
   if (v->is_number_float()) {
     const double d = v->get<double>();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
+    // Casting a double outside int64's range is undefined, so the range is checked first:
+    // [-2^63, 2^63) holds exactly the doubles that convert.
+    constexpr double kTwo63 = 9223372036854775808.0;
+    if (std::isfinite(d) && std::trunc(d) == d) {
+      if (d < -kTwo63 || d >= kTwo63) throw out_of_range();
+      return static_cast<std::int64_t>(d);
+    }
   }
   throw InvalidArgumentError(context_ + ": '" + key + "' must be an integer, got " + v->dump());
 }

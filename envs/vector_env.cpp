@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "envs/registry.hpp"
+#include "util/memory.hpp"
 #include "util/parallel.hpp"
 
 namespace locus::envs {
@@ -142,18 +143,58 @@ struct VectorEnv::ThreadPool {
   tbb::task_arena arena;
 };
 
+namespace {
+
+void check_num_envs(const std::string& context, std::size_t num_envs) {
+  if (num_envs == 0) throw InvalidArgumentError(context + ": num_envs must be at least 1, got 0");
+  if (num_envs > kMaxNumEnvs) {
+    throw InvalidArgumentError(context + ": num_envs " + std::to_string(num_envs) +
+                               " is more than the most a vector env holds (" +
+                               std::to_string(kMaxNumEnvs) + ")");
+  }
+}
+
+// Elements of a space's packed value (a composite one's counted as 8-byte slots).
+std::uint64_t space_elements(const Space& space) {
+  const auto dtype = leaf_dtype(space);
+  return std::max<std::uint64_t>(1, space.packed_bytes() / (dtype ? dtype_size(*dtype) : 8));
+}
+
+// A lower bound of the bytes a VectorEnv of n envs like `env` holds: the env objects themselves
+// (their state beyond the base class is not known here), the batched spaces' bounds (two doubles
+// per element) and the batch buffers of observations, actions, rewards and flags.
+std::uint64_t vector_env_bytes(const Env& env, std::size_t n, const VectorEnvOptions& options) {
+  const Space& obs = env.observation_space();
+  const Space& act = env.action_space();
+  const std::uint64_t observation_copies =
+      options.autoreset_mode == AutoresetMode::kSameStep ? 2 : 1;
+  std::uint64_t per_env = sizeof(Env) + sizeof(Info) + sizeof(std::unique_ptr<Env>) + 32;
+  per_env = util::saturating_add(per_env, 16 * (space_elements(obs) + space_elements(act)));
+  per_env = util::saturating_add(per_env, observation_copies * stride_for(obs) + stride_for(act));
+  return util::saturating_mul(per_env, n);
+}
+
+}  // namespace
+
 VectorEnv::VectorEnv(const EnvFn& make_env, std::size_t num_envs, const VectorEnvOptions& options)
     : options_(options) {
-  if (num_envs == 0) throw InvalidArgumentError("VectorEnv: num_envs must be at least 1, got 0");
+  check_num_envs("VectorEnv", num_envs);
   if (!make_env) throw InvalidArgumentError("VectorEnv: the env factory is empty");
   std::vector<std::unique_ptr<Env>> envs;
-  envs.reserve(num_envs);
   // Serially: user factories need not be thread-safe, and the registry takes a lock anyway.
   for (std::size_t i = 0; i < num_envs; ++i) {
     envs.push_back(make_env(i));
     if (!envs.back()) {
       throw InvalidArgumentError("VectorEnv: the env factory returned null for env " +
                                  std::to_string(i));
+    }
+    if (i == 0) {
+      // Env 0 shows the spaces, so the whole batch's size is known before the rest are made.
+      util::require_memory<InvalidArgumentError>(
+          vector_env_bytes(*envs[0], num_envs, options),
+          "a vector env of " + std::to_string(num_envs) + " " + envs[0]->name() + " envs",
+          "use fewer envs");
+      envs.reserve(num_envs);
     }
   }
   init(std::move(envs));
@@ -225,6 +266,7 @@ void VectorEnv::init(std::vector<std::unique_ptr<Env>> envs) {
   action_bytes_ = single_action_space_->packed_bytes();
   action_stride_ = stride_for(*single_action_space_);
 
+  staged_actions_.assign(n * action_stride_, std::byte{0});
   observations_.assign(n * observation_stride_, std::byte{0});
   rewards_.assign(n, 0.0);
   terminations_.assign(n, 0);
@@ -377,8 +419,31 @@ void VectorEnv::step_range(std::size_t begin, std::size_t end, std::span<const s
 }
 
 void VectorEnv::step(std::span<const std::byte> actions) {
+  stage_actions(actions);
+  step_staged();
+}
+
+void VectorEnv::stage_actions(std::span<const std::byte> actions) {
+  has_staged_actions_ = false;
   if (!has_reset_) throw ResetNeededError("VectorEnv.step: call reset() before step()");
-  validate_actions(actions);
+  if (actions.size() != staged_actions_.size()) {
+    validate_actions(actions);  // throws the size error
+  }
+  if (!staged_actions_.empty()) {
+    std::memcpy(staged_actions_.data(), actions.data(), staged_actions_.size());
+  }
+  validate_actions(staged_actions_);
+  has_staged_actions_ = true;
+}
+
+void VectorEnv::step_staged() {
+  if (!has_staged_actions_) {
+    throw BufferError(
+        "VectorEnv.step_staged: no checked actions are staged (each batch steps once); call "
+        "stage_actions() first");
+  }
+  has_staged_actions_ = false;
+  const std::span<const std::byte> actions(staged_actions_);
   switch (options_.autoreset_mode) {
     case AutoresetMode::kNextStep:
       for_each_chunk([&](std::size_t begin, std::size_t end) {
@@ -519,7 +584,7 @@ VectorEnv make_vec(std::string_view id, std::size_t num_envs, const Kwargs& kwar
                    const VectorEnvOptions& options) {
   auto base_spec = Registry::global().spec(id);
   const std::string context = "make_vec('" + base_spec->id + "')";
-  if (num_envs == 0) throw InvalidArgumentError(context + ": num_envs must be at least 1, got 0");
+  check_num_envs(context, num_envs);
   if (!kwargs.is_null() && !kwargs.is_object()) {
     throw InvalidArgumentError(context + ": kwargs must be a JSON object, got " + kwargs.dump());
   }

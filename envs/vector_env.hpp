@@ -58,6 +58,10 @@ std::string_view to_string(AutoresetMode mode);
 // InvalidArgumentError naming the choices.
 AutoresetMode autoreset_mode_from_string(std::string_view name);
 
+// The most envs one VectorEnv holds: far beyond any real batch (EnvPool's largest are thousands),
+// and low enough that a mistyped count (1e8) is refused at once instead of allocating for minutes.
+inline constexpr std::size_t kMaxNumEnvs = std::size_t{1} << 20;
+
 struct VectorEnvOptions {
   AutoresetMode autoreset_mode = AutoresetMode::kNextStep;
   std::size_t num_threads = 0;  // 0: TBB's default (all cores); capped at the number of cores
@@ -97,8 +101,16 @@ class VectorEnv {
   // Steps every env. `actions` holds num_envs actions, env i's at i * action_stride(), each in the
   // single action space's packed layout. Every action that will be used is checked before any env
   // moves, so a bad action leaves the VectorEnv untouched; the action of an env being autoreset
-  // (kNextStep) is ignored, unchecked, as Gymnasium ignores it.
+  // (kNextStep) is ignored, unchecked, as Gymnasium ignores it. The actions are copied before they
+  // are checked, and the envs step with the checked copy: a caller's buffer that another thread
+  // rewrites meanwhile can make the step fail, never read an unchecked action.
   void step(std::span<const std::byte> actions);
+  // step() in two halves, for a caller whose actions live in memory other threads may write once
+  // it lets go of a lock (Python's GIL): stage_actions() copies and checks them while the lock is
+  // held (throwing as step() does, with nothing staged), step_staged() then steps every env with
+  // that copy and may run without the lock. step_staged() without a staged batch throws.
+  void stage_actions(std::span<const std::byte> actions);
+  void step_staged();
   // Typed conveniences: int64 actions for Discrete / MultiDiscrete / int64 Box spaces, float
   // actions for float32 Box spaces.
   void step(std::span<const std::int64_t> actions);
@@ -198,6 +210,8 @@ class VectorEnv {
   std::int64_t time_limit_ = 0;  // 0: none
   bool has_reset_ = false;
 
+  std::vector<std::byte> staged_actions_;  // (N, action_stride), checked by stage_actions()
+  bool has_staged_actions_ = false;
   std::vector<std::byte> observations_;        // (N, observation_stride)
   std::vector<double> rewards_;                // (N,)
   std::vector<std::uint8_t> terminations_;     // (N,)

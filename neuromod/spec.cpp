@@ -4,11 +4,14 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "neuromod/errors.hpp"
+#include "util/memory.hpp"
 
 namespace locus::neuromod {
 
@@ -70,6 +73,37 @@ void reject_unknown_keys(const nlohmann::json& object, const std::set<std::strin
   }
 }
 
+// A count or seed of the spec: a JSON whole number in [0, 2^64) (nlohmann's get<std::size_t>()
+// would wrap -1 round and cast a float like 1e300 with undefined behaviour).
+std::uint64_t read_whole(const nlohmann::json& object, const char* key, std::string_view where,
+                         std::optional<std::uint64_t> fallback = std::nullopt) {
+  if (!object.contains(key)) {
+    if (fallback) return *fallback;
+    throw InvalidArgumentError(fmt::format("network spec: {} needs '{}'", where, key));
+  }
+  const nlohmann::json& value = object.at(key);
+  if (!value.is_number_unsigned()) {
+    throw InvalidArgumentError(
+        fmt::format("network spec: '{}' of {} must be a whole number in [0, 2^64), got {}", key,
+                    where, value.dump()));
+  }
+  return value.get<std::uint64_t>();
+}
+
+// A float field: a finite JSON number within float's range.
+float read_float(const nlohmann::json& object, const char* key, std::string_view where,
+                 float fallback) {
+  if (!object.contains(key)) return fallback;
+  const nlohmann::json& value = object.at(key);
+  const double d = value.is_number() ? value.get<double>() : std::nan("");
+  if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw InvalidArgumentError(
+        fmt::format("network spec: '{}' of {} must be a finite number within float's range, got {}",
+                    key, where, value.dump()));
+  }
+  return static_cast<float>(d);
+}
+
 }  // namespace
 
 std::string_view to_string(LayerKind value) {
@@ -95,12 +129,20 @@ void NetworkSpec::validate() const {
   if (input_dim == 0) {
     throw InvalidArgumentError("network spec '" + name + "': input_dim must be positive, got 0");
   }
+  if (input_dim > kMaxUnits) {
+    throw InvalidArgumentError(fmt::format("network spec '{}': input_dim {} must be at most {}",
+                                           name, input_dim, kMaxUnits));
+  }
   std::size_t fan_in = input_dim;
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const LayerSpec& layer = layers[l];
     if (layer.units == 0) {
       throw InvalidArgumentError(
           fmt::format("network spec '{}': layer {} has 0 units; units must be positive", name, l));
+    }
+    if (layer.units > kMaxUnits) {
+      throw InvalidArgumentError(fmt::format("network spec '{}': layer {} has {} units; at most {}",
+                                             name, l, layer.units, kMaxUnits));
     }
     if (layer.kind == LayerKind::kSparseBinary &&
         (layer.sparse_k == 0 || layer.sparse_k > fan_in)) {
@@ -129,9 +171,10 @@ void NetworkSpec::validate() const {
   std::set<std::string> head_names;
   for (std::size_t h = 0; h < heads.size(); ++h) {
     const HeadSpec& head = heads[h];
-    if (head.units == 0) {
-      throw InvalidArgumentError(fmt::format(
-          "network spec '{}': head '{}' has 0 units; units must be positive", name, head.name));
+    if (head.units == 0 || head.units > kMaxUnits) {
+      throw InvalidArgumentError(
+          fmt::format("network spec '{}': head '{}' has {} units; units must be in [1, {}]", name,
+                      head.name, head.units, kMaxUnits));
     }
     if (head.name.empty() || !head_names.insert(head.name).second) {
       throw InvalidArgumentError(fmt::format(
@@ -159,6 +202,39 @@ void NetworkSpec::validate() const {
           name, weight_sets));
     }
   }
+  util::require_memory<InvalidArgumentError>(weight_bytes(),
+                                             fmt::format("network spec '{}' (its weights)", name),
+                                             "use narrower or fewer layers, or fewer weight sets");
+}
+
+std::uint64_t NetworkSpec::weight_bytes() const {
+  using util::saturating_add, util::saturating_mul;
+  constexpr std::uint64_t kFloat = sizeof(float);
+  std::uint64_t bytes = 0;
+  std::uint64_t fan_in = input_dim;
+  for (const LayerSpec& layer : layers) {
+    // A sparse layer keeps sparse_k weights and their input indices per unit.
+    const std::uint64_t per_unit =
+        layer.kind == LayerKind::kSparseBinary ? 2 * layer.sparse_k : fan_in;
+    const std::uint64_t copies = layer.trainable_weights ? 2 : weight_sets;
+    bytes = saturating_add(bytes, saturating_mul(per_unit, layer.units, copies, kFloat));
+    fan_in = layer.units;
+  }
+  for (const HeadSpec& head : heads) {
+    const std::uint64_t copies = head.weights == ReadoutWeights::kFixedRandom ? weight_sets : 2;
+    bytes = saturating_add(bytes, saturating_mul(fan_in, head.units, copies, kFloat));
+  }
+  return bytes;
+}
+
+std::uint64_t NetworkSpec::activation_bytes(std::uint64_t rows) const {
+  using util::saturating_add, util::saturating_mul;
+  // Per row: the input; per layer its linear, saved and output values and a gradient; per head
+  // its linear values and outputs.
+  std::uint64_t floats = input_dim;
+  for (const LayerSpec& layer : layers) floats = saturating_add(floats, 4 * layer.units);
+  for (const HeadSpec& head : heads) floats = saturating_add(floats, 2 * head.units);
+  return saturating_mul(floats, rows, sizeof(float));
 }
 
 std::size_t NetworkSpec::feature_dim() const {
@@ -232,14 +308,14 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
                         "the spec");
     NetworkSpec spec;
     spec.name = j.value("name", spec.name);
-    spec.input_dim = j.at("input_dim").get<std::size_t>();
-    spec.seed = j.value("seed", std::uint64_t{0});
+    spec.input_dim = read_whole(j, "input_dim", "the spec");
+    spec.seed = read_whole(j, "seed", "the spec", 0);
     if (j.contains("weight_sets") && !j.at("weight_sets").is_number_unsigned()) {
       throw InvalidArgumentError(
           fmt::format("network spec: weight_sets must be a positive integer, got {}",
                       j.at("weight_sets").dump()));
     }
-    spec.weight_sets = j.value("weight_sets", std::size_t{1});
+    spec.weight_sets = read_whole(j, "weight_sets", "the spec", 1);
     const LayerSpec layer_defaults;
     for (const auto& jl : j.value("layers", nlohmann::json::array())) {
       reject_unknown_keys(jl,
@@ -247,11 +323,11 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
                            "activation", "gain", "bias", "site", "gain_init"},
                           "a layer");
       LayerSpec layer;
-      layer.units = jl.at("units").get<std::size_t>();
+      layer.units = read_whole(jl, "units", "a layer");
       layer.kind = parse_enum(
           kLayerKindNames, jl.value("kind", std::string(to_string(layer_defaults.kind))), "kind");
-      layer.sparse_k = jl.value("sparse_k", layer_defaults.sparse_k);
-      layer.init_scale = jl.value("init_scale", layer_defaults.init_scale);
+      layer.sparse_k = read_whole(jl, "sparse_k", "a layer", layer_defaults.sparse_k);
+      layer.init_scale = read_float(jl, "init_scale", "a layer", layer_defaults.init_scale);
       layer.trainable_weights = jl.value("trainable_weights", layer_defaults.trainable_weights);
       layer.center = jl.value("center", layer_defaults.center);
       layer.activation = parse_enum(
@@ -271,10 +347,10 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
                           "a head");
       HeadSpec head;
       head.name = jh.value("name", head.name);
-      head.units = jh.at("units").get<std::size_t>();
+      head.units = read_whole(jh, "units", "a head");
       head.weights = parse_enum(
           kReadoutNames, jh.value("weights", std::string(to_string(head.weights))), "weights");
-      head.init_scale = jh.value("init_scale", head.init_scale);
+      head.init_scale = read_float(jh, "init_scale", "a head", head.init_scale);
       head.bias =
           parse_enum(kBiasNames, jh.value("bias", std::string(to_string(head.bias))), "bias");
       head.output_gain = jh.value("output_gain", head.output_gain);

@@ -60,6 +60,10 @@ struct HeadSpec {
   bool output_gain = true;  // a learned scalar output gain per context (initialized to 1)
 };
 
+// The most units a layer, head or input may have: beyond any real network, and low enough that a
+// mistyped width (1e8) is refused before anything is allocated.
+inline constexpr std::size_t kMaxUnits = std::size_t{1} << 24;
+
 // The most weight sets a network may have (NetworkSpec::weight_sets): a CUDA grid dimension's
 // limit, which a strided batched GEMM over every set meets.
 inline constexpr std::size_t kMaxWeightSets = 65535;
@@ -78,8 +82,16 @@ struct NetworkSpec {
   // weight fixed (an agent's learned state lives in its contexts) and dense layers.
   std::size_t weight_sets = 1;
 
-  // Throws InvalidArgumentError naming the first field that is out of range.
+  // Throws InvalidArgumentError naming the first field that is out of range, or if the network's
+  // weights cannot fit in the machine's available memory (weight_bytes()).
   void validate() const;
+  // A lower bound of the bytes the network's shared weights take (every weight set's fixed
+  // weights; trainable ones with their gradients), saturating instead of wrapping. The contexts
+  // and the batch buffers come on top.
+  std::uint64_t weight_bytes() const;
+  // A lower bound of the bytes of the buffers one forward and backward pass over `rows` batch rows
+  // keeps (each layer's values and gradients, the heads' outputs).
+  std::uint64_t activation_bytes(std::uint64_t rows) const;
   // Width of the last layer (the heads' input); input_dim when there are no layers.
   std::size_t feature_dim() const;
   // Index of the head called `name`; throws InvalidArgumentError listing the heads if absent.

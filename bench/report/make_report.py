@@ -32,19 +32,85 @@ def nan(value):
     return float("nan") if value is None else float(value)
 
 
+class DamagedFile(Exception):
+    """A sweep file that does not hold what `locus sweep` writes; the message names file and line."""
+
+
+def damaged(path, line, problem):
+    where = f"{path} line {line}" if line else path
+    return DamagedFile(
+        f"make_report.py: {where}: {problem}. The file is damaged; stopped, no report written. "
+        f"`locus sweep CONFIG --out {os.path.dirname(path) or '.'}` writes it again from the "
+        "finished runs in runs/ (it runs none of them again)."
+    )
+
+
+def is_number(value, allow_none=False):
+    if value is None:
+        return allow_none
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def run_problem(run):
+    """What is wrong with one line of results.jsonl, or None: the fields the report reads."""
+    if not isinstance(run, dict):
+        return f"a run must be a JSON object, got {type(run).__name__}"
+    fields = (("method", str), ("seed", int), ("grid", dict), ("metrics", dict), ("record", dict))
+    for key, kind in fields:
+        if not isinstance(run.get(key), kind) or isinstance(run.get(key), bool):
+            return f"'{key}' must be a {kind.__name__}, got {json.dumps(run.get(key))[:80]}"
+    for key in ("acc", "avg_sg"):
+        if not is_number(run["metrics"].get(key), allow_none=True):
+            return f"metrics '{key}' must be a number or null"
+    record = run["record"]
+    iterations = record.get("iterations")
+    if not isinstance(iterations, list) or not all(is_number(v) for v in iterations):
+        return "record 'iterations' must be a list of numbers"
+    if not isinstance(record.get("block_ends"), list) or not all(is_number(v) for v in record["block_ends"]):
+        return "record 'block_ends' must be a list of numbers"
+    curves = record.get("curves")
+    if not isinstance(curves, list) or not curves:
+        return "record 'curves' must be a non-empty list of accuracy curves"
+    named = [(f"curves[{j}]", curve) for j, curve in enumerate(curves)] + [("gains", record.get("gains"))]
+    for name, series in named:
+        if not isinstance(series, list) or len(series) != len(iterations):
+            return f"record '{name}' must be a list as long as 'iterations' ({len(iterations)})"
+        if not all(is_number(v, allow_none=True) for v in series):
+            return f"record '{name}' must hold numbers or null"
+    return None
+
+
 def load(sweep_dir):
+    path = os.path.join(sweep_dir, "results.jsonl")
     runs = []
-    with open(os.path.join(sweep_dir, "results.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                runs.append(json.loads(line))
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise damaged(path, number, f"not UTF-8 text ({error.reason} at byte {error.start})")
+            if not line.strip():
+                continue
+            try:
+                run = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise damaged(path, number, f"not valid JSON ({error.msg} at column {error.colno})")
+            problem = run_problem(run)
+            if problem:
+                raise damaged(path, number, problem)
+            runs.append(run)
     if not runs:
-        sys.exit(f"make_report.py: {sweep_dir}/results.jsonl holds no runs")
+        sys.exit(f"make_report.py: {path} holds no runs")
     sweep = {}
     sweep_file = os.path.join(sweep_dir, "sweep.json")
     if os.path.exists(sweep_file):
-        with open(sweep_file) as f:
-            sweep = json.load(f)
+        try:
+            with open(sweep_file, encoding="utf-8") as f:
+                sweep = json.load(f)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise damaged(sweep_file, getattr(error, "lineno", 0), f"not valid JSON ({error})")
+        if not isinstance(sweep, dict):
+            raise damaged(sweep_file, 0, "must hold a JSON object")
     return sweep, runs
 
 
@@ -186,8 +252,11 @@ def summary_table(sweep_dir):
     path = os.path.join(sweep_dir, "summary.csv")
     if not os.path.exists(path):
         return "<p>(no summary.csv)</p>"
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise damaged(path, 0, f"not a CSV file ({error})")
     metrics = [("acc", "ACC"), ("bwt", "BWT"), ("fwt", "FWT"), ("forgetting", "forgetting"),
                ("avg_sg", "avg-SG"), ("min_acc", "min-ACC"), ("wc_acc", "WC-ACC"),
                ("gap_depth", "gap depth"), ("gap_recovery", "recovery (it)"), ("gap_area", "gap area"),
@@ -195,18 +264,26 @@ def summary_table(sweep_dir):
                ("steps_per_second", "steps/s")]
     head = "".join(f"<th>{html.escape(t)}</th>" for t in ["method", "runs"] + [t for _, t in metrics])
     body = []
-    for row in rows:
+    columns = ["method", "grid", "runs"] + [f"{key}_{part}" for key, _ in metrics for part in ("mean", "sd")]
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        missing = [c for c in columns if row.get(c) is None]
+        if missing:
+            raise damaged(path, number, f"no value for {', '.join(missing[:3])}")
         label = row["method"] + (f" ({row['grid']})" if row["grid"] else "")
-        cells = [html.escape(label), row["runs"]]
+        cells = [html.escape(label), html.escape(row["runs"])]
         for key, _ in metrics:
             mean, sd = row[f"{key}_mean"], row[f"{key}_sd"]
             if mean == "":
                 cells.append("–")
                 continue
+            try:
+                mean, sd = float(mean), (float(sd) if sd != "" else None)
+            except ValueError:
+                raise damaged(path, number, f"'{key}_mean' or '{key}_sd' is not a number")
             digits = 0 if key in ("parameter_count", "bytes_per_task", "steps_per_second") else 3
-            text = f"{float(mean):.{digits}f}"
-            if sd != "":
-                text += f" ± {float(sd):.{digits}f}"
+            text = f"{mean:.{digits}f}"
+            if sd is not None:
+                text += f" ± {sd:.{digits}f}"
             cells.append(text)
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
@@ -217,6 +294,7 @@ def main():
         sys.exit("usage: make_report.py SWEEP_DIR")
     sweep_dir = sys.argv[1]
     sweep, runs = load(sweep_dir)
+    table = summary_table(sweep_dir)  # before the plots: a damaged file stops before any output
     groups = groups_of(runs)
     plots = os.path.join(sweep_dir, "plots")
     os.makedirs(plots, exist_ok=True)
@@ -236,7 +314,7 @@ img{{max-width:100%}}</style></head><body>
 Metrics as DESIGN.md §4 defines them; avg-SG, gap depth, recovery and area are taken on the first task's
 curve. A method can close the gap by learning less, so read avg-SG together with ACC and min-ACC.</p>
 <h2>Summary (mean ± sd over seeds)</h2>
-{summary_table(sweep_dir)}
+{table}
 <h2>Plots</h2>
 {''.join(f'<p><img src="plots/{i}" alt="{i}"></p>' for i in images)}
 </body></html>
@@ -248,4 +326,7 @@ curve. A method can close the gap by learning less, so read avg-SG together with
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DamagedFile as error:
+        sys.exit(str(error))

@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAX_AGENTS = 4096  # agents::RunConfig::kMaxSeeds
 _FLAG_KEYS = (
     "env", "agent", "modulation", "network", "device", "precision", "steps", "num_envs", "seed", "threads", "eval_every",
     "eval_episodes", "checkpoint_every", "rollout_steps", "frame_stack", "learning_rate",
@@ -146,23 +147,11 @@ def _print_summary(summary: dict[str, Any], out: str) -> None:
     print(f"summary: {out}/summary.json")
 
 
-def _train(args: argparse.Namespace) -> None:
-    from locus import _core, training
+def _given_settings(args: argparse.Namespace, default_seed: int) -> dict[str, Any]:
+    """The settings of --config, the extra keys and the flags, as flat config keys (flags win)."""
+    from locus import _core
     from locus.errors import InvalidArgumentError
 
-    show = not args.quiet and sys.stderr.isatty()
-    if args.resume:
-        config = _core.load_run_config(args.resume)
-        total = args.steps if args.steps is not None else config["steps"]
-        progress = _Progress(len(config["seeds"]) or 1, total, show)
-        summary = training.resume(
-            args.resume, steps=args.steps, progress=progress, precision=args.precision
-        )
-        progress.finish()
-        _print_summary(summary, args.resume)
-        return
-    if not args.out:
-        raise InvalidArgumentError("locus train needs --out DIR (or --resume DIR)")
     config: dict[str, Any] = {}
     if args.config:
         config = _core.read_config_file(args.config)
@@ -176,8 +165,37 @@ def _train(args: argparse.Namespace) -> None:
     if args.agents is not None:
         if args.agents <= 0:
             raise InvalidArgumentError(f"--agents must be positive, got {args.agents}")
-        first = int(config.get("seed", 0))
+        if args.agents > _MAX_AGENTS:
+            raise InvalidArgumentError(f"--agents must be at most {_MAX_AGENTS}, got {args.agents}")
+        first = config.get("seed", default_seed)
+        first = first if isinstance(first, int) else default_seed
         config["seeds"] = list(range(first, first + args.agents))
+    return config
+
+
+def _train(args: argparse.Namespace) -> None:
+    from locus import _core, training
+    from locus.errors import InvalidArgumentError
+
+    show = not args.quiet and sys.stderr.isatty()
+    if args.resume:
+        if args.out:
+            raise InvalidArgumentError("--resume continues a run in place: drop --out")
+        saved = _core.load_run_config(args.resume)
+        given = _given_settings(args, saved.get("seed", 0))
+        config, changes = _core.resumed_config(args.resume, given)
+        for key, before, after in changes:
+            print(f"locus: resuming {args.resume} with {key} {after} (was {before})", file=sys.stderr)
+        progress = _Progress(len(config["seeds"]) or 1, config["steps"], show)
+        summary = training.resume(
+            args.resume, progress=progress, stop_on_signals=True, **given
+        )
+        progress.finish()
+        _print_summary(summary, args.resume)
+        return
+    if not args.out:
+        raise InvalidArgumentError("locus train needs --out DIR (or --resume DIR)")
+    config = _given_settings(args, 0)
     env = config.pop("env", None)
     if env is None:
         raise InvalidArgumentError("locus train needs --env (or an env key in --config)")
@@ -185,7 +203,12 @@ def _train(args: argparse.Namespace) -> None:
     agents = len(config.get("seeds") or []) or 1
     progress = _Progress(agents, int(config.get("steps", 100000)), show)
     summary = training.train(
-        env, out=args.out, env_kwargs=env_kwargs, progress=progress, **config
+        env,
+        out=args.out,
+        env_kwargs=env_kwargs,
+        progress=progress,
+        stop_on_signals=True,
+        **config,
     )
     progress.finish()
     _print_summary(summary, args.out)
@@ -240,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
             _train(args)
         else:
             _eval(args)
+    except errors.RunInterrupted as error:
+        from locus import _core
+
+        print(f"locus: stopped: {error}", file=sys.stderr)
+        signal = _core.stopping_signal()
+        return 128 + signal if signal else EXIT_RUNTIME_ERROR
     except (errors.UnknownEnvError, errors.InvalidArgumentError, TypeError) as error:
         print(f"locus: error: {error}", file=sys.stderr)
         return EXIT_USAGE_ERROR

@@ -80,6 +80,10 @@ class TrainingError(Error, ArithmeticError):
     """A loss, advantage or parameter that became NaN or infinite while an agent trained."""
 
 
+class RunInterrupted(Error, RuntimeError):
+    """A training run stopped early on request (Ctrl-C), every agent at a checkpoint: resumable."""
+
+
 __all__ = [
     "Error",
     "UnknownEnvError",
@@ -98,4 +102,5 @@ __all__ = [
     "SweepStateError",
     "RunDirectoryError",
     "TrainingError",
+    "RunInterrupted",
 ]

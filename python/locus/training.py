@@ -325,6 +325,7 @@ def train(
     env_kwargs: Mapping[str, Any] | None = None,
     max_episode_steps: int | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    stop_on_signals: bool = False,
     **config: Any,
 ) -> dict[str, Any]:
     """Trains a locus agent on `env` into the run directory `out`; returns its summary.json.
@@ -338,7 +339,9 @@ def train(
     listing the allowed ones. env_kwargs are passed to the env's class or factory (recorded in
     config.json); max_episode_steps adds a time limit (applied in C++, like Gymnasium's
     TimeLimit). progress, if given, is called after every update with a dict (agent, update,
-    steps, episode_returns, return_100, loss, entropy). See the module doc for what `env` may be.
+    steps, episode_returns, return_100, loss, entropy). stop_on_signals (for command lines):
+    Ctrl-C and SIGTERM stop the run at its next checkpoint and raise RunInterrupted; `resume`
+    continues it. See the module doc for what `env` may be.
     """
     kwargs = dict(env_kwargs or {})
     if max_episode_steps is not None:
@@ -358,7 +361,7 @@ def train(
             run_config[key] = value
     if out is None:
         out = tempfile.mkdtemp(prefix="locus-train-")
-    return _core.train(run_config, str(out), progress)
+    return _core.train(run_config, str(out), progress, stop_on_signals)
 
 
 def resume(
@@ -367,15 +370,25 @@ def resume(
     steps: int | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     precision: str | None = None,
+    threads: int | None = None,
+    stop_on_signals: bool = False,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Continues the run in `out` (to `steps` environment steps per agent, if given).
 
     `precision` ("float32", "bfloat16", "tf32") replaces the run's matmul precision from now on:
-    the learned state carries over, only the arithmetic changes.
+    the learned state carries over, only the arithmetic changes; `threads` sets the worker
+    threads. `settings` may repeat any other key of the run's config with its saved value; a
+    different value raises InvalidArgumentError naming it (a resumed run may change only steps,
+    threads and precision). An agent the run had not checkpointed yet starts from scratch.
     """
     config = _core.load_run_config(str(out))
     _ensure_registered(config["env"], config.get("env_kwargs") or {})
-    return _core.resume(str(out), steps, progress, precision)
+    requested = dict(settings)
+    for key, value in (("steps", steps), ("precision", precision), ("threads", threads)):
+        if value is not None:
+            requested[key] = value
+    return _core.resume(str(out), requested, progress, stop_on_signals)
 
 
 def evaluate(out: str, *, episodes: int = 10, seed: int | None = None) -> dict[str, Any]:

@@ -62,6 +62,8 @@ void register_library_exception_translators() {
       set_locus_error("RunDirectoryError", e.what());
     } catch (const agents::TrainingError& e) {
       set_locus_error("TrainingError", e.what());
+    } catch (const agents::RunInterrupted& e) {
+      set_locus_error("RunInterrupted", e.what());
     } catch (const agents::Error& e) {
       set_locus_error("Error", e.what());
     }

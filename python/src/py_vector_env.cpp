@@ -5,7 +5,8 @@
 // rewrites them in place, so Python never copies unless asked to. Actions are read in place when
 // they already have the packed dtype and shape (a C-contiguous (num_envs, ...) ndarray); anything
 // else is written by Python into the writable action buffer (locus.vector does that with numpy's
-// safe casting) and stepped with step_buffered(). The GIL is released while TBB steps the envs.
+// safe casting) and stepped with step_buffered(). Either way the actions are copied and checked
+// under the GIL, which is released while TBB steps the envs with that copy.
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -110,23 +111,12 @@ class PyVectorEnv {
         !std::equal(shape.begin(), shape.end(), array.shape() + 1)) {
       return false;
     }
-    const std::span<const std::byte> packed(static_cast<const std::byte*>(array.data()),
-                                            static_cast<std::size_t>(array.nbytes()));
-    {
-      py::gil_scoped_release release;
-      vec_.step(packed);
-    }
-    flush_warnings();
+    step_with(std::span<const std::byte>(static_cast<const std::byte*>(array.data()),
+                                         static_cast<std::size_t>(array.nbytes())));
     return true;
   }
 
-  void step_buffered() {
-    {
-      py::gil_scoped_release release;
-      vec_.step(std::span<const std::byte>(actions_));
-    }
-    flush_warnings();
-  }
+  void step_buffered() { step_with(actions_); }
 
   void reset(const py::object& seed, const py::object& options,
              const std::optional<py::array>& mask) {
@@ -181,6 +171,17 @@ class PyVectorEnv {
       if (!info.empty()) batch.add(i, info);
     }
     return batch.finish();
+  }
+
+  // Other Python threads may rewrite the actions once the GIL is released, so they are copied and
+  // checked while it is held; the envs then step with that copy.
+  void step_with(std::span<const std::byte> actions) {
+    vec_.stage_actions(actions);
+    {
+      py::gil_scoped_release release;
+      vec_.step_staged();
+    }
+    flush_warnings();
   }
 
   py::tuple render() {

@@ -154,7 +154,10 @@ std::span<const std::byte> SpaceCodec::pack(py::handle value, std::vector<std::b
         (array.flags() & py::array::c_style) != 0 &&
         static_cast<std::size_t>(array.ndim()) == root_.shape.size() &&
         std::equal(root_.shape.begin(), root_.shape.end(), array.shape())) {
-      return {static_cast<const std::byte*>(array.data()), root_.bytes};
+      // A copy, not a view: the env checks and then reads the action after the GIL is released,
+      // when another thread could rewrite the array in between.
+      std::memcpy(scratch.data(), array.data(), root_.bytes);
+      return scratch;
     }
   }
   const envs::Value converted = to_value(value, context);

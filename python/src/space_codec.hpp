@@ -42,11 +42,11 @@ class SpaceCodec {
   // A fresh Python value (nothing shared with `packed`).
   py::object to_python(std::span<const std::byte> packed) const;
 
-  // The packed bytes of `value`. A C-contiguous ndarray of the packed dtype and shape is used in
-  // place (the span points into it: keep `value` alive); a Python int for a Discrete space and
-  // anything else are packed into `scratch`. Bounds are left to the env (Env::step checks them);
-  // a value of the wrong structure, shape or dtype raises envs::InvalidActionError naming
-  // `context`, the value and the space.
+  // The packed bytes of `value`, always in `scratch` (the span points into it): a C-contiguous
+  // ndarray of the packed dtype and shape is copied, a Python int for a Discrete space and anything
+  // else are packed, so the result stays what it was when another thread rewrites `value`. Bounds
+  // are left to the env (Env::step checks them); a value of the wrong structure, shape or dtype
+  // raises envs::InvalidActionError naming `context`, the value and the space.
   std::span<const std::byte> pack(py::handle value, std::vector<std::byte>& scratch,
                                   std::string_view context) const;
   // `value` as an envs::Value, with Gymnasium's conversions: a list or a Python scalar given for a

@@ -18,8 +18,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agents/run.hpp"
+#include "agents/run_signals.hpp"
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "envs/errors.hpp"
@@ -88,40 +90,63 @@ void bind_training(py::module_& module) {
       "returns False if the id is registered already.");
   module.def(
       "train",
-      [](const py::dict& config_json, const std::string& out, const py::object& progress) {
+      [](const py::dict& config_json, const std::string& out, const py::object& progress,
+         bool stop_on_signals) {
         const agents::RunConfig config =
             agents::RunConfig::from_json(to_json(config_json, "locus.train config"));
         const agents::ProgressFn callback = progress_callback(progress);
+        const agents::StopFlag* stop = stop_on_signals ? &agents::stop_on_signals() : nullptr;
         nlohmann::json summary;
         {
           py::gil_scoped_release release;
-          summary = agents::train(config, out, callback);
+          summary = agents::train(config, out, callback, stop);
         }
         flush_warnings();
         return from_json(summary);
       },
       py::arg("config"), py::arg("out"), py::arg("progress") = py::none(),
+      py::arg("stop_on_signals") = false,
       "Trains into `out` (agents::train) with a run config of config-file keys; returns the "
-      "summary.");
+      "summary. With stop_on_signals, Ctrl-C and SIGTERM stop the run at its next checkpoint "
+      "(raising RunInterrupted) instead of interrupting Python: for command lines.");
   module.def(
       "resume",
-      [](const std::string& dir, std::optional<std::size_t> steps, const py::object& progress,
-         std::optional<std::string> precision) {
+      [](const std::string& dir, const py::dict& requested, const py::object& progress,
+         bool stop_on_signals) {
+        const nlohmann::json settings = to_json(requested, "locus.resume settings");
         const agents::ProgressFn callback = progress_callback(progress);
-        const auto matmul_precision =
-            precision ? std::optional(agents::precision_from_string(*precision)) : std::nullopt;
+        const agents::StopFlag* stop = stop_on_signals ? &agents::stop_on_signals() : nullptr;
         nlohmann::json summary;
         {
           py::gil_scoped_release release;
-          summary = agents::resume(dir, steps, callback, matmul_precision);
+          summary = agents::resume(dir, settings, callback, stop);
         }
         flush_warnings();
         return from_json(summary);
       },
-      py::arg("dir"), py::arg("steps") = py::none(), py::arg("progress") = py::none(),
-      py::arg("precision") = py::none(),
-      "Continues the run in `dir` (agents::resume), in `precision` from now on if given; returns "
-      "the summary.");
+      py::arg("dir"), py::arg("settings") = py::dict(), py::arg("progress") = py::none(),
+      py::arg("stop_on_signals") = false,
+      "Continues the run in `dir` (agents::resume) with `settings` (config keys) changed where a "
+      "resumed run may change them (steps, threads, precision); returns the summary.");
+  module.def(
+      "stopping_signal", [] { return agents::stopping_signal(); },
+      "The signal (SIGINT, SIGTERM) that stopped a run started with stop_on_signals, 0 if none.");
+  module.def(
+      "resumed_config",
+      [](const std::string& dir, const py::dict& requested) {
+        std::vector<agents::ResumeChange> changes;
+        const agents::RunConfig config = agents::resumed_config(
+            agents::load_run_config(dir), to_json(requested, "locus.resume settings"), &changes);
+        py::list listed;
+        for (const auto& change : changes) {
+          listed.append(
+              py::make_tuple(change.key, from_json(change.saved), from_json(change.requested)));
+        }
+        return py::make_tuple(from_json(config.to_json()), listed);
+      },
+      py::arg("dir"), py::arg("settings"),
+      "(config, changes): the run's config with `settings` applied as resume() would, and the "
+      "(key, saved, requested) of each setting it changes; raises ConfigError on a conflict.");
   module.def(
       "evaluate",
       [](const std::string& dir, std::size_t episodes, std::optional<std::uint64_t> seed) {

@@ -252,6 +252,10 @@ def test_evaluate_and_resume(tmp_path):
     assert untimed({**resumed, "resumed": False}) == untimed(whole)
     with pytest.raises(errors.InvalidArgumentError, match="float32, bfloat16, tf32"):
         locus.resume(str(out), steps=2048, precision="half")
+    # Settings other than steps, threads and precision must be the saved ones.
+    with pytest.raises(errors.InvalidArgumentError, match="learning_rate is .* 0.5 requested"):
+        locus.resume(str(out), learning_rate=0.5)
+    locus.resume(str(out), steps=2048, agent="a2c", threads=1)  # equal: fine
     evaluation = locus.evaluate(str(out), episodes=5, seed=11)
     assert evaluation["eval"]["episodes"] == 5
     assert json.loads((out / "eval.json").read_text()) == evaluation
@@ -388,6 +392,11 @@ def test_cli_passes_lists_flags_and_resume_on(locus_cli, tmp_path):
                               "--precision", "float32"],
                              capture_output=True, text=True, timeout=300, env=cli_env())
     assert resumed.returncode == 0, resumed.stderr
+    assert "with steps 512 (was 256)" in resumed.stderr
     assert json.loads((out / "config.json").read_text())["precision"] == "float32"
+    conflict = subprocess.run([locus_cli, "train", "--resume", str(out), "--num-envs", "3"],
+                              capture_output=True, text=True, timeout=300, env=cli_env())
+    assert conflict.returncode == 2, conflict.stderr
+    assert "num_envs is 2 in the saved run, 3 requested" in conflict.stderr
     for seed in (1, 2):
         assert json.loads((out / f"seed_{seed}" / "summary.json").read_text())["steps"] == 512

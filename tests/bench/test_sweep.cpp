@@ -267,3 +267,101 @@ TEST_CASE("a sweep killed with SIGKILL halfway resumes: nothing lost, nothing re
   CHECK(runs_in(out) == runs_in(clean));
   fs::remove_all(dir);
 }
+
+TEST_CASE("config names used in paths stay inside the output folder", "[sweep][errors][limits]") {
+  for (const std::string bad : {"../../x", "/tmp/x", "a/b", "a\\b", "..", ".", ""}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(
+        SweepConfig::from_yaml("name: " + json(bad).dump() + "\nmethods: [{name: a}]"),
+        Contains("sweep 'name' " + json(bad).dump() + " cannot name a folder or file") &&
+            Contains("one folder or file name"));
+    if (!bad.empty()) {  // an empty method name has its own message
+      CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: " + json(bad).dump() + "}]"),
+                        Contains("sweep method 'name' " + json(bad).dump()));
+    }
+  }
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("name: \"a\\0b\"\nmethods: [{name: a}]"),
+                    Contains("it holds a NUL character"));
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("name: " + std::string(256, 'n') + "\nmethods: [{name: a}]"),
+      Contains("longer than 255 bytes"));
+  // Names that only look odd are fine: they stay one component.
+  CHECK(SweepConfig::from_yaml("name: ..x\nmethods: [{name: 'a b'}]").name == "..x");
+  // A config built in code is checked when it expands.
+  SweepConfig config = SweepConfig::from_yaml("methods: [{name: a}]");
+  config.name = "../x";
+  CHECK_THROWS_WITH(config.expand(), Contains("sweep 'name' \"../x\""));
+}
+
+TEST_CASE("numeric settings are range-checked before the sweep starts", "[sweep][errors][limits]") {
+  const auto expand = [](const std::string& defaults) {
+    return SweepConfig::from_yaml("defaults: {" + defaults + "}\nmethods: [{name: a}]").expand();
+  };
+  CHECK_THROWS_WITH(expand("batch_size: 1000000000000"),
+                    Contains("setting 'batch_size' is 1000000000000; allowed: 1 to 1048576"));
+  CHECK_THROWS_WITH(expand("batch_size: 0"), Contains("allowed: 1 to 1048576"));
+  CHECK_THROWS_WITH(expand("iterations_per_task: 100000000000"),
+                    Contains("setting 'iterations_per_task' is 100000000000"));
+  CHECK_THROWS_WITH(expand("num_tasks: -3"), Contains("setting 'num_tasks' is -3; allowed: 0"));
+  CHECK_THROWS_WITH(expand("gap_window: 0"), Contains("setting 'gap_window' is 0"));
+  // A double past float's range: the cast to the optimizer's float is undefined behaviour.
+  CHECK_THROWS_WITH(expand("lr: 1e300"),
+                    Contains("setting 'lr' is 1e+300, beyond the float range it is held in"));
+  CHECK_THROWS_WITH(expand("fixed_gain: 1e39"), Contains("setting 'fixed_gain' is 1e+39"));
+  // YAML's .nan and .inf stop at the config reader, with their line.
+  CHECK_THROWS_WITH(expand("momentum: .nan"), Contains("'.nan' is not a finite number"));
+  CHECK_THROWS_WITH(expand("hidden: [100000000]"),
+                    Contains("setting 'hidden' must list whole (0 to 16777216) numbers"));
+  CHECK_THROWS_WITH(expand("angles: [0, .inf]"), Contains("'.inf' is not a finite number"));
+}
+
+TEST_CASE("a run that cannot fit in memory is refused before the sweep starts",
+          "[sweep][errors][limits]") {
+  const auto start = std::chrono::steady_clock::now();
+  // Two trainable layers of 16M units: 2.6e14 weights with their gradients, about 2 PiB.
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("defaults: {hidden: [16000000, 16000000]}\nmethods: [{name: a}]")
+          .expand(),
+      Contains("run 'a_seed=0' needs at least") && Contains("of memory, but only") &&
+          Contains("lower hidden, batch_size"));
+  // A continual record of 2^16 tasks x 2^30 evaluations each.
+  CHECK_THROWS_WITH(SweepConfig::from_yaml("defaults: {num_tasks: 65536, iterations_per_task: "
+                                           "1073741824, eval_every: 1}\nmethods: [{name: a}]")
+                        .expand(),
+                    Contains("run 'a_seed=0' needs at least"));
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 2.0);
+  // The estimate of an ordinary run is small.
+  const SweepConfig tiny = SweepConfig::from_yaml(kTinyConfig);
+  const RunSpec spec = tiny.expand().front();
+  CHECK(supervised_memory_estimate(supervised_config(spec.settings, 0),
+                                   schedule_from_settings(spec.settings)) < (1u << 20));
+}
+
+TEST_CASE("sweeps of absurdly many runs or jobs are refused before anything is written",
+          "[sweep][errors][limits]") {
+  std::string values = "[";
+  for (int i = 0; i < 101; ++i) values += (i ? ", " : "") + std::to_string(0.001 * (i + 1));
+  values += "]";
+  const SweepConfig many =
+      SweepConfig::from_yaml("grid: {lr: " + values + ", momentum: " + values +
+                             ", weight_decay: " + values + "}\nmethods: [{name: a}]");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(many.expand(),
+                    Contains("the sweep expands to 1030301 runs (methods x grid points x seeds); "
+                             "at most 1000000 are allowed"));
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 1.0);
+  const fs::path dir = fresh_dir("jobs");
+  CHECK_THROWS_WITH(run_sweep(SweepConfig::from_yaml(kTinyConfig),
+                              {.out_dir = dir, .jobs = 1'000'000, .progress = false}),
+                    Contains("--jobs 1000000 must be in [1, 4096]"));
+  CHECK_FALSE(fs::exists(dir));
+}
+
+TEST_CASE("run ids that cannot be file names are refused before the sweep starts",
+          "[sweep][errors][limits]") {
+  const std::string long_value(300, 'v');
+  CHECK_THROWS_WITH(
+      SweepConfig::from_yaml("grid: {data_dir: [" + long_value + "]}\nmethods: [{name: a}]")
+          .expand(),
+      Contains("bytes, longer than the 200 its file name in runs/ may have"));
+}

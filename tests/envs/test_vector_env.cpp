@@ -613,3 +613,32 @@ TEST_CASE("VectorEnv reports bad arguments clearly", "[vector]") {
     REQUIRE_THROWS_WITH(venv.reset(0, Kwargs::array()), Catch::Contains("must be a JSON object"));
   }
 }
+
+TEST_CASE("VectorEnv steps with the checked copy of the actions, not the caller's buffer",
+          "[vector]") {
+  auto staged = make_vec("ReversalBandit-v0", 4);
+  auto direct = make_vec("ReversalBandit-v0", 4);
+  staged.reset(7);
+  direct.reset(7);
+  std::vector<std::int64_t> actions = {0, 1, 1, 0};
+  staged.stage_actions(std::as_bytes(std::span<const std::int64_t>(actions)));
+  // What another thread could write once the caller stops holding its lock: an arm far outside
+  // the space. The envs must step with the actions as they were checked.
+  const std::vector<std::int64_t> checked = actions;
+  std::fill(actions.begin(), actions.end(), std::int64_t{1} << 40);
+  staged.step_staged();
+  direct.step(std::span<const std::int64_t>(checked));
+  REQUIRE(std::equal(staged.rewards().begin(), staged.rewards().end(), direct.rewards().begin()));
+  REQUIRE(std::equal(staged.observations<float>().begin(), staged.observations<float>().end(),
+                     direct.observations<float>().begin()));
+
+  SECTION("a staged batch steps once") {
+    REQUIRE_THROWS_WITH(staged.step_staged(), Catch::Contains("call stage_actions() first"));
+  }
+  SECTION("a refused batch stages nothing") {
+    staged.stage_actions(std::as_bytes(std::span<const std::int64_t>(checked)));
+    REQUIRE_THROWS_AS(staged.stage_actions(std::as_bytes(std::span<const std::int64_t>(actions))),
+                      InvalidActionError);
+    REQUIRE_THROWS_WITH(staged.step_staged(), Catch::Contains("call stage_actions() first"));
+  }
+}

@@ -1,0 +1,199 @@
+#include "config/yaml.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace locus::config {
+namespace {
+
+[[noreturn]] void fail(std::string_view source, const YAML::Mark& mark, const std::string& what) {
+  // yaml-cpp counts lines from 0; editors from 1.
+  if (mark.is_null()) throw ParseError(fmt::format("{}: {}", source, what));
+  throw ParseError(fmt::format("{}, line {}: {}", source, mark.line + 1, what));
+}
+
+bool is_one_of(const std::string& text, std::initializer_list<std::string_view> words) {
+  return std::find(words.begin(), words.end(), text) != words.end();
+}
+
+// An integer written in decimal (optionally signed), 0x hex or 0o octal that fits int64.
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  std::string_view digits = text;
+  bool negative = false;
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
+    negative = digits.front() == '-';
+    digits.remove_prefix(1);
+  }
+  int base = 10;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'o')) {
+    base = digits[1] == 'x' ? 16 : 8;
+    digits.remove_prefix(2);
+  }
+  if (digits.empty() || !std::isxdigit(static_cast<unsigned char>(digits.front()))) {
+    return std::nullopt;
+  }
+  std::uint64_t magnitude = 0;
+  const auto [end, error] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  constexpr auto kMax = static_cast<std::uint64_t>(INT64_MAX);
+  if (negative) {
+    if (magnitude > kMax + 1) return std::nullopt;
+    return magnitude == kMax + 1 ? INT64_MIN : -static_cast<std::int64_t>(magnitude);
+  }
+  if (magnitude > kMax) return std::nullopt;
+  return static_cast<std::int64_t>(magnitude);
+}
+
+// A number JSON can hold; infinity for one written in full that is out of double's range.
+std::optional<double> parse_double(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const char* begin = text.data() + (text.front() == '+' ? 1 : 0);
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(begin, text.data() + text.size(), value);
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (error == std::errc::result_out_of_range) return std::numeric_limits<double>::infinity();
+  if (error != std::errc()) return std::nullopt;
+  return value;
+}
+
+nlohmann::json scalar_to_json(const YAML::Node& node, std::string_view source) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: always a string
+  if (is_one_of(text, {"~", "null", "Null", "NULL", ""})) return nullptr;
+  if (is_one_of(text, {"true", "True", "TRUE"})) return true;
+  if (is_one_of(text, {"false", "False", "FALSE"})) return false;
+  if (const auto integer = parse_integer(text)) return *integer;
+  if (is_one_of(text, {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+                       "-.inf", "-.Inf", "-.INF", "nan", "inf", "-inf", "+inf"})) {
+    fail(source, node.Mark(),
+         fmt::format("'{}' is not a finite number, which no setting takes; write a finite "
+                     "number, or quote it if a string is meant",
+                     text));
+  }
+  if (const auto number = parse_double(text)) {
+    if (!std::isfinite(*number)) {
+      fail(source, node.Mark(),
+           fmt::format("{} is out of range for a double; write a number below 1.8e308", text));
+    }
+    return *number;
+  }
+  return text;
+}
+
+void check_node(const YAML::Node& node, std::string_view source) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_node(item, source);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (const auto& item : node) {
+    if (!item.first.IsScalar()) {
+      fail(source, item.first.Mark(), "a key must be a plain name, not a list or a mapping");
+    }
+    const std::string& key = item.first.Scalar();
+    const auto earlier = std::find_if(seen.begin(), seen.end(),
+                                      [&](const auto& entry) { return entry.first == key; });
+    if (earlier != seen.end()) {
+      fail(source, item.first.Mark(),
+           fmt::format("key '{}' is given twice in one mapping (first on line {}); keep one of "
+                       "them",
+                       key, earlier->second.line + 1));
+    }
+    seen.emplace_back(key, item.first.Mark());
+    check_node(item.second, source);
+  }
+}
+
+// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or npos. JSON, which every config becomes, holds
+// UTF-8 only.
+std::size_t first_invalid_utf8(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = byte(i);
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+    if (lead < 0x80) {
+      length = 1;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      const unsigned char next = byte(i + k);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+YAML::Node load_yaml(std::string_view text, std::string_view source) {
+  if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    const auto line = std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n') + 1;
+    throw ParseError(
+        fmt::format("{}, line {}: byte 0x{:02X} is not UTF-8 text; save the file as UTF-8", source,
+                    line, static_cast<unsigned char>(text[bad])));
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    fail(source, e.mark, fmt::format("not valid YAML: {}", e.msg));
+  } catch (const YAML::Exception& e) {
+    fail(source, YAML::Mark::null_mark(), fmt::format("not valid YAML: {}", e.what()));
+  }
+  check_node(root, source);
+  return root;
+}
+
+nlohmann::json yaml_to_json(const YAML::Node& node, std::string_view source) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return scalar_to_json(node, source);
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item, source));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& item : node) out[item.first.Scalar()] = yaml_to_json(item.second, source);
+      return out;
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return nullptr;
+}
+
+nlohmann::json parse_yaml(std::string_view text, std::string_view source) {
+  return yaml_to_json(load_yaml(text, source), source);
+}
+
+}  // namespace locus::config
