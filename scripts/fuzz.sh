@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=$ROOT/build-fuzz
 SECONDS_PER_TARGET=${LOCUS_FUZZ_SECONDS:-20}
-TARGETS=(run_config_json run_config_yaml sweep_yaml idx checkpoint agent_checkpoint space_actions)
+TARGETS=(config_yaml run_config_json run_config_yaml sweep_yaml idx checkpoint agent_checkpoint space_actions)
 if (($# > 0)); then TARGETS=("$@"); fi
 log() { printf '\033[1m[locus fuzz]\033[0m %s\n' "$*"; }
 if [[ "${LOCUS_SKIP_FUZZ:-0}" == "1" ]]; then
