@@ -1,7 +1,6 @@
 #include "neuromod/checkpoint.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -506,22 +505,8 @@ std::vector<unsigned char> encode_checkpoint(const Network& network) {
 
 namespace {
 
-// Bytes the fixed weights of `spec` take (every layer's and fixed readout's, in every weight set),
-// computed in double so that an absurd spec cannot overflow it.
-double fixed_weight_bytes(const NetworkSpec& spec) {
-  double floats = 0.0;
-  double fan_in = double(spec.input_dim);
-  for (const LayerSpec& layer : spec.layers) {
-    floats += double(layer.units) *
-              (layer.kind == LayerKind::kSparseBinary ? double(layer.sparse_k) : fan_in);
-    fan_in = double(layer.units);
-  }
-  for (const HeadSpec& head : spec.heads) floats += double(head.units) * fan_in;
-  return floats * double(spec.weight_sets) * sizeof(float);
-}
-
-// The spec's network on `backend`, checked against the digest of its fixed weights. A spec whose
-// fixed weights alone would not fit in this machine's memory is refused before allocating them.
+// The spec's network on `backend`, checked against the digest of its fixed weights. (The spec's
+// own validation refuses one whose weights cannot fit in memory, before allocating them.)
 std::unique_ptr<Network> network_from_header(const HeaderReader& reader, const nlohmann::json& h,
                                              Backend backend) {
   NetworkSpec spec;
@@ -529,13 +514,6 @@ std::unique_ptr<Network> network_from_header(const HeaderReader& reader, const n
     spec = network_spec_from_json(reader.member(h, "spec", "spec").dump());
   } catch (const Error& error) {
     reader.corrupt("spec", fmt::format("is not a valid network spec: {}", error.what()));
-  }
-  const double needed = fixed_weight_bytes(spec);
-  const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
-  if (memory > 0 && needed > memory) {
-    reader.corrupt("spec", fmt::format("describes a network whose fixed weights need {:.3g} GiB; "
-                                       "this machine has {:.3g} GiB",
-                                       needed / 0x1p30, memory / 0x1p30));
   }
   auto network = make_network(spec, backend);
   const std::string digest =
