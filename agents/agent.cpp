@@ -921,6 +921,151 @@ void Agent::save(const std::filesystem::path& path) const {
   util::write_file_atomically<CheckpointError>(path, data);
 }
 
+// Reads the fields of an agent checkpoint's state record, checking each: a field that is missing,
+// of the wrong type or out of range throws CheckpointError naming the file, the field and the
+// problem (the checksum only proves the record is as written).
+class StateReader {
+ public:
+  StateReader(const std::filesystem::path& path, const nlohmann::json& state)
+      : path_(path), state_(state) {}
+
+  [[noreturn]] void bad(std::string_view field, std::string_view problem) const {
+    throw CheckpointError(fmt::format("checkpoint {} is unusable: state field '{}' {}",
+                                      path_.string(), field, problem));
+  }
+  const nlohmann::json& at(std::string_view key) const { return member(state_, key, key); }
+  const nlohmann::json& member(const nlohmann::json& object, std::string_view key,
+                               std::string_view field) const {
+    if (!object.is_object()) bad(field, "belongs to something that is not a JSON object");
+    const auto found = object.find(key);
+    if (found == object.end()) bad(field, "is missing");
+    return *found;
+  }
+  const nlohmann::json& array(const nlohmann::json& value, std::string_view field,
+                              std::size_t most = std::numeric_limits<std::size_t>::max()) const {
+    if (!value.is_array()) bad(field, fmt::format("is {}, not an array", value.type_name()));
+    if (value.size() > most)
+      bad(field, fmt::format("has {} entries; at most {}", value.size(), most));
+    return value;
+  }
+  std::int64_t integer(const nlohmann::json& value, std::string_view field, std::int64_t least,
+                       std::int64_t most) const {
+    const bool fits =
+        value.is_number_integer() &&
+        !(value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t(most));
+    if (!fits || value.get<std::int64_t>() < least || value.get<std::int64_t>() > most) {
+      bad(field,
+          fmt::format("is {}; it must be an integer from {} to {}", value.dump(), least, most));
+    }
+    return value.get<std::int64_t>();
+  }
+  std::size_t count(std::string_view key) const {
+    return static_cast<std::size_t>(
+        integer(at(key), key, 0, std::numeric_limits<std::int64_t>::max()));
+  }
+  double finite(const nlohmann::json& value, std::string_view field, double most) const {
+    if (!value.is_number() || !std::isfinite(value.get<double>()) ||
+        std::abs(value.get<double>()) > most) {
+      bad(field, fmt::format("is {}; it must be a finite number of magnitude at most {}",
+                             value.dump(), most));
+    }
+    return value.get<double>();
+  }
+  std::vector<float> floats(const nlohmann::json& value, std::string_view field,
+                            std::size_t size) const {
+    array(value, field);
+    if (value.size() != size) {
+      bad(field, fmt::format("has {} values; the network's tensor has {}", value.size(), size));
+    }
+    std::vector<float> out;
+    out.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) {
+      out.push_back(static_cast<float>(
+          finite(value[i], fmt::format("{}[{}]", field, i), std::numeric_limits<float>::max())));
+    }
+    return out;
+  }
+  std::string string(const nlohmann::json& value, std::string_view field) const {
+    if (!value.is_string()) bad(field, fmt::format("is {}, not a string", value.dump()));
+    return value.get<std::string>();
+  }
+
+ private:
+  const std::filesystem::path& path_;
+  const nlohmann::json& state_;
+};
+
+void Agent::restore_state(const StateReader& reader) {
+  steps_ = reader.count("steps");
+  updates_ = reader.count("updates");
+  episodes_ = reader.count("episodes");
+  na_changes_ = reader.count("na_changes");
+  std::istringstream rng_text(reader.string(reader.at("rng"), "rng"));
+  rng_text >> rng_;
+  if (rng_text.fail() || !(rng_text >> std::ws).eof()) {
+    reader.bad("rng", "is not the state of a std::mt19937_64 (624 + 1 numbers)");
+  }
+  restore_optimizer_state(reader);
+  log_std_ = reader.floats(reader.at("log_std"), "log_std", discrete_ ? 0 : action_dim_);
+  for (const auto& value :
+       reader.array(reader.at("recent_returns"), "recent_returns", kRecentWindow)) {
+    recent_returns_.push_back(
+        reader.finite(value, "recent_returns", std::numeric_limits<double>::max()));
+  }
+  for (const auto& value :
+       reader.array(reader.at("recent_trials"), "recent_trials", kRecentWindow)) {
+    recent_trials_.push_back(static_cast<int>(reader.integer(value, "recent_trials", 0, 1)));
+  }
+  const auto& na_inputs = reader.array(reader.at("na_inputs"), "na_inputs");
+  for (std::size_t i = 0; i < na_inputs.size(); ++i) {
+    const std::string field = fmt::format("na_inputs[{}]", i);
+    const auto& pair = reader.array(na_inputs[i], field, 2);
+    if (pair.size() != 2) reader.bad(field, "is not an [input, classes] pair");
+    const double x = reader.finite(pair[0], field, std::numeric_limits<double>::max());
+    if (x < 0) reader.bad(field, fmt::format("holds the input {}; it must be >= 0", x));
+    na_inputs_.emplace_back(x, static_cast<std::size_t>(reader.integer(
+                                   pair[1], field, 0, std::numeric_limits<std::int64_t>::max())));
+  }
+  const auto& tasks = reader.array(reader.at("task_contexts"), "task_contexts");
+  const auto contexts = static_cast<std::int64_t>(network_->context_count());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const std::string field = fmt::format("task_contexts[{}]", i);
+    const auto& pair = reader.array(tasks[i], field, 2);
+    if (pair.size() != 2) reader.bad(field, "is not a [task, context] pair");
+    const auto task = reader.integer(pair[0], field, std::numeric_limits<std::int64_t>::min(),
+                                     std::numeric_limits<std::int64_t>::max());
+    const auto context = reader.integer(pair[1], field, 0, contexts - 1);
+    if (!task_contexts_.emplace(task, static_cast<std::int32_t>(context)).second) {
+      reader.bad(field, fmt::format("repeats task {}", task));
+    }
+  }
+}
+
+// The optimizer state per trainable tensor ("name@context", and "log_std" for a Gaussian
+// policy): each of a tensor the agent has, with first and second moments of its size.
+void Agent::restore_optimizer_state(const StateReader& reader) {
+  std::map<std::string, std::size_t> sizes;
+  for (const auto& info : network_->parameters()) {
+    if (info.trainable) sizes[fmt::format("{}@{}", info.name, info.context)] = info.size();
+  }
+  if (!discrete_) sizes["log_std"] = action_dim_;
+  const auto& entries = reader.at("optimizer");
+  if (!entries.is_object()) reader.bad("optimizer", "is not a JSON object");
+  for (const auto& [key, entry] : entries.items()) {
+    const std::string field = "optimizer." + key;
+    const auto size = sizes.find(key);
+    if (size == sizes.end()) reader.bad(field, "is the state of a tensor the agent does not have");
+    OptimizerState state;
+    state.first = reader.floats(reader.member(entry, "first", field + ".first"), field + ".first",
+                                size->second);
+    state.second = reader.floats(reader.member(entry, "second", field + ".second"),
+                                 field + ".second", size->second);
+    state.steps = reader.integer(reader.member(entry, "steps", field + ".steps"), field + ".steps",
+                                 0, std::numeric_limits<std::int64_t>::max());
+    optimizer_state_[key] = std::move(state);
+  }
+}
+
 Agent Agent::load(const std::filesystem::path& path,
                   std::optional<neuromod::MatmulPrecision> precision) {
   std::ifstream in(path, std::ios::binary);
@@ -997,24 +1142,7 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
   } catch (const neuromod::CheckpointError& e) {
     throw corrupt(e.what());
   }
-  agent.steps_ = state.at("steps").get<std::size_t>();
-  agent.updates_ = state.at("updates").get<std::size_t>();
-  agent.episodes_ = state.at("episodes").get<std::size_t>();
-  agent.na_changes_ = state.at("na_changes").get<std::size_t>();
-  std::istringstream rng_text(state.at("rng").get<std::string>());
-  rng_text >> agent.rng_;
-  for (const auto& [key, s] : state.at("optimizer").items()) {
-    agent.optimizer_state_[key] =
-        OptimizerState{s.at("first").get<std::vector<float>>(),
-                       s.at("second").get<std::vector<float>>(), s.at("steps").get<std::int64_t>()};
-  }
-  agent.log_std_ = state.at("log_std").get<std::vector<float>>();
-  agent.recent_returns_ = state.at("recent_returns").get<std::deque<double>>();
-  agent.recent_trials_ = state.at("recent_trials").get<std::deque<int>>();
-  agent.na_inputs_ = state.at("na_inputs").get<std::vector<std::pair<double, std::size_t>>>();
-  for (const auto& entry : state.at("task_contexts")) {
-    agent.task_contexts_[entry.at(0).get<std::int64_t>()] = entry.at(1).get<std::int32_t>();
-  }
+  agent.restore_state(StateReader(path, state));
   if (agent.noradrenaline_) {
     // The signal's running statistics are rebuilt by replaying its inputs.
     agent.noradrenaline_.emplace(agent.noradrenaline_config());

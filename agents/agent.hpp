@@ -100,6 +100,9 @@ struct EvalResult {
   double success_rate = 0.0;
 };
 
+// Reads a checkpoint's state record field by field (agent.cpp).
+class StateReader;
+
 class Agent {
  public:
   explicit Agent(const AgentConfig& config);
@@ -169,6 +172,9 @@ class Agent {
   void learn(Rollout& rollout, UpdateStats& stats);
   double optimizer_step();
   neuromod::NoradrenalineConfig noradrenaline_config() const;
+  // Checks and restores the state record of a checkpoint (after its network).
+  void restore_state(const StateReader& reader);
+  void restore_optimizer_state(const StateReader& reader);
   static Agent load_body(const std::filesystem::path& path, const std::string& data,
                          std::uint64_t header_size,
                          std::optional<neuromod::MatmulPrecision> precision);

@@ -181,7 +181,7 @@ RunConfig resumed_config(const RunConfig& saved, const nlohmann::json& requested
     if (after.at(key) == before.at(key)) continue;
     const bool resumable =
         std::find_if(std::begin(kResumableKeys), std::end(kResumableKeys),
-                     [&](const char* k) { return key == k; }) != std::end(kResumableKeys);
+                     [&name = key](const char* k) { return name == k; }) != std::end(kResumableKeys);
     if (resumable) {
       if (changes != nullptr) changes->push_back({key, before.at(key), after.at(key)});
     } else {

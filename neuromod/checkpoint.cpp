@@ -4,12 +4,17 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "neuromod/errors.hpp"
@@ -84,25 +89,6 @@ nlohmann::json optimizer_to_json(const OptimizerConfig& config) {
           {"decoupled_weight_decay", config.decoupled_weight_decay},
           {"clip_grad_norm", config.clip_grad_norm},
           {"clip_grad_value", config.clip_grad_value}};
-}
-
-// Throws nlohmann's exception for a missing field, InvalidArgumentError for a value out of range.
-OptimizerConfig optimizer_from_json(const nlohmann::json& json) {
-  OptimizerConfig config;
-  config.kind = optimizer_kind_from_string(json.at("kind").get<std::string>());
-  config.learning_rate = json.at("learning_rate").get<float>();
-  config.momentum = json.at("momentum").get<float>();
-  config.nesterov = json.at("nesterov").get<bool>();
-  config.beta1 = json.at("beta1").get<float>();
-  config.beta2 = json.at("beta2").get<float>();
-  config.epsilon = json.at("epsilon").get<float>();
-  config.rms_alpha = json.at("rms_alpha").get<float>();
-  config.weight_decay = json.at("weight_decay").get<float>();
-  config.decoupled_weight_decay = json.at("decoupled_weight_decay").get<bool>();
-  config.clip_grad_norm = json.at("clip_grad_norm").get<float>();
-  config.clip_grad_value = json.at("clip_grad_value").get<float>();
-  config.validate();
-  return config;
 }
 
 std::vector<unsigned char> encode(std::uint32_t kind, const nlohmann::json& header,
@@ -194,7 +180,9 @@ FileContents parse_contents(std::span<const unsigned char> bytes, const std::str
     throw CheckpointError(fmt::format("'{}' has an unreadable header: {}", name, error.what()));
   }
   contents.data.resize(data_bytes / sizeof(float));
-  std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
+  // Not for an empty payload: memcpy from or to the null pointer of an empty vector is undefined
+  // even for 0 bytes.
+  if (data_bytes > 0) std::memcpy(contents.data.data(), bytes.data() + offset, data_bytes);
   return contents;
 }
 
@@ -235,56 +223,224 @@ void add_optimizer_state(const Network& network, const ParameterInfo& info, nloh
   data.insert(data.end(), state.second.begin(), state.second.end());
 }
 
-// Writes the header's tensors into `network` from data[offset...], mapping a file context to
-// `context_map(c)`; returns the offset after them.
-template <typename ContextMap>
-std::size_t restore_tensors(Network& network, const nlohmann::json& tensors,
-                            const std::vector<float>& data, std::size_t offset,
-                            const std::string& name, const ContextMap& context_map) {
-  for (const auto& tensor : tensors) {
-    const auto size = tensor.at("size").get<std::size_t>();
-    if (size > data.size() - offset) {
-      throw CheckpointError(fmt::format("'{}' is corrupt: tensor '{}' runs past the data", name,
-                                        tensor.at("name").get<std::string>()));
+// Reads a checkpoint's or context file's header, checking every field as it goes: a field that is
+// missing or of the wrong type makes a malformed header, a value that does not fit the network
+// makes a corrupt file; either way the CheckpointError names the file, the field and the problem.
+// The checksum only proves the file is as written; these checks catch a file written wrong (or
+// edited and re-summed) before it can size an allocation or reach the network.
+class HeaderReader {
+ public:
+  explicit HeaderReader(const std::string& name) : name_(name) {}
+
+  [[noreturn]] void malformed(std::string_view field, std::string_view problem) const {
+    throw CheckpointError(
+        fmt::format("'{}' has a malformed header: field '{}' {}", name_, field, problem));
+  }
+  [[noreturn]] void corrupt(std::string_view field, std::string_view problem) const {
+    throw CheckpointError(
+        fmt::format("'{}' is corrupt: header field '{}' {}", name_, field, problem));
+  }
+
+  // object[key], where `path` names object[key] in messages.
+  const nlohmann::json& member(const nlohmann::json& object, const char* key,
+                               const std::string& path) const {
+    if (!object.is_object()) malformed(path, "belongs to something that is not a JSON object");
+    const auto found = object.find(key);
+    if (found == object.end()) malformed(path, "is missing");
+    return *found;
+  }
+  const nlohmann::json& array(const nlohmann::json& value, const std::string& path) const {
+    if (!value.is_array()) malformed(path, fmt::format("is {}, not an array", value.type_name()));
+    return value;
+  }
+  std::uint64_t count(const nlohmann::json& value, const std::string& path,
+                      std::uint64_t most) const {
+    if (!value.is_number_unsigned()) {
+      malformed(path, fmt::format("is {}, not a non-negative integer", value.dump()));
     }
-    const auto context = tensor.at("context").get<ContextId>();
-    network.write_parameter(tensor.at("name").get<std::string>(), context_map(context),
-                            std::span<const float>(data.data() + offset, size));
-    offset += size;
+    const auto n = value.get<std::uint64_t>();
+    if (n > most) corrupt(path, fmt::format("is {}; at most {} fits", n, most));
+    return n;
+  }
+  std::int64_t integer(const nlohmann::json& value, const std::string& path, std::int64_t least,
+                       std::int64_t most) const {
+    if (!value.is_number_integer())
+      malformed(path, fmt::format("is {}, not an integer", value.dump()));
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t(most)) {
+      corrupt(path, fmt::format("is {}; it must be {} to {}", value.dump(), least, most));
+    }
+    const auto n = value.get<std::int64_t>();
+    if (n < least || n > most)
+      corrupt(path, fmt::format("is {}; it must be {} to {}", n, least, most));
+    return n;
+  }
+  float finite_float(const nlohmann::json& value, const std::string& path) const {
+    if (!value.is_number()) malformed(path, fmt::format("is {}, not a number", value.dump()));
+    const auto x = value.get<double>();
+    if (!std::isfinite(x) || std::abs(x) > double(std::numeric_limits<float>::max())) {
+      corrupt(path, fmt::format("is {}; it must be a finite float32", value.dump()));
+    }
+    return static_cast<float>(x);
+  }
+  bool boolean(const nlohmann::json& value, const std::string& path) const {
+    if (!value.is_boolean()) malformed(path, fmt::format("is {}, not true or false", value.dump()));
+    return value.get<bool>();
+  }
+  std::string string(const nlohmann::json& value, const std::string& path) const {
+    if (!value.is_string()) malformed(path, fmt::format("is {}, not a string", value.dump()));
+    return value.get<std::string>();
+  }
+  // A run of `size` floats from data[offset...], all finite; `path` names what they belong to.
+  std::span<const float> floats(const std::vector<float>& data, std::size_t offset,
+                                std::size_t size, const std::string& path) const {
+    if (size > data.size() - offset) {
+      throw CheckpointError(fmt::format("'{}' is corrupt: {} runs past the data", name_, path));
+    }
+    const std::span<const float> values(data.data() + offset, size);
+    for (std::size_t i = 0; i < size; ++i) {
+      if (!std::isfinite(values[i])) {
+        throw CheckpointError(
+            fmt::format("'{}' is corrupt: {} holds the non-finite value {} at "
+                        "element {}",
+                        name_, path, values[i], i));
+      }
+    }
+    return values;
+  }
+
+  const std::string& name() const { return name_; }
+
+ private:
+  const std::string& name_;
+};
+
+std::string indexed(std::string_view field, std::size_t index) {
+  return fmt::format("{}[{}]", field, index);
+}
+
+// The trainable tensors a file of `network` with `contexts` contexts holds, in the order the
+// encoder writes them: shared ones first, then each context's (as Network::parameters() lists
+// them), without adding the contexts.
+std::vector<ParameterInfo> trainable_tensors(const Network& network, std::size_t contexts) {
+  std::vector<ParameterInfo> shared, per_context;
+  for (const ParameterInfo& info : network.parameters()) {
+    if (!info.trainable) continue;
+    if (info.context == kSharedContext) shared.push_back(info);
+    if (info.context == 0) per_context.push_back(info);
+  }
+  std::vector<ParameterInfo> out = shared;
+  for (std::size_t c = 0; c < contexts; ++c) {
+    for (ParameterInfo info : per_context) {
+      info.context = static_cast<ContextId>(c);
+      out.push_back(info);
+    }
+  }
+  return out;
+}
+
+// Checks that the header's "tensors" are exactly `expected` (name, context and size, in order) and
+// that their data is there and finite; returns the offset after them. `file_context` maps an
+// expected context to the one the file names (a context file names its own).
+template <typename FileContext>
+std::size_t check_tensors(const HeaderReader& reader, const nlohmann::json& tensors,
+                          const std::vector<ParameterInfo>& expected,
+                          const std::vector<float>& data, const FileContext& file_context) {
+  reader.array(tensors, "tensors");
+  if (tensors.size() != expected.size()) {
+    reader.corrupt("tensors",
+                   fmt::format("lists {} tensors; the network's spec and contexts have {}",
+                               tensors.size(), expected.size()));
+  }
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const std::string path = indexed("tensors", i);
+    const ParameterInfo& want = expected[i];
+    const std::string name =
+        reader.string(reader.member(tensors[i], "name", path + ".name"), path + ".name");
+    const auto context =
+        reader.integer(reader.member(tensors[i], "context", path + ".context"), path + ".context",
+                       kSharedContext, std::numeric_limits<ContextId>::max());
+    if (name != want.name || context != file_context(want.context)) {
+      reader.corrupt(path, fmt::format("is {}; the network's tensor there is {}",
+                                       tensor_label(name, ContextId(context)),
+                                       tensor_label(want.name, file_context(want.context))));
+    }
+    const auto size = reader.count(reader.member(tensors[i], "size", path + ".size"),
+                                   path + ".size", std::numeric_limits<std::uint64_t>::max());
+    if (size != want.size()) {
+      reader.corrupt(path + ".size",
+                     fmt::format("is {}; tensor {} has {} elements", size,
+                                 tensor_label(name, ContextId(context)), want.size()));
+    }
+    reader.floats(data, offset, want.size(), "tensor " + tensor_label(name, ContextId(context)));
+    offset += want.size();
   }
   return offset;
 }
 
-// Writes the optimizer state entries into `network` (whose optimizer is already set) from
-// data[offset...]; returns the offset after them.
-std::size_t restore_optimizer_state(Network& network, const nlohmann::json& entries,
-                                    const std::vector<float>& data, std::size_t offset,
-                                    const std::string& name) {
+// Writes the checked tensors into `network` (data from offset 0, in `expected`'s order).
+void write_tensors(Network& network, const std::vector<ParameterInfo>& expected,
+                   const std::vector<float>& data, const std::function<ContextId(ContextId)>& to) {
+  std::size_t offset = 0;
+  for (const ParameterInfo& info : expected) {
+    network.write_parameter(info.name, to(info.context),
+                            std::span<const float>(data.data() + offset, info.size()));
+    offset += info.size();
+  }
+}
+
+// Checks and writes the optimizer state entries into `network` (whose optimizer is already set)
+// from data[offset...]; returns the offset after them. Each entry must name a distinct trainable
+// tensor, keep as many arrays as the optimizer does, each of the tensor's size and finite.
+std::size_t restore_optimizer_state(Network& network, const HeaderReader& reader,
+                                    const nlohmann::json& entries,
+                                    const std::vector<ParameterInfo>& tensors,
+                                    const std::vector<float>& data, std::size_t offset) {
   const std::size_t kept = network.optimizer().state_arrays();
-  for (const auto& entry : entries) {
-    const auto tensor = entry.at("name").get<std::string>();
-    const auto context = entry.at("context").get<ContextId>();
-    const auto arrays = entry.at("arrays").get<std::size_t>();
-    const auto size = entry.at("size").get<std::size_t>();
+  std::set<std::pair<std::string, ContextId>> seen;
+  reader.array(entries, "optimizer_state");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string path = indexed("optimizer_state", i);
+    const nlohmann::json& entry = entries[i];
+    const auto tensor = reader.string(reader.member(entry, "name", path + ".name"), path + ".name");
+    const auto context = ContextId(
+        reader.integer(reader.member(entry, "context", path + ".context"), path + ".context",
+                       kSharedContext, std::numeric_limits<ContextId>::max()));
+    const auto known = std::find_if(tensors.begin(), tensors.end(), [&](const ParameterInfo& info) {
+      return info.name == tensor && info.context == context;
+    });
+    if (known == tensors.end()) {
+      reader.corrupt(path, fmt::format("is the state of {}, which is not a trainable tensor of the "
+                                       "network",
+                                       tensor_label(tensor, context)));
+    }
+    if (!seen.emplace(tensor, context).second) {
+      reader.corrupt(path, fmt::format("repeats the state of {}", tensor_label(tensor, context)));
+    }
+    const auto arrays =
+        reader.count(reader.member(entry, "arrays", path + ".arrays"), path + ".arrays", 2);
     if (arrays != kept) {
       throw CheckpointError(fmt::format(
           "'{}' is corrupt: the optimizer state of {} has {} arrays; its {} optimizer keeps {}",
-          name, tensor_label(tensor, context), arrays, to_string(network.optimizer().kind), kept));
+          reader.name(), tensor_label(tensor, context), arrays, to_string(network.optimizer().kind),
+          kept));
     }
-    if (arrays > 0 && size > (data.size() - offset) / arrays) {
-      throw CheckpointError(
-          fmt::format("'{}' is corrupt: the optimizer state of {} runs past the data", name,
-                      tensor_label(tensor, context)));
+    const auto size = reader.count(reader.member(entry, "size", path + ".size"), path + ".size",
+                                   std::numeric_limits<std::uint64_t>::max());
+    if (size != known->size()) {
+      reader.corrupt(path + ".size", fmt::format("is {}; tensor {} has {} elements", size,
+                                                 tensor_label(tensor, context), known->size()));
     }
     OptimizerState state;
-    state.steps = entry.at("steps").get<std::int64_t>();
-    const auto take = [&](std::vector<float>& array) {
-      array.assign(data.begin() + std::ptrdiff_t(offset),
-                   data.begin() + std::ptrdiff_t(offset + size));
+    state.steps = reader.integer(reader.member(entry, "steps", path + ".steps"), path + ".steps", 0,
+                                 std::numeric_limits<std::int64_t>::max());
+    const std::string what = "the optimizer state of " + tensor_label(tensor, context);
+    std::vector<float>* const arrays_in_order[] = {&state.first, &state.second};
+    for (std::size_t a = 0; a < arrays; ++a) {
+      const auto values = reader.floats(data, offset, size, what);
+      arrays_in_order[a]->assign(values.begin(), values.end());
       offset += size;
-    };
-    if (arrays >= 1) take(state.first);
-    if (arrays >= 2) take(state.second);
+    }
     network.write_optimizer_state(tensor, context, state);
   }
   return offset;
@@ -349,6 +505,131 @@ std::vector<unsigned char> encode_checkpoint(const Network& network) {
 
 namespace {
 
+// The spec's network on `backend`, checked against the digest of its fixed weights. (The spec's
+// own validation refuses one whose weights cannot fit in memory, before allocating them.)
+std::unique_ptr<Network> network_from_header(const HeaderReader& reader, const nlohmann::json& h,
+                                             Backend backend) {
+  NetworkSpec spec;
+  try {
+    spec = network_spec_from_json(reader.member(h, "spec", "spec").dump());
+  } catch (const Error& error) {
+    reader.corrupt("spec", fmt::format("is not a valid network spec: {}", error.what()));
+  }
+  auto network = make_network(spec, backend);
+  const std::string digest =
+      reader.string(reader.member(h, "structure_digest", "structure_digest"), "structure_digest");
+  if (hex(network->structure_digest()) != digest) {
+    throw CheckpointError(fmt::format(
+        "'{}': the fixed weights regenerated from seed {} differ from the saved network's "
+        "(digest {} vs {}); the random generator changed",
+        reader.name(), network->spec().seed, hex(network->structure_digest()), digest));
+  }
+  return network;
+}
+
+// Each context's weight set (context 0 is always on set 0, as a new network makes it).
+std::vector<std::size_t> context_weight_sets(const HeaderReader& reader, const nlohmann::json& h,
+                                             const Network& network, std::size_t contexts) {
+  std::vector<std::size_t> sets(contexts, 0);
+  const std::size_t weight_sets = network.spec().weight_sets;
+  if (weight_sets <= 1) return sets;
+  const auto& listed = reader.array(reader.member(h, "context_weight_sets", "context_weight_sets"),
+                                    "context_weight_sets");
+  if (listed.size() != contexts) {
+    throw CheckpointError(fmt::format("'{}' is corrupt: {} context weight sets for {} contexts",
+                                      reader.name(), listed.size(), contexts));
+  }
+  for (std::size_t c = 0; c < contexts; ++c) {
+    sets[c] = reader.count(listed[c], indexed("context_weight_sets", c),
+                           std::numeric_limits<std::uint64_t>::max());
+    if (sets[c] >= weight_sets || (c == 0 && sets[c] != 0)) {
+      throw CheckpointError(fmt::format(
+          "'{}' is corrupt: context {} on weight set {}; the network has {} (0..{}) and "
+          "context 0 is always on set 0",
+          reader.name(), c, sets[c], weight_sets, weight_sets - 1));
+    }
+  }
+  return sets;
+}
+
+// The frozen flags: one per context, so their number is the number of contexts ("contexts" must
+// agree), bounded by the header's own size before any context is made.
+std::vector<bool> frozen_flags(const HeaderReader& reader, const nlohmann::json& h) {
+  const auto contexts = reader.count(reader.member(h, "contexts", "contexts"), "contexts",
+                                     std::numeric_limits<ContextId>::max());
+  if (contexts == 0) reader.corrupt("contexts", "is 0; a network has at least one context");
+  const auto& listed = reader.array(reader.member(h, "frozen", "frozen"), "frozen");
+  if (listed.size() != contexts) {
+    reader.corrupt("frozen",
+                   fmt::format("has {} entries for {} contexts", listed.size(), contexts));
+  }
+  std::vector<bool> frozen;
+  for (std::size_t c = 0; c < contexts; ++c) {
+    frozen.push_back(reader.boolean(listed[c], indexed("frozen", c)));
+  }
+  return frozen;
+}
+
+// The weight gains, selected context and gradient mode, checked and applied.
+void restore_settings(Network& network, const HeaderReader& reader, const nlohmann::json& h) {
+  const auto& gains =
+      reader.array(reader.member(h, "weight_gains", "weight_gains"), "weight_gains");
+  if (gains.size() != network.weight_gain_slots()) {
+    reader.corrupt("weight_gains", fmt::format("has {} gains; the network has {} weighted layers",
+                                               gains.size(), network.weight_gain_slots()));
+  }
+  for (std::size_t s = 0; s < gains.size(); ++s) {
+    network.set_weight_gain(s, reader.finite_float(gains[s], indexed("weight_gains", s)));
+  }
+  const auto contexts = std::int64_t(network.context_count());
+  network.select_context(ContextId(
+      reader.integer(reader.member(h, "selected", "selected"), "selected", 0, contexts - 1)));
+  const std::string mode =
+      reader.string(reader.member(h, "gradient_mode", "gradient_mode"), "gradient_mode");
+  if (mode != mode_name(GradientMode::kContextOnly) &&
+      mode != mode_name(GradientMode::kAllTrainable)) {
+    reader.corrupt("gradient_mode",
+                   fmt::format("is '{}'; it must be 'context_only' or 'all_trainable'", mode));
+  }
+  network.set_gradient_mode(mode == mode_name(GradientMode::kContextOnly)
+                                ? GradientMode::kContextOnly
+                                : GradientMode::kAllTrainable);
+}
+
+// The optimizer's configuration, every field read as the type it has.
+OptimizerConfig optimizer_from_header(const HeaderReader& reader, const nlohmann::json& h) {
+  const auto& json = reader.member(h, "optimizer", "optimizer");
+  const auto field = [&](const char* key) -> const nlohmann::json& {
+    return reader.member(json, key, std::string("optimizer.") + key);
+  };
+  const auto number = [&](const char* key) {
+    return reader.finite_float(field(key), std::string("optimizer.") + key);
+  };
+  const auto flag = [&](const char* key) {
+    return reader.boolean(field(key), std::string("optimizer.") + key);
+  };
+  OptimizerConfig config;
+  try {
+    config.kind = optimizer_kind_from_string(reader.string(field("kind"), "optimizer.kind"));
+    config.learning_rate = number("learning_rate");
+    config.momentum = number("momentum");
+    config.nesterov = flag("nesterov");
+    config.beta1 = number("beta1");
+    config.beta2 = number("beta2");
+    config.epsilon = number("epsilon");
+    config.rms_alpha = number("rms_alpha");
+    config.weight_decay = number("weight_decay");
+    config.decoupled_weight_decay = flag("decoupled_weight_decay");
+    config.clip_grad_norm = number("clip_grad_norm");
+    config.clip_grad_value = number("clip_grad_value");
+    config.validate();
+  } catch (const InvalidArgumentError& error) {
+    throw CheckpointError(
+        fmt::format("'{}' holds an optimizer this build rejects: {}", reader.name(), error.what()));
+  }
+  return config;
+}
+
 std::unique_ptr<Network> decode_network(const FileContents& file, const std::string& name,
                                         Backend backend) {
   if (file.kind != kKindNetwork) {
@@ -357,61 +638,31 @@ std::unique_ptr<Network> decode_network(const FileContents& file, const std::str
                     "load_context)",
                     name));
   }
+  const HeaderReader reader(name);
+  const nlohmann::json& h = file.header;
   try {
-    const nlohmann::json& h = file.header;
-    auto network = make_network(network_spec_from_json(h.at("spec").dump()), backend);
-    if (hex(network->structure_digest()) != h.at("structure_digest").get<std::string>()) {
-      throw CheckpointError(fmt::format(
-          "'{}': the fixed weights regenerated from seed {} differ from the saved network's "
-          "(digest {} vs {}); the random generator changed",
-          name, network->spec().seed, hex(network->structure_digest()),
-          h.at("structure_digest").get<std::string>()));
-    }
-    const auto contexts = h.at("contexts").get<std::size_t>();
-    if (contexts == 0) throw CheckpointError(fmt::format("'{}' is corrupt: 0 contexts", name));
-    // Each context on its weight set (context 0 is always on set 0, as a new network makes it).
-    std::vector<std::size_t> sets(contexts, 0);
-    if (const std::size_t weight_sets = network->spec().weight_sets; weight_sets > 1) {
-      sets = h.at("context_weight_sets").get<std::vector<std::size_t>>();
-      if (sets.size() != contexts) {
-        throw CheckpointError(fmt::format("'{}' is corrupt: {} context weight sets for {} contexts",
-                                          name, sets.size(), contexts));
-      }
-      for (std::size_t c = 0; c < contexts; ++c) {
-        if (sets[c] >= weight_sets || (c == 0 && sets[c] != 0)) {
-          throw CheckpointError(fmt::format(
-              "'{}' is corrupt: context {} on weight set {}; the network has {} (0..{}) and "
-              "context 0 is always on set 0",
-              name, c, sets[c], weight_sets, weight_sets - 1));
-        }
-      }
-    }
-    while (network->context_count() < contexts) {
+    auto network = network_from_header(reader, h, backend);
+    const std::vector<bool> frozen = frozen_flags(reader, h);
+    const std::vector<std::size_t> sets = context_weight_sets(reader, h, *network, frozen.size());
+    // Every tensor is checked against the spec before the contexts are made, so that a header
+    // cannot make more contexts than its data holds.
+    const std::vector<ParameterInfo> tensors = trainable_tensors(*network, frozen.size());
+    std::size_t offset = check_tensors(reader, reader.member(h, "tensors", "tensors"), tensors,
+                                       file.data, [](ContextId c) { return c; });
+    while (network->context_count() < frozen.size()) {
       network->add_context(sets[network->context_count()]);
     }
-    std::size_t offset = restore_tensors(*network, h.at("tensors"), file.data, 0, name,
-                                         [](ContextId c) { return c; });
-    const auto frozen = h.at("frozen").get<std::vector<bool>>();
-    for (std::size_t c = 0; c < frozen.size() && c < contexts; ++c) {
+    write_tensors(*network, tensors, file.data, [](ContextId c) { return c; });
+    for (std::size_t c = 0; c < frozen.size(); ++c) {
       network->set_frozen(static_cast<ContextId>(c), frozen[c]);
     }
-    network->select_context(h.at("selected").get<ContextId>());
-    const auto gains = h.at("weight_gains").get<std::vector<float>>();
-    for (std::size_t s = 0; s < gains.size() && s < network->weight_gain_slots(); ++s) {
-      network->set_weight_gain(s, gains[s]);
-    }
-    network->set_gradient_mode(h.at("gradient_mode").get<std::string>() == "context_only"
-                                   ? GradientMode::kContextOnly
-                                   : GradientMode::kAllTrainable);
+    restore_settings(*network, reader, h);
     // Version 1 saved no optimizer: the network keeps the default one, with fresh state.
     if (file.version >= 2) {
-      try {
-        network->set_optimizer(optimizer_from_json(h.at("optimizer")));
-      } catch (const InvalidArgumentError& error) {
-        throw CheckpointError(
-            fmt::format("'{}' holds an optimizer this build rejects: {}", name, error.what()));
-      }
-      offset = restore_optimizer_state(*network, h.at("optimizer_state"), file.data, offset, name);
+      network->set_optimizer(optimizer_from_header(reader, h));
+      offset = restore_optimizer_state(*network, reader,
+                                       reader.member(h, "optimizer_state", "optimizer_state"),
+                                       tensors, file.data, offset);
     }
     require_all_used(file.data, offset, name);
     return network;
@@ -462,30 +713,44 @@ ContextId load_context(Network& network, const std::filesystem::path& path) {
                     "load_checkpoint)",
                     name));
   }
+  const HeaderReader reader(name);
+  const nlohmann::json& h = file.header;
   try {
-    if (file.header.at("network_digest").get<std::string>() != hex(network_digest(network))) {
-      throw CheckpointError(
-          fmt::format("'{}' holds a context of network '{}' with another spec or "
-                      "seed; it does not fit network '{}'",
-                      name, file.header.at("network").get<std::string>(), network.spec().name));
-    }
-    std::size_t floats = 0;
-    for (const auto& tensor : file.header.at("tensors"))
-      floats += tensor.at("size").get<std::size_t>();
-    if (floats != file.data.size()) {
-      throw CheckpointError(fmt::format("'{}' is corrupt: its tensors need {} floats, it holds {}",
-                                        name, floats, file.data.size()));
+    const std::string digest =
+        reader.string(reader.member(h, "network_digest", "network_digest"), "network_digest");
+    if (digest != hex(network_digest(network))) {
+      throw CheckpointError(fmt::format(
+          "'{}' holds a context of network '{}' with another spec or seed; it does not fit "
+          "network '{}'",
+          name, reader.string(reader.member(h, "network", "network"), "network"),
+          network.spec().name));
     }
     // The context learned on its weight set's fixed weights, so it goes back on the same set.
-    const auto set = file.header.value("weight_set", std::size_t{0});
+    const std::uint64_t set =
+        h.contains("weight_set")
+            ? reader.count(h["weight_set"], "weight_set", std::numeric_limits<std::uint64_t>::max())
+            : 0;
     if (set >= network.spec().weight_sets) {
       throw CheckpointError(fmt::format(
           "'{}' is corrupt: its context is on weight set {}; the network has {} (0..{})", name, set,
           network.spec().weight_sets, network.spec().weight_sets - 1));
     }
+    // The file's tensors are one context's (the one it was saved from, whatever its id there),
+    // checked whole before the network gets a context, so a bad file leaves it unchanged.
+    std::vector<ParameterInfo> tensors = trainable_tensors(network, 1);
+    std::erase_if(tensors,
+                  [](const ParameterInfo& info) { return info.context == kSharedContext; });
+    const auto& listed = reader.array(reader.member(h, "tensors", "tensors"), "tensors");
+    const ContextId source =
+        listed.empty() ? 0
+                       : ContextId(reader.integer(
+                             reader.member(listed[0], "context", "tensors[0].context"),
+                             "tensors[0].context", 0, std::numeric_limits<ContextId>::max()));
+    const std::size_t used =
+        check_tensors(reader, listed, tensors, file.data, [source](ContextId) { return source; });
+    require_all_used(file.data, used, name);
     const ContextId id = network.add_context(set);
-    restore_tensors(network, file.header.at("tensors"), file.data, 0, name,
-                    [id](ContextId) { return id; });
+    write_tensors(network, tensors, file.data, [id](ContextId) { return id; });
     return id;
   } catch (const nlohmann::json::exception& error) {
     throw CheckpointError(fmt::format("'{}' has a malformed header: {}", name, error.what()));

@@ -21,6 +21,8 @@ namespace {
 constexpr std::uint64_t kMaxPayloadBytes = std::uint64_t{1} << 40;
 // gzread takes an int length; read in chunks well below that.
 constexpr std::size_t kReadChunk = std::size_t{1} << 26;
+// The first chunk of a payload; each next one is as large as what has been read so far.
+constexpr std::uint64_t kFirstReadChunk = std::uint64_t{1} << 16;
 
 std::string quoted(const std::filesystem::path& path) {
   // Built with append: GCC 12 reports a false -Wrestrict on "'" + std::string temporaries.
@@ -175,14 +177,16 @@ IdxArray read_impl(const std::filesystem::path& path, bool keep_data) {
   }
   const std::uint64_t payload = elements * element_size;
 
-  // The payload, in chunks so that a header that promises more than the file holds is reported
-  // without allocating what it promises.
+  // The payload, in chunks that start small and grow with what has been read, so that a header
+  // that promises more than the file holds is reported after allocating about what the file
+  // holds, not what the header promises.
   std::vector<std::byte> scratch;
   std::uint64_t read_total = 0;
-  if (keep_data) array.data.reserve(std::min<std::uint64_t>(payload, std::uint64_t{1} << 28));
   while (read_total < payload) {
-    const std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(payload - read_total, static_cast<std::uint64_t>(kReadChunk)));
+    const std::uint64_t chunk = std::clamp<std::uint64_t>(read_total, kFirstReadChunk,
+                                                          static_cast<std::uint64_t>(kReadChunk));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(payload - read_total, chunk));
     std::byte* out;
     if (keep_data) {
       array.data.resize(static_cast<std::size_t>(read_total) + want);
@@ -254,8 +258,16 @@ std::string_view idx_type_name(IdxType type) {
 }
 
 std::int64_t IdxArray::size() const {
+  // A zero dimension empties the array whatever the others are (a file may pair one with sizes
+  // whose product overflows).
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   std::int64_t n = 1;
-  for (const auto d : dims) n *= d;
+  for (const auto d : dims) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) {
+      throw DataError("IDX shape " + dims_to_string(dims) +
+                      " has a negative size or more elements than an int64 holds");
+    }
+  }
   return n;
 }
 
@@ -279,10 +291,13 @@ void write_idx(const std::filesystem::path& path, const IdxArray& array, bool gz
     }
   }
   const std::size_t element_size = idx_type_size(array.type);
-  if (static_cast<std::uint64_t>(array.size()) * element_size != array.data.size()) {
+  const auto elements = static_cast<std::uint64_t>(array.size());
+  if (array.data.size() % element_size != 0 || array.data.size() / element_size != elements) {
+    const std::string needed = elements <= UINT64_MAX / element_size
+                                   ? std::to_string(elements * element_size)
+                                   : "more than 2^64";
     throw DataError("write_idx(" + quoted(path) + "): shape " + dims_to_string(array.dims) + " " +
-                    std::string(idx_type_name(array.type)) + " needs " +
-                    std::to_string(array.size() * static_cast<std::int64_t>(element_size)) +
+                    std::string(idx_type_name(array.type)) + " needs " + needed +
                     " bytes of data, got " + std::to_string(array.data.size()));
   }
   std::vector<std::byte> bytes;

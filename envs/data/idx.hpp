@@ -60,7 +60,9 @@ struct IdxArray {
   std::vector<std::byte> data;     // the elements in host byte order, row-major
   bool gzip = false;               // whether the file was gzip-compressed (set by read_idx)
 
-  std::int64_t size() const;  // number of elements: the product of dims
+  // Number of elements: the product of dims (0 if any is 0). Throws DataError for a negative size
+  // or a product past int64.
+  std::int64_t size() const;
 };
 
 // Reads an IDX file, gzip-compressed or plain. Throws DataError naming `path` and the problem.

@@ -93,6 +93,44 @@ std::vector<RotationTap> rotation_taps(std::int64_t rows, std::int64_t cols, dou
   return taps;
 }
 
+// The data set's classes: the training labels, which must number them 0..C-1 with at least one
+// image each. A label past a class without images (a corrupt byte, such as 255 among
+// Fashion-MNIST's 0..9) is refused, naming the file, the index and the value, instead of silently
+// widening the label space (and the learner's output layer) to 256 classes; every test label must
+// be one of the training classes.
+std::int64_t checked_num_classes(const ImageDataset& train, const ImageDataset& test) {
+  std::int64_t images_per_label[256] = {};
+  for (const std::uint8_t label : train.labels) ++images_per_label[label];
+  std::int64_t classes = 0;
+  while (classes < 256 && images_per_label[classes] > 0) ++classes;
+  const auto first_label_from = [&](const ImageDataset& dataset) -> std::int64_t {
+    const auto found = std::find_if(dataset.labels.begin(), dataset.labels.end(),
+                                    [&](std::uint8_t label) { return label >= classes; });
+    return found == dataset.labels.end() ? -1 : found - dataset.labels.begin();
+  };
+  const auto label_error = [&](const ImageDataset& dataset, std::int64_t index,
+                               const std::string& why) {
+    return DataError("labels file '" + dataset.labels_path.string() + "': label " +
+                     std::to_string(dataset.labels[static_cast<std::size_t>(index)]) +
+                     " at index " + std::to_string(index) + " " + why);
+  };
+  const std::string known =
+      classes == 0 ? std::string("none") : "0.." + std::to_string(classes - 1);
+  if (const std::int64_t index = first_label_from(train); index >= 0) {
+    throw label_error(train, index,
+                      "is not one of the data set's classes (" + known + "): class " +
+                          std::to_string(classes) +
+                          " has no training images, and labels must number the classes from 0 "
+                          "without gaps (is the file corrupt?)");
+  }
+  if (const std::int64_t index = first_label_from(test); index >= 0) {
+    throw label_error(test, index,
+                      "is not one of the training split's classes (" + known + ", from '" +
+                          train.labels_path.string() + "')");
+  }
+  return classes;
+}
+
 float apply_tap(const RotationTap& tap, const std::uint8_t* image) {
   return tap.weight[0] * static_cast<float>(image[tap.source[0]]) +
          tap.weight[1] * static_cast<float>(image[tap.source[1]]) +
@@ -193,7 +231,7 @@ ImageStream::ImageStream(StreamConfig config) : config_(std::move(config)) {
                     ", the training images " + std::to_string(train_->rows) + " x " +
                     std::to_string(train_->cols));
   }
-  num_classes_ = std::max(train_->num_classes(), test_->num_classes());
+  num_classes_ = checked_num_classes(*train_, *test_);
 
   switch (config_.kind) {
     case StreamKind::kFull:

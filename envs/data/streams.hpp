@@ -137,7 +137,10 @@ class ImageStream {
   friend class EpochPlan;
   // Loads the data set's train and test splits (shared within the process) and prepares the
   // tasks. Throws InvalidArgumentError for a configuration that does not fit the data (naming the
-  // value and what is allowed) and DataError for missing or corrupt files.
+  // value and what is allowed) and DataError for missing or corrupt files. The data set's classes
+  // are its training labels 0..C-1, each with images: a label past a class without training
+  // images, or a test label that is not a training class, is a DataError naming the labels file,
+  // the index and the value.
   explicit ImageStream(StreamConfig config);
 
   const StreamConfig& config() const { return config_; }

@@ -230,6 +230,24 @@ TEST_CASE("write_idx checks its input", "[idx]") {
                       Catch::Contains("cannot write"));
 }
 
+// Found by the IDX fuzz target (tests/fuzz/fuzz_idx.cpp): a valid empty file whose other sizes
+// multiply past int64 made IdxArray::size() overflow (undefined behaviour, caught by UBSan in
+// scripts/sanitize.sh); sizes whose product does not fit are an error, not a wrapped count.
+TEST_CASE("IdxArray::size() of huge shapes: 0 with a zero dimension, else an error", "[idx]") {
+  TempDir dir;
+  write_bytes(dir / "empty",
+              {0, 0, 8, 3, 0xFF, 0xFF, 0xA7, 0x41, 0xCB, 0xCB, 0xC7, 0xFE, 0, 0, 0, 0});
+  const IdxArray empty = read_idx(dir / "empty");
+  REQUIRE(empty.dims == std::vector<std::int64_t>{4294944577, 3419129854, 0});
+  REQUIRE(empty.size() == 0);
+  IdxArray huge;
+  huge.dims = {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF};
+  REQUIRE_THROWS_AS(huge.size(), DataError);
+  REQUIRE_THROWS_WITH(huge.size(), Catch::Contains("(4294967295, 4294967295, 4294967295)") &&
+                                       Catch::Contains("more elements than an int64 holds"));
+  REQUIRE_THROWS_AS(write_idx(dir / "huge", huge, false), DataError);
+}
+
 TEST_CASE("load_idx_pair checks types, shapes and counts", "[idx]") {
   TempDir dir;
   write_split(dir.path(), "train", 6, 4, 5, 3, false);

@@ -2,9 +2,12 @@
 // Fashion-MNIST: task contents, targets per scenario, fixed evaluation subsets, incremental joint
 // epochs, determinism per seed, and the rotation against scipy.ndimage.rotate.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -39,7 +42,82 @@ std::multiset<std::pair<int, int>> examples_of(const EpochPlan& plan) {
   return out;
 }
 
+// A small MNIST-format directory of 4 x 4 images, made fresh per call and removed by the caller's
+// std::filesystem::remove_all; labels i % 10 unless given.
+std::filesystem::path small_data_dir(const std::vector<std::uint8_t>& train_labels,
+                                     const std::vector<std::uint8_t>& test_labels) {
+  static int counter = 0;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("locus_test_streams_" + std::to_string(::getpid()) + "_" +
+                    std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto write_split = [&](const std::string& prefix, const std::vector<std::uint8_t>& labels) {
+    const auto count = static_cast<std::int64_t>(labels.size());
+    IdxArray images{.type = IdxType::kUInt8, .dims = {count, 4, 4}};
+    images.data.resize(static_cast<std::size_t>(count * 16));
+    for (std::size_t i = 0; i < images.data.size(); ++i) images.data[i] = std::byte(i % 251);
+    write_idx(dir / (prefix + "-images-idx3-ubyte"), images, false);
+    IdxArray label_array{.type = IdxType::kUInt8, .dims = {count}};
+    for (const std::uint8_t label : labels) label_array.data.push_back(std::byte(label));
+    write_idx(dir / (prefix + "-labels-idx1-ubyte"), label_array, false);
+  };
+  write_split("train", train_labels);
+  write_split("t10k", test_labels);
+  return dir;
+}
+
+std::vector<std::uint8_t> labels_mod_10(std::size_t count) {
+  std::vector<std::uint8_t> labels(count);
+  for (std::size_t i = 0; i < count; ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  return labels;
+}
+
 }  // namespace
+
+TEST_CASE("Labels outside the data set's classes are refused, naming the file, index and value",
+          "[streams]") {
+  auto stream_of = [](const std::filesystem::path& dir) {
+    return ImageStream({.kind = StreamKind::kFull, .data_dir = dir});
+  };
+  SECTION("well-formed labels give the classes 0..9") {
+    const auto dir = small_data_dir(labels_mod_10(30), labels_mod_10(20));
+    REQUIRE(stream_of(dir).num_classes() == 10);
+    REQUIRE(stream_of(dir).num_outputs() == 10);
+    std::filesystem::remove_all(dir);
+  }
+  SECTION("a corrupt byte 255 among training labels 0..9 does not make 256 classes") {
+    auto train = labels_mod_10(30);
+    train[13] = 255;
+    const auto dir = small_data_dir(train, labels_mod_10(20));
+    REQUIRE_THROWS_AS(stream_of(dir), DataError);
+    REQUIRE_THROWS_WITH(stream_of(dir),
+                        Catch::Contains((dir / "train-labels-idx1-ubyte").string()) &&
+                            Catch::Contains("label 255 at index 13") && Catch::Contains("0..9") &&
+                            Catch::Contains("class 10 has no training images"));
+    std::filesystem::remove_all(dir);
+  }
+  SECTION("a class without training images leaves a gap") {
+    auto train = labels_mod_10(30);
+    for (auto& label : train) label = label == 5 ? 4 : label;
+    const auto dir = small_data_dir(train, labels_mod_10(20));
+    REQUIRE_THROWS_WITH(stream_of(dir), Catch::Contains("label 6 at index 6") &&
+                                            Catch::Contains("0..4") &&
+                                            Catch::Contains("class 5 has no training images"));
+    std::filesystem::remove_all(dir);
+  }
+  SECTION("a test label must be one of the training classes") {
+    auto test = labels_mod_10(20);
+    test[3] = 10;
+    const auto dir = small_data_dir(labels_mod_10(30), test);
+    REQUIRE_THROWS_AS(stream_of(dir), DataError);
+    REQUIRE_THROWS_WITH(stream_of(dir),
+                        Catch::Contains((dir / "t10k-labels-idx1-ubyte").string()) &&
+                            Catch::Contains("label 10 at index 3") &&
+                            Catch::Contains("not one of the training split's classes (0..9"));
+    std::filesystem::remove_all(dir);
+  }
+}
 
 TEST_CASE("rotate_image matches scipy.ndimage.rotate with order 1", "[streams]") {
   // 5 x 6 image of (i * 7) % 256; expected values from

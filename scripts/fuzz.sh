@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers for a bounded time: configures build-fuzz/ with clang (LOCUS_FUZZ=ON: libFuzzer,
+# every library under AddressSanitizer and UndefinedBehaviorSanitizer), builds only the fuzz
+# targets (tests/fuzz/) and the libraries they need, and runs each target for
+# LOCUS_FUZZ_SECONDS seconds (default 20), as many at once as there are cores, starting from its
+# seed corpus (tests/fuzz/corpus/<target>/). Fails if any target crashes, hangs, leaks, runs out of
+# memory or lets an unexpected exception escape; the input that did it is saved under
+# build-fuzz/crashes/ and its log under build-fuzz/logs/.
+#
+#   bash scripts/fuzz.sh                        # every target, 20 s each
+#   LOCUS_FUZZ_SECONDS=300 bash scripts/fuzz.sh idx checkpoint   # longer, chosen targets
+#
+# LOCUS_SKIP_FUZZ=1 skips it (for quick local runs; CI runs it).
+# Replay a crash: build-fuzz/bin/locus_fuzz_<target> build-fuzz/crashes/<target>-crash-...
+# Without clang++ (or with CXX set to another compiler) the targets link
+# tests/fuzz/standalone_driver.cpp instead: a seeded random-input driver without coverage feedback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=$ROOT/build-fuzz
+SECONDS_PER_TARGET=${LOCUS_FUZZ_SECONDS:-20}
+TARGETS=(config_yaml run_config_json run_config_yaml sweep_yaml idx checkpoint agent_checkpoint space_actions)
+if (($# > 0)); then TARGETS=("$@"); fi
+log() { printf '\033[1m[locus fuzz]\033[0m %s\n' "$*"; }
+if [[ "${LOCUS_SKIP_FUZZ:-0}" == "1" ]]; then
+  log "skipped (LOCUS_SKIP_FUZZ=1)"
+  exit 0
+fi
+
+if [[ ! -f $BUILD/CMakeCache.txt ]]; then
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
+  compilers=(clang clang++)
+  if ! command -v clang++ >/dev/null; then
+    log "clang++ not found: building the seeded random-input driver with g++ instead of libFuzzer"
+    compilers=(gcc g++)
+  fi
+  CC=${CC:-${compilers[0]}} CXX=${CXX:-${compilers[1]}} cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=OFF -DLOCUS_BENCH=OFF \
+    -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF "${launcher[@]}" >/dev/null
+fi
+log "building the fuzz targets in $BUILD"
+cmake --build "$BUILD" -j"$(nproc)" --target locus_fuzz
+
+mkdir -p "$BUILD/corpus" "$BUILD/crashes" "$BUILD/logs"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+fuzz_one() {  # target
+  local target=$1
+  local binary=$BUILD/bin/locus_fuzz_$target
+  # New inputs go to the build's copy of the corpus; the committed seeds are read only.
+  mkdir -p "$BUILD/corpus/$target"
+  "$binary" "$BUILD/corpus/$target" "$ROOT/tests/fuzz/corpus/$target" \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -artifact_prefix="$BUILD/crashes/$target-" -print_final_stats=1 >"$BUILD/logs/$target.log" 2>&1
+}
+
+log "running ${#TARGETS[@]} targets, ${SECONDS_PER_TARGET} s each, $(nproc) at a time"
+declare -A pids=()
+failed=()
+finish() {  # pid status
+  local target=${pids[$1]}
+  unset "pids[$1]"
+  if (($2 == 0)); then
+    log "$target: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
+      "$BUILD/logs/$target.log" | grep -o '[0-9]*$' || echo '?') inputs)"
+  else
+    log "$target: FAILED; the end of $BUILD/logs/$target.log:"
+    tail -n 40 "$BUILD/logs/$target.log" >&2
+    failed+=("$target")
+  fi
+}
+for target in "${TARGETS[@]}"; do
+  if [[ ! -x $BUILD/bin/locus_fuzz_$target ]]; then
+    log "unknown target '$target' (targets: tests/fuzz/fuzz_*.cpp)"
+    exit 2
+  fi
+  while ((${#pids[@]} >= $(nproc))); do
+    status=0
+    wait -n -p done_pid || status=$?
+    finish "$done_pid" "$status"
+  done
+  fuzz_one "$target" &
+  pids[$!]=$target
+done
+for pid in "${!pids[@]}"; do
+  status=0
+  wait "$pid" || status=$?
+  finish "$pid" "$status"
+done
+
+if ((${#failed[@]} > 0)); then
+  log "failed: ${failed[*]} (inputs under $BUILD/crashes/)"
+  exit 1
+fi
+log "all clean"
