@@ -496,13 +496,20 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
   } catch (const config::ParseError& e) {
     throw InvalidArgumentError(e.what());
   }
+  const auto to_json = [&](const YAML::Node& node) {
+    try {
+      return config::yaml_to_json(node, kSource);
+    } catch (const config::ParseError& e) {
+      throw InvalidArgumentError(e.what());
+    }
+  };
   if (!root.IsMap()) throw InvalidArgumentError("sweep config must be a YAML mapping");
   SweepConfig config;
   // Setting keys are checked once the scenario kind is known (it may come after them).
   std::vector<std::pair<std::string, std::string>> keys_to_check;  // key, where
   for (const auto& item : root) {
     const auto key = item.first.Scalar();
-    const json value = config::yaml_to_json(item.second, kSource);
+    const json value = to_json(item.second);
     if (key == "name") {
       if (!value.is_string()) throw InvalidArgumentError("sweep 'name' must be a string");
       config.name = value.get<std::string>();
@@ -535,7 +542,7 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
       for (const auto& grid_item : item.second) {
         const auto setting = grid_item.first.Scalar();
         keys_to_check.emplace_back(setting, "'grid'");
-        const json values = config::yaml_to_json(grid_item.second, kSource);
+        const json values = to_json(grid_item.second);
         if (!values.is_array() || values.empty()) {
           throw InvalidArgumentError(fmt::format(
               "grid '{}' must be a non-empty list of values, got {}", setting, values.dump()));

@@ -21,6 +21,59 @@ namespace {
   throw ParseError(fmt::format("{}, line {}: {}", source, mark.line + 1, what));
 }
 
+// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or npos. JSON, which every config becomes, holds
+// UTF-8 only.
+std::size_t first_invalid_utf8(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = byte(i);
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+    if (lead < 0x80) {
+      length = 1;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      const unsigned char next = byte(i + k);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// The offset of the first control character YAML does not allow in a stream (C0 controls other
+// than tab, line feed and carriage return, and DEL), or npos. yaml-cpp would otherwise take NUL
+// bytes near the start for a UTF-16 or UTF-32 byte order mark and decode the text as such.
+std::size_t first_control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
+}
+
+[[noreturn]] void fail_at_byte(std::string_view text, std::size_t at, std::string_view source,
+                               std::string_view what) {
+  const auto line = std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n') + 1;
+  throw ParseError(fmt::format("{}, line {}: byte 0x{:02X} {}", source, line,
+                               static_cast<unsigned char>(text[at]), what));
+}
+
 bool is_one_of(const std::string& text, std::initializer_list<std::string_view> words) {
   return std::find(words.begin(), words.end(), text) != words.end();
 }
@@ -68,6 +121,11 @@ std::optional<double> parse_double(const std::string& text) {
 
 nlohmann::json scalar_to_json(const YAML::Node& node, std::string_view source) {
   const std::string& text = node.Scalar();
+  // Escapes in double quotes ("\\xff") can make bytes that the text did not hold.
+  if (first_invalid_utf8(text) != std::string_view::npos) {
+    fail(source, node.Mark(),
+         "a quoted escape makes text that is not UTF-8; write the character itself");
+  }
   if (node.Tag() == "!") return text;  // quoted: always a string
   if (is_one_of(text, {"~", "null", "Null", "NULL", ""})) return nullptr;
   if (is_one_of(text, {"true", "True", "TRUE"})) return true;
@@ -102,6 +160,9 @@ void check_node(const YAML::Node& node, std::string_view source) {
       fail(source, item.first.Mark(), "a key must be a plain name, not a list or a mapping");
     }
     const std::string& key = item.first.Scalar();
+    if (first_invalid_utf8(key) != std::string_view::npos) {
+      fail(source, item.first.Mark(), "a key's quoted escape makes text that is not UTF-8");
+    }
     const auto earlier = std::find_if(seen.begin(), seen.end(),
                                       [&](const auto& entry) { return entry.first == key; });
     if (earlier != seen.end()) {
@@ -115,49 +176,14 @@ void check_node(const YAML::Node& node, std::string_view source) {
   }
 }
 
-// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
-// forms, no surrogates, nothing past U+10FFFF), or npos. JSON, which every config becomes, holds
-// UTF-8 only.
-std::size_t first_invalid_utf8(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = byte(i);
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-    if (lead < 0x80) {
-      length = 1;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      const unsigned char next = byte(i + k);
-      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
-    }
-    i += length;
-  }
-  return std::string_view::npos;
-}
-
 }  // namespace
 
 YAML::Node load_yaml(std::string_view text, std::string_view source) {
   if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
-    const auto line = std::count(text.begin(), text.begin() + std::ptrdiff_t(bad), '\n') + 1;
-    throw ParseError(
-        fmt::format("{}, line {}: byte 0x{:02X} is not UTF-8 text; save the file as UTF-8", source,
-                    line, static_cast<unsigned char>(text[bad])));
+    fail_at_byte(text, bad, source, "is not UTF-8 text; save the file as UTF-8");
+  }
+  if (const std::size_t bad = first_control_character(text); bad != std::string_view::npos) {
+    fail_at_byte(text, bad, source, "is a control character, which YAML text cannot hold");
   }
   YAML::Node root;
   try {

@@ -1,7 +1,6 @@
 // Inputs the run-config fuzz targets (tests/fuzz/fuzz_run_config_*.cpp) found to escape the config
-// reader as a raw nlohmann::json exception instead of a ConfigError. Tagged [!mayfail] until the
-// YAML reader refuses text that is not UTF-8 (JSON configs already are refused by the JSON
-// parser): remove the tag with the fix.
+// reader as a raw nlohmann::json exception instead of a ConfigError (the YAML reader now refuses
+// text that is not UTF-8; the JSON parser always did).
 
 #include <unistd.h>
 
@@ -16,7 +15,7 @@
 using namespace locus::agents;
 namespace fs = std::filesystem;
 
-TEST_CASE("a YAML run config that is not UTF-8 is a ConfigError", "[agents][config][!mayfail]") {
+TEST_CASE("a YAML run config that is not UTF-8 is a ConfigError", "[agents][config]") {
   const fs::path path =
       fs::temp_directory_path() / ("locus_fuzz_regression_" + std::to_string(::getpid()) + ".yaml");
   // A byte 0xFF where the learning rate goes: the message quoting the value used to throw
