@@ -101,7 +101,9 @@ std::optional<nlohmann::json> train_one(const RunConfig& config, const fs::path&
 
   const auto start = std::chrono::steady_clock::now();
   const std::size_t start_steps = agent->steps();
-  double best_eval = -std::numeric_limits<double>::infinity();
+  // A resumed agent's earlier evaluations count too, as in the uninterrupted run.
+  double best_eval =
+      resuming ? metrics.best_eval_return() : -std::numeric_limits<double>::infinity();
   bool saved_last = true;  // a fresh or just-loaded agent is where a checkpoint would put it
   while (agent->steps() < config.steps) {
     // Only at a checkpoint: the resumed run then equals the uninterrupted one.
@@ -234,6 +236,7 @@ std::set<fs::path> entries_of(const fs::path& dir) {
 nlohmann::json train(const RunConfig& config, const fs::path& dir, const ProgressFn& progress,
                      const StopFlag* stop) {
   config.validate();
+  config.check_memory();
   const bool existed = fs::exists(dir);
   fs::create_directories(dir);
   const std::set<fs::path> before = entries_of(dir);

@@ -69,6 +69,9 @@ void RunConfig::validate() const {
       throw ConfigError(fmt::format("config key 'seeds' lists seed {} twice", seed));
     }
   }
+}
+
+void RunConfig::check_memory() const {
   // The agents that train at once each hold their own network, envs and rollout.
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t at_once = std::min(run_seeds().size(), threads == 0 ? cores : threads);
@@ -175,13 +178,14 @@ RunConfig resumed_config(const RunConfig& saved, const nlohmann::json& requested
   RunConfig updated = saved;
   apply_json(updated, requested);
   updated.validate();
+  updated.check_memory();
   const nlohmann::json before = saved.to_json(), after = updated.to_json();
   std::vector<std::string> conflicts;
   for (const auto& [key, value] : requested.items()) {
     if (after.at(key) == before.at(key)) continue;
-    const bool resumable =
-        std::find_if(std::begin(kResumableKeys), std::end(kResumableKeys),
-                     [&name = key](const char* k) { return name == k; }) != std::end(kResumableKeys);
+    const bool resumable = std::find_if(std::begin(kResumableKeys), std::end(kResumableKeys),
+                                        [&name = key](const char* k) { return name == k; }) !=
+                           std::end(kResumableKeys);
     if (resumable) {
       if (changes != nullptr) changes->push_back({key, before.at(key), after.at(key)});
     } else {

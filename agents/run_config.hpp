@@ -29,7 +29,11 @@ struct RunConfig {
   std::size_t threads = 0;            // 0: every core
 
   std::vector<std::uint64_t> run_seeds() const;
+  // Every value in range (what a saved config.json must satisfy to be read).
   void validate() const;
+  // Throws ConfigError if the agents that train at once cannot fit in the memory available now:
+  // checked when a run starts or resumes, not when a saved one is read (to evaluate it, say).
+  void check_memory() const;
   nlohmann::json to_json() const;
   // The run keys above plus every AgentConfig key, flat (as in a config file); unknown keys throw
   // ConfigError listing the allowed ones.

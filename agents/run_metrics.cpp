@@ -150,6 +150,18 @@ bool RunMetrics::rewind(std::size_t update) {
   return true;
 }
 
+double RunMetrics::best_eval_return() const {
+  double best = -std::numeric_limits<double>::infinity();
+  for (const std::string& line : complete_lines(dir_ / "metrics.jsonl")) {
+    const auto row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json::json_pointer at("/eval/return_mean");
+    if (row.is_object() && row.contains(at) && row[at].is_number()) {
+      best = std::max(best, row[at].get<double>());
+    }
+  }
+  return best;
+}
+
 void RunMetrics::open() {
   open_append(metrics_csv_, dir_ / "metrics.csv");
   open_append(metrics_jsonl_, dir_ / "metrics.jsonl");

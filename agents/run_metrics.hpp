@@ -38,6 +38,9 @@ class RunMetrics {
   // metrics.jsonl lack a row of some update 1..update (the files were cut or edited by hand): the
   // caller then replays the run from its start.
   bool rewind(std::size_t update);
+  // The best mean return of the periodic evaluations in metrics.jsonl (-infinity if none): what a
+  // resumed run's best_eval_return starts from.
+  double best_eval_return() const;
   // Opens the files for appending (after start() or rewind()).
   void open();
 

@@ -10,6 +10,7 @@ namespace {
 
 StopFlag g_stop{false};
 volatile std::sig_atomic_t g_signal = 0;
+struct sigaction g_previous_int, g_previous_term;
 
 void on_signal(int signal) {
   g_signal = signal;
@@ -23,22 +24,28 @@ void on_signal(int signal) {
 
 }  // namespace
 
-const StopFlag& stop_on_signals() {
-  static const bool installed = [] {
-    struct sigaction action;
-    std::memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;  // the second signal takes its default action: the end
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-    return true;
-  }();
-  (void)installed;
+StopOnSignals::StopOnSignals() {
+  g_stop.store(false);
+  g_signal = 0;
+  struct sigaction action;
+  std::memset(&action, 0, sizeof action);
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;  // the second signal takes its default action: the end
+  sigaction(SIGINT, &action, &g_previous_int);
+  sigaction(SIGTERM, &action, &g_previous_term);
+}
+
+StopOnSignals::~StopOnSignals() {
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+}
+
+const StopFlag& StopOnSignals::flag() const {
   return g_stop;
 }
 
-int stopping_signal() {
+int StopOnSignals::last_signal() {
   return g_signal;
 }
 

@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   } catch (const locus::agents::RunInterrupted& e) {
     // The shell's convention for a command ended by a signal: 128 + its number.
     fmt::print(stderr, "locus: stopped: {}\n", e.what());
-    const int signal = locus::agents::stopping_signal();
+    const int signal = locus::agents::StopOnSignals::last_signal();
     return signal != 0 ? 128 + signal : kExitRuntimeError;
   } catch (const locus::envs::UnknownEnvError& e) {
     fmt::print(stderr, "locus: error: {}\n", e.what());

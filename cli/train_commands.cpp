@@ -236,7 +236,8 @@ Command add_train_command(CLI::App& app) {
     }
     if (is_python_env_id(env_id)) exec_python_cli(*cmd);
     const bool show = !options->quiet && isatty(STDERR_FILENO) != 0;
-    const agents::StopFlag& stop = agents::stop_on_signals();
+    const agents::StopOnSignals signals;
+    const agents::StopFlag& stop = signals.flag();
     if (!options->resume_dir.empty()) {
       const agents::RunConfig saved = agents::load_run_config(options->resume_dir);
       const nlohmann::json requested = given_settings(saved.agent.seed);

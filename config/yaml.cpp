@@ -1,6 +1,7 @@
 #include "config/yaml.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 namespace locus::config {
@@ -176,6 +178,52 @@ void check_node(const YAML::Node& node, std::string_view source) {
   }
 }
 
+// A pass over the parser's events before any node is built: aliases (*name) are refused, since a
+// self-referencing one makes a cyclic node graph (every walk over it overflows the stack) and
+// aliases of aliases grow exponentially (six levels of ten made 10^7 nodes); and the document's
+// size is capped. Anchors alone are harmless and allowed.
+class ConfigShapeCheck : public YAML::EventHandler {
+ public:
+  explicit ConfigShapeCheck(std::string_view source) : source_(source) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { count(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    fail(source_, mark,
+         "an alias (*name) repeats another part of the config, which locus does not accept; "
+         "write the values out");
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    count(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    count(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    count(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  // Far more than any config holds (the largest sweep grids hold hundreds).
+  static constexpr std::size_t kMaxNodes = 1000000;
+
+  void count(const YAML::Mark& mark) {
+    if (++nodes_ > kMaxNodes) {
+      fail(source_, mark,
+           fmt::format("the config holds more than {} values; no config is that large", kMaxNodes));
+    }
+  }
+
+  std::string_view source_;
+  std::size_t nodes_ = 0;
+};
+
 }  // namespace
 
 YAML::Node load_yaml(std::string_view text, std::string_view source) {
@@ -187,6 +235,10 @@ YAML::Node load_yaml(std::string_view text, std::string_view source) {
   }
   YAML::Node root;
   try {
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    ConfigShapeCheck shape(source);
+    parser.HandleNextDocument(shape);
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     fail(source, e.mark, fmt::format("not valid YAML: {}", e.msg));

@@ -95,7 +95,9 @@ void bind_training(py::module_& module) {
         const agents::RunConfig config =
             agents::RunConfig::from_json(to_json(config_json, "locus.train config"));
         const agents::ProgressFn callback = progress_callback(progress);
-        const agents::StopFlag* stop = stop_on_signals ? &agents::stop_on_signals() : nullptr;
+        std::optional<agents::StopOnSignals> signals;
+        if (stop_on_signals) signals.emplace();
+        const agents::StopFlag* stop = signals ? &signals->flag() : nullptr;
         nlohmann::json summary;
         {
           py::gil_scoped_release release;
@@ -115,7 +117,9 @@ void bind_training(py::module_& module) {
          bool stop_on_signals) {
         const nlohmann::json settings = to_json(requested, "locus.resume settings");
         const agents::ProgressFn callback = progress_callback(progress);
-        const agents::StopFlag* stop = stop_on_signals ? &agents::stop_on_signals() : nullptr;
+        std::optional<agents::StopOnSignals> signals;
+        if (stop_on_signals) signals.emplace();
+        const agents::StopFlag* stop = signals ? &signals->flag() : nullptr;
         nlohmann::json summary;
         {
           py::gil_scoped_release release;
@@ -129,7 +133,7 @@ void bind_training(py::module_& module) {
       "Continues the run in `dir` (agents::resume) with `settings` (config keys) changed where a "
       "resumed run may change them (steps, threads, precision); returns the summary.");
   module.def(
-      "stopping_signal", [] { return agents::stopping_signal(); },
+      "stopping_signal", [] { return agents::StopOnSignals::last_signal(); },
       "The signal (SIGINT, SIGTERM) that stopped a run started with stop_on_signals, 0 if none.");
   module.def(
       "resumed_config",

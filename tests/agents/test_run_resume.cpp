@@ -33,6 +33,7 @@ RunConfig small_run(std::vector<std::uint64_t> seeds = {}) {
   config.steps = 64 * 9;  // 9 updates
   config.checkpoint_every = 3;
   config.eval_episodes = 1;
+  config.eval_every = 2;  // evaluations in the rows and the summary's best_eval_return
   config.threads = 1;
   config.seeds = std::move(seeds);
   return config;
@@ -62,6 +63,10 @@ void require_same_run(const fs::path& a, const fs::path& b) {
         flat_parameters(Agent::load(b / "checkpoint.bin").network()));
   CHECK(metric_rows(a) == metric_rows(b));
   CHECK(read_text(a / "dopamine_trace.csv") == read_text(b / "dopamine_trace.csv"));
+  const auto summary_a = nlohmann::json::parse(read_text(a / "summary.json"));
+  const auto summary_b = nlohmann::json::parse(read_text(b / "summary.json"));
+  CHECK(summary_a["best_eval_return"] == summary_b["best_eval_return"]);
+  CHECK(summary_a["eval"] == summary_b["eval"]);
 }
 
 }  // namespace
@@ -202,11 +207,15 @@ TEST_CASE("run configs refuse absurd seed lists and thread counts before allocat
       {{"env", "CartPole-v1"}, {"seeds", {std::uint64_t(-1), std::uint64_t(1) << 63}}});
   CHECK(big.seeds[0] == std::uint64_t(-1));
   // Each agent that trains at once needs its own memory.
-  CHECK_THROWS_WITH(RunConfig::from_json({{"env", "CartPole-v1"},
-                                          {"hidden", {8192, 8192}},
-                                          {"num_envs", 4096},
-                                          {"rollout_steps", 256},
-                                          {"seeds", {1, 2, 3, 4}},
-                                          {"threads", 4}}),
-                    Catch::Contains("needs at least") && Catch::Contains("memory"));
+  // About 0.8 GB an agent, fine alone; 4096 of them at once need terabytes on any machine.
+  nlohmann::json many = {{"env", "CartPole-v1"},
+                         {"hidden", {2048, 2048}},
+                         {"num_envs", 256},
+                         {"rollout_steps", 64},
+                         {"threads", RunConfig::kMaxThreads}};
+  for (std::uint64_t s = 0; s < RunConfig::kMaxSeeds; ++s) many["seeds"].push_back(s);
+  const RunConfig wide = RunConfig::from_json(many);
+  CHECK_THROWS_WITH(wide.check_memory(),
+                    Catch::Contains("4096 agents training at once needs at least"));
+  CHECK_THROWS_WITH(train(wide, fresh_dir("too_wide")), Catch::Contains("training at once"));
 }

@@ -65,6 +65,16 @@ TEST_CASE("YAML a config cannot hold is refused with its line", "[config]") {
                       Contains("not UTF-8"));  // surrogate
   REQUIRE(parse_yaml("name: caf\xC3\xA9 \xF0\x9F\x99\x82\n", "c.yaml")["name"] ==
           "caf\xC3\xA9 \xF0\x9F\x99\x82");
+  // Aliases: a self-referencing one made a cyclic node graph (SIGSEGV in every walk over it).
+  REQUIRE_THROWS_WITH(parse_yaml("env: x\nenv_kwargs: &a {k: *a}\n", "c.yaml"),
+                      Contains("c.yaml, line 2: an alias (*name) repeats another part"));
+  REQUIRE_THROWS_WITH(parse_yaml("x: &a [*a]\n", "c.yaml"), Contains("an alias"));
+  REQUIRE_THROWS_WITH(parse_yaml("a: &v 1\nb: *v\n", "c.yaml"), Contains("an alias"));
+  REQUIRE(parse_yaml("a: &v 1\n", "c.yaml")["a"] == 1);  // an anchor alone is harmless
+  std::string huge = "x: [";
+  for (int i = 0; i < 1000001; ++i) huge += "0,";
+  huge += "0]\n";
+  REQUIRE_THROWS_WITH(parse_yaml(huge, "c.yaml"), Contains("more than 1000000 values"));
   // Quoted, the same text is a string.
   REQUIRE(parse_yaml("a: \".nan\"\n", "c.yaml")["a"] == ".nan");
 }
