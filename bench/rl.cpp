@@ -20,7 +20,6 @@ namespace {
 
 using nlohmann::json;
 namespace nm = locus::neuromod;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kSwitchEnvId = "bench/TaskSwitch-v0";
 
 // ---- the task-switching env -----------------------------------------------------------------

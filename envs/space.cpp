@@ -561,8 +561,9 @@ json Box::to_json() const {
       const double v = values[i];
       const bool bounded = is_low ? (interval_[i] == kLowBounded || interval_[i] == kBounded)
                                   : (interval_[i] == kHighBounded || interval_[i] == kBounded);
-      if (std::isinf(v) || (!bounded && !is_floating(dtype_))) return is_low ? "-inf" : "inf";
+      // An infinite bound keeps its sign (a low of +inf is a valid, if empty-looking, Box).
       if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+      if (!bounded && !is_floating(dtype_)) return is_low ? "-inf" : "inf";
       if (dtype_ == DType::kFloat32) return float32_decimal(v);
       if (is_floating(dtype_)) return v;
       return saturate_int64(v);

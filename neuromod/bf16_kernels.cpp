@@ -97,12 +97,12 @@ namespace bf16 {
 
 namespace {
 
+#ifdef LOCUS_BF16_KERNEL
+#define LOCUS_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
 std::uint32_t pair_bits(float low, float high) {
   return std::uint32_t{bf16_bits(low)} | (std::uint32_t{bf16_bits(high)} << 16);
 }
-
-#ifdef LOCUS_BF16_KERNEL
-#define LOCUS_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 LOCUS_BF16_TARGET void convert_row_avx512(const float* a, std::size_t depth, std::uint32_t* out) {
   std::size_t p = 0;

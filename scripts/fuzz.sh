@@ -9,8 +9,10 @@
 #
 #   bash scripts/fuzz.sh                        # every target, 20 s each
 #   LOCUS_FUZZ_SECONDS=300 bash scripts/fuzz.sh idx checkpoint   # longer, chosen targets
+#   scripts/test.sh runs every target for 10 s.
 #
-# LOCUS_SKIP_FUZZ=1 skips it (for quick local runs; CI runs it).
+# LOCUS_SKIP_FUZZ=1 skips it (for quick local runs; CI runs it). LOCUS_FUZZ_SEED (default 1) seeds
+# libFuzzer, so that a run explores the same inputs again (up to its time limit).
 # Replay a crash: build-fuzz/bin/locus_fuzz_<target> build-fuzz/crashes/<target>-crash-...
 # Without clang++ (or with CXX set to another compiler) the targets link
 # tests/fuzz/standalone_driver.cpp instead: a seeded random-input driver without coverage feedback.
@@ -40,8 +42,9 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
     -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=OFF -DLOCUS_BENCH=OFF \
     -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF "${launcher[@]}" >/dev/null
 fi
-log "building the fuzz targets in $BUILD"
-cmake --build "$BUILD" -j"$(nproc)" --target locus_fuzz
+log "building ${TARGETS[*]} in $BUILD"
+# Only the targets asked for, and the libraries they need.
+cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]/#/locus_fuzz_}"
 
 mkdir -p "$BUILD/corpus" "$BUILD/crashes" "$BUILD/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -53,7 +56,7 @@ fuzz_one() {  # target
   # New inputs go to the build's copy of the corpus; the committed seeds are read only.
   mkdir -p "$BUILD/corpus/$target"
   "$binary" "$BUILD/corpus/$target" "$ROOT/tests/fuzz/corpus/$target" \
-    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -max_total_time="$SECONDS_PER_TARGET" -seed="${LOCUS_FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -artifact_prefix="$BUILD/crashes/$target-" -print_final_stats=1 >"$BUILD/logs/$target.log" 2>&1
 }
 
