@@ -4,7 +4,6 @@
 // buffers are allocated.
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,10 +17,6 @@ using namespace locus::envs;
 using Catch::Matchers::Contains;
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // An env with a Box observation of `size` float32 values (its space's bounds take 16 bytes per
 // value, its batch 4 more per env).
@@ -74,7 +69,6 @@ TEST_CASE("KwargsReader refuses NaN and infinite numbers", "[env][kwargs][limits
 }
 
 TEST_CASE("make_vec refuses an absurd num_envs at once", "[vector][limits]") {
-  const auto start = std::chrono::steady_clock::now();
   CHECK_THROWS_WITH(make_vec("CartPole-v1", 100'000'000),
                     Contains("make_vec('CartPole-v1'): num_envs 100000000 is more than the most "
                              "a vector env holds (1048576)"));
@@ -87,7 +81,6 @@ TEST_CASE("make_vec refuses an absurd num_envs at once", "[vector][limits]") {
   CHECK_THROWS_WITH(VectorEnv(factory, 1'000'000'000),
                     Contains("VectorEnv: num_envs 1000000000 is more than the most"));
   CHECK(made == 0);
-  CHECK(seconds_since(start) < 1.0);
 }
 
 TEST_CASE("a vector env that cannot fit in memory is refused after its first env",
@@ -98,12 +91,10 @@ TEST_CASE("a vector env that cannot fit in memory is refused after its first env
     ++made;
     return std::make_unique<WideEnv>(std::int64_t{1} << 20);
   };
-  const auto start = std::chrono::steady_clock::now();
   CHECK_THROWS_WITH(VectorEnv(factory, kMaxNumEnvs),
                     Contains("a vector env of 1048576 WideEnv envs needs at least") &&
                         Contains("TiB of memory, but only") && Contains("use fewer envs"));
   CHECK(made == 1);
-  CHECK(seconds_since(start) < 2.0);
   // What fits is built as before.
   VectorEnv small(factory, 4);
   CHECK(small.num_envs() == 4);

@@ -4,7 +4,6 @@
 // behaviour (1e300 as a float or an integer).
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -53,7 +52,6 @@ TEST_CASE("spec JSON numbers are range-checked", "[spec][limits]") {
 }
 
 TEST_CASE("absurd widths are refused before anything is allocated", "[spec][limits]") {
-  const auto start = std::chrono::steady_clock::now();
   CHECK_THROWS_WITH(modulated_mlp(4, {100'000'000}, 2, 0),
                     Contains("layer 0 has 100000000 units; at most 16777216"));
   CHECK_THROWS_WITH(baseline_mlp(100'000'000, {4}, 2, 0),
@@ -65,7 +63,6 @@ TEST_CASE("absurd widths are refused before anything is allocated", "[spec][limi
   CHECK_THROWS_WITH(make_network(baseline_mlp(4, {1 << 24, 1 << 24}, 2, 0), Backend::kCpu),
                     Contains("network spec 'baseline_mlp' (its weights) needs at least 2.0 PiB") &&
                         Contains("but only") && Contains("narrower or fewer layers"));
-  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 1.0);
 }
 
 TEST_CASE("weight and activation estimates count what the network holds", "[spec][limits]") {
