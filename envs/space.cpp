@@ -1114,9 +1114,9 @@ SpacePtr from_json(const json& j, const std::string& path) {
       }
       const auto n = static_cast<std::size_t>(shape_size(shape));
       // Its bounds are two doubles per element, allocated right here.
-      util::require_memory<InvalidArgumentError>(
-          util::saturating_mul(n, 2 * sizeof(double)), "a Box of shape " + shape_to_string(shape),
-          "give the space a realistic shape");
+      util::require_memory<InvalidArgumentError>(util::saturating_mul(n, 2 * sizeof(double)),
+                                                 "a Box of shape " + shape_to_string(shape),
+                                                 "give the space a realistic shape");
       auto expand = [&](const json& b, const char* key) {
         std::vector<double> values;
         if (b.is_array()) {

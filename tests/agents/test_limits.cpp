@@ -13,7 +13,6 @@
 using namespace locus::agents;
 using Catch::Matchers::Contains;
 
-
 TEST_CASE("absurd agent sizes are refused at once", "[config][limits]") {
   CHECK_THROWS_WITH(AgentConfig::from_json({{"num_envs", 100'000'000}}),
                     Contains("config key 'num_envs' must be at most 1048576, got 100000000"));

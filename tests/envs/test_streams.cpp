@@ -47,9 +47,9 @@ std::multiset<std::pair<int, int>> examples_of(const EpochPlan& plan) {
 std::filesystem::path small_data_dir(const std::vector<std::uint8_t>& train_labels,
                                      const std::vector<std::uint8_t>& test_labels) {
   static int counter = 0;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("locus_test_streams_" + std::to_string(::getpid()) + "_" +
-                    std::to_string(counter++));
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("locus_test_streams_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto write_split = [&](const std::string& prefix, const std::vector<std::uint8_t>& labels) {
