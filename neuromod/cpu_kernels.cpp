@@ -109,6 +109,10 @@ void dispatch(const ModulationArgs& a, const Body& body) {
       pre ? body.template operator()<Activation::kTanh, true>()
           : body.template operator()<Activation::kTanh, false>();
       break;
+    case Activation::kSoftplus:
+      pre ? body.template operator()<Activation::kSoftplus, true>()
+          : body.template operator()<Activation::kSoftplus, false>();
+      break;
   }
 }
 
@@ -116,6 +120,7 @@ template <Activation A>
 inline float act(float v) {
   if constexpr (A == Activation::kRelu) return v > 0.0f ? v : 0.0f;
   if constexpr (A == Activation::kTanh) return std::tanh(v);
+  if constexpr (A == Activation::kSoftplus) return v > 20.0f ? v : std::log1p(std::exp(v));
   return v;
 }
 
@@ -124,6 +129,7 @@ template <Activation A>
 inline float slope(float out) {
   if constexpr (A == Activation::kRelu) return static_cast<float>(out > 0.0f);
   if constexpr (A == Activation::kTanh) return 1.0f - out * out;
+  if constexpr (A == Activation::kSoftplus) return -std::expm1(-out);  // sigmoid(v), from out
   return 1.0f;
 }
 

@@ -24,6 +24,8 @@ constexpr std::uint64_t kLayerWeightStream = 1;
 constexpr std::uint64_t kHeadWeightStream = 2;
 constexpr std::uint64_t kContextHeadWeightStream = 3;
 constexpr std::uint64_t kGainStream = 4;
+constexpr std::uint64_t kRecurrentWeightStream = 5;
+constexpr std::uint64_t kRecurrentNoiseStream = 6;
 
 // Elements per task in the optimizer update and the gradient norm: a fixed partition, so the norm's
 // summation order (and hence the clipping factor) does not depend on the thread count.
@@ -97,6 +99,8 @@ std::string_view to_string(ParameterKind kind) {
   switch (kind) {
     case ParameterKind::kLayerWeight:
       return "layer_weight";
+    case ParameterKind::kLayerRecurrentWeight:
+      return "layer_recurrent_weight";
     case ParameterKind::kLayerGain:
       return "layer_gain";
     case ParameterKind::kLayerBias:
@@ -175,15 +179,21 @@ HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
     const LayerSpec& layer = spec_.layers[l];
     const std::string prefix = fmt::format("layer{}.", l);
     const std::size_t cols = layer.kind == LayerKind::kSparseBinary ? layer.sparse_k : fan_in;
+    const std::size_t width = layer_width(l);
     layers_[l].weight = add_block(prefix + "weight", ParameterKind::kLayerWeight, l, false,
-                                  layer.trainable_weights, shared_shape(layer.units, cols));
+                                  layer.trainable_weights, shared_shape(width, cols));
+    if (layer.recurrence != Recurrence::kNone) {
+      layers_[l].recurrent_weight =
+          add_block(prefix + "recurrent_weight", ParameterKind::kLayerRecurrentWeight, l, false,
+                    layer.trainable_weights, {width, layer.units});
+    }
     if (layer.gain) {
       layers_[l].gain =
-          add_block(prefix + "gain", ParameterKind::kLayerGain, l, true, true, {layer.units});
+          add_block(prefix + "gain", ParameterKind::kLayerGain, l, true, true, {width});
     }
     if (layer.bias) {
       layers_[l].bias =
-          add_block(prefix + "bias", ParameterKind::kLayerBias, l, true, true, {layer.units});
+          add_block(prefix + "bias", ParameterKind::kLayerBias, l, true, true, {width});
     }
     fan_in = layer.units;
   }
@@ -209,6 +219,7 @@ HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
   linear_.resize(num_layers);
   saved_.resize(num_layers);
   hidden_.resize(num_layers);
+  traces_.resize(num_layers);
   head_linear_.resize(spec_.heads.size());
   outputs_.resize(spec_.heads.size());
   add_context();
@@ -248,15 +259,28 @@ void HostNetwork::generate_fixed_structure() {
     Block& weight = blocks_[std::size_t(layers_[l].weight)];
     if (layer.kind == LayerKind::kDenseGaussian) {
       const double std_dev = layer.init_scale / std::sqrt(double(fan_in));
-      parallel_chunks(sets * layer.units, kUnitsPerTask, [&](std::size_t r0, std::size_t r1) {
-        for (std::size_t r = r0; r < r1; ++r) {  // r = set * units + j
-          RandomStream stream(spec_.seed, kLayerWeightStream, l,
-                              row_stream(r / layer.units, r % layer.units));
+      const std::size_t width = layer_width(l);
+      parallel_chunks(sets * width, kUnitsPerTask, [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {  // r = set * width + j
+          RandomStream stream(spec_.seed, kLayerWeightStream, l, row_stream(r / width, r % width));
           for (std::size_t i = 0; i < fan_in; ++i) {
             weight.value[r * fan_in + i] = static_cast<float>(std_dev * stream.normal());
           }
         }
       });
+      if (layers_[l].recurrent_weight != kNoBlock) {
+        Block& recurrent = blocks_[std::size_t(layers_[l].recurrent_weight)];
+        const double recurrent_std = layer.recurrent_init_scale / std::sqrt(double(layer.units));
+        parallel_chunks(width, kUnitsPerTask, [&](std::size_t r0, std::size_t r1) {
+          for (std::size_t r = r0; r < r1; ++r) {
+            RandomStream stream(spec_.seed, kRecurrentWeightStream, l, r);
+            for (std::size_t i = 0; i < layer.units; ++i) {
+              recurrent.value[r * layer.units + i] =
+                  static_cast<float>(recurrent_std * stream.normal());
+            }
+          }
+        });
+      }
     } else {
       const std::size_t k = layer.sparse_k;
       auto& index = layers_[l].sparse_index;
@@ -429,10 +453,72 @@ const std::vector<std::vector<std::size_t>>& HostNetwork::rows_by_context() {
   return groups_;
 }
 
+std::size_t HostNetwork::layer_width(std::size_t l) const {
+  return gate_count(spec_.layers[l].recurrence) * spec_.layers[l].units;
+}
+
 const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
                                                 std::span<const ContextId> context_ids) {
+  checks::feed_forward_only(spec_);
+  checks::forward_inputs(spec_, inputs.shape()[0], inputs.shape()[1], context_ids.size(),
+                         selected_);
+  steps_ = 1;
+  batch_ = inputs.shape()[0];
+  episode_starts_.clear();
+  initial_state_ = nullptr;
+  return run_forward(inputs, context_ids);
+}
+
+const std::vector<Matrix>& HostNetwork::forward_sequence(
+    const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
+    const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) {
   const std::size_t rows = inputs.shape()[0];
-  checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
+  checks::sequence_inputs(spec_, rows, inputs.shape()[1], batch, context_ids.size(),
+                          episode_starts.size());
+  if (initial_state) checks::recurrent_state(spec_, *initial_state, batch, check_finite_);
+  const std::vector<ContextId> row_contexts =
+      checks::sequence_row_contexts(context_ids, rows, batch);
+  steps_ = rows / batch;
+  batch_ = batch;
+  episode_starts_.assign(episode_starts.begin(), episode_starts.end());
+  initial_state_ = initial_state;
+  final_state_.clear();
+  try {
+    run_forward(inputs, row_contexts);
+  } catch (...) {
+    initial_state_ = nullptr;
+    throw;
+  }
+  initial_state_ = nullptr;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerSpec& layer = spec_.layers[l];
+    if (layer.recurrence == Recurrence::kNone) continue;
+    const std::size_t last = (steps_ - 1) * batch_ * layer.units, n = batch_ * layer.units;
+    final_state_.emplace_back(Matrix({batch_, layer.units}));
+    std::copy_n(traces_[l].hidden.data() + last, n, final_state_.back().data());
+    if (layer.recurrence == Recurrence::kLstm) {
+      final_state_.emplace_back(Matrix({batch_, layer.units}));
+      std::copy_n(traces_[l].cell.data() + last, n, final_state_.back().data());
+    }
+  }
+  return outputs_;
+}
+
+RecurrentState Network::zero_state(std::size_t batch) const {
+  RecurrentState state;
+  for (const LayerSpec& layer : spec().layers) {
+    if (layer.recurrence == Recurrence::kNone) continue;
+    state.emplace_back(Matrix({batch, layer.units}, 0.0f));
+    if (layer.recurrence == Recurrence::kLstm) {
+      state.emplace_back(Matrix({batch, layer.units}, 0.0f));
+    }
+  }
+  return state;
+}
+
+const std::vector<Matrix>& HostNetwork::run_forward(const Matrix& inputs,
+                                                    std::span<const ContextId> context_ids) {
+  const std::size_t rows = inputs.shape()[0];
   if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
   rows_ = rows;
   has_forward_ = false;
@@ -467,29 +553,19 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const LayerSpec& layer = spec_.layers[l];
-    resize(linear_[l], rows, layer.units);
-    resize(saved_[l], rows, layer.units);
     resize(hidden_[l], rows, layer.units);
-    const Block& weight = blocks_[std::size_t(layers_[l].weight)];
-    if (layer.kind == LayerKind::kDenseGaussian) {
-      const PackedWeight* p = packed(l);
-      const std::size_t stride = set_width(weight);
-      for_each_weight_set(
-          x, fan_in, linear_[l].data(), layer.units, false,
-          [&](std::size_t set, const float* a, std::size_t n, float* c, bool) {
-            if (p) {
-              kernels_.bf16_product(a, n, p->forward[set], weight_gains_[l], c, false);
-            } else {
-              kernels_.dense_forward(a, n, fan_in, weight.value.data() + set * stride, layer.units,
-                                     weight_gains_[l], c);
-            }
-          });
+    if (layer.recurrence == Recurrence::kNone) {
+      resize(linear_[l], rows, layer.units);
+      resize(saved_[l], rows, layer.units);
+      layer_linear(l, x, fan_in, linear_[l].data());
+      kernels_.modulate_forward(modulation_args(l), linear_[l].data(), saved_[l].data(),
+                                hidden_[l].data());
     } else {
-      kernels_.sparse_forward(x, rows, fan_in, layers_[l].sparse_index.data(), weight.value.data(),
-                              layer.units, layer.sparse_k, weight_gains_[l], linear_[l].data());
+      traces_[l].input_sum.resize(rows * layer_width(l));
+      layer_linear(l, x, fan_in, traces_[l].input_sum.data());
+      recurrent_layer_forward(l);
+      std::copy(traces_[l].hidden.begin(), traces_[l].hidden.end(), hidden_[l].begin());
     }
-    kernels_.modulate_forward(modulation_args(l), linear_[l].data(), saved_[l].data(),
-                              hidden_[l].data());
     x = hidden_[l].data();
     fan_in = layer.units;
   }
@@ -508,6 +584,78 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
   }
   has_forward_ = true;
   return outputs_;
+}
+
+void HostNetwork::layer_linear(std::size_t l, const float* x, std::size_t fan_in, float* z) {
+  const LayerSpec& layer = spec_.layers[l];
+  const Block& weight = blocks_[std::size_t(layers_[l].weight)];
+  if (layer.kind == LayerKind::kSparseBinary) {
+    kernels_.sparse_forward(x, rows_, fan_in, layers_[l].sparse_index.data(), weight.value.data(),
+                            layer.units, layer.sparse_k, weight_gains_[l], z);
+    return;
+  }
+  const PackedWeight* p = packed(l);
+  const std::size_t stride = set_width(weight), width = layer_width(l);
+  for_each_weight_set(x, fan_in, z, width, false,
+                      [&](std::size_t set, const float* a, std::size_t n, float* c, bool) {
+                        if (p) {
+                          kernels_.bf16_product(a, n, p->forward[set], weight_gains_[l], c, false);
+                        } else {
+                          kernels_.dense_forward(a, n, fan_in, weight.value.data() + set * stride,
+                                                 width, weight_gains_[l], c);
+                        }
+                      });
+}
+
+RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
+  const LayerSpec& layer = spec_.layers[l];
+  RecurrentLayerArgs args;
+  args.recurrence = layer.recurrence;
+  args.activation = layer.activation;
+  args.alpha = layer.alpha;
+  args.steps = steps_;
+  args.batch = batch_;
+  args.units = layer.units;
+  args.recurrent_weight = blocks_[std::size_t(layers_[l].recurrent_weight)].value.data();
+  args.weight_gain = weight_gains_[l];
+  args.gain =
+      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
+  args.bias =
+      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.row_context = row_context_.data();
+  args.starts = episode_starts_.empty() ? nullptr : episode_starts_.data();
+  return args;
+}
+
+void HostNetwork::recurrent_layer_forward(std::size_t l) {
+  const LayerSpec& layer = spec_.layers[l];
+  RecurrentTrace& trace = traces_[l];
+  // Noise: one stream per block of rows and forward pass, so it does not depend on thread count.
+  trace.noise.clear();
+  if (layer.recurrent_noise > 0.0f) {
+    constexpr std::size_t kNoiseRows = 256;
+    const std::uint64_t draw = noise_draws_++;
+    trace.noise.resize(rows_ * layer.units);
+    parallel_chunks(rows_, kNoiseRows, [&](std::size_t r0, std::size_t r1) {
+      RandomStream stream(spec_.seed, kRecurrentNoiseStream, l, (draw << 32) | (r0 / kNoiseRows));
+      for (std::size_t i = r0 * layer.units; i < r1 * layer.units; ++i) {
+        trace.noise[i] = static_cast<float>(layer.recurrent_noise * stream.normal());
+      }
+    });
+  }
+  // The layer's tensors in the state: a hidden state per recurrent layer, then an LSTM's cell.
+  const float* initial_hidden = nullptr;
+  const float* initial_cell = nullptr;
+  if (initial_state_) {
+    std::size_t index = 0;
+    for (std::size_t k = 0; k < l; ++k) {
+      const Recurrence r = spec_.layers[k].recurrence;
+      index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
+    }
+    initial_hidden = (*initial_state_)[index].data();
+    if (layer.recurrence == Recurrence::kLstm) initial_cell = (*initial_state_)[index + 1].data();
+  }
+  recurrent_forward(kernels_, recurrent_args(l), initial_hidden, initial_cell, trace);
 }
 
 template <typename Product>
@@ -602,7 +750,8 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
   // The lowest layer with something to learn: the gradient must flow down to it and no further.
   std::size_t lowest = num_layers;
   for (std::size_t l = num_layers; l-- > 0;) {
-    for (int b : {layers_[l].weight, layers_[l].gain, layers_[l].bias}) {
+    for (int b :
+         {layers_[l].weight, layers_[l].recurrent_weight, layers_[l].gain, layers_[l].bias}) {
       if (b != kNoBlock && learns(blocks_[std::size_t(b)])) lowest = l;
     }
   }
@@ -626,11 +775,8 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
     Block* gain = layers_[l].gain == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].gain)];
     Block* bias = layers_[l].bias == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].bias)];
     Block& weight = blocks_[std::size_t(layers_[l].weight)];
-    resize(layer_grad_, rows_, layer.units);
-    kernels_.modulate_backward(modulation_args(l), saved_[l].data(), hidden_[l].data(),
-                               feature_grad_.data(), layer_grad_.data(),
-                               gain && learns(*gain) ? gain->grad.data() : nullptr,
-                               bias && learns(*bias) ? bias->grad.data() : nullptr);
+    const std::size_t width = layer_width(l);
+    layer_backward_to_linear(l);
     const float* layer_input = l == 0 ? input_data_ : hidden_[l - 1].data();
     const float scale = weight_gains_[l];
     if (learns(weight)) {
@@ -638,8 +784,8 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
         throw Error("backward: the inputs were not kept for a trainable first layer");
       }
       if (layer.kind == LayerKind::kDenseGaussian) {
-        kernels_.dense_backward_weight(layer_grad_.data(), rows_, layer.units, layer_input, fan_in,
-                                       scale, weight.grad.data());
+        kernels_.dense_backward_weight(layer_grad_.data(), rows_, width, layer_input, fan_in, scale,
+                                       weight.grad.data());
       } else {
         kernels_.sparse_backward_weight(layer_grad_.data(), rows_, layer.units,
                                         layers_[l].sparse_index.data(), layer.sparse_k, layer_input,
@@ -659,12 +805,12 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
         const PackedWeight* p = packed(l);
         const std::size_t stride = set_width(weight);
         for_each_weight_set(
-            layer_grad_.data(), layer.units, scratch_.data(), fan_in, false,
+            layer_grad_.data(), width, scratch_.data(), fan_in, false,
             [&](std::size_t set, const float* a, std::size_t n, float* c, bool accumulate) {
               if (p) {
                 kernels_.bf16_product(a, n, p->backward[set], scale, c, accumulate);
               } else {
-                kernels_.dense_backward_input(a, n, layer.units, weight.value.data() + set * stride,
+                kernels_.dense_backward_input(a, n, width, weight.value.data() + set * stride,
                                               fan_in, scale, c, accumulate);
               }
             });
@@ -688,6 +834,29 @@ void HostNetwork::backward(std::span<const Matrix> head_gradients) {
       }
     }
   }
+}
+
+void HostNetwork::layer_backward_to_linear(std::size_t l) {
+  const LayerSpec& layer = spec_.layers[l];
+  Block* gain = layers_[l].gain == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].gain)];
+  Block* bias = layers_[l].bias == kNoBlock ? nullptr : &blocks_[std::size_t(layers_[l].bias)];
+  float* dgain = gain && learns(*gain) ? gain->grad.data() : nullptr;
+  float* dbias = bias && learns(*bias) ? bias->grad.data() : nullptr;
+  resize(layer_grad_, rows_, layer_width(l));
+  if (layer.recurrence == Recurrence::kNone) {
+    kernels_.modulate_backward(modulation_args(l), saved_[l].data(), hidden_[l].data(),
+                               feature_grad_.data(), layer_grad_.data(), dgain, dbias);
+    return;
+  }
+  Block& recurrent = blocks_[std::size_t(layers_[l].recurrent_weight)];
+  RecurrentGradients gradients;
+  gradients.input_sum = layer_grad_.data();
+  gradients.recurrent_weight = learns(recurrent) ? recurrent.grad.data() : nullptr;
+  gradients.gain = dgain;
+  gradients.bias = dbias;
+  gradients.contexts = frozen_.size();
+  recurrent_backward(kernels_, recurrent_args(l), traces_[l], feature_grad_.data(), gradients);
+  if (gradients.recurrent_weight) recurrent.has_grad[0] = 1;
 }
 
 void HostNetwork::head_backward(std::size_t h, const Matrix& grad, const float* features,
@@ -925,7 +1094,7 @@ void HostNetwork::set_matmul_precision(MatmulPrecision precision) {
     const LayerSpec& layer = spec_.layers[l];
     const Block& weight = blocks_[std::size_t(layers_[l].weight)];
     if (layer.kind == LayerKind::kDenseGaussian && !weight.trainable) {
-      pack(l, weight, layer.units, fan_in);
+      pack(l, weight, layer_width(l), fan_in);
     }
     fan_in = layer.units;
   }

@@ -12,6 +12,7 @@
 
 #include "neuromod/kernels.hpp"
 #include "neuromod/network.hpp"
+#include "neuromod/recurrent_layer.hpp"
 
 namespace locus::neuromod {
 
@@ -34,6 +35,10 @@ class HostNetwork final : public Network {
 
   const std::vector<Matrix>& forward(const Matrix& inputs,
                                      std::span<const ContextId> context_ids = {}) override;
+  const std::vector<Matrix>& forward_sequence(
+      const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
+      const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) override;
+  const RecurrentState& final_state() const override { return final_state_; }
   using Network::backward;
   void backward(std::span<const Matrix> head_gradients) override;
   void zero_grad() override;
@@ -80,7 +85,7 @@ class HostNetwork final : public Network {
   };
   static constexpr int kNoBlock = -1;
   struct LayerBlocks {
-    int weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
+    int weight = kNoBlock, recurrent_weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
     std::vector<std::int32_t> sparse_index;  // (units, k) for sparse layers
   };
   struct HeadBlocks {
@@ -99,6 +104,18 @@ class HostNetwork final : public Network {
   }
   void check_values(const float* data, std::size_t n, const std::string& where) const;
   ModulationArgs modulation_args(std::size_t layer) const;
+  // Rows of layer l's weight: units, times the gates of a recurrent layer.
+  std::size_t layer_width(std::size_t l) const;
+  // forward and forward_sequence after their checks: the rows' contexts, then every layer and head.
+  const std::vector<Matrix>& run_forward(const Matrix& inputs,
+                                         std::span<const ContextId> context_ids);
+  // Layer l's linear part, z = s_w * x W^T (rows, layer_width(l)), into `z`.
+  void layer_linear(std::size_t l, const float* x, std::size_t fan_in, float* z);
+  // The recurrence of layer l over the current sequence batch (its trace's input sums filled).
+  void recurrent_layer_forward(std::size_t l);
+  RecurrentLayerArgs recurrent_args(std::size_t l) const;
+  // Layer l's backward from dh (feature_grad_) to the gradient at its linear part (layer_grad_).
+  void layer_backward_to_linear(std::size_t l);
   void head_forward(std::size_t head, const float* features);
   void head_backward(std::size_t head, const Matrix& grad, const float* features, float* dfeatures);
   // A fixed dense weight rounded and packed for bf16_product (kBfloat16 only): the operand of the
@@ -155,6 +172,14 @@ class HostNetwork final : public Network {
   std::vector<Matrix> head_linear_;              // per head (rows, units): s_w * h R^T
   std::vector<Matrix> outputs_;                  // per head (rows, units)
   Matrix feature_grad_, layer_grad_, scratch_;
+
+  // The sequence batch of the last forward: forward() runs one step of `rows` sequences.
+  std::size_t steps_ = 1, batch_ = 0;
+  std::vector<std::uint8_t> episode_starts_;       // (rows) or empty
+  const RecurrentState* initial_state_ = nullptr;  // during forward_sequence only
+  std::vector<RecurrentTrace> traces_;             // per layer (used by recurrent ones)
+  RecurrentState final_state_;
+  std::uint64_t noise_draws_ = 0;  // forward passes that drew recurrent noise: the noise stream
 };
 
 }  // namespace locus::neuromod

@@ -51,6 +51,10 @@ namespace locus::neuromod {
 
 using Matrix = xt::xtensor<float, 2>;  // (rows, cols), row-major
 using ContextId = std::int32_t;
+// The state recurrent layers carry between calls of Network::forward_sequence: for each recurrent
+// layer in order, its hidden state (batch, units), then, for an LSTM layer, its cell state
+// (batch, units). Empty for a feed-forward network.
+using RecurrentState = std::vector<Matrix>;
 // The context of parameters shared by all contexts (fixed or trainable shared weights).
 inline constexpr ContextId kSharedContext = -1;
 
@@ -88,10 +92,12 @@ enum class GradientMode {
 };
 
 enum class ParameterKind {
-  kLayerWeight,     // (units, fan_in); sparse layers: (units, sparse_k) connection values; with
-                    // several weight sets, (weight_sets, units, fan_in)
-  kLayerGain,       // (units), per context
-  kLayerBias,       // (units), per context
+  kLayerWeight,  // (units, fan_in); sparse layers: (units, sparse_k) connection values; with
+                 // several weight sets, (weight_sets, units, fan_in); recurrent layers:
+                 // (gates * units, fan_in)
+  kLayerRecurrentWeight,  // recurrent layers: U (gates * units, units)
+  kLayerGain,             // (gates * units), per context
+  kLayerBias,             // (gates * units), per context
   kHeadWeight,      // (units, feature_dim), shared or per context; a fixed readout with several
                     // weight sets: (weight_sets, units, feature_dim)
   kHeadBias,        // (units), shared or per context
@@ -150,7 +156,8 @@ class Network {
 
   // --- compute ----------------------------------------------------------------------------------
   // One output matrix (batch, head units) per head, valid until the next forward. context_ids has
-  // one entry per row, or is empty (every row uses selected_context()).
+  // one entry per row, or is empty (every row uses selected_context()). A recurrent network
+  // (spec().is_recurrent()) refuses it: its rows are steps of sequences (forward_sequence).
   virtual const std::vector<Matrix>& forward(const Matrix& inputs,
                                              std::span<const ContextId> context_ids = {}) = 0;
   // Accumulates gradients from dLoss/dOutput of the last forward, one matrix per head (an empty
@@ -158,6 +165,29 @@ class Network {
   virtual void backward(std::span<const Matrix> head_gradients) = 0;
   // The same for a network with a single head.
   void backward(const Matrix& head_gradient);
+
+  // --- sequences --------------------------------------------------------------------------------
+  // Runs `batch` sequences of steps = inputs.rows / batch steps. inputs (steps * batch, input_dim)
+  // are time-major: row t * batch + b is sequence b at step t. context_ids: empty (every row uses
+  // selected_context()), one per sequence (batch entries), or one per row. initial_state: the
+  // state before step 0, shaped as zero_state(batch) (null: zeros). episode_starts: empty, or one
+  // flag per row; a non-zero flag zeroes that sequence's state before that step (an episode or a
+  // trial starts there) and stops the gradient there. Returns one output (steps * batch, head
+  // units) per head, in the inputs' row order, valid until the next forward; final_state() is the
+  // state after the last step. backward() then backpropagates through all those steps (truncated
+  // BPTT: the caller sets the window by the steps it passes; no gradient reaches initial_state).
+  // A feed-forward network runs the rows as forward() does and returns an empty state.
+  // Throws InvalidArgumentError naming the sizes when a shape does not match, or when the steps'
+  // activations kept for backward would not fit in the available memory.
+  virtual const std::vector<Matrix>& forward_sequence(
+      const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids = {},
+      const RecurrentState* initial_state = nullptr,
+      std::span<const std::uint8_t> episode_starts = {}) = 0;
+  // The recurrent state after the last forward_sequence (empty before one, and for feed-forward
+  // networks).
+  virtual const RecurrentState& final_state() const = 0;
+  // The state of `batch` sequences before their first step: zeros, one matrix per state tensor.
+  RecurrentState zero_state(std::size_t batch) const;
   virtual void zero_grad() = 0;
   virtual void set_gradient_mode(GradientMode mode) = 0;
   virtual GradientMode gradient_mode() const = 0;

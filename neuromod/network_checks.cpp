@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "neuromod/errors.hpp"
+#include "util/memory.hpp"
 
 namespace locus::neuromod::checks {
 
@@ -183,6 +184,91 @@ ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, C
                     row, c, count, int(count) - 1));
   }
   return c;
+}
+
+void feed_forward_only(const NetworkSpec& spec) {
+  if (spec.is_recurrent()) {
+    throw InvalidArgumentError(fmt::format(
+        "forward: network '{}' has recurrent layers, whose rows are steps of sequences; use "
+        "forward_sequence(inputs (steps * batch, {}), batch, ...)",
+        spec.name, spec.input_dim));
+  }
+}
+
+void sequence_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols, std::size_t batch,
+                     std::size_t context_ids, std::size_t episode_starts) {
+  if (batch == 0 || rows == 0 || rows % batch != 0 || cols != spec.input_dim) {
+    throw ShapeError(fmt::format(
+        "forward_sequence: inputs have shape ({}, {}) for a batch of {} sequences; network '{}' "
+        "takes (steps * batch, {}) with steps >= 1 and batch >= 1, time-major",
+        rows, cols, batch, spec.name, spec.input_dim));
+  }
+  if (context_ids != 0 && context_ids != batch && context_ids != rows) {
+    throw ShapeError(fmt::format(
+        "forward_sequence: {} context ids for {} sequences of {} steps; give one per sequence "
+        "({}), one per row ({}) or none",
+        context_ids, batch, rows / batch, batch, rows));
+  }
+  if (episode_starts != 0 && episode_starts != rows) {
+    throw ShapeError(fmt::format(
+        "forward_sequence: {} episode_starts flags for {} rows ({} steps of {} sequences); give "
+        "one per row or none",
+        episode_starts, rows, rows / batch, batch));
+  }
+  const std::uint64_t bytes = spec.activation_bytes(rows);
+  util::require_memory<InvalidArgumentError>(
+      bytes,
+      fmt::format("forward_sequence over {} steps of {} sequences (network '{}' keeps {} bytes "
+                  "of activations per row for backpropagation through time)",
+                  rows / batch, batch, spec.name, spec.activation_bytes(1)),
+      "pass fewer steps per call (a shorter BPTT window, carrying final_state() into the next "
+      "call) or fewer sequences");
+}
+
+std::vector<ContextId> sequence_row_contexts(std::span<const ContextId> context_ids,
+                                             std::size_t rows, std::size_t batch) {
+  if (context_ids.empty() || context_ids.size() == rows) {
+    return {context_ids.begin(), context_ids.end()};
+  }
+  std::vector<ContextId> per_row(rows);
+  for (std::size_t r = 0; r < rows; ++r) per_row[r] = context_ids[r % batch];
+  return per_row;
+}
+
+void recurrent_state(const NetworkSpec& spec, const RecurrentState& state, std::size_t batch,
+                     bool check_finite) {
+  std::vector<std::pair<std::size_t, std::string>> expected;  // (units, what) per tensor
+  for (std::size_t l = 0; l < spec.layers.size(); ++l) {
+    const LayerSpec& layer = spec.layers[l];
+    if (layer.recurrence == Recurrence::kNone) continue;
+    expected.emplace_back(layer.units, fmt::format("layer {} hidden state", l));
+    if (layer.recurrence == Recurrence::kLstm) {
+      expected.emplace_back(layer.units, fmt::format("layer {} cell state", l));
+    }
+  }
+  if (state.size() != expected.size()) {
+    throw ShapeError(fmt::format(
+        "forward_sequence: the initial state has {} tensors; network '{}' carries {} (one hidden "
+        "state per recurrent layer, and a cell state after each LSTM's); use zero_state(batch) "
+        "or final_state()",
+        state.size(), spec.name, expected.size()));
+  }
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    const auto& shape = state[i].shape();
+    if (shape[0] != batch || shape[1] != expected[i].first) {
+      throw ShapeError(fmt::format(
+          "forward_sequence: the initial {} has shape ({}, {}); expected ({}, {}) for {} "
+          "sequences",
+          expected[i].second, shape[0], shape[1], batch, expected[i].first, batch));
+    }
+    if (!check_finite) continue;
+    if (const std::size_t e = find_non_finite(state[i].data(), state[i].size());
+        e < state[i].size()) {
+      throw NonFiniteError(fmt::format("non-finite value {} in the initial {} at row {}, unit {}",
+                                       state[i].data()[e], expected[i].second,
+                                       e / expected[i].first, e % expected[i].first));
+    }
+  }
 }
 
 // The fast path multiplies every value by zero into eight accumulators (0 for finite values, NaN

@@ -57,6 +57,21 @@ void head_gradient(const HeadSpec& head, std::size_t rows, std::size_t grad_rows
 ContextId row_context(std::span<const ContextId> context_ids, std::size_t row, ContextId selected,
                       std::size_t count);
 
+// forward on a network with recurrent layers: InvalidArgumentError pointing to forward_sequence.
+void feed_forward_only(const NetworkSpec& spec);
+// forward_sequence: inputs (rows, cols) are `batch` whole sequences of the spec's input width,
+// context ids number 0, batch or rows, episode_starts 0 or rows, and the activations backward
+// keeps for those rows fit in the available memory.
+void sequence_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols, std::size_t batch,
+                     std::size_t context_ids, std::size_t episode_starts);
+// The context ids of every row of a sequence batch: the given ones per row, or per sequence
+// repeated at every step, or none (empty: the selected context).
+std::vector<ContextId> sequence_row_contexts(std::span<const ContextId> context_ids,
+                                             std::size_t rows, std::size_t batch);
+// An initial state shaped as zero_state(batch): one (batch, units) matrix per state tensor.
+void recurrent_state(const NetworkSpec& spec, const RecurrentState& state, std::size_t batch,
+                     bool check_finite);
+
 // Index of the first NaN or infinity in data[0, n), or n.
 std::size_t find_non_finite(const float* data, std::size_t n);
 

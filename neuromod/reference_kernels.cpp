@@ -19,6 +19,8 @@ double activate(Activation activation, double v) {
       return v > 0 ? v : 0.0;
     case Activation::kTanh:
       return std::tanh(v);
+    case Activation::kSoftplus:
+      return v > 30.0 ? v : std::log1p(std::exp(v));
   }
   return v;
 }
@@ -32,6 +34,8 @@ double activation_slope(Activation activation, double a) {
       return a > 0 ? 1.0 : 0.0;
     case Activation::kTanh:
       return 1.0 - a * a;
+    case Activation::kSoftplus:  // sigmoid(v) = 1 - e^-a for a = softplus(v)
+      return -std::expm1(-a);
   }
   return 1.0;
 }

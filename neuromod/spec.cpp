@@ -22,9 +22,14 @@ using EnumNames = std::array<std::pair<Enum, std::string_view>, N>;
 
 constexpr EnumNames<LayerKind, 2> kLayerKindNames{
     {{LayerKind::kDenseGaussian, "dense_gaussian"}, {LayerKind::kSparseBinary, "sparse_binary"}}};
-constexpr EnumNames<Activation, 3> kActivationNames{{{Activation::kIdentity, "identity"},
+constexpr EnumNames<Activation, 4> kActivationNames{{{Activation::kIdentity, "identity"},
                                                      {Activation::kRelu, "relu"},
-                                                     {Activation::kTanh, "tanh"}}};
+                                                     {Activation::kTanh, "tanh"},
+                                                     {Activation::kSoftplus, "softplus"}}};
+constexpr EnumNames<Recurrence, 4> kRecurrenceNames{{{Recurrence::kNone, "none"},
+                                                     {Recurrence::kElman, "elman"},
+                                                     {Recurrence::kGru, "gru"},
+                                                     {Recurrence::kLstm, "lstm"}}};
 constexpr EnumNames<ModulationSite, 2> kSiteNames{
     {{ModulationSite::kPreActivation, "pre_activation"},
      {ModulationSite::kPostActivation, "post_activation"}}};
@@ -104,6 +109,40 @@ float read_float(const nlohmann::json& object, const char* key, std::string_view
   return static_cast<float>(d);
 }
 
+void validate_recurrent_layer(const std::string& name, std::size_t l, const LayerSpec& layer) {
+  const auto kind = to_string(layer.recurrence);
+  auto refuse = [&](std::string_view what) {
+    throw InvalidArgumentError(
+        fmt::format("network spec '{}': layer {} is a {} layer: {}", name, l, kind, what));
+  };
+  if (layer.kind != LayerKind::kDenseGaussian)
+    refuse("recurrent layers take dense_gaussian weights");
+  if (layer.center) refuse("recurrent layers do not center (set center to false)");
+  if (layer.site != ModulationSite::kPreActivation) {
+    refuse("recurrent layers modulate before the activation (site pre_activation)");
+  }
+  if (layer.recurrence == Recurrence::kElman) {
+    if (layer.activation == Activation::kIdentity) {
+      refuse("an Elman layer needs a nonlinearity: tanh, relu or softplus");
+    }
+  } else if (layer.activation != Activation::kTanh) {
+    refuse("GRU and LSTM layers use tanh for their candidate (set activation to tanh)");
+  }
+  if (!std::isfinite(layer.recurrent_init_scale)) refuse("recurrent_init_scale must be finite");
+  if (!(layer.alpha > 0.0f && layer.alpha <= 1.0f)) {
+    refuse(fmt::format("alpha = {} must be in (0, 1] (dt / tau)", layer.alpha));
+  }
+  if (layer.recurrence != Recurrence::kElman && layer.alpha != 1.0f) {
+    refuse("only Elman layers leak (alpha must be 1)");
+  }
+  if (!(layer.recurrent_noise >= 0.0f) || !std::isfinite(layer.recurrent_noise)) {
+    refuse(fmt::format("recurrent_noise = {} must be finite and >= 0", layer.recurrent_noise));
+  }
+  if (layer.recurrence != Recurrence::kElman && layer.recurrent_noise != 0.0f) {
+    refuse("only Elman layers take recurrent_noise");
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(LayerKind value) {
@@ -111,6 +150,19 @@ std::string_view to_string(LayerKind value) {
 }
 std::string_view to_string(Activation value) {
   return name_of(kActivationNames, value);
+}
+std::string_view to_string(Recurrence value) {
+  return name_of(kRecurrenceNames, value);
+}
+std::size_t gate_count(Recurrence recurrence) {
+  switch (recurrence) {
+    case Recurrence::kGru:
+      return 3;
+    case Recurrence::kLstm:
+      return 4;
+    default:
+      return 1;
+  }
 }
 std::string_view to_string(ModulationSite value) {
   return name_of(kSiteNames, value);
@@ -154,6 +206,7 @@ void NetworkSpec::validate() const {
       throw InvalidArgumentError(
           fmt::format("network spec '{}': layer {} init_scale must be finite", name, l));
     }
+    if (layer.recurrence != Recurrence::kNone) validate_recurrent_layer(name, l, layer);
     if (layer.center && layer.units < 2) {
       throw InvalidArgumentError(fmt::format(
           "network spec '{}': layer {} centers {} unit; centering needs at least 2 units", name, l,
@@ -187,6 +240,12 @@ void NetworkSpec::validate() const {
   }
   if (weight_sets > 1) {
     for (std::size_t l = 0; l < layers.size(); ++l) {
+      if (layers[l].recurrence != Recurrence::kNone) {
+        throw InvalidArgumentError(fmt::format(
+            "network spec '{}': layer {} is recurrent; weight_sets = {} needs feed-forward layers "
+            "(use one recurrent network per weight set)",
+            name, l, weight_sets));
+      }
       if (layers[l].kind == LayerKind::kSparseBinary) {
         throw InvalidArgumentError(fmt::format(
             "network spec '{}': layer {} is sparse; weight_sets = {} needs dense layers (use "
@@ -214,10 +273,15 @@ std::uint64_t NetworkSpec::weight_bytes() const {
   std::uint64_t fan_in = input_dim;
   for (const LayerSpec& layer : layers) {
     // A sparse layer keeps sparse_k weights and their input indices per unit.
+    // A recurrent layer also has its recurrent weight, and each weight one block per gate.
     const std::uint64_t per_unit =
-        layer.kind == LayerKind::kSparseBinary ? 2 * layer.sparse_k : fan_in;
+        layer.kind == LayerKind::kSparseBinary
+            ? 2 * layer.sparse_k
+            : saturating_add(fan_in, layer.recurrence == Recurrence::kNone ? 0 : layer.units);
     const std::uint64_t copies = layer.trainable_weights ? 2 : weight_sets;
-    bytes = saturating_add(bytes, saturating_mul(per_unit, layer.units, copies, kFloat));
+    bytes =
+        saturating_add(bytes, saturating_mul(saturating_mul(per_unit, layer.units, copies, kFloat),
+                                             gate_count(layer.recurrence)));
     fan_in = layer.units;
   }
   for (const HeadSpec& head : heads) {
@@ -229,12 +293,24 @@ std::uint64_t NetworkSpec::weight_bytes() const {
 
 std::uint64_t NetworkSpec::activation_bytes(std::uint64_t rows) const {
   using util::saturating_add, util::saturating_mul;
-  // Per row: the input; per layer its linear, saved and output values and a gradient; per head
-  // its linear values and outputs.
+  // Per row: the input; per layer its linear, saved and output values and a gradient (a recurrent
+  // layer: per gate unit its input and recurrent sums, gate values and their gradient, plus its
+  // state, noise and state gradients); per head its linear values and outputs.
   std::uint64_t floats = input_dim;
-  for (const LayerSpec& layer : layers) floats = saturating_add(floats, 4 * layer.units);
+  for (const LayerSpec& layer : layers) {
+    const std::uint64_t per_unit =
+        layer.recurrence == Recurrence::kNone ? 4 : 4 * gate_count(layer.recurrence) + 4;
+    floats = saturating_add(floats, saturating_mul(per_unit, layer.units));
+  }
   for (const HeadSpec& head : heads) floats = saturating_add(floats, 2 * head.units);
   return saturating_mul(floats, rows, sizeof(float));
+}
+
+bool NetworkSpec::is_recurrent() const {
+  for (const LayerSpec& layer : layers) {
+    if (layer.recurrence != Recurrence::kNone) return true;
+  }
+  return false;
 }
 
 std::size_t NetworkSpec::feature_dim() const {
@@ -283,6 +359,14 @@ std::string to_json(const NetworkSpec& spec) {
                            {"bias", layer.bias},
                            {"site", to_string(layer.site)},
                            {"gain_init", to_string(layer.gain_init)}});
+    // Written only for recurrent layers, so a feed-forward spec reads as before they existed.
+    if (layer.recurrence != Recurrence::kNone) {
+      auto& jl = j["layers"].back();
+      jl["recurrence"] = to_string(layer.recurrence);
+      jl["recurrent_init_scale"] = layer.recurrent_init_scale;
+      jl["alpha"] = layer.alpha;
+      jl["recurrent_noise"] = layer.recurrent_noise;
+    }
   }
   j["heads"] = nlohmann::json::array();
   for (const auto& head : spec.heads) {
@@ -320,7 +404,8 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
     for (const auto& jl : j.value("layers", nlohmann::json::array())) {
       reject_unknown_keys(jl,
                           {"units", "kind", "sparse_k", "init_scale", "trainable_weights", "center",
-                           "activation", "gain", "bias", "site", "gain_init"},
+                           "activation", "gain", "bias", "site", "gain_init", "recurrence",
+                           "recurrent_init_scale", "alpha", "recurrent_noise"},
                           "a layer");
       LayerSpec layer;
       layer.units = read_whole(jl, "units", "a layer");
@@ -340,6 +425,14 @@ NetworkSpec network_spec_from_json(std::string_view json_text) {
       layer.gain_init =
           parse_enum(kGainInitNames, jl.value("gain_init", std::string(to_string(layer.gain_init))),
                      "gain_init");
+      layer.recurrence = parse_enum(
+          kRecurrenceNames, jl.value("recurrence", std::string(to_string(layer.recurrence))),
+          "recurrence");
+      layer.recurrent_init_scale =
+          read_float(jl, "recurrent_init_scale", "a layer", layer_defaults.recurrent_init_scale);
+      layer.alpha = read_float(jl, "alpha", "a layer", layer_defaults.alpha);
+      layer.recurrent_noise =
+          read_float(jl, "recurrent_noise", "a layer", layer_defaults.recurrent_noise);
       spec.layers.push_back(layer);
     }
     for (const auto& jh : j.value("heads", nlohmann::json::array())) {
@@ -407,6 +500,35 @@ NetworkSpec baseline_mlp(std::size_t input_dim, const std::vector<std::size_t>& 
   head.weights = ReadoutWeights::kTrainableShared;
   head.bias = with_biases ? BiasKind::kShared : BiasKind::kNone;
   head.output_gain = false;
+  spec.heads.push_back(head);
+  spec.validate();
+  return spec;
+}
+
+NetworkSpec recurrent_network(Recurrence recurrence, std::size_t input_dim, std::size_t hidden,
+                              std::size_t outputs, std::uint64_t seed, bool modulated,
+                              float alpha) {
+  if (recurrence == Recurrence::kNone) {
+    throw InvalidArgumentError("recurrent_network: recurrence must be elman, gru or lstm");
+  }
+  NetworkSpec spec;
+  spec.name = fmt::format("{}_{}", modulated ? "modulated" : "trainable", to_string(recurrence));
+  spec.input_dim = input_dim;
+  spec.seed = seed;
+  LayerSpec layer;
+  layer.units = hidden;
+  layer.recurrence = recurrence;
+  layer.activation = Activation::kTanh;
+  layer.alpha = alpha;
+  layer.trainable_weights = !modulated;
+  layer.gain = modulated;
+  layer.bias = true;  // per context; an ordinary RNN has exactly one
+  spec.layers.push_back(layer);
+  HeadSpec head;
+  head.units = outputs;
+  head.weights = modulated ? ReadoutWeights::kFixedRandom : ReadoutWeights::kTrainableShared;
+  head.bias = modulated ? BiasKind::kPerContext : BiasKind::kShared;
+  head.output_gain = modulated;
   spec.heads.push_back(head);
   spec.validate();
   return spec;

@@ -160,6 +160,10 @@ class CudaNetworkImpl final : public CudaNetwork {
 
   const std::vector<Matrix>& forward(const Matrix& inputs,
                                      std::span<const ContextId> context_ids = {}) override;
+  const std::vector<Matrix>& forward_sequence(
+      const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
+      const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) override;
+  const RecurrentState& final_state() const override { return final_state_; }
   using Network::backward;
   void backward(std::span<const Matrix> head_gradients) override;
   void zero_grad() override;
@@ -319,6 +323,7 @@ class CudaNetworkImpl final : public CudaNetwork {
   DeviceArray<float> input_upload_, input_kept_;
   const float* input_ = nullptr;  // the inputs backward reads (kept copy), or null
   std::vector<Matrix> outputs_;
+  RecurrentState final_state_;  // always empty: recurrent specs are refused
 
   // Scratch.
   DeviceArray<float> feature_grad_, layer_grad_, scratch_, gain_terms_, bias_terms_, partial_;
@@ -368,6 +373,8 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
     switch (info.kind) {
       case ParameterKind::kLayerWeight:
         layers_[info.index].weight = id;
+        break;
+      case ParameterKind::kLayerRecurrentWeight:  // recurrent specs are refused (make_cuda_network)
         break;
       case ParameterKind::kLayerGain:
         layers_[info.index].gain = id;
@@ -1343,7 +1350,24 @@ void CudaNetworkImpl::write_parameter(std::string_view name, ContextId context,
 
 }  // namespace
 
+// Feed-forward networks only: their rows are independent, so a sequence is one batch of rows.
+const std::vector<Matrix>& CudaNetworkImpl::forward_sequence(
+    const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
+    const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) {
+  const std::size_t rows = inputs.shape()[0];
+  checks::sequence_inputs(spec_, rows, inputs.shape()[1], batch, context_ids.size(),
+                          episode_starts.size());
+  if (initial_state) checks::recurrent_state(spec_, *initial_state, batch, check_finite_);
+  return forward(inputs, checks::sequence_row_contexts(context_ids, rows, batch));
+}
+
 std::unique_ptr<CudaNetwork> make_cuda_network(const NetworkSpec& spec) {
+  if (spec.is_recurrent()) {
+    throw InvalidArgumentError(fmt::format(
+        "network '{}' has recurrent layers, which the CUDA backend does not run yet; use the cpu "
+        "backend",
+        spec.name));
+  }
   if (!cuda_available()) {
     throw InvalidArgumentError(
         fmt::format("the CUDA backend needs a CUDA device: {}; use the cpu backend on this machine",

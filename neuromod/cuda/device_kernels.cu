@@ -33,6 +33,8 @@ __device__ __forceinline__ float activate(Activation activation, float v) {
       return v > 0.0f ? v : 0.0f;
     case Activation::kTanh:
       return tanhf(v);
+    case Activation::kSoftplus:
+      return v > 20.0f ? v : log1pf(expf(v));
   }
   return v;
 }
@@ -46,6 +48,8 @@ __device__ __forceinline__ float activation_slope(Activation activation, float a
       return a > 0.0f ? 1.0f : 0.0f;
     case Activation::kTanh:
       return 1.0f - a * a;
+    case Activation::kSoftplus:  // sigmoid(v) = 1 - e^-a for a = softplus(v)
+      return -expm1f(-a);
   }
   return 1.0f;
 }

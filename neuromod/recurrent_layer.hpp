@@ -1,0 +1,76 @@
+#pragma once
+// The steps of one recurrent layer (Elman, GRU, LSTM) over a batch of sequences, for the host
+// backends (spec.hpp has the equations). HostNetwork computes the input sums xz = s_w * x W^T of
+// the whole sequence as one product, as for a dense layer, and calls recurrent_forward for the
+// recurrence; backward returns the gradient at xz, from which HostNetwork forms dW and dx with the
+// same products as a dense layer's. The products here (h U^T per step, dU over the sequence) go
+// through Kernels, so the CPU backend runs them with BLAS and the reference with double sums.
+//
+// Parallelism and determinism: the sequences are split into chunks of kSequenceChunk (never by
+// thread count); each chunk runs its steps as one task, and the sums over rows (dU, the gains' and
+// biases' gradients) are formed after the steps in a fixed order. Results are bit-identical for
+// any number of threads.
+//
+// Rows are time-major: row t * batch + b is sequence b at step t.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "neuromod/kernels.hpp"
+#include "neuromod/spec.hpp"
+
+namespace locus::neuromod {
+
+// Sequences per task in recurrent_forward and recurrent_backward.
+inline constexpr std::size_t kSequenceChunk = 16;
+
+struct RecurrentLayerArgs {
+  Recurrence recurrence = Recurrence::kElman;
+  Activation activation = Activation::kTanh;  // Elman only
+  float alpha = 1.0f;                         // Elman only
+  std::size_t steps = 0, batch = 0, units = 0;
+  const float* recurrent_weight = nullptr;    // U (gates * units, units)
+  float weight_gain = 1.0f;                   // s_w, on both products
+  const float* gain = nullptr;                // (contexts, gates * units), or null (1)
+  const float* bias = nullptr;                // (contexts, gates * units), or null (0)
+  const std::int32_t* row_context = nullptr;  // (rows)
+  const std::uint8_t* starts = nullptr;       // (rows), or null: non-zero zeroes the state first
+  std::size_t gates() const { return gate_count(recurrence); }
+  std::size_t rows() const { return steps * batch; }
+};
+
+// What the forward pass keeps for backward; every array (rows, width) row-major.
+struct RecurrentTrace {
+  std::vector<float> input_sum;      // xz (rows, gates * units): the caller fills it first
+  std::vector<float> noise;          // Elman: noise on each pre-activation (rows, units), or empty
+  std::vector<float> recurrent_sum;  // hz (rows, gates * units)
+  std::vector<float> gates;          // gate outputs (rows, gates * units): Elman act(a), GRU r z n,
+                                     // LSTM i f u o
+  std::vector<float> previous;       // the state entering each step (rows, units), 0 after a start
+  std::vector<float> previous_cell;  // LSTM: the cell state entering each step (rows, units)
+  std::vector<float> cell;           // LSTM: the cell state after each step (rows, units)
+  std::vector<float> hidden;         // the output h' of each step (rows, units)
+};
+
+// Runs the steps. initial_hidden and initial_cell (LSTM) are (batch, units), or null for zeros.
+// Reads trace.input_sum (and trace.noise if not empty); writes the rest of the trace.
+void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,
+                       const float* initial_hidden, const float* initial_cell,
+                       RecurrentTrace& trace);
+
+struct RecurrentGradients {
+  float* input_sum = nullptr;         // out: dLoss/dxz (rows, gates * units)
+  float* recurrent_weight = nullptr;  // += dU (gates * units, units), or null (not learned)
+  float* gain = nullptr;              // += per context (contexts, gates * units), or null
+  float* bias = nullptr;              // += per context (contexts, gates * units), or null
+  std::size_t contexts = 0;           // rows of gain and bias
+};
+
+// Backpropagates through all the steps from d_hidden (rows, units), the gradient at each step's
+// output from above. No gradient reaches the initial state or crosses a start.
+void recurrent_backward(const Kernels& kernels, const RecurrentLayerArgs& args,
+                        const RecurrentTrace& trace, const float* d_hidden,
+                        const RecurrentGradients& gradients);
+
+}  // namespace locus::neuromod
