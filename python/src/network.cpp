@@ -38,6 +38,15 @@ namespace locus::python {
 
 namespace {
 
+neuromod::Recurrence recurrence_from_name(const std::string& name) {
+  for (auto r :
+       {neuromod::Recurrence::kElman, neuromod::Recurrence::kGru, neuromod::Recurrence::kLstm}) {
+    if (neuromod::to_string(r) == name) return r;
+  }
+  throw neuromod::InvalidArgumentError(
+      fmt::format("Network.recurrent: cell '{}' is not one of elman, gru, lstm", name));
+}
+
 using neuromod::ContextId;
 
 // The first bytes of an agent checkpoint (agents/agent.cpp), which embeds a network checkpoint.
@@ -89,36 +98,58 @@ class PyNetwork {
   }
 
   py::list forward(const py::handle& inputs, const py::object& contexts) {
-    const py::module_ numpy = py::module_::import("numpy");
-    const std::size_t input_dim = network_->spec().input_dim;
-    py::array array;
-    try {
-      array = numpy.attr("ascontiguousarray")(inputs, "float32");
-    } catch (py::error_already_set& e) {
-      throw neuromod::ShapeError(
-          fmt::format("forward: inputs cannot be read as a float32 array ({})", e.what()));
-    }
+    const py::array array = float32_array(inputs, "forward: inputs");
     if (array.ndim() != 2) {
       throw neuromod::ShapeError(fmt::format(
           "forward: inputs must be a 2-D array (rows, input_dim) = (rows, {}), got shape {}{}",
-          input_dim, shape_text(array), array.ndim() == 1 ? "; use x[None, :] for one row" : ""));
+          network_->spec().input_dim, shape_text(array),
+          array.ndim() == 1 ? "; use x[None, :] for one row" : ""));
     }
     const auto rows = static_cast<std::size_t>(array.shape(0));
-    const auto cols = static_cast<std::size_t>(array.shape(1));
-    neuromod::Matrix batch(neuromod::Matrix::shape_type{rows, cols});
-    if (rows * cols > 0) {
-      std::memcpy(batch.data(), array.data(), rows * cols * sizeof(float));
-    }
+    const neuromod::Matrix batch = to_matrix(array, rows, static_cast<std::size_t>(array.shape(1)));
     const std::vector<ContextId> ids = context_ids(contexts);
-    const std::vector<neuromod::Matrix>& outputs = network_->forward(batch, ids);
     py::list result;
-    for (const neuromod::Matrix& out : outputs) {
-      py::array_t<float> copy({out.shape(0), out.shape(1)});
-      if (out.size() > 0) std::memcpy(copy.mutable_data(), out.data(), out.size() * sizeof(float));
-      result.append(std::move(copy));
+    for (const neuromod::Matrix& out : network_->forward(batch, ids)) {
+      result.append(to_numpy(out, {py::ssize_t(out.shape(0)), py::ssize_t(out.shape(1))}));
     }
     return result;
   }
+
+  // Sequences (steps, batch, input_dim), time-major as in PyTorch's RNNs without batch_first.
+  py::tuple forward_sequence(const py::handle& inputs, const py::object& contexts,
+                             const py::object& state, const py::object& episode_starts) {
+    const py::array array = float32_array(inputs, "forward_sequence: inputs");
+    if (array.ndim() != 3) {
+      throw neuromod::ShapeError(
+          fmt::format("forward_sequence: inputs must be a 3-D array (steps, batch, input_dim) = "
+                      "(steps, batch, {}), got shape {}",
+                      network_->spec().input_dim, shape_text(array)));
+    }
+    const auto steps = static_cast<std::size_t>(array.shape(0));
+    const auto batch = static_cast<std::size_t>(array.shape(1));
+    const neuromod::Matrix rows =
+        to_matrix(array, steps * batch, static_cast<std::size_t>(array.shape(2)));
+    const std::vector<ContextId> ids = context_ids(contexts, /*allow_2d=*/true);
+    std::optional<neuromod::RecurrentState> initial;
+    if (!state.is_none()) initial = recurrent_state(state);
+    std::vector<std::uint8_t> starts;
+    if (!episode_starts.is_none()) {
+      const auto flags = py::module_::import("numpy")
+                             .attr("ascontiguousarray")(episode_starts, "uint8")
+                             .cast<py::array_t<std::uint8_t, py::array::c_style>>();
+      starts.assign(flags.data(), flags.data() + flags.size());
+    }
+    const std::vector<neuromod::Matrix>& outputs =
+        network_->forward_sequence(rows, batch, ids, initial ? &*initial : nullptr, starts);
+    py::list result;
+    for (const neuromod::Matrix& out : outputs) {
+      result.append(
+          to_numpy(out, {py::ssize_t(steps), py::ssize_t(batch), py::ssize_t(out.shape(1))}));
+    }
+    return py::make_tuple(result, state_list(network_->final_state()));
+  }
+
+  py::list zero_state(std::size_t batch) const { return state_list(network_->zero_state(batch)); }
 
   // The context a parameter is read from when the caller gives none: the shared one for a shared
   // parameter, the selected context for a per-context one. Unknown names keep kSharedContext, so
@@ -194,7 +225,62 @@ class PyNetwork {
     return std::equal(std::begin(magic), std::end(magic), std::begin(kAgentCheckpointMagic));
   }
 
-  static std::vector<ContextId> context_ids(const py::object& contexts) {
+  static py::array float32_array(const py::handle& values, std::string_view what) {
+    try {
+      return py::module_::import("numpy").attr("ascontiguousarray")(values, "float32");
+    } catch (py::error_already_set& e) {
+      throw neuromod::ShapeError(
+          fmt::format("{} cannot be read as a float32 array ({})", what, e.what()));
+    }
+  }
+
+  // A contiguous float32 array as a (rows, cols) matrix.
+  static neuromod::Matrix to_matrix(const py::array& array, std::size_t rows, std::size_t cols) {
+    neuromod::Matrix matrix(neuromod::Matrix::shape_type{rows, cols});
+    if (rows * cols > 0) std::memcpy(matrix.data(), array.data(), rows * cols * sizeof(float));
+    return matrix;
+  }
+
+  // A fresh numpy copy of `matrix` in `shape`.
+  static py::array_t<float> to_numpy(const neuromod::Matrix& matrix,
+                                     std::vector<py::ssize_t> shape) {
+    py::array_t<float> copy(shape);
+    if (matrix.size() > 0) {
+      std::memcpy(copy.mutable_data(), matrix.data(), matrix.size() * sizeof(float));
+    }
+    return copy;
+  }
+
+  static py::list state_list(const neuromod::RecurrentState& state) {
+    py::list out;
+    for (const neuromod::Matrix& m : state) {
+      out.append(to_numpy(m, {py::ssize_t(m.shape(0)), py::ssize_t(m.shape(1))}));
+    }
+    return out;
+  }
+
+  // A list of 2-D arrays (what forward_sequence returns as the final state).
+  static neuromod::RecurrentState recurrent_state(const py::object& state) {
+    if (!py::isinstance<py::list>(state) && !py::isinstance<py::tuple>(state)) {
+      throw neuromod::ShapeError(
+          "forward_sequence: state must be a list of arrays (batch, units), as forward_sequence "
+          "returns it, or None, got " +
+          type_name(state));
+    }
+    neuromod::RecurrentState result;
+    for (const py::handle item : state) {
+      const py::array array = float32_array(item, "forward_sequence: a state tensor");
+      if (array.ndim() != 2) {
+        throw neuromod::ShapeError(fmt::format(
+            "forward_sequence: each state tensor must be 2-D (batch, units), got shape {}",
+            shape_text(array)));
+      }
+      result.push_back(to_matrix(array, std::size_t(array.shape(0)), std::size_t(array.shape(1))));
+    }
+    return result;
+  }
+
+  static std::vector<ContextId> context_ids(const py::object& contexts, bool allow_2d = false) {
     if (contexts.is_none()) return {};
     py::array array;
     try {
@@ -204,7 +290,8 @@ class PyNetwork {
           fmt::format("forward: contexts cannot be read as an integer array ({})", e.what()));
     }
     const char kind = array.dtype().kind();
-    if (array.ndim() != 1 || (array.size() > 0 && kind != 'i' && kind != 'u')) {
+    const bool shape_ok = array.ndim() == 1 || (allow_2d && array.ndim() == 2);
+    if (!shape_ok || (array.size() > 0 && kind != 'i' && kind != 'u')) {
       throw neuromod::ShapeError(fmt::format(
           "forward: contexts must be a 1-D array of integer context ids, one per row, got shape "
           "{} of dtype {}",
@@ -235,9 +322,13 @@ void bind_network(py::module_& module) {
     Network.from_preset(name, seed=0)       "hong_pavlic_2022", "ngm_mlp_2025" (Network.presets())
     Network.load(path)                      a checkpoint written by locus: neuromod's format, or an
                                             agent's checkpoint.bin (`locus train`), its network
+    Network.recurrent(cell, input_dim, hidden, outputs, seed=0, modulated=True)
+                                            an Elman, GRU or LSTM network
 
 forward(x, contexts=None) returns one float32 array (rows, units) per head; rows use the selected
-context unless `contexts` gives one id per row. Parameters are read by name ("layer0.gain",
+context unless `contexts` gives one id per row. A recurrent network runs sequences instead:
+outputs, state = forward_sequence(x (steps, batch, input_dim), contexts, state, episode_starts).
+Parameters are read by name ("layer0.gain",
 "head.output.weight", ...) and context; parameters() lists them.)doc")
       .def(py::init([](const py::object& spec, const std::string& backend) {
              return PyNetwork::from_spec(spec, backend);
@@ -334,6 +425,36 @@ context unless `contexts` gives one id per row. Parameters are read by name ("la
       .def("forward", &PyNetwork::forward, py::arg("x"), py::arg("contexts") = py::none(),
            "One float32 array (rows, head units) per head for inputs x (rows, input_dim), "
            "converted to float32; `contexts`: None (the selected context) or one id per row.")
+      .def("forward_sequence", &PyNetwork::forward_sequence, py::arg("x"),
+           py::arg("contexts") = py::none(), py::arg("state") = py::none(),
+           py::arg("episode_starts") = py::none(),
+           "Runs sequences x (steps, batch, input_dim) through a recurrent network (a "
+           "feed-forward one treats each row alone) and returns (outputs, state): one float32 "
+           "array (steps, batch, head units) per head, and the state after the last step (a list "
+           "of (batch, units) arrays: each recurrent layer's hidden state, then an LSTM's cell "
+           "state) to pass as `state` to the next call. contexts: None, one id per sequence "
+           "(batch,) or per step (steps, batch). episode_starts: None or (steps, batch) flags; "
+           "a true flag zeroes that sequence's state before that step.")
+      .def("zero_state", &PyNetwork::zero_state, py::arg("batch"),
+           "The state before a sequence's first step: zeros, a list as forward_sequence returns.")
+      .def_property_readonly(
+          "is_recurrent", [](const PyNetwork& self) { return self.get().spec().is_recurrent(); },
+          "True if the network has recurrent layers (use forward_sequence).")
+      .def_static(
+          "recurrent",
+          [](const std::string& cell, std::size_t input_dim, std::size_t hidden,
+             std::size_t outputs, std::uint64_t seed, bool modulated, float alpha,
+             const std::string& backend) {
+            const neuromod::NetworkSpec spec = neuromod::recurrent_network(
+                recurrence_from_name(cell), input_dim, hidden, outputs, seed, modulated, alpha);
+            return PyNetwork(neuromod::make_network(spec, neuromod::backend_from_string(backend)));
+          },
+          py::arg("cell"), py::arg("input_dim"), py::arg("hidden"), py::arg("outputs"),
+          py::arg("seed") = 0, py::arg("modulated") = true, py::arg("alpha") = 1.0f,
+          py::arg("backend") = "cpu",
+          "A recurrent network of one `cell` layer ('elman', 'gru' or 'lstm') of `hidden` units "
+          "and a readout of `outputs`: modulated (fixed random weights, per-context gains and "
+          "biases) or an ordinary trainable RNN; `alpha` is an Elman layer's leak dt / tau.")
       .def("parameters", &PyNetwork::parameters,
            "Every parameter tensor as a dict (name, kind, index, context: None if shared, shape, "
            "trainable): shared ones first, then each context's.")
