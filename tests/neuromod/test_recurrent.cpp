@@ -17,6 +17,7 @@
 
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/errors.hpp"
+#include "neuromod/kernels.hpp"
 #include "neuromod/network.hpp"
 #include "support.hpp"
 
@@ -399,5 +400,34 @@ TEST_CASE("recurrent networks: clear errors naming the sizes", "[neuromod][recur
     REQUIRE_THROWS_WITH(spec.validate(), Contains("recurrent"));
     const std::string json = to_json(recurrent_network(Recurrence::kGru, 4, 10, 3, 7, false));
     REQUIRE(to_json(network_spec_from_json(json)) == json);
+  }
+}
+
+TEST_CASE("bfloat16 products: a modulated recurrent network's input weights in bfloat16",
+          "[neuromod][recurrent][bf16]") {
+  if (!cpu_supports_bf16_products()) {
+    WARN("this CPU has no AVX512-BF16: recurrent bfloat16 products are not tested here");
+    return;
+  }
+  for (Recurrence recurrence : {Recurrence::kElman, Recurrence::kGru, Recurrence::kLstm}) {
+    INFO(to_string(recurrence));
+    auto net = make_network(recurrent_network(recurrence, 32, 64, 3, 2, true));
+    const Matrix x = random_matrix(10 * 8, 32, 3);
+    const Matrix exact = net->forward_sequence(x, 8)[0];
+    net->set_matmul_precision(MatmulPrecision::kBfloat16);
+    const Matrix rounded = net->forward_sequence(x, 8)[0];
+    double scale = 0.0, diff = 0.0;
+    for (std::size_t i = 0; i < exact.size(); ++i) {
+      scale = std::max(scale, double(std::fabs(exact.data()[i])));
+      diff = std::max(diff, double(std::fabs(exact.data()[i] - rounded.data()[i])));
+    }
+    REQUIRE(diff > 0.0);  // the products did change precision
+    REQUIRE(diff <= 2e-2 * scale);
+    net->zero_grad();
+    net->backward(random_matrix(10 * 8, 3, 4));  // the gains' gradients flow in bfloat16 too
+    double largest = 0.0;
+    for (float g : net->read_gradient("layer0.gain", 0))
+      largest = std::max(largest, double(std::fabs(g)));
+    REQUIRE(largest > 0.0);
   }
 }
