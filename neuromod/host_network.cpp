@@ -151,7 +151,10 @@ MemoryReport memory_report(const Network& network) {
     if (layer.kind == LayerKind::kSparseBinary) {
       report.fixed_bytes += layer.units * layer.sparse_k * sizeof(std::int32_t);  // connectivity
     }
-    report.dense_equivalent_bytes += (layer.units * fan_in + layer.units) * sizeof(float);
+    // An ordinary layer of the same kind: per gate, input and recurrent weights and a bias.
+    const std::size_t recurrent_inputs = layer.recurrence == Recurrence::kNone ? 0 : layer.units;
+    report.dense_equivalent_bytes += gate_count(layer.recurrence) * layer.units *
+                                     (fan_in + recurrent_inputs + 1) * sizeof(float);
     fan_in = layer.units;
   }
   for (const HeadSpec& head : spec.heads) {
