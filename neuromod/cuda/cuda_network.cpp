@@ -18,6 +18,8 @@
 #include <limits>
 
 #include "neuromod/cuda/cuda_check.hpp"
+#include "neuromod/cuda/cuda_recurrent.hpp"
+#include "neuromod/cuda/device_buffer.hpp"
 #include "neuromod/cuda/device_kernels.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/host_network.hpp"
@@ -116,13 +118,7 @@ namespace {
 
 using cuda::RowGroups;
 
-// A device buffer that only grows; its contents are not kept when it grows.
-template <typename T>
-T* ensure(DeviceArray<T>& array, std::size_t count) {
-  if (array.size() < count)
-    array = DeviceArray<T>(std::max(count, array.size() + array.size() / 2));
-  return array.data();
-}
+using cuda::ensure;
 
 // Grows `array` to hold `count` elements, keeping its first `keep` elements and zeroing the rest.
 void grow_keep(DeviceArray<float>& array, std::size_t count, std::size_t keep) {
@@ -222,11 +218,15 @@ class CudaNetworkImpl final : public CudaNetwork {
   };
   static constexpr int kNoBlock = -1;
   struct LayerState {
-    int weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
+    int weight = kNoBlock, recurrent_weight = kNoBlock, gain = kNoBlock, bias = kNoBlock;
     DeviceArray<std::int32_t> sparse_index;          // (units, k)
     DeviceArray<std::int32_t> input_begin, entries;  // the transpose, CSR over inputs
     DeviceArray<float> linear, saved, hidden;        // (rows, units) of the last forward
     const float* saved_view = nullptr;               // saved, or linear when they are equal
+    // Recurrent layers: the trace and the steps (linear holds the input sums, (rows, width)).
+    std::unique_ptr<cuda::DeviceRecurrentLayer> recurrent;
+    std::vector<float>
+        noise;  // the last forward's recurrent noise (rows, units), drawn on the host
   };
   struct HeadState {
     int weight = kNoBlock, bias = kNoBlock, output_gain = kNoBlock;
@@ -247,9 +247,30 @@ class CudaNetworkImpl final : public CudaNetwork {
   const float* block_value(int block) const {
     return block == kNoBlock ? nullptr : blocks_[std::size_t(block)].value.data();
   }
-  void prepare_batch(std::size_t rows, std::span<const ContextId> context_ids);
+  // episode_starts: empty, or one flag per row (sequences), uploaded with the batch.
+  void prepare_batch(std::size_t rows, std::span<const ContextId> context_ids,
+                     std::span<const std::uint8_t> episode_starts = {});
+  // forward_device after its checks (the batch of `rows` rows with these contexts and, for a
+  // sequence batch, steps_, batch_ and initial_state_ set).
+  std::vector<const float*> run_forward(const float* inputs, std::size_t rows,
+                                        std::span<const ContextId> context_ids,
+                                        std::span<const std::uint8_t> episode_starts);
+  // Host inputs up, run_forward, outputs down, checked (forward and forward_sequence).
+  const std::vector<Matrix>& run_host_forward(const Matrix& inputs,
+                                              std::span<const ContextId> context_ids,
+                                              std::span<const std::uint8_t> episode_starts);
+  // Rows of layer l's weight and of its linear part: units, times the gates of a recurrent layer.
+  std::size_t layer_width(std::size_t l) const {
+    return gate_count(spec_.layers[l].recurrence) * spec_.layers[l].units;
+  }
+  cuda::RecurrentInputs recurrent_inputs(std::size_t l) const;
+  void recurrent_forward(std::size_t l, const float* input_sum, float* hidden);
+  // Layer l's backward from dh (feature_grad_) to the gradient at its input sums (dz).
+  void recurrent_backward(std::size_t l, float* dz);
+  void download_final_state();
   void head_forward(std::size_t head, const float* features);
   void head_backward(std::size_t head, const float* dy, const float* features, float* dfeatures);
+  void modulation_backward(std::size_t l, float* dz, bool dz_needed);
   void mark(Block& block);
   void check_gradients();
 
@@ -323,7 +344,13 @@ class CudaNetworkImpl final : public CudaNetwork {
   DeviceArray<float> input_upload_, input_kept_;
   const float* input_ = nullptr;  // the inputs backward reads (kept copy), or null
   std::vector<Matrix> outputs_;
-  RecurrentState final_state_;  // always empty: recurrent specs are refused
+  // The sequence batch of the last forward: forward() and forward_device run one step of `rows`
+  // sequences.
+  std::size_t steps_ = 1, batch_ = 0;
+  const std::int32_t* starts_device_ = nullptr;    // (rows) episode starts, or null
+  const RecurrentState* initial_state_ = nullptr;  // during forward_sequence only
+  RecurrentState final_state_;
+  std::uint64_t noise_draws_ = 0;  // noisy layer passes so far: HostNetwork's noise stream
 
   // Scratch.
   DeviceArray<float> feature_grad_, layer_grad_, scratch_, gain_terms_, bias_terms_, partial_;
@@ -374,7 +401,8 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
       case ParameterKind::kLayerWeight:
         layers_[info.index].weight = id;
         break;
-      case ParameterKind::kLayerRecurrentWeight:  // recurrent specs are refused (make_cuda_network)
+      case ParameterKind::kLayerRecurrentWeight:
+        layers_[info.index].recurrent_weight = id;
         break;
       case ParameterKind::kLayerGain:
         layers_[info.index].gain = id;
@@ -406,6 +434,9 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
   std::size_t fan_in = spec_.input_dim;
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const LayerSpec& layer = spec_.layers[l];
+    if (layer.recurrence != Recurrence::kNone) {
+      layers_[l].recurrent = std::make_unique<cuda::DeviceRecurrentLayer>();
+    }
     if (layer.kind == LayerKind::kSparseBinary) {
       const std::vector<std::int32_t> index = layout_.connectivity(l);
       layers_[l].sparse_index = DeviceArray<std::int32_t>(index.size());
@@ -599,7 +630,8 @@ void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, st
 
 // Checks the batch on the host, groups its rows by context (a stable counting sort, cut into
 // fixed-size chunks) and uploads ids and groups in one copy.
-void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids) {
+void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids,
+                                    std::span<const std::uint8_t> episode_starts) {
   // Whatever fails below, the previous batch can no longer be differentiated (forward() may have
   // replaced the inputs it kept already).
   has_forward_ = false;
@@ -676,7 +708,7 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   const std::vector<std::int32_t>& ids = *batch_contexts;
 
   // Layout of batch_host_: row contexts | by-context order | chunks | groups | identity order |
-  // chunks | groups | the rows sorted by weight set (if permuted).
+  // chunks | groups | the rows sorted by weight set (if permuted) | episode starts (if given).
   std::vector<std::int32_t>& h = batch_host_;
   h.assign(rows, 0);
   std::copy(ids.begin(), ids.end(), h.begin());
@@ -730,6 +762,8 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
 
   const std::size_t set_order_at = h.size();
   if (rows_permuted_) h.insert(h.end(), set_order_.begin(), set_order_.end());
+  const std::size_t starts_at = h.size();
+  for (const std::uint8_t flag : episode_starts) h.push_back(flag != 0 ? 1 : 0);
 
   std::int32_t* device = ensure(batch_device_, h.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(device, h.data(), h.size() * sizeof(std::int32_t),
@@ -742,11 +776,21 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   all_rows_.chunks = device + all_chunks_at;
   all_rows_.groups = device + all_groups_at;
   set_order_device_ = rows_permuted_ ? device + set_order_at : nullptr;
+  starts_device_ = episode_starts.empty() ? nullptr : device + starts_at;
 }
 
 std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, std::size_t rows,
                                                           std::span<const ContextId> context_ids) {
-  prepare_batch(rows, context_ids);
+  checks::feed_forward_only(spec_);
+  steps_ = 1;
+  batch_ = rows;
+  return run_forward(inputs, rows, context_ids, {});
+}
+
+std::vector<const float*> CudaNetworkImpl::run_forward(
+    const float* inputs, std::size_t rows, std::span<const ContextId> context_ids,
+    std::span<const std::uint8_t> episode_starts) {
+  prepare_batch(rows, context_ids, episode_starts);
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
   if (keep_input) {
     float* kept = ensure(input_kept_, rows * spec_.input_dim);
@@ -771,6 +815,16 @@ std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, s
     const LayerSpec& layer = spec_.layers[l];
     LayerState& state = layers_[l];
     const std::size_t n = rows * layer.units;
+    if (state.recurrent) {  // dense weights, one weight set (validate() refuses the others)
+      float* input_sum = ensure(state.linear, rows * layer_width(l));
+      gemm_forward(x, rows, fan_in, blocks_[std::size_t(state.weight)].value.data(), layer_width(l),
+                   weight_gains_[l], input_sum);
+      float* hidden = ensure(state.hidden, n);
+      recurrent_forward(l, input_sum, hidden);
+      x = hidden;
+      fan_in = layer.units;
+      continue;
+    }
     float* linear = ensure(state.linear, n);
     // Without centering, the pre-activation site's saved u is z itself: keep one copy.
     const bool saved_is_linear = layer.site == ModulationSite::kPreActivation && !layer.center;
@@ -825,8 +879,18 @@ void CudaNetworkImpl::head_forward(std::size_t h, const float* features) {
 
 const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
                                                     std::span<const ContextId> context_ids) {
+  checks::feed_forward_only(spec_);
+  checks::forward_inputs(spec_, inputs.shape()[0], inputs.shape()[1], context_ids.size(),
+                         selected_);
+  steps_ = 1;
+  batch_ = inputs.shape()[0];
+  return run_host_forward(inputs, context_ids, {});
+}
+
+const std::vector<Matrix>& CudaNetworkImpl::run_host_forward(
+    const Matrix& inputs, std::span<const ContextId> context_ids,
+    std::span<const std::uint8_t> episode_starts) {
   const std::size_t rows = inputs.shape()[0];
-  checks::forward_inputs(spec_, rows, inputs.shape()[1], context_ids.size(), selected_);
   if (check_finite_) checks::finite_inputs(inputs.data(), inputs.size(), spec_.input_dim);
   has_forward_ = false;  // the upload below may replace the inputs the last batch kept
   // Uploaded where backward will read them if it needs them (no second device copy), unless the
@@ -837,7 +901,8 @@ const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
   float* upload = ensure(keep_input ? input_kept_ : input_upload_, inputs.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(upload, inputs.data(), inputs.size() * sizeof(float),
                                    cudaMemcpyHostToDevice, stream_));
-  const std::vector<const float*> device_outputs = forward_device(upload, rows, context_ids);
+  const std::vector<const float*> device_outputs =
+      run_forward(upload, rows, context_ids, episode_starts);
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
     Matrix& y = outputs_[h];
     const std::size_t m = spec_.heads[h].units;
@@ -896,7 +961,8 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
   const std::size_t num_layers = spec_.layers.size();
   std::size_t lowest = num_layers;
   for (std::size_t l = num_layers; l-- > 0;) {
-    for (int b : {layers_[l].weight, layers_[l].gain, layers_[l].bias}) {
+    for (int b :
+         {layers_[l].weight, layers_[l].recurrent_weight, layers_[l].gain, layers_[l].bias}) {
       if (b != kNoBlock && learns(blocks_[std::size_t(b)])) lowest = l;
     }
   }
@@ -922,44 +988,14 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
     const LayerSpec& layer = spec_.layers[l];
     LayerState& state = layers_[l];
     const std::size_t fan_in = l == 0 ? spec_.input_dim : spec_.layers[l - 1].units;
-    const std::size_t n = rows_ * layer.units;
-    Block* gain = state.gain == kNoBlock ? nullptr : &blocks_[std::size_t(state.gain)];
-    Block* bias = state.bias == kNoBlock ? nullptr : &blocks_[std::size_t(state.bias)];
     Block& weight = blocks_[std::size_t(state.weight)];
-    const bool gain_learns = gain && learns(*gain), bias_learns = bias && learns(*bias);
-    float* dz = ensure(layer_grad_, n);
-    const bool dz_needed = learns(weight) || l > lowest;
-    const std::size_t partial_size = std::size_t(by_context_.chunk_count) * layer.units;
-    if ((gain_learns || bias_learns) && fused_backward_ &&
-        cuda::fused_modulate_backward_fits(layer.units, layer.center && dz_needed)) {
-      // Gain and bias sums per chunk of rows inside the backward kernel: the per-row terms never
-      // touch device memory.
-      float* gain_partial = gain_learns ? ensure(partial_, partial_size) : nullptr;
-      float* bias_partial = bias_learns ? ensure(bias_partial_, partial_size) : nullptr;
-      cuda::modulate_backward_fused(stream_, modulation(l), by_context_, state.saved_view,
-                                    state.hidden.data(), feature_grad_.data(),
-                                    dz_needed ? dz : nullptr, gain_partial, bias_partial);
-      if (gain_learns)
-        cuda::reduce_partials(stream_, by_context_, gain_partial, layer.units, gain->grad.data());
-      if (bias_learns)
-        cuda::reduce_partials(stream_, by_context_, bias_partial, layer.units, bias->grad.data());
+    const std::size_t width = layer_width(l);
+    float* dz = ensure(layer_grad_, rows_ * width);
+    if (state.recurrent) {
+      recurrent_backward(l, dz);
     } else {
-      cuda::modulate_backward(stream_, modulation(l), state.saved_view, state.hidden.data(),
-                              feature_grad_.data(), dz,
-                              gain_learns ? ensure(gain_terms_, n) : nullptr,
-                              bias_learns ? ensure(bias_terms_, n) : nullptr);
-      float* partial = ensure(partial_, partial_size);
-      if (gain_learns) {
-        cuda::reduce_rows(stream_, by_context_, gain_terms_.data(), layer.units, partial,
-                          gain->grad.data());
-      }
-      if (bias_learns) {
-        cuda::reduce_rows(stream_, by_context_, bias_terms_.data(), layer.units, partial,
-                          bias->grad.data());
-      }
+      modulation_backward(l, dz, learns(weight) || l > lowest);
     }
-    if (gain_learns) mark(*gain);
-    if (bias_learns) mark(*bias);
     const float* layer_input = l == 0 ? input_ : layers_[l - 1].hidden.data();
     const float scale = weight_gains_[l];
     if (learns(weight)) {
@@ -967,8 +1003,7 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
         throw Error("backward: the inputs were not kept for a trainable first layer");
       }
       if (layer.kind == LayerKind::kDenseGaussian) {
-        gemm_backward_weight(dz, rows_, layer.units, layer_input, fan_in, scale,
-                             weight.grad.data());
+        gemm_backward_weight(dz, rows_, width, layer_input, fan_in, scale, weight.grad.data());
       } else {
         cuda::sparse_backward_weight(stream_, dz, rows_, layer.units, state.sparse_index.data(),
                                      layer.sparse_k, layer_input, fan_in, scale,
@@ -979,7 +1014,7 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
     if (l > lowest) {
       float* dx = ensure(scratch_, rows_ * fan_in);
       if (layer.kind == LayerKind::kDenseGaussian) {
-        set_products(false, dz, weight.value.data(), layer.units, fan_in, scale, 0.0f, dx);
+        set_products(false, dz, weight.value.data(), width, fan_in, scale, 0.0f, dx);
       } else {
         cuda::sparse_backward_input(stream_, dz, rows_, layer.units, state.input_begin.data(),
                                     state.entries.data(), weight.value.data(), layer.sparse_k,
@@ -989,6 +1024,48 @@ void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradien
     }
   }
   if (check_finite_) check_gradients();
+}
+
+// Layer l's (feed-forward) modulation backward from dh (feature_grad_) to dz (written when
+// dz_needed), with the gain and bias gradients reduced per context.
+void CudaNetworkImpl::modulation_backward(std::size_t l, float* dz, bool dz_needed) {
+  const LayerSpec& layer = spec_.layers[l];
+  LayerState& state = layers_[l];
+  const std::size_t n = rows_ * layer.units;
+  Block* gain = state.gain == kNoBlock ? nullptr : &blocks_[std::size_t(state.gain)];
+  Block* bias = state.bias == kNoBlock ? nullptr : &blocks_[std::size_t(state.bias)];
+  const bool gain_learns = gain && learns(*gain), bias_learns = bias && learns(*bias);
+  const std::size_t partial_size = std::size_t(by_context_.chunk_count) * layer.units;
+  if ((gain_learns || bias_learns) && fused_backward_ &&
+      cuda::fused_modulate_backward_fits(layer.units, layer.center && dz_needed)) {
+    // Gain and bias sums per chunk of rows inside the backward kernel: the per-row terms never
+    // touch device memory.
+    float* gain_partial = gain_learns ? ensure(partial_, partial_size) : nullptr;
+    float* bias_partial = bias_learns ? ensure(bias_partial_, partial_size) : nullptr;
+    cuda::modulate_backward_fused(stream_, modulation(l), by_context_, state.saved_view,
+                                  state.hidden.data(), feature_grad_.data(),
+                                  dz_needed ? dz : nullptr, gain_partial, bias_partial);
+    if (gain_learns)
+      cuda::reduce_partials(stream_, by_context_, gain_partial, layer.units, gain->grad.data());
+    if (bias_learns)
+      cuda::reduce_partials(stream_, by_context_, bias_partial, layer.units, bias->grad.data());
+  } else {
+    cuda::modulate_backward(stream_, modulation(l), state.saved_view, state.hidden.data(),
+                            feature_grad_.data(), dz,
+                            gain_learns ? ensure(gain_terms_, n) : nullptr,
+                            bias_learns ? ensure(bias_terms_, n) : nullptr);
+    float* partial = ensure(partial_, partial_size);
+    if (gain_learns) {
+      cuda::reduce_rows(stream_, by_context_, gain_terms_.data(), layer.units, partial,
+                        gain->grad.data());
+    }
+    if (bias_learns) {
+      cuda::reduce_rows(stream_, by_context_, bias_terms_.data(), layer.units, partial,
+                        bias->grad.data());
+    }
+  }
+  if (gain_learns) mark(*gain);
+  if (bias_learns) mark(*bias);
 }
 
 void CudaNetworkImpl::head_backward(std::size_t h, const float* dy, const float* features,
@@ -1350,7 +1427,9 @@ void CudaNetworkImpl::write_parameter(std::string_view name, ContextId context,
 
 }  // namespace
 
-// Feed-forward networks only: their rows are independent, so a sequence is one batch of rows.
+// --- recurrent layers (the steps run in cuda_recurrent.cpp) -------------------------------------
+
+// A feed-forward network's rows are independent: its sequence is one batch of rows.
 const std::vector<Matrix>& CudaNetworkImpl::forward_sequence(
     const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
     const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) {
@@ -1358,16 +1437,113 @@ const std::vector<Matrix>& CudaNetworkImpl::forward_sequence(
   checks::sequence_inputs(spec_, rows, inputs.shape()[1], batch, context_ids.size(),
                           episode_starts.size());
   if (initial_state) checks::recurrent_state(spec_, *initial_state, batch, check_finite_);
-  return forward(inputs, checks::sequence_row_contexts(context_ids, rows, batch));
+  const std::vector<ContextId> row_contexts =
+      checks::sequence_row_contexts(context_ids, rows, batch);
+  if (!spec_.is_recurrent()) return forward(inputs, row_contexts);
+  steps_ = rows / batch;
+  batch_ = batch;
+  initial_state_ = initial_state;
+  final_state_.clear();
+  try {
+    run_host_forward(inputs, row_contexts, episode_starts);
+  } catch (...) {
+    initial_state_ = nullptr;
+    throw;
+  }
+  initial_state_ = nullptr;
+  download_final_state();
+  return outputs_;
+}
+
+cuda::RecurrentInputs CudaNetworkImpl::recurrent_inputs(std::size_t l) const {
+  const LayerState& state = layers_[l];
+  cuda::RecurrentInputs inputs;
+  inputs.recurrent_weight = block_value(state.recurrent_weight);
+  inputs.weight_gain = weight_gains_[l];
+  inputs.gain = block_value(state.gain);
+  inputs.bias = block_value(state.bias);
+  inputs.row_context = row_context_device_;
+  inputs.starts = starts_device_;
+  return inputs;
+}
+
+void CudaNetworkImpl::recurrent_forward(std::size_t l, const float* input_sum, float* hidden) {
+  const LayerSpec& layer = spec_.layers[l];
+  LayerState& state = layers_[l];
+  cuda::RecurrentInputs inputs = recurrent_inputs(l);
+  if (initial_state_) {  // host arrays: the layer uploads them
+    const std::size_t index = cuda::recurrent_state_index(spec_, l);
+    inputs.initial_hidden = (*initial_state_)[index].data();
+    if (layer.recurrence == Recurrence::kLstm)
+      inputs.initial_cell = (*initial_state_)[index + 1].data();
+  }
+  // The host network's noise, drawn as it draws it (one draw per noisy layer and pass), so that
+  // the backends agree.
+  state.noise.clear();
+  if (layer.recurrent_noise > 0.0f) {
+    state.noise.resize(rows_ * layer.units);
+    cuda::draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units,
+                               layer.recurrent_noise, state.noise.data());
+  }
+  state.recurrent->forward(stream_, cublas_, cuda::recurrent_shape(spec_, l, steps_, batch_),
+                           inputs, state.noise, input_sum, hidden);
+}
+
+void CudaNetworkImpl::recurrent_backward(std::size_t l, float* dz) {
+  LayerState& state = layers_[l];
+  Block* gain = state.gain == kNoBlock ? nullptr : &blocks_[std::size_t(state.gain)];
+  Block* bias = state.bias == kNoBlock ? nullptr : &blocks_[std::size_t(state.bias)];
+  Block& recurrent = blocks_[std::size_t(state.recurrent_weight)];
+  const bool gain_learns = gain && learns(*gain), bias_learns = bias && learns(*bias);
+  const bool recurrent_learns = learns(recurrent);
+  state.recurrent->backward(stream_, cublas_, recurrent_inputs(l), feature_grad_.data(), dz,
+                            gain_learns, bias_learns,
+                            recurrent_learns ? recurrent.grad.data() : nullptr);
+  if (recurrent_learns) recurrent.has_grad[0] = 1;
+  const std::size_t width = layer_width(l);
+  float* partial = ensure(partial_, std::size_t(by_context_.chunk_count) * width);
+  if (gain_learns) {
+    cuda::reduce_rows(stream_, by_context_, state.recurrent->gain_terms(), width, partial,
+                      gain->grad.data());
+    mark(*gain);
+  }
+  if (bias_learns) {
+    cuda::reduce_rows(stream_, by_context_, state.recurrent->gate_grad(), width, partial,
+                      bias->grad.data());
+    mark(*bias);
+  }
+}
+
+// The state after the last step: each recurrent layer's hidden state, and an LSTM's cell state.
+void CudaNetworkImpl::download_final_state() {
+  final_state_.clear();
+  std::vector<const float*> sources;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const LayerState& state = layers_[l];
+    if (!state.recurrent) continue;
+    const std::size_t last = (steps_ - 1) * batch_ * spec_.layers[l].units;
+    sources.push_back(state.hidden.data() + last);
+    if (spec_.layers[l].recurrence == Recurrence::kLstm) {
+      sources.push_back(state.recurrent->cell() + last);
+    }
+  }
+  // Every matrix exists before the copies into them are queued.
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    if (!layers_[l].recurrent) continue;
+    final_state_.emplace_back(Matrix({batch_, spec_.layers[l].units}));
+    if (spec_.layers[l].recurrence == Recurrence::kLstm) {
+      final_state_.emplace_back(Matrix({batch_, spec_.layers[l].units}));
+    }
+  }
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    LOCUS_CUDA_CHECK(cudaMemcpyAsync(final_state_[i].data(), sources[i],
+                                     final_state_[i].size() * sizeof(float), cudaMemcpyDeviceToHost,
+                                     stream_));
+  }
+  LOCUS_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
 std::unique_ptr<CudaNetwork> make_cuda_network(const NetworkSpec& spec) {
-  if (spec.is_recurrent()) {
-    throw InvalidArgumentError(fmt::format(
-        "network '{}' has recurrent layers, which the CUDA backend does not run yet; use the cpu "
-        "backend",
-        spec.name));
-  }
   if (!cuda_available()) {
     throw InvalidArgumentError(
         fmt::format("the CUDA backend needs a CUDA device: {}; use the cpu backend on this machine",

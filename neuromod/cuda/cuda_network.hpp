@@ -27,6 +27,16 @@
 // clipping factor stay on the device; step() reads back one value (the norm, with a non-finite
 // flag) because StepStats reports it.
 //
+// Recurrent layers (Network::forward_sequence) run as the host backends run them: the input sums of
+// the whole sequence as one cuBLAS product, then per step the recurrent product h U^T (cuBLAS) and
+// one fused gate kernel per cell kind, and backward per step from the last (gate kernel, then the
+// carried state gradient through U), dU as one product over the sequence and the gain and bias
+// gradients reduced per context as above. cuda_recurrent.hpp runs them; recurrent_plan.hpp plans
+// them in plain C++ (tested on the CPU). Recurrent noise is drawn on the host exactly as the host
+// backends draw it and uploaded, so the backends agree. forward() and forward_device refuse a
+// recurrent network (its rows are steps of sequences); backward_device works after
+// forward_sequence.
+//
 // Built only when CMake finds nvcc (LOCUS_CUDA=AUTO/ON); otherwise make_network(..., kCuda) throws
 // an error that says so, and cuda_available() is false.
 
