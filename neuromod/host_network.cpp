@@ -24,8 +24,7 @@ constexpr std::uint64_t kLayerWeightStream = 1;
 constexpr std::uint64_t kHeadWeightStream = 2;
 constexpr std::uint64_t kContextHeadWeightStream = 3;
 constexpr std::uint64_t kGainStream = 4;
-constexpr std::uint64_t kRecurrentWeightStream = 5;
-constexpr std::uint64_t kRecurrentNoiseStream = 6;
+constexpr std::uint64_t kRecurrentWeightStream = 5;  // 6: recurrent noise (recurrent_layer.cpp)
 
 // Elements per task in the optimizer update and the gradient norm: a fixed partition, so the norm's
 // summation order (and hence the clipping factor) does not depend on the thread count.
@@ -633,18 +632,11 @@ RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
 void HostNetwork::recurrent_layer_forward(std::size_t l) {
   const LayerSpec& layer = spec_.layers[l];
   RecurrentTrace& trace = traces_[l];
-  // Noise: one stream per block of rows and forward pass, so it does not depend on thread count.
   trace.noise.clear();
   if (layer.recurrent_noise > 0.0f) {
-    constexpr std::size_t kNoiseRows = 256;
-    const std::uint64_t draw = noise_draws_++;
     trace.noise.resize(rows_ * layer.units);
-    parallel_chunks(rows_, kNoiseRows, [&](std::size_t r0, std::size_t r1) {
-      RandomStream stream(spec_.seed, kRecurrentNoiseStream, l, (draw << 32) | (r0 / kNoiseRows));
-      for (std::size_t i = r0 * layer.units; i < r1 * layer.units; ++i) {
-        trace.noise[i] = static_cast<float>(layer.recurrent_noise * stream.normal());
-      }
-    });
+    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
+                         trace.noise.data());
   }
   // The layer's tensors in the state: a hidden state per recurrent layer, then an LSTM's cell.
   const float* initial_hidden = nullptr;

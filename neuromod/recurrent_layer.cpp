@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "neuromod/random.hpp"
 #include "util/parallel.hpp"
 
 namespace locus::neuromod {
@@ -214,6 +215,19 @@ void accumulate_modulation(const RecurrentLayerArgs& args, const RecurrentTrace&
 }
 
 }  // namespace
+
+void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
+                          std::size_t rows, std::size_t units, float std_dev, float* noise) {
+  constexpr std::uint64_t kRecurrentNoiseStream = 6;  // beside host_network.cpp's weight streams
+  constexpr std::size_t kNoiseRows = 256;
+  util::run_blocks((rows + kNoiseRows - 1) / kNoiseRows, [&](std::size_t block) {
+    const std::size_t r0 = block * kNoiseRows, r1 = std::min(rows, r0 + kNoiseRows);
+    RandomStream stream(seed, kRecurrentNoiseStream, layer, (draw << 32) | block);
+    for (std::size_t i = r0 * units; i < r1 * units; ++i) {
+      noise[i] = static_cast<float>(std_dev * stream.normal());
+    }
+  });
+}
 
 void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,
                        const float* initial_hidden, const float* initial_cell,

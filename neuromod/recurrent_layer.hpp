@@ -53,6 +53,12 @@ struct RecurrentTrace {
   std::vector<float> hidden;         // the output h' of each step (rows, units)
 };
 
+// The noise on an Elman layer's pre-activations (rows, units) for the network's `draw`-th noisy
+// pass of layer `layer`: a random stream per block of 256 rows, so the draw does not depend on the
+// thread count, and every backend draws the same noise (the CUDA one uploads it).
+void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
+                          std::size_t rows, std::size_t units, float std_dev, float* noise);
+
 // Runs the steps. initial_hidden and initial_cell (LSTM) are (batch, units), or null for zeros.
 // Reads trace.input_sum (and trace.noise if not empty); writes the rest of the trace.
 void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,

@@ -24,6 +24,7 @@
 #include "neuromod/errors.hpp"
 #include "neuromod/host_network.hpp"
 #include "neuromod/network_checks.hpp"
+#include "neuromod/recurrent_layer.hpp"
 
 namespace locus::neuromod {
 
@@ -1482,8 +1483,8 @@ void CudaNetworkImpl::recurrent_forward(std::size_t l, const float* input_sum, f
   state.noise.clear();
   if (layer.recurrent_noise > 0.0f) {
     state.noise.resize(rows_ * layer.units);
-    cuda::draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units,
-                               layer.recurrent_noise, state.noise.data());
+    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
+                         state.noise.data());
   }
   state.recurrent->forward(stream_, cublas_, cuda::recurrent_shape(spec_, l, steps_, batch_),
                            inputs, state.noise, input_sum, hidden);

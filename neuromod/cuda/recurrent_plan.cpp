@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
-#include "neuromod/random.hpp"
 
 namespace locus::neuromod::cuda {
 
 namespace {
-
-// HostNetwork's stream number for recurrent noise and its rows per stream (host_network.cpp): the
-// noise must be the host's for the backends to agree (a CPU test checks it against the network).
-constexpr std::uint64_t kRecurrentNoiseStream = 6;
-constexpr std::size_t kNoiseRows = 256;
 
 // Offset of step t's block in a time-major (rows, cols) array.
 std::size_t at_step(const RecurrentShape& shape, std::size_t t, std::size_t cols) {
@@ -182,17 +176,6 @@ std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer) {
     index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
   }
   return index;
-}
-
-void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
-                          std::size_t rows, std::size_t units, float std_dev, float* noise) {
-  for (std::size_t r0 = 0; r0 < rows; r0 += kNoiseRows) {
-    const std::size_t r1 = std::min(rows, r0 + kNoiseRows);
-    RandomStream stream(seed, kRecurrentNoiseStream, layer, (draw << 32) | (r0 / kNoiseRows));
-    for (std::size_t i = r0 * units; i < r1 * units; ++i) {
-      noise[i] = static_cast<float>(std_dev * stream.normal());
-    }
-  }
 }
 
 }  // namespace locus::neuromod::cuda

@@ -130,10 +130,4 @@ std::vector<RecurrentOp> plan_recurrent_backward(const RecurrentShape& shape,
 // state follows it.
 std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer);
 
-// The recurrent noise of layer `layer` (rows, units) for the network's `draw`-th noisy layer pass,
-// exactly as HostNetwork::recurrent_layer_forward draws it (a stream per 256 rows), so that a CUDA
-// network and a host network of the same spec see the same noise.
-void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
-                          std::size_t rows, std::size_t units, float std_dev, float* noise);
-
 }  // namespace locus::neuromod::cuda

@@ -322,7 +322,7 @@ TEST_CASE("the CUDA backend's recurrent noise is the host network's, draw for dr
     INFO("draw " << draw);
     const Matrix& out = net->forward_sequence(x, batch)[0];
     std::vector<float> expected(rows * 4);
-    cuda::draw_recurrent_noise(spec.seed, 1, draw, rows, 4, 0.4f, expected.data());
+    draw_recurrent_noise(spec.seed, 1, draw, rows, 4, 0.4f, expected.data());
     std::vector<float> seen(out.begin(), out.end());
     for (float& v : seen) v = std::atanh(v);
     CHECK(relative_error(seen, expected) < 1e-5);
