@@ -61,14 +61,16 @@ supervised::TrialTrainerConfig trainer_config(const SupervisedArgs& args) {
 
 void run_supervised(const SupervisedArgs& args) {
   supervised::TrialTrainerConfig config;
+  const supervised::TrialRunOptions options{
+      .iterations = args.iterations, .eval_every = args.eval_every, .out_dir = args.out};
   try {
     config = trainer_config(args);
+    options.validate();
   } catch (const neuromod::InvalidArgumentError& e) {
     throw envs::InvalidArgumentError(e.what());  // a bad flag: usage error (exit status 2)
   }
-  const supervised::TrialRunResult result = supervised::run_trial_training(
-      config, {.iterations = args.iterations, .eval_every = args.eval_every, .out_dir = args.out},
-      [&](const supervised::TrialHistory& history) {
+  const supervised::TrialRunResult result =
+      supervised::run_trial_training(config, options, [&](const supervised::TrialHistory& history) {
         if (!args.quiet) {
           fmt::print("iteration {:>6}  loss {:.4f}  train accuracy {:.3f}  accuracy {:.3f}\n",
                      history.iterations.back(), history.losses.back(),

@@ -45,6 +45,8 @@ nlohmann::json summary_json(const TrialTrainerConfig& config, const TrialHistory
   return summary;
 }
 
+// A new run's directory: made if missing; one that holds a run already is refused rather than
+// mixed with the new run's files.
 void make_out_dir(const fs::path& dir) {
   std::error_code error;
   fs::create_directories(dir, error);
@@ -53,9 +55,25 @@ void make_out_dir(const fs::path& dir) {
         fmt::format("cannot make the output directory {}: {}", dir.string(),
                     error ? error.message() : "a file of that name exists"));
   }
+  if (fs::exists(dir / "config.json") || fs::exists(dir / "network.ckpt")) {
+    throw neuromod::InvalidArgumentError(fmt::format(
+        "{} already holds a run (config.json); choose another output directory or delete it",
+        dir.string()));
+  }
 }
 
 }  // namespace
+
+void TrialRunOptions::validate() const {
+  if (iterations < 1) {
+    throw neuromod::InvalidArgumentError(
+        fmt::format("iterations must be at least 1, got {}", iterations));
+  }
+  if (eval_every < 0) {
+    throw neuromod::InvalidArgumentError(
+        fmt::format("eval_every must be 0 (only at the end) or more, got {}", eval_every));
+  }
+}
 
 nlohmann::json to_json(const TrialTrainerConfig& config) {
   nlohmann::json j;
@@ -84,14 +102,7 @@ nlohmann::json to_json(const TrialTrainerConfig& config) {
 
 TrialRunResult run_trial_training(const TrialTrainerConfig& config, const TrialRunOptions& options,
                                   const std::function<bool(const TrialHistory&)>& on_evaluation) {
-  if (options.iterations < 1) {
-    throw neuromod::InvalidArgumentError(
-        fmt::format("iterations must be at least 1, got {}", options.iterations));
-  }
-  if (options.eval_every < 0) {
-    throw neuromod::InvalidArgumentError(
-        fmt::format("eval_every must be 0 (only at the end) or more, got {}", options.eval_every));
-  }
+  options.validate();
   TrialTrainer trainer(config);
   const bool writing = !options.out_dir.empty();
   if (writing) {

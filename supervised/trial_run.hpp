@@ -21,6 +21,7 @@ struct TrialRunOptions {
   std::int64_t iterations = 2000;
   std::int64_t eval_every = 0;    // 0: evaluate only at the end
   std::filesystem::path out_dir;  // empty: write nothing
+  void validate() const;          // throws InvalidArgumentError naming the field
 };
 
 struct TrialRunResult {
@@ -31,8 +32,8 @@ struct TrialRunResult {
 };
 
 // Trains and, when out_dir is set, writes the run. `on_evaluation` as TrialTrainer::train.
-// Throws InvalidArgumentError for a bad config and RunDirectoryError when out_dir cannot be made
-// or written.
+// Throws InvalidArgumentError for a bad config, or an out_dir that cannot be made or already holds
+// a run (its config.json), and CheckpointError when a file cannot be written.
 TrialRunResult run_trial_training(
     const TrialTrainerConfig& config, const TrialRunOptions& options,
     const std::function<bool(const TrialHistory&)>& on_evaluation = {});
