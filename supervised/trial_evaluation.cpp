@@ -49,7 +49,7 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
           evaluation.env_id, score.trials, evaluation.trials, window * window_rows));
     }
     dataset.next(batch);
-    window_inputs(batch, inputs);
+    window_inputs(batch, network.spec().input_dim, inputs);
     const auto& outputs =
         network.forward_sequence(inputs, batch.batch, contexts, state.empty() ? nullptr : &state,
                                  window_starts(batch, evaluation.reset_at_trial_start));
