@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 namespace locus::cli {
@@ -24,7 +26,12 @@ Command add_train_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
-Command add_study_command(CLI::App& app);  // study_commands.cpp
+Command add_study_command(CLI::App& app);       // study_commands.cpp
+Command add_supervised_command(CLI::App& app);  // supervised_commands.cpp
+
+// A --kwargs style flag's JSON object ({} when empty); throws envs::InvalidArgumentError naming
+// `flag` when the text is not a JSON object (env_commands.cpp).
+nlohmann::json parse_kwargs(const std::string& text, const std::string& flag);
 
 // Python environments ("module:Name") in `train` and `eval` (python_commands.cpp): whether an id
 // names one, and the hand-over of a parsed subcommand to the Python package (never returns; throws

@@ -19,6 +19,8 @@ std::string or_dash(const std::optional<std::int64_t>& v) {
   return v ? std::to_string(*v) : std::string("-");
 }
 
+}  // namespace
+
 nlohmann::json parse_kwargs(const std::string& text, const std::string& flag) {
   if (text.empty()) return nlohmann::json::object();
   try {
@@ -30,8 +32,6 @@ nlohmann::json parse_kwargs(const std::string& text, const std::string& flag) {
                                      text + "'");
   }
 }
-
-}  // namespace
 
 Command add_envs_command(CLI::App& app) {
   auto* sub = app.add_subcommand("envs", "List the registered environments with their spaces");

@@ -73,11 +73,12 @@ int main(int argc, char** argv) {
                  "Shared library that registers environments (LOCUS_REGISTER_ENV); repeatable")
       ->check(CLI::ExistingFile);
   const std::vector<locus::cli::Command> commands = {
-      locus::cli::add_envs_command(app),    locus::cli::add_check_command(app),
-      locus::cli::add_rollout_command(app), locus::cli::add_spiking_command(app),
-      locus::cli::add_data_command(app),    locus::cli::add_train_command(app),
-      locus::cli::add_eval_command(app),    locus::cli::add_sweep_command(app),
-      locus::cli::add_report_command(app),  locus::cli::add_study_command(app),
+      locus::cli::add_envs_command(app),       locus::cli::add_check_command(app),
+      locus::cli::add_rollout_command(app),    locus::cli::add_spiking_command(app),
+      locus::cli::add_data_command(app),       locus::cli::add_train_command(app),
+      locus::cli::add_eval_command(app),       locus::cli::add_sweep_command(app),
+      locus::cli::add_report_command(app),     locus::cli::add_study_command(app),
+      locus::cli::add_supervised_command(app),
   };
 
   guard_unsigned_options(app);

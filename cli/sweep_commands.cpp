@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/cognitive.hpp"
 #include "bench/errors.hpp"
 #include "bench/report.hpp"
 #include "bench/rl.hpp"
@@ -64,7 +65,9 @@ Command add_sweep_command(CLI::App& app) {
   sub->add_flag("--quiet,-q", args->quiet, "No progress line");
   sub->footer("Run settings (keys of defaults, methods and grid):\n" + bench::run_settings_help() +
               "\nRL run settings (scenario: {kind: rl, tasks: [...]}):\n" +
-              bench::rl_settings_help());
+              bench::rl_settings_help() +
+              "\nCognitive run settings (scenario: {kind: cognitive, tasks: [...]}):\n" +
+              bench::cognitive_settings_help());
   return {sub, [args] { run_sweep_command(*args); }};
 }
 

@@ -18,6 +18,11 @@ The continual-learning harness and the modulated network, for scripting:
     locus.metric_array(runs, "acc")                           # one metric as a numpy array
     locus.metrics.backward_transfer(r)                        # the harness's metric functions
     net = locus.Network.load("runs/my/checkpoint.bin")        # forward, contexts, parameters
+
+Recurrent networks trained by supervision on the cognitive tasks (NeuroGym's recipe):
+
+    result = locus.train_supervised("GoNoGo-v0", network="gru", hidden=64, iterations=500)
+    result["accuracy"], result["history"]
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from locus.registration import (
     make,
     register_envs,
 )
+from locus.supervised import train_supervised
 from locus.training import evaluate, resume, train
 from locus.vector import LocusVectorEnv, make_vec
 
@@ -66,5 +72,6 @@ __all__ = [
     "resume",
     "sweep",
     "train",
+    "train_supervised",
     "vector_from_python",
 ]

@@ -163,4 +163,5 @@ PYBIND11_MODULE(_core, module) {
   register_library_exception_translators();
   bind_harness(module);
   bind_network(module);
+  bind_supervised(module);
 }
