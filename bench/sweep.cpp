@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/cognitive.hpp"
 #include "bench/errors.hpp"
 #include "bench/rl.hpp"
 #include "config/yaml.hpp"
@@ -575,12 +576,15 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
       }
     } else if (key == "scenario") {
       if (!value.is_object() || !value.contains("kind")) {
-        throw InvalidArgumentError(fmt::format(
-            "sweep 'scenario' must be a mapping with a 'kind' (supervised or rl), got {}",
-            value.dump()));
+        throw InvalidArgumentError(
+            fmt::format("sweep 'scenario' must be a mapping with a 'kind' (supervised, rl or "
+                        "cognitive), got {}",
+                        value.dump()));
       }
       if (value["kind"] == "rl") {
-        config.rl_scenario = RlScenario::from_json(value).to_json();
+        config.scenario = RlScenario::from_json(value).to_json();
+      } else if (value["kind"] == "cognitive") {
+        config.scenario = CognitiveScenario::from_json(value).to_json();
       } else if (value["kind"] == "supervised") {
         if (value.size() != 1) {
           throw InvalidArgumentError(
@@ -588,8 +592,9 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
               "run settings (in defaults, methods or grid)");
         }
       } else {
-        throw InvalidArgumentError(fmt::format(
-            "sweep 'scenario' kind {} is unknown; kinds: supervised, rl", value["kind"].dump()));
+        throw InvalidArgumentError(
+            fmt::format("sweep 'scenario' kind {} is unknown; kinds: supervised, rl, cognitive",
+                        value["kind"].dump()));
       }
     } else {
       throw InvalidArgumentError(fmt::format(
@@ -600,7 +605,14 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
   }
   if (config.methods.empty()) throw InvalidArgumentError("sweep config lists no 'methods'");
   for (const auto& [setting, where] : keys_to_check) {
-    if (!config.rl()) {
+    if (config.cognitive()) {
+      if (!is_cognitive_setting(setting)) {
+        throw InvalidArgumentError(fmt::format(
+            "unknown setting '{}' in {} for a cognitive sweep (scenario kind cognitive); "
+            "settings: {}",
+            setting, where, cognitive_setting_names()));
+      }
+    } else if (!config.rl()) {
       check_setting_key(setting, where);
     } else if (!is_rl_setting(setting)) {
       throw InvalidArgumentError(
@@ -651,10 +663,11 @@ std::vector<RunSpec> SweepConfig::expand() const {
       json settings = defaults;
       settings.update(method_settings);
       settings.update(point);
+      if (cognitive()) settings = with_cognitive_harness_defaults(settings);
       // A control reads the mean gain of another method's run: fixed_gain_from or
       // matched_lr_from (supervised runs only; RL runs have neither setting).
       std::string depends_on;
-      if (!rl()) {
+      if (scenario.is_null()) {
         const std::string fixed_from = get_string(settings, "fixed_gain_from");
         const std::string lr_from = get_string(settings, "matched_lr_from");
         if (!fixed_from.empty() && !lr_from.empty()) {
@@ -701,7 +714,7 @@ std::vector<RunSpec> SweepConfig::expand() const {
         spec.grid = point;
         spec.settings = settings;
         spec.depends_on = depends_on;
-        spec.scenario = rl_scenario;
+        spec.scenario = scenario;
         std::string id = method;
         for (const auto& [key, value] : point.items()) id += "_" + key + "=" + value_label(value);
         spec.id = sanitize(id + "_seed=" + std::to_string(seed));
@@ -717,7 +730,9 @@ std::vector<RunSpec> SweepConfig::expand() const {
         }
         // Fails now, not halfway through the sweep.
         if (rl()) {
-          (void)rl_config(rl_scenario, settings, seed);
+          (void)rl_config(scenario, settings, seed);
+        } else if (cognitive()) {
+          (void)cognitive_config(scenario, settings, seed);
         } else {
           check_run_memory(spec.id, supervised_config(settings, seed),
                            schedule_from_settings(settings));
@@ -884,10 +899,16 @@ json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
   std::optional<double> matched_lr;
   if (!spec.scenario.is_null()) {
     if (!spec.depends_on.empty()) {
-      throw InvalidArgumentError(fmt::format("RL run '{}' cannot depend on another run", spec.id));
+      throw InvalidArgumentError(fmt::format("{} run '{}' cannot depend on another run",
+                                             spec.scenario["kind"].dump(), spec.id));
     }
-    RlLearner learner(rl_config(spec.scenario, spec.settings, spec.seed));
-    record = run_continual(learner, schedule_from_settings(spec.settings));
+    if (spec.scenario["kind"] == "cognitive") {
+      CognitiveLearner learner(cognitive_config(spec.scenario, spec.settings, spec.seed));
+      record = run_continual(learner, schedule_from_settings(spec.settings));
+    } else {
+      RlLearner learner(rl_config(spec.scenario, spec.settings, spec.seed));
+      record = run_continual(learner, schedule_from_settings(spec.settings));
+    }
   } else {
     SupervisedConfig config = supervised_config(spec.settings, spec.seed);
     if (!spec.depends_on.empty()) {
@@ -959,7 +980,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
                 {"methods", json::array()},
                 {"grid", json::object()},
                 {"runs", json::array()}};
-  if (config.rl()) sweep["scenario"] = config.rl_scenario;
+  if (!config.scenario.is_null()) sweep["scenario"] = config.scenario;
   for (const auto& [name, settings] : config.methods) sweep["methods"].push_back(name);
   for (const auto& [key, values] : config.grid) sweep["grid"][key] = values;
   for (const auto& run : runs) sweep["runs"].push_back(run.id);
@@ -977,7 +998,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
   // someone does), so that each run does not read them again.
   std::vector<std::shared_ptr<const data::ImageDataset>> keep_alive;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (finished[i] || config.rl()) continue;
+    if (finished[i] || !config.scenario.is_null()) continue;
     const auto dir = supervised_config(runs[i].settings, runs[i].seed).stream.data_dir;
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTrain));
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTest));

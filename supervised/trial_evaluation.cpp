@@ -32,7 +32,10 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
                               .batch_size = evaluation.batch_size,
                               .seq_len = evaluation.seq_len,
                               .seed = evaluation.seed,
-                              .split = 1});
+                              .split = 1,
+                              .input_width = evaluation.input_width,
+                              .rule_count = evaluation.rule_count,
+                              .rule = evaluation.rule});
   check_network_fits(network, dataset.observation_size(), dataset.num_actions(), evaluation.env_id);
   envs::TrialBatch batch;
   neuromod::Matrix inputs;

@@ -18,10 +18,12 @@ void check_network_fits(const neuromod::Network& network, std::size_t observatio
                     "the network with input_dim {}",
                     spec.name, spec.input_dim, env_id, observation_size, observation_size));
   }
-  if (spec.heads.size() != 1 || spec.heads[0].units != num_actions) {
+  // More units than actions are allowed: tasks of a sequence share one readout of the largest
+  // task's actions, and a task's targets never name the extra ones.
+  if (spec.heads.size() != 1 || spec.heads[0].units < num_actions) {
     throw neuromod::InvalidArgumentError(fmt::format(
-        "the network '{}' has {} head(s) ({} units in the first), but {} needs one head of {} "
-        "units, one logit per action",
+        "the network '{}' has {} head(s) ({} units in the first), but {} needs one head of at "
+        "least {} units, one logit per action",
         spec.name, spec.heads.size(), spec.heads.empty() ? 0 : spec.heads[0].units, env_id,
         num_actions));
   }
