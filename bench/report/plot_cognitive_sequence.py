@@ -104,7 +104,7 @@ def main() -> int:
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("final accuracy")
     ax.set_title("each task at the end vs trained alone")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     fig.tight_layout()
     target = folder / "cognitive_sequence.png"
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".png")
