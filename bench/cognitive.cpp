@@ -30,7 +30,7 @@ const std::vector<CognitiveSetting>& cognitive_settings() {
       {"gap_epsilon", 0.02, "recovery band of the gap metrics"},
       {"gap_window", 5, "evaluations in the gap baseline and smoothing"},
       {"network", "modulated", "modulated (a context per task) | trainable (fine-tuned)"},
-      {"cell", "gru", "elman | gru | lstm"},
+      {"recurrence", "gru", "elman | gru | lstm"},
       {"hidden", 64, "recurrent units"},
       {"alpha", 1.0, "elman: the leak dt / tau"},
       {"lr", 0.0, "Adam learning rate (0: 0.1 modulated, 0.01 trainable)"},
@@ -192,9 +192,10 @@ CognitiveConfig cognitive_config(const json& scenario, const json& settings, std
   }
   config.network.modulated = network == "modulated";
   try {
-    config.network.recurrence = supervised::recurrence_from_name(string_setting(settings, "cell"));
+    config.network.recurrence =
+        supervised::recurrence_from_name(string_setting(settings, "recurrence"));
   } catch (const neuromod::InvalidArgumentError& e) {
-    throw InvalidArgumentError(fmt::format("setting 'cell': {}", e.what()));
+    throw InvalidArgumentError(fmt::format("setting 'recurrence': {}", e.what()));
   }
   config.network.hidden = std::size_t(whole_setting(settings, "hidden", 1, kMaxUnits));
   config.network.alpha = float(number_setting(settings, "alpha", 1e-6, 1.0));

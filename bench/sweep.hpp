@@ -33,7 +33,7 @@
 //                      tasks (bench/cognitive.hpp):
 //     scenario: {kind: cognitive, tasks: [GoNoGo-v0, PerceptualDecisionMaking-v0, ...],
 //                rule_input: true, eval_trials: 200}
-//     and run settings network (modulated | trainable), cell, hidden, alpha, lr, batch_size,
+//     and run settings network (modulated | trainable), recurrence, hidden, alpha, lr, batch_size,
 //     seq_len, separate plus the harness's iterations_per_task, eval_every, gap_epsilon,
 //     gap_window.
 

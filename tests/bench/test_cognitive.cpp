@@ -30,9 +30,8 @@ json two_tasks() {
 }
 
 json small_settings(const char* network) {
-  return {{"network", network}, {"cell", "gru"}, {"hidden", 12},
-          {"batch_size", 4},    {"seq_len", 20}, {"iterations_per_task", 6},
-          {"eval_every", 3}};
+  return {{"network", network}, {"recurrence", "gru"},      {"hidden", 12},   {"batch_size", 4},
+          {"seq_len", 20},      {"iterations_per_task", 6}, {"eval_every", 3}};
 }
 
 Schedule schedule(std::int64_t iterations, std::int64_t eval_every) {
@@ -122,7 +121,7 @@ TEST_CASE("cognitive sweep configs and their errors", "[bench][cognitive]") {
 name: cognitive_tiny
 seeds: [0]
 scenario: {kind: cognitive, tasks: [GoNoGo-v0, PerceptualDecisionMaking-v0], eval_trials: 10}
-defaults: {cell: gru, hidden: 8, batch_size: 2, seq_len: 10, iterations_per_task: 2}
+defaults: {recurrence: gru, hidden: 8, batch_size: 2, seq_len: 10, iterations_per_task: 2}
 methods:
   - {name: modulated, network: modulated}
   - {name: finetuned, network: trainable}
@@ -142,7 +141,8 @@ methods:
                       Contains("unknown setting 'optimizer'") && Contains("cognitive"));
   REQUIRE_THROWS_WITH(bad(head + "methods: [{name: a, network: mlp}]"),
                       Contains("'network' is 'mlp'; allowed: modulated, trainable"));
-  REQUIRE_THROWS_WITH(bad(head + "methods: [{name: a, cell: rnn}]"), Contains("setting 'cell'"));
+  REQUIRE_THROWS_WITH(bad(head + "methods: [{name: a, recurrence: rnn}]"),
+                      Contains("setting 'recurrence'"));
   REQUIRE_THROWS_WITH(bad("name: x\nseeds: [0]\nscenario: {kind: cognitive, tasks: [CartPole-v1]}\n"
                           "methods: [{name: a}]"),
                       Contains("CartPole-v1"));
