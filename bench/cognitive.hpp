@@ -1,25 +1,26 @@
 #pragma once
-// CognitiveLearner: continual learning of a sequence of cognitive tasks by one recurrent network
-// trained by supervision (supervised/trial_stream.hpp: NeuroGym's recipe), through the harness
-// (run_continual), so continual evaluation and the stability-gap metrics come with it.
+// CognitiveLearner: one recurrent network trained by supervision through a sequence of cognitive
+// tasks (each as NeuroGym trains one: supervised/trial_stream.hpp), as a bench::Learner, so that
+// the harness measures forgetting and the stability gap of continual learning of cognitive tasks.
 //
-// Networks (setting `network`):
-//   modulated  one fixed random recurrent network (input, recurrent and readout weights from the
-//              seed) with one context per task, chosen by the task id: training task k changes
-//              only context k, so every earlier task's accuracy stays exactly where it was
-//              (backward transfer 0), and task k's accuracy is what the network trained on task k
-//              alone reaches (its context starts from the seed whatever came before)
-//   trainable  an ordinary RNN of the same shape, every weight trainable, one context, fine-tuned
-//              through the sequence (it should forget)
-// The tasks share one network: its input is as wide as the widest task's observation (narrower
-// ones padded with zeros) and its readout has as many units as the task with the most actions
-// (the others use the first ones; an arg-max beyond a task's actions is wrong).
+//   network: modulated   one fixed random recurrent network; task k trains its own context (the
+//                        gain and bias of every gate unit, the readout's bias and output gain),
+//                        chosen by the task id. Training task k cannot change task j's context:
+//                        backward transfer is exactly 0 (the tests check it bit for bit).
+//   network: trainable   an ordinary RNN, every weight trainable, one context fine-tuned through
+//                        the sequence (the forgetting baseline).
+//   separate: true       a fresh network at every task: R[j][j] is the accuracy of the same network
+//                        trained on task j alone (the reference for each task's accuracy).
 //
-// Scenario (a sweep config's `scenario:` with kind: cognitive):
-//   {kind: cognitive, tasks: [GoNoGo-v0, {id: PerceptualDecisionMaking-v0, kwargs: {...}}, ...],
-//    eval_trials: 200, eval_seed: 1000003}
-// Each task's score is NeuroGym's accuracy (supervised/trial_evaluation.hpp) on eval_trials
-// held-out trials from eval_seed, the same trials at every evaluation and for every method.
+// Inputs: each task's observations padded with zeros to the largest task's, then, with
+// rule_input, a one-hot task id (the rule inputs of Yang et al. 2019); one readout of the largest
+// task's actions (a task's targets never name the extra ones).
+//
+//   train_step()   one window of batch_size x seq_len steps of the current task, one Adam step
+//   evaluate(j)    NeuroGym's accuracy on task j: the arg-max at the last step of each of
+//                  eval_trials held-out trials (the same trials every time), with task j's context
+//                  (modulated) or the network's only one. It runs forward passes only, on its own
+//                  data, so training after an evaluation is what it would have been without it.
 
 #include <cstdint>
 #include <memory>
@@ -29,43 +30,42 @@
 #include <vector>
 
 #include "bench/continual.hpp"
+#include "bench/task_list.hpp"
 #include "neuromod/network.hpp"
 #include "supervised/trial_evaluation.hpp"
 #include "supervised/trial_stream.hpp"
+#include "supervised/trial_trainer.hpp"
 
 namespace locus::bench {
 
-struct CognitiveTask {
-  std::string id;
-  nlohmann::json kwargs = nlohmann::json::object();
-};
-
+// The scenario of a cognitive sweep (the sweep config's `scenario:` mapping with kind: cognitive).
 struct CognitiveScenario {
-  std::vector<CognitiveTask> tasks;
+  std::vector<ScenarioTask> tasks;
+  bool rule_input = true;
   std::int64_t eval_trials = 200;
   std::uint64_t eval_seed = 1000003;
-  void validate() const;
-  // Keys kind (must be "cognitive"), tasks, eval_trials, eval_seed; unknown keys throw
-  // InvalidArgumentError listing the allowed ones.
+
+  void validate() const;  // throws InvalidArgumentError naming the bad value
+  // Keys: kind (must be "cognitive"), tasks (a list of "Id-vN" or {id, kwargs}), rule_input,
+  // eval_trials, eval_seed. Unknown keys throw, listing the allowed ones.
   static CognitiveScenario from_json(const nlohmann::json& json);
-  nlohmann::json to_json() const;
+  nlohmann::json to_json() const;  // with kind: cognitive, every key written
 };
 
 struct CognitiveConfig {
   CognitiveScenario scenario;
-  bool modulated = true;
-  neuromod::Recurrence recurrence = neuromod::Recurrence::kGru;
-  std::size_t hidden = 64;
+  supervised::RecurrentChoice network;  // recurrence, hidden, modulated, alpha
+  std::optional<float> learning_rate;   // unset: supervised::default_trial_optimizer's
   std::size_t batch_size = 16;
   std::size_t seq_len = 100;
-  std::optional<float> learning_rate;  // default: supervised::default_trial_optimizer's
-  bool reset_at_trial_start = false;
-  std::uint64_t seed = 0;  // the network and the training trials
+  bool separate = false;
+  std::uint64_t seed = 0;
 };
 
 class CognitiveLearner final : public Learner {
  public:
   explicit CognitiveLearner(const CognitiveConfig& config);
+  ~CognitiveLearner() override;
 
   std::int64_t num_tasks() const override;
   void begin_task(std::int64_t task) override;
@@ -77,22 +77,30 @@ class CognitiveLearner final : public Learner {
   const neuromod::Network& network() const { return *network_; }
 
  private:
+  std::unique_ptr<neuromod::Network> make_fresh_network() const;
   neuromod::ContextId context_of(std::int64_t task) const;
 
   CognitiveConfig config_;
-  std::vector<supervised::TrialStream> streams_;  // one per task
+  std::size_t input_width_ = 0;  // the largest task's observation
+  std::size_t num_actions_ = 0;  // the largest task's actions
   std::unique_ptr<neuromod::Network> network_;
+  std::vector<supervised::TrialStream> streams_;          // per task
+  std::vector<supervised::TrialEvaluation> evaluations_;  // per task
   std::int64_t task_ = -1;
 };
 
-// The settings of a cognitive run (a sweep's defaults, methods and grid with scenario kind
-// cognitive): iterations_per_task, eval_every, gap_epsilon, gap_window, network (modulated or
-// trainable), recurrence (elman, gru, lstm), hidden, batch_size, seq_len, learning_rate (0: the
-// default), reset_at_trial_start. Throws InvalidArgumentError for an unknown key or a bad value.
+// The settings of a cognitive run (keys of a sweep's defaults, methods and grid with scenario kind
+// cognitive): network (modulated | trainable), recurrence (elman | gru | lstm), hidden, alpha, lr (0: the
+// default), batch_size, seq_len, separate, and the harness's iterations_per_task, eval_every,
+// gap_epsilon, gap_window. Throws InvalidArgumentError for an unknown key or a bad value.
 CognitiveConfig cognitive_config(const nlohmann::json& scenario, const nlohmann::json& settings,
                                  std::uint64_t seed);
 bool is_cognitive_setting(const std::string& key);
+// `settings` with the harness settings it lacks (iterations_per_task, eval_every, gap_epsilon,
+// gap_window) at a cognitive run's defaults, which differ from a supervised run's.
+nlohmann::json with_cognitive_harness_defaults(nlohmann::json settings);
 std::string cognitive_setting_names();
+// One line per setting: key, default, meaning (for `locus sweep --help`).
 std::string cognitive_settings_help();
 
 }  // namespace locus::bench

@@ -267,31 +267,7 @@ RlScenario RlScenario::from_json(const json& j) {
             fmt::format("RL scenario 'kind' must be rl, got {}", value.dump()));
       }
     } else if (key == "tasks") {
-      if (!value.is_array() || value.empty()) {
-        throw InvalidArgumentError(fmt::format(
-            "RL scenario 'tasks' must be a non-empty list of env ids or {{id, kwargs}}, got {}",
-            value.dump()));
-      }
-      for (const auto& item : value) {
-        RlTask task;
-        if (item.is_string()) {
-          task.id = item.get<std::string>();
-        } else if (item.is_object() && item.contains("id") && item["id"].is_string()) {
-          task.id = item["id"].get<std::string>();
-          for (const auto& [k, v] : item.items()) {
-            if (k == "kwargs") {
-              task.kwargs = v;
-            } else if (k != "id") {
-              throw InvalidArgumentError(fmt::format(
-                  "RL scenario task {}: unknown key '{}'; keys: id, kwargs", task.id, k));
-            }
-          }
-        } else {
-          throw InvalidArgumentError(fmt::format(
-              "RL scenario task must be an env id or {{id, kwargs}}, got {}", item.dump()));
-        }
-        s.tasks.push_back(std::move(task));
-      }
+      s.tasks = task_list_from_json(value, "RL scenario");
     } else if (key == "env_kwargs") {
       s.env_kwargs = value;
     } else if (key == "task_input") {
@@ -324,10 +300,8 @@ RlScenario RlScenario::from_json(const json& j) {
 }
 
 json RlScenario::to_json() const {
-  json task_list = json::array();
-  for (const auto& t : tasks) task_list.push_back({{"id", t.id}, {"kwargs", t.kwargs}});
   return {{"kind", "rl"},
-          {"tasks", task_list},
+          {"tasks", task_list_to_json(tasks)},
           {"env_kwargs", env_kwargs},
           {"task_input", task_input},
           {"score", rl_score_name(score)},

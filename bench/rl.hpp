@@ -40,14 +40,12 @@
 #include "agents/agent.hpp"
 #include "agents/config.hpp"
 #include "bench/continual.hpp"
+#include "bench/task_list.hpp"
 
 namespace locus::bench {
 
 // One task of an RL sequence: a registered env id and its make() kwargs.
-struct RlTask {
-  std::string id;
-  nlohmann::json kwargs = nlohmann::json::object();
-};
+using RlTask = ScenarioTask;
 
 enum class RlScore { kSuccess, kReturn };
 std::string_view rl_score_name(RlScore score);  // "success", "return"

@@ -582,9 +582,9 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
                         value.dump()));
       }
       if (value["kind"] == "rl") {
-        config.rl_scenario = RlScenario::from_json(value).to_json();
+        config.scenario = RlScenario::from_json(value).to_json();
       } else if (value["kind"] == "cognitive") {
-        config.cognitive_scenario = CognitiveScenario::from_json(value).to_json();
+        config.scenario = CognitiveScenario::from_json(value).to_json();
       } else if (value["kind"] == "supervised") {
         if (value.size() != 1) {
           throw InvalidArgumentError(
@@ -663,10 +663,11 @@ std::vector<RunSpec> SweepConfig::expand() const {
       json settings = defaults;
       settings.update(method_settings);
       settings.update(point);
+      if (cognitive()) settings = with_cognitive_harness_defaults(settings);
       // A control reads the mean gain of another method's run: fixed_gain_from or
       // matched_lr_from (supervised runs only; RL runs have neither setting).
       std::string depends_on;
-      if (image_streams()) {
+      if (scenario.is_null()) {
         const std::string fixed_from = get_string(settings, "fixed_gain_from");
         const std::string lr_from = get_string(settings, "matched_lr_from");
         if (!fixed_from.empty() && !lr_from.empty()) {
@@ -713,7 +714,7 @@ std::vector<RunSpec> SweepConfig::expand() const {
         spec.grid = point;
         spec.settings = settings;
         spec.depends_on = depends_on;
-        spec.scenario = rl() ? rl_scenario : cognitive_scenario;
+        spec.scenario = scenario;
         std::string id = method;
         for (const auto& [key, value] : point.items()) id += "_" + key + "=" + value_label(value);
         spec.id = sanitize(id + "_seed=" + std::to_string(seed));
@@ -729,9 +730,9 @@ std::vector<RunSpec> SweepConfig::expand() const {
         }
         // Fails now, not halfway through the sweep.
         if (rl()) {
-          (void)rl_config(rl_scenario, settings, seed);
+          (void)rl_config(scenario, settings, seed);
         } else if (cognitive()) {
-          (void)cognitive_config(cognitive_scenario, settings, seed);
+          (void)cognitive_config(scenario, settings, seed);
         } else {
           check_run_memory(spec.id, supervised_config(settings, seed),
                            schedule_from_settings(settings));
@@ -898,11 +899,10 @@ json execute_run(const RunSpec& spec, std::optional<double> source_mean_gain) {
   std::optional<double> matched_lr;
   if (!spec.scenario.is_null()) {
     if (!spec.depends_on.empty()) {
-      throw InvalidArgumentError(
-          fmt::format("run '{}' of scenario kind {} cannot depend on another run", spec.id,
-                      spec.scenario.value("kind", "")));
+      throw InvalidArgumentError(fmt::format("{} run '{}' cannot depend on another run",
+                                             spec.scenario["kind"].dump(), spec.id));
     }
-    if (spec.scenario.value("kind", "") == "cognitive") {
+    if (spec.scenario["kind"] == "cognitive") {
       CognitiveLearner learner(cognitive_config(spec.scenario, spec.settings, spec.seed));
       record = run_continual(learner, schedule_from_settings(spec.settings));
     } else {
@@ -980,8 +980,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
                 {"methods", json::array()},
                 {"grid", json::object()},
                 {"runs", json::array()}};
-  if (config.rl()) sweep["scenario"] = config.rl_scenario;
-  if (config.cognitive()) sweep["scenario"] = config.cognitive_scenario;
+  if (!config.scenario.is_null()) sweep["scenario"] = config.scenario;
   for (const auto& [name, settings] : config.methods) sweep["methods"].push_back(name);
   for (const auto& [key, values] : config.grid) sweep["grid"][key] = values;
   for (const auto& run : runs) sweep["runs"].push_back(run.id);
@@ -999,7 +998,7 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
   // someone does), so that each run does not read them again.
   std::vector<std::shared_ptr<const data::ImageDataset>> keep_alive;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (finished[i] || !config.image_streams()) continue;
+    if (finished[i] || !config.scenario.is_null()) continue;
     const auto dir = supervised_config(runs[i].settings, runs[i].seed).stream.data_dir;
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTrain));
     keep_alive.push_back(data::load_image_dataset_shared(dir, data::Split::kTest));

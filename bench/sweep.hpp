@@ -29,11 +29,13 @@
 //                env_kwargs: {trials_per_episode: 1}, score: success, eval_episodes: 32}
 //     and run settings iterations_per_task, eval_every, gap_epsilon, gap_window plus the agent's
 //     keys (agents/config.hpp: agent, modulation, network, contexts, learning_rate, ...).
-//   kind: cognitive    recurrent networks trained by supervision on a sequence of cognitive tasks
-//     (bench/cognitive.hpp):
-//     scenario: {kind: cognitive, tasks: [GoNoGo-v0, DelayMatchSample-v0, ...], eval_trials: 200}
-//     and run settings iterations_per_task, eval_every, gap_epsilon, gap_window, network
-//     (modulated or trainable), recurrence, hidden, batch_size, seq_len, learning_rate.
+//   kind: cognitive    a recurrent network trained by supervision through a sequence of cognitive
+//                      tasks (bench/cognitive.hpp):
+//     scenario: {kind: cognitive, tasks: [GoNoGo-v0, PerceptualDecisionMaking-v0, ...],
+//                rule_input: true, eval_trials: 200}
+//     and run settings network (modulated | trainable), recurrence, hidden, alpha, lr, batch_size,
+//     seq_len, separate plus the harness's iterations_per_task, eval_every, gap_epsilon,
+//     gap_window.
 
 #include <cstdint>
 #include <cstdio>
@@ -56,9 +58,8 @@ struct RunSpec {
   nlohmann::json grid = nlohmann::json::object();      // this run's grid point
   nlohmann::json settings = nlohmann::json::object();  // merged settings (without the seed)
   std::string depends_on;  // fixed_gain_from or matched_lr_from, or empty
-  // Scenario kind rl or cognitive: the scenario (RlScenario::to_json() or
-  // CognitiveScenario::to_json()), written to the run file and compared on resume; null for
-  // supervised runs on the image streams.
+  // Scenario kinds rl and cognitive: the scenario's to_json(), written to the run file and
+  // compared on resume; null for supervised runs.
   nlohmann::json scenario = nullptr;
 };
 
@@ -68,14 +69,11 @@ struct SweepConfig {
   nlohmann::json defaults = nlohmann::json::object();
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> grid;  // in file order
   std::vector<std::pair<std::string, nlohmann::json>> methods;            // name, its settings
-  // Null for supervised sweeps; the RL scenario (RlScenario::to_json()) for kind rl.
-  nlohmann::json rl_scenario = nullptr;
-  bool rl() const { return !rl_scenario.is_null(); }
-  // Null unless kind cognitive: the scenario (CognitiveScenario::to_json()).
-  nlohmann::json cognitive_scenario = nullptr;
-  bool cognitive() const { return !cognitive_scenario.is_null(); }
-  // Fashion-MNIST streams: neither rl nor cognitive.
-  bool image_streams() const { return !rl() && !cognitive(); }
+  // Null for supervised (Fashion-MNIST) sweeps; the scenario's to_json() for kind rl
+  // (RlScenario) and kind cognitive (CognitiveScenario).
+  nlohmann::json scenario = nullptr;
+  bool rl() const { return !scenario.is_null() && scenario["kind"] == "rl"; }
+  bool cognitive() const { return !scenario.is_null() && scenario["kind"] == "cognitive"; }
 
   // Throws InvalidArgumentError naming the bad key or value (and YAML errors with their line).
   static SweepConfig from_yaml(const std::string& text);

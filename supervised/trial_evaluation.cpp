@@ -32,7 +32,10 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
                               .batch_size = evaluation.batch_size,
                               .seq_len = evaluation.seq_len,
                               .seed = evaluation.seed,
-                              .split = 1});
+                              .split = 1,
+                              .input_width = evaluation.input_width,
+                              .rule_count = evaluation.rule_count,
+                              .rule = evaluation.rule});
   check_network_fits(network, dataset.observation_size(), dataset.num_actions(), evaluation.env_id);
   envs::TrialBatch batch;
   neuromod::Matrix inputs;
@@ -49,7 +52,7 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
           evaluation.env_id, score.trials, evaluation.trials, window * window_rows));
     }
     dataset.next(batch);
-    window_inputs(batch, network.spec().input_dim, inputs);
+    window_inputs(batch, inputs);
     const auto& outputs =
         network.forward_sequence(inputs, batch.batch, contexts, state.empty() ? nullptr : &state,
                                  window_starts(batch, evaluation.reset_at_trial_start));

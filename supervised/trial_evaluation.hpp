@@ -30,6 +30,10 @@ struct TrialEvaluation {
   std::size_t seq_len = 100;    // steps per forward_sequence call
   std::uint64_t seed = 0;
   bool reset_at_trial_start = false;
+  // The inputs as training shapes them (envs::TrialDatasetConfig): padding and rule inputs.
+  std::size_t input_width = 0;
+  std::size_t rule_count = 0;
+  std::size_t rule = 0;
   void validate() const;  // throws InvalidArgumentError naming the field
 };
 

@@ -12,38 +12,29 @@ namespace locus::supervised {
 void check_network_fits(const neuromod::Network& network, std::size_t observation_size,
                         std::size_t num_actions, const std::string& env_id) {
   const neuromod::NetworkSpec& spec = network.spec();
-  if (spec.input_dim < observation_size) {
+  if (spec.input_dim != observation_size) {
     throw neuromod::InvalidArgumentError(
         fmt::format("the network '{}' reads {} inputs, but {} observes {} values per step; make "
-                    "the network with input_dim {} or more",
+                    "the network with input_dim {}",
                     spec.name, spec.input_dim, env_id, observation_size, observation_size));
   }
+  // More units than actions are allowed: tasks of a sequence share one readout of the largest
+  // task's actions, and a task's targets never name the extra ones.
   if (spec.heads.size() != 1 || spec.heads[0].units < num_actions) {
     throw neuromod::InvalidArgumentError(fmt::format(
-        "the network '{}' has {} head(s) ({} units in the first), but {} needs one head of {} "
-        "units or more, one logit per action",
+        "the network '{}' has {} head(s) ({} units in the first), but {} needs one head of at "
+        "least {} units, one logit per action",
         spec.name, spec.heads.size(), spec.heads.empty() ? 0 : spec.heads[0].units, env_id,
         num_actions));
   }
 }
 
-void window_inputs(const envs::TrialBatch& batch, std::size_t input_width,
-                   neuromod::Matrix& inputs) {
+void window_inputs(const envs::TrialBatch& batch, neuromod::Matrix& inputs) {
   const std::size_t rows = batch.steps * batch.batch;
-  if (inputs.shape(0) != rows || inputs.shape(1) != input_width) {
-    inputs.resize({rows, input_width});
+  if (inputs.shape(0) != rows || inputs.shape(1) != batch.observation_size) {
+    inputs.resize({rows, batch.observation_size});
   }
-  if (input_width == batch.observation_size) {
-    std::copy(batch.inputs.begin(), batch.inputs.end(), inputs.begin());
-    return;
-  }
-  std::fill(inputs.begin(), inputs.end(), 0.0f);
-  for (std::size_t row = 0; row < rows; ++row) {
-    const auto from =
-        batch.inputs.begin() + static_cast<std::ptrdiff_t>(row * batch.observation_size);
-    std::copy(from, from + static_cast<std::ptrdiff_t>(batch.observation_size),
-              inputs.begin() + static_cast<std::ptrdiff_t>(row * input_width));
-  }
+  std::copy(batch.inputs.begin(), batch.inputs.end(), inputs.begin());
 }
 
 std::size_t count_correct_decisions(const envs::TrialBatch& batch, const neuromod::Matrix& logits) {
@@ -64,7 +55,7 @@ WindowResult TrialStream::train_window(neuromod::Network& network, neuromod::Con
   check_network_fits(network, dataset_.observation_size(), dataset_.num_actions(),
                      dataset_.config().env_id);
   dataset_.next(batch_);
-  window_inputs(batch_, network.spec().input_dim, inputs_);
+  window_inputs(batch_, inputs_);
   contexts_.assign(batch_.batch, context);
   const auto& outputs =
       network.forward_sequence(inputs_, batch_.batch, contexts_, state_.empty() ? nullptr : &state_,

@@ -53,17 +53,14 @@ class TrialStream {
 };
 
 // Throws InvalidArgumentError naming both widths when `network` cannot read the task's
-// observations or answer with its actions: it needs one head of at least num_actions units and
-// at least observation_size inputs. A wider network serves several tasks (the continual
-// sequence): a task's observation fills the first inputs (the rest are 0) and its actions are
-// the first outputs (an arg-max on another task's output counts as wrong).
+// observations (exactly observation_size inputs: a task sequence pads them in the dataset) or
+// answer with its actions (one head of at least num_actions units: tasks of a sequence share the
+// largest task's readout, and an arg-max on an output another task uses counts as wrong).
 void check_network_fits(const neuromod::Network& network, std::size_t observation_size,
                         std::size_t num_actions, const std::string& env_id);
 
-// Copies a window's inputs into a (steps * batch, input_width) matrix, time-major, the columns
-// past the observation 0.
-void window_inputs(const envs::TrialBatch& batch, std::size_t input_width,
-                   neuromod::Matrix& inputs);
+// Copies a window's inputs into a (steps * batch, observation) matrix, time-major.
+void window_inputs(const envs::TrialBatch& batch, neuromod::Matrix& inputs);
 
 // The episode-start flags forward_sequence takes for a window: its trial starts when the state is
 // zeroed at each trial's start, else none.

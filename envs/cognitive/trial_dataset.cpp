@@ -26,6 +26,16 @@ void TrialDatasetConfig::validate() const {
         "may hold; lower seq_len or batch_size",
         seq_len, batch_size, kMaxTrialWindowRows));
   }
+  if (rule_count > 0 && rule >= rule_count) {
+    throw InvalidArgumentError(
+        fmt::format("TrialDataset: rule {} is not one of the {} rule inputs (0..{})", rule,
+                    rule_count, rule_count - 1));
+  }
+  if (input_width > kMaxTrialInputWidth || rule_count > kMaxTrialInputWidth) {
+    throw InvalidArgumentError(
+        fmt::format("TrialDataset: input_width {} and rule_count {} must each be at most {}",
+                    input_width, rule_count, kMaxTrialInputWidth));
+  }
 }
 
 struct TrialDataset::Column {
@@ -89,8 +99,16 @@ TrialDataset::TrialDataset(const TrialDatasetConfig& config) : config_(config) {
     auto column = std::make_unique<Column>();
     column->env = make(config_.env_id, config_.env_kwargs, options);
     if (b == 0) {
-      observation_size_ = trial_observation_size(*column->env, config_.env_id);
+      task_observation_size_ = trial_observation_size(*column->env, config_.env_id);
       num_actions_ = trial_action_count(*column->env, config_.env_id);
+      if (config_.input_width != 0 && config_.input_width < task_observation_size_) {
+        throw InvalidArgumentError(fmt::format(
+            "TrialDataset: input_width {} is narrower than the {} values '{}' observes; pad to "
+            "at least the largest task's observation",
+            config_.input_width, task_observation_size_, config_.env_id));
+      }
+      observation_size_ =
+          std::max(config_.input_width, task_observation_size_) + config_.rule_count;
     }
     column->observation.resize(column->env->observation_space().packed_bytes());
     column->env->reset(column->observation, column->info,
@@ -117,7 +135,7 @@ void TrialDataset::next(TrialBatch& batch) {
   batch.steps = steps;
   batch.batch = width;
   batch.observation_size = observation_size_;
-  batch.inputs.resize(steps * width * observation_size_);
+  batch.inputs.assign(steps * width * observation_size_, 0.0f);  // the padding stays zero
   batch.targets.resize(steps * width);
   batch.trial_starts.resize(steps * width);
   batch.trial_ends.clear();
@@ -126,8 +144,9 @@ void TrialDataset::next(TrialBatch& batch) {
     const auto observation = as_span<const float>(std::span<const std::byte>(column.observation));
     for (std::size_t t = 0; t < steps; ++t) {
       const std::size_t row = batch.row(t, b);
-      std::copy(observation.begin(), observation.end(),
-                batch.inputs.begin() + static_cast<std::ptrdiff_t>(row * observation_size_));
+      float* input = batch.inputs.data() + row * observation_size_;
+      std::copy(observation.begin(), observation.end(), input);
+      if (config_.rule_count > 0) input[observation_size_ - config_.rule_count + config_.rule] = 1;
       batch.trial_starts[row] = column.trial_starts_next ? 1 : 0;
       const StepOutcome outcome = column.env->step(column.action, column.observation, column.info);
       // The step's info describes the observation it was given: its target, and whether it was

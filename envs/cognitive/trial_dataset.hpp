@@ -42,6 +42,13 @@ struct TrialDatasetConfig {
   std::size_t seq_len = 100;             // steps per window
   std::uint64_t seed = 0;
   std::uint32_t split = 0;  // 0 training, 1 held-out evaluation, ...: disjoint streams
+  // Several tasks feeding one network (continual learning of a task sequence): each step's input
+  // is the task's observation padded with zeros to `input_width` values (0: the task's own size),
+  // then, when rule_count > 0, a one-hot rule input of rule_count values with `rule` set (the rule
+  // inputs of Yang et al. 2019, which tell the network which task it is doing).
+  std::size_t input_width = 0;
+  std::size_t rule_count = 0;
+  std::size_t rule = 0;
   // Throws InvalidArgumentError naming the field when a size is 0 or too large.
   void validate() const;
 };
@@ -49,6 +56,9 @@ struct TrialDatasetConfig {
 // The most steps * columns one window may hold: far beyond any BPTT window, and low enough that
 // a mistyped size (1e9) is refused before anything is allocated.
 inline constexpr std::size_t kMaxTrialWindowRows = std::size_t{1} << 26;
+
+// The most values input_width or rule_count may ask for.
+inline constexpr std::size_t kMaxTrialInputWidth = std::size_t{1} << 16;
 
 struct TrialEnd {
   std::size_t step = 0;    // within the window
@@ -82,7 +92,9 @@ class TrialDataset {
   TrialBatch next();
 
   const TrialDatasetConfig& config() const { return config_; }
+  // The width of each step's input: input_width (or the task's observation size) + rule_count.
   std::size_t observation_size() const { return observation_size_; }
+  std::size_t task_observation_size() const { return task_observation_size_; }
   std::size_t num_actions() const { return num_actions_; }  // the task's Discrete(n)
   std::int64_t windows() const { return windows_; }         // next() calls so far
 
@@ -90,6 +102,7 @@ class TrialDataset {
   struct Column;
   TrialDatasetConfig config_;
   std::size_t observation_size_ = 0;
+  std::size_t task_observation_size_ = 0;
   std::size_t num_actions_ = 0;
   std::int64_t windows_ = 0;
   std::vector<std::unique_ptr<Column>> columns_;

@@ -263,7 +263,7 @@ methods:
   CHECK(run["metrics"]["mean_gain"].is_number());  // the noradrenaline gain
   // A changed scenario in the same directory is another sweep's state.
   SweepConfig changed = config;
-  changed.rl_scenario["eval_episodes"] = 3;
+  changed.scenario["eval_episodes"] = 3;
   CHECK_THROWS_AS(run_sweep(changed, {.out_dir = dir, .jobs = 1, .progress = false}),
                   SweepStateError);
   fs::remove_all(dir);

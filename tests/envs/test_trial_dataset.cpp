@@ -181,3 +181,32 @@ TEST_CASE("TrialDataset refuses bad ids, sizes and tasks without targets", "[tri
   REQUIRE_THROWS_WITH(make_dataset({.env_id = "GoNoGo-v0", .env_kwargs = {{"dt", -1}}}),
                       Catch::Contains("dt"));
 }
+
+TEST_CASE("TrialDataset pads observations and appends a one-hot rule input", "[trial_dataset]") {
+  const TrialDatasetConfig plain{.env_id = "GoNoGo-v0", .batch_size = 2, .seq_len = 12, .seed = 4};
+  TrialDatasetConfig padded = plain;
+  padded.input_width = 5;  // GoNoGo observes 3 values
+  padded.rule_count = 4;
+  padded.rule = 2;
+  TrialDataset a(plain), b(padded);
+  REQUIRE(b.task_observation_size() == 3);
+  REQUIRE(b.observation_size() == 5 + 4);
+  const TrialBatch x = a.next(), y = b.next();
+  REQUIRE(y.observation_size == 9);
+  REQUIRE(y.targets == x.targets);
+  for (std::size_t row = 0; row < x.steps * x.batch; ++row) {
+    const float* own = x.inputs.data() + row * 3;
+    const float* wide = y.inputs.data() + row * 9;
+    REQUIRE(std::vector<float>(wide, wide + 3) == std::vector<float>(own, own + 3));
+    REQUIRE(std::vector<float>(wide + 3, wide + 9) == std::vector<float>{0, 0, 0, 0, 1, 0});
+  }
+  const auto make_dataset = [](TrialDatasetConfig config) { TrialDataset dataset(config); };
+  TrialDatasetConfig narrow = plain;
+  narrow.input_width = 2;
+  REQUIRE_THROWS_WITH(make_dataset(narrow),
+                      Catch::Contains("input_width 2 is narrower than the 3"));
+  TrialDatasetConfig bad_rule = plain;
+  bad_rule.rule_count = 2;
+  bad_rule.rule = 2;
+  REQUIRE_THROWS_WITH(make_dataset(bad_rule), Catch::Contains("rule 2 is not one of the 2"));
+}

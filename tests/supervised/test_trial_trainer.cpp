@@ -105,13 +105,13 @@ TEST_CASE("Bad trainer settings are refused with the setting named", "[supervise
   TrialTrainerConfig wrong_inputs = config;
   // GoNoGo observes 3 values and has 2 actions.
   wrong_inputs.network.spec =
-      neuromod::recurrent_network(neuromod::Recurrence::kGru, 2, 8, 2, 0, false);
+      neuromod::recurrent_network(neuromod::Recurrence::kGru, 5, 8, 2, 0, false);
   REQUIRE_THROWS_WITH(make(wrong_inputs),
-                      Catch::Contains("reads 2 inputs, but GoNoGo-v0 observes 3"));
+                      Catch::Contains("reads 5 inputs, but GoNoGo-v0 observes 3"));
   TrialTrainerConfig wrong_outputs = config;
   wrong_outputs.network.spec =
       neuromod::recurrent_network(neuromod::Recurrence::kGru, 3, 8, 1, 0, false);
-  REQUIRE_THROWS_WITH(make(wrong_outputs), Catch::Contains("needs one head of 2 units"));
+  REQUIRE_THROWS_WITH(make(wrong_outputs), Catch::Contains("needs one head of at least 2 units"));
   TrialTrainerConfig no_trials = config;
   no_trials.eval_trials = 0;
   REQUIRE_THROWS_WITH(make(no_trials), Catch::Contains("eval_trials must be at least 1"));
