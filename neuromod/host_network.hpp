@@ -65,6 +65,8 @@ class HostNetwork final : public Network {
   std::vector<std::int32_t> connectivity(std::size_t layer) const override;
   std::uint64_t structure_digest() const override { return structure_digest_; }
   void set_check_finite(bool enabled) override { check_finite_ = enabled; }
+  std::uint64_t noise_position() const override { return noise_draws_; }
+  void set_noise_position(std::uint64_t position) override { noise_draws_ = position; }
 
  private:
   // One parameter tensor family: a shared tensor, or one tensor per context (instance = context).

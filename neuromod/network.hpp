@@ -188,6 +188,11 @@ class Network {
   virtual const RecurrentState& final_state() const = 0;
   // The state of `batch` sequences before their first step: zeros, one matrix per state tensor.
   RecurrentState zero_state(std::size_t batch) const;
+  // The position of the recurrent noise stream (LayerSpec::recurrent_noise): every noisy layer
+  // pass draws the next noise. A caller that runs forward passes which must not change training
+  // (an evaluation) saves it and puts it back, so the training passes after see the same noise.
+  virtual std::uint64_t noise_position() const = 0;
+  virtual void set_noise_position(std::uint64_t position) = 0;
   virtual void zero_grad() = 0;
   virtual void set_gradient_mode(GradientMode mode) = 0;
   virtual GradientMode gradient_mode() const = 0;

@@ -43,6 +43,8 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
   const std::vector<neuromod::ContextId> contexts(evaluation.batch_size, context);
   const std::size_t window_rows = evaluation.batch_size * evaluation.seq_len;
   const std::size_t max_windows = evaluation.trials * kMaxStepsPerTrial / window_rows + 1;
+  // The evaluation's noise (a noisy Elman layer) must not shift the noise training draws next.
+  const std::uint64_t noise_position = network.noise_position();
   TrialScore score;
   for (std::size_t window = 0; score.trials < evaluation.trials; ++window) {
     if (window == max_windows) {
@@ -62,6 +64,7 @@ TrialScore evaluate_trials(neuromod::Network& network, neuromod::ContextId conte
     score.trials += batch.trial_ends.size();
     score.correct += count_correct_decisions(batch, outputs[0]);
   }
+  network.set_noise_position(noise_position);
   score.accuracy = static_cast<double>(score.correct) / static_cast<double>(score.trials);
   return score;
 }

@@ -10,8 +10,8 @@
 // end count, in order of their last step and column.
 //
 // Evaluation changes nothing that training reads: it runs forward_sequence only, which overwrites
-// the activations and final_state() that the next training window recomputes, and keeps its own
-// recurrent state.
+// the activations and final_state() that the next training window recomputes, keeps its own
+// recurrent state, and puts the network's noise position back (a noisy Elman layer).
 
 #include <cstddef>
 #include <cstdint>

@@ -187,6 +187,8 @@ class CudaNetworkImpl final : public CudaNetwork {
   }
   std::uint64_t structure_digest() const override { return layout_.structure_digest(); }
   void set_check_finite(bool enabled) override { check_finite_ = enabled; }
+  std::uint64_t noise_position() const override { return noise_draws_; }
+  void set_noise_position(std::uint64_t position) override { noise_draws_ = position; }
 
   std::vector<const float*> forward_device(const float* inputs, std::size_t rows,
                                            std::span<const ContextId> context_ids) override;

@@ -431,3 +431,19 @@ TEST_CASE("bfloat16 products: a modulated recurrent network's input weights in b
     REQUIRE(largest > 0.0);
   }
 }
+
+TEST_CASE("the noise position can be saved and put back", "[neuromod][recurrent]") {
+  NetworkSpec spec = recurrent_network(Recurrence::kElman, 3, 8, 2, 5, false, 0.5f);
+  spec.layers[0].recurrent_noise = 0.3f;
+  auto net = make_network(spec, Backend::kCpu);
+  const Matrix x = random_matrix(4 * 2, 3, 4);
+  const std::uint64_t saved = net->noise_position();
+  const Matrix first = net->forward_sequence(x, 2)[0];
+  REQUIRE(net->noise_position() == saved + 1);
+  net->forward_sequence(x, 2);  // an evaluation's pass, say
+  net->set_noise_position(saved + 1);
+  const Matrix second = net->forward_sequence(x, 2)[0];
+  net->set_noise_position(saved + 1);
+  REQUIRE(net->forward_sequence(x, 2)[0] == second);
+  REQUIRE(second != first);
+}

@@ -121,3 +121,19 @@ TEST_CASE("Bad trainer settings are refused with the setting named", "[supervise
   REQUIRE_THROWS_WITH(run_trial_training(config, {.iterations = 0}),
                       Catch::Contains("iterations must be at least 1, got 0"));
 }
+
+TEST_CASE("an evaluation leaves a noisy network's noise stream where training left it",
+          "[supervised]") {
+  neuromod::NetworkSpec spec =
+      neuromod::recurrent_network(neuromod::Recurrence::kElman, 3, 8, 2, 0, true, 0.2f);
+  spec.layers[0].recurrent_noise = 0.1f;
+  auto network = neuromod::make_network(spec);
+  TrialEvaluation evaluation;
+  evaluation.env_id = "GoNoGo-v0";
+  evaluation.trials = 10;
+  evaluation.batch_size = 4;
+  evaluation.seq_len = 20;
+  const std::uint64_t before = network->noise_position();
+  evaluate_trials(*network, 0, evaluation);
+  REQUIRE(network->noise_position() == before);
+}
