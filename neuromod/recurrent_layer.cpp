@@ -175,35 +175,45 @@ void cell_backward(const RecurrentLayerArgs& args, std::size_t row, const Recurr
   }
 }
 
-// The sum each gain multiplies at `row`: xz + hz, except GRU's candidate, xz_n + r * hz_n.
-float modulated_sum(const RecurrentLayerArgs& args, const RecurrentTrace& trace, std::size_t row,
-                    std::size_t j) {
-  const std::size_t width = args.gates() * args.units, at = row * width + j;
-  if (args.recurrence == Recurrence::kGru && j >= 2 * args.units) {
-    return trace.input_sum[at] +
-           trace.gates[row * width + j - 2 * args.units] * trace.recurrent_sum[at];
+// One row's share of the gain and bias gradients over columns [j0, j1): gain += da * (modulated
+// sum), bias += da, in double. From `split` on (GRU's candidate, which starts at column
+// `candidate`) the gain multiplies xz_n + r * hz_n, r the row's gate `candidate` columns earlier.
+// The loops carry no branch, so they vectorize.
+void accumulate_row(const float* __restrict da, const float* __restrict xz,
+                    const float* __restrict hz, const float* __restrict gates,
+                    std::size_t candidate, std::size_t j0, std::size_t split, std::size_t j1,
+                    double* __restrict gain, double* __restrict bias) {
+  if (gain) {
+    for (std::size_t j = j0; j < split; ++j) gain[j - j0] += double(da[j]) * double(xz[j] + hz[j]);
+    for (std::size_t j = split; j < j1; ++j) {
+      gain[j - j0] += double(da[j]) * double(xz[j] + gates[j - candidate] * hz[j]);
+    }
   }
-  return trace.input_sum[at] + trace.recurrent_sum[at];
+  if (bias) {
+    for (std::size_t j = j0; j < j1; ++j) bias[j - j0] += double(da[j]);
+  }
 }
 
 // gain += sum over rows of da * (modulated sum), bias += sum of da, per row context; columns in
 // parallel, rows in order, in double.
 void accumulate_modulation(const RecurrentLayerArgs& args, const RecurrentTrace& trace,
-                           const std::vector<float>& da, const RecurrentGradients& gradients) {
+                           const float* da, const RecurrentGradients& gradients) {
   if (gradients.gain == nullptr && gradients.bias == nullptr) return;
-  const std::size_t width = args.gates() * args.units, rows = args.rows();
+  const std::size_t H = args.units, width = args.gates() * H, rows = args.rows();
+  // The first column whose gain multiplies xz + r * hz (GRU's candidate; none in other cells).
+  const std::size_t candidate = args.recurrence == Recurrence::kGru ? 2 * H : width;
   constexpr std::size_t kColumns = 64;
   util::run_blocks((width + kColumns - 1) / kColumns, [&](std::size_t block) {
     const std::size_t j0 = block * kColumns, j1 = std::min(width, j0 + kColumns), n = j1 - j0;
+    const std::size_t split = std::clamp(candidate, j0, j1);
     std::vector<double> gain(gradients.gain ? gradients.contexts * n : 0);
     std::vector<double> bias(gradients.bias ? gradients.contexts * n : 0);
     for (std::size_t r = 0; r < rows; ++r) {
-      const std::size_t c = std::size_t(args.row_context[r]);
-      for (std::size_t j = j0; j < j1; ++j) {
-        const double d = da[r * width + j];
-        if (gradients.gain) gain[c * n + j - j0] += d * modulated_sum(args, trace, r, j);
-        if (gradients.bias) bias[c * n + j - j0] += d;
-      }
+      const std::size_t c = std::size_t(args.row_context[r]), at = r * width;
+      accumulate_row(da + at, trace.input_sum.data() + at, trace.recurrent_sum.data() + at,
+                     trace.gates.data() + at, candidate, j0, split, j1,
+                     gradients.gain ? gain.data() + c * n : nullptr,
+                     gradients.bias ? bias.data() + c * n : nullptr);
     }
     for (std::size_t c = 0; c < gradients.contexts; ++c) {
       for (std::size_t j = j0; j < j1; ++j) {
@@ -212,6 +222,27 @@ void accumulate_modulation(const RecurrentLayerArgs& args, const RecurrentTrace&
       }
     }
   });
+}
+
+// The state (and LSTM cell) entering `row`'s step: h and c, or zeros where they are null or a
+// start zeroes them.
+void enter_step(const RecurrentLayerArgs& args, std::size_t row, const float* h, const float* c,
+                RecurrentTrace& trace) {
+  const std::size_t H = args.units;
+  const bool start = args.starts && args.starts[row];
+  float* prev = trace.previous.data() + row * H;
+  if (start || h == nullptr) {
+    std::fill_n(prev, H, 0.0f);
+  } else {
+    std::copy_n(h, H, prev);
+  }
+  if (args.recurrence != Recurrence::kLstm) return;
+  float* prev_cell = trace.previous_cell.data() + row * H;
+  if (start || c == nullptr) {
+    std::fill_n(prev_cell, H, 0.0f);
+  } else {
+    std::copy_n(c, H, prev_cell);
+  }
 }
 
 }  // namespace
@@ -233,6 +264,7 @@ void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,
                        const float* initial_hidden, const float* initial_cell,
                        RecurrentTrace& trace) {
   const std::size_t H = args.units, width = args.gates() * H, rows = args.rows();
+  const std::size_t batch = args.batch;
   const bool lstm = args.recurrence == Recurrence::kLstm;
   trace.recurrent_sum.resize(rows * width);
   trace.gates.resize(rows * width);
@@ -240,75 +272,78 @@ void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,
   trace.hidden.resize(rows * H);
   trace.previous_cell.resize(lstm ? rows * H : 0);
   trace.cell.resize(lstm ? rows * H : 0);
-  for_each_sequence_chunk(args.batch, [&](std::size_t b0, std::size_t b1) {
-    const std::size_t n = b1 - b0;
-    for (std::size_t t = 0; t < args.steps; ++t) {
-      const std::size_t first = t * args.batch + b0;
-      // The state entering step t: the initial state or the last step's, zeroed at a start.
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t row = first + i;
-        float* prev = trace.previous.data() + row * H;
-        float* prev_cell = lstm ? trace.previous_cell.data() + row * H : nullptr;
-        const bool start = args.starts && args.starts[row];
-        const float* h = t > 0 ? trace.hidden.data() + (row - args.batch) * H
-                               : (initial_hidden ? initial_hidden + (b0 + i) * H : nullptr);
-        const float* c = t > 0 ? (lstm ? trace.cell.data() + (row - args.batch) * H : nullptr)
-                               : (initial_cell ? initial_cell + (b0 + i) * H : nullptr);
-        if (start || h == nullptr) {
-          std::fill_n(prev, H, 0.0f);
-        } else {
-          std::copy_n(h, H, prev);
-        }
-        if (lstm) {
-          if (start || c == nullptr) {
-            std::fill_n(prev_cell, H, 0.0f);
-          } else {
-            std::copy_n(c, H, prev_cell);
-          }
-        }
-      }
-      kernels.dense_forward(trace.previous.data() + first * H, n, H, args.recurrent_weight, width,
-                            args.weight_gain, trace.recurrent_sum.data() + first * width);
-      for (std::size_t row = first; row < first + n; ++row) {
-        cell_forward(args, row, trace, trace.gates.data() + row * width,
-                     lstm ? trace.cell.data() + row * H : nullptr, trace.hidden.data() + row * H);
-      }
+  for_each_sequence_chunk(batch, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t b = b0; b < b1; ++b) {
+      enter_step(args, b, initial_hidden ? initial_hidden + b * H : nullptr,
+                 initial_cell ? initial_cell + b * H : nullptr, trace);
     }
   });
+  for (std::size_t t = 0; t < args.steps; ++t) {
+    const std::size_t first = t * batch;
+    // h U^T of the whole batch in one product: sgemm packs U on every call, so once per step
+    // (split by columns across the cores) costs far less than once per chunk of sequences.
+    kernels.dense_forward(trace.previous.data() + first * H, batch, H, args.recurrent_weight, width,
+                          args.weight_gain, trace.recurrent_sum.data() + first * width);
+    const bool last = t + 1 == args.steps;
+    for_each_sequence_chunk(batch, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t row = first + b0; row < first + b1; ++row) {
+        float* cell = lstm ? trace.cell.data() + row * H : nullptr;
+        float* hidden = trace.hidden.data() + row * H;
+        cell_forward(args, row, trace, trace.gates.data() + row * width, cell, hidden);
+        if (!last) enter_step(args, row + batch, hidden, cell, trace);
+      }
+    });
+  }
 }
 
 void recurrent_backward(const Kernels& kernels, const RecurrentLayerArgs& args,
-                        const RecurrentTrace& trace, const float* d_hidden,
+                        RecurrentTrace& trace, const float* d_hidden,
                         const RecurrentGradients& gradients) {
   const std::size_t H = args.units, width = args.gates() * H, rows = args.rows();
-  std::vector<float> da(rows * width), dhz(rows * width);
-  for_each_sequence_chunk(args.batch, [&](std::size_t b0, std::size_t b1) {
-    const std::size_t n = b1 - b0;
-    // Gradients at the state (and cell) leaving the current step, carried backward in time.
-    std::vector<float> carry(n * H, 0.0f), carry_cell(n * H, 0.0f), dh(H), dprev(n * H);
-    for (std::size_t t = args.steps; t-- > 0;) {
-      const std::size_t first = t * args.batch + b0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t row = first + i;
-        for (std::size_t j = 0; j < H; ++j) dh[j] = d_hidden[row * H + j] + carry[i * H + j];
-        cell_backward(args, row, trace, dh.data(), carry_cell.data() + i * H,
-                      da.data() + row * width, gradients.input_sum + row * width,
-                      dhz.data() + row * width, dprev.data() + i * H);
-      }
-      kernels.dense_backward_input(dhz.data() + first * width, n, width, args.recurrent_weight, H,
-                                   args.weight_gain, dprev.data(), true);
-      std::swap(carry, dprev);
-      for (std::size_t i = 0; i < n; ++i) {  // no gradient crosses a start
-        if (args.starts && args.starts[first + i]) {
-          std::fill_n(carry.data() + i * H, H, 0.0f);
-          std::fill_n(carry_cell.data() + i * H, H, 0.0f);
+  const std::size_t batch = args.batch;
+  const bool lstm = args.recurrence == Recurrence::kLstm;
+  // Without a gain the gradient at the pre-activations equals dxz (1 * da), and for Elman and LSTM
+  // dxz equals the gradient at hz: those share dxz's storage. The rest lives in the trace, kept
+  // between calls so that a training loop does not allocate (and page-fault) every backward.
+  float* dxz = gradients.input_sum;
+  float* da = dxz;
+  if (args.gain) {
+    trace.d_pre_activation.resize(rows * width);
+    da = trace.d_pre_activation.data();
+  }
+  float* dhz = dxz;
+  if (args.recurrence == Recurrence::kGru) {
+    trace.d_recurrent_sum.resize(rows * width);
+    dhz = trace.d_recurrent_sum.data();
+  }
+  // The gradient at the state (and cell) leaving the current step, carried backward in time.
+  std::vector<float> carry(batch * H), carry_cell(lstm ? batch * H : 0), dprev(batch * H);
+  for (std::size_t t = args.steps; t-- > 0;) {
+    const std::size_t first = t * batch;
+    const bool last = t + 1 == args.steps;
+    for_each_sequence_chunk(batch, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t row = first + b;
+        float* dh = carry.data() + b * H;
+        const float* from_above = d_hidden + row * H;
+        // No gradient comes from beyond the last step, nor crosses a start.
+        if (last || (args.starts && args.starts[row + batch])) {
+          std::copy_n(from_above, H, dh);
+          if (lstm) std::fill_n(carry_cell.data() + b * H, H, 0.0f);
+        } else {
+          for (std::size_t j = 0; j < H; ++j) dh[j] += from_above[j];
         }
+        cell_backward(args, row, trace, dh, lstm ? carry_cell.data() + b * H : nullptr,
+                      da + row * width, dxz + row * width, dhz + row * width, dprev.data() + b * H);
       }
-    }
-  });
+    });
+    kernels.dense_backward_input(dhz + first * width, batch, width, args.recurrent_weight, H,
+                                 args.weight_gain, dprev.data(), true);
+    std::swap(carry, dprev);
+  }
   if (gradients.recurrent_weight) {
-    kernels.dense_backward_weight(dhz.data(), rows, width, trace.previous.data(), H,
-                                  args.weight_gain, gradients.recurrent_weight);
+    kernels.dense_backward_weight(dhz, rows, width, trace.previous.data(), H, args.weight_gain,
+                                  gradients.recurrent_weight);
   }
   accumulate_modulation(args, trace, da, gradients);
 }
