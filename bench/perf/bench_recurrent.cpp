@@ -7,10 +7,10 @@
 // the same shapes; bench/perf/run_recurrent_bench.py runs both and prints the ratios.
 //
 // One iteration: forward_sequence over `steps` (100) steps of `batch` sequences (time-major rows),
-// softmax cross-entropy and its gradient, zero_grad, backward (BPTT over all the steps; no optimizer
-// step, as in the peer). Inputs and labels are drawn before the clock starts. One untimed warm-up,
-// then timed repeats until `repeats` of them ran while other processes used under 0.25 cores (at
-// most 3 x repeats tries); the figure is their median in sequences per second.
+// softmax cross-entropy and its gradient, zero_grad, backward (BPTT over all the steps; no
+// optimizer step, as in the peer). Inputs and labels are drawn before the clock starts. One untimed
+// warm-up, then timed repeats until `repeats` of them ran while other processes used under 0.25
+// cores (at most 3 x repeats tries); the figure is their median in sequences per second.
 
 #include <tbb/task_arena.h>
 
@@ -102,8 +102,8 @@ nlohmann::json measure(const Config& config, const Shape& shape, std::size_t rep
         });
       });
   const std::string name = config_name(config);
-  std::fprintf(stderr, "%-44s %10.1f sequences/s (median of %zu%s)\n", name.c_str(),
-               r.median_rate, r.counted, r.contaminated ? ", machine busy: figure low" : "");
+  std::fprintf(stderr, "%-44s %10.1f sequences/s (median of %zu%s)\n", name.c_str(), r.median_rate,
+               r.counted, r.contaminated ? ", machine busy: figure low" : "");
   return {{"name", name},
           {"impl", "locus"},
           {"config",
