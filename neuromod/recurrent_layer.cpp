@@ -267,10 +267,11 @@ void cell_backward(const RecurrentLayerArgs& args, std::size_t row, const Recurr
 // sum), bias += da, in double. From `split` on (GRU's candidate, which starts at column
 // `candidate`) the gain multiplies xz_n + r * hz_n, r the row's gate `candidate` columns earlier.
 // The loops carry no branch, so they vectorize.
-void accumulate_row(const float* __restrict da, const float* __restrict xz,
-                    const float* __restrict hz, const float* __restrict gates,
-                    std::size_t candidate, std::size_t j0, std::size_t split, std::size_t j1,
-                    double* __restrict gain, double* __restrict bias) {
+LOCUS_MULTIVERSION void accumulate_row(const float* __restrict da, const float* __restrict xz,
+                                       const float* __restrict hz, const float* __restrict gates,
+                                       std::size_t candidate, std::size_t j0, std::size_t split,
+                                       std::size_t j1, double* __restrict gain,
+                                       double* __restrict bias) {
   if (gain) {
     for (std::size_t j = j0; j < split; ++j) gain[j - j0] += double(da[j]) * double(xz[j] + hz[j]);
     for (std::size_t j = split; j < j1; ++j) {
@@ -282,15 +283,17 @@ void accumulate_row(const float* __restrict da, const float* __restrict xz,
   }
 }
 
-// gain += sum over rows of da * (modulated sum), bias += sum of da, per row context; columns in
-// parallel, rows in order, in double.
+// gain += sum over rows of da * (modulated sum), bias += sum of da, per row context; blocks of
+// columns in parallel, rows in order, in double. The blocks are wide (256 columns): each row of a
+// block is a contiguous run in three arrays, and with 64 columns walking the rows down their 4-8 KB
+// strides took 22-29 % of a modulated LSTM's training at 128 units (12 % at 256 columns).
 void accumulate_modulation(const RecurrentLayerArgs& args, const RecurrentTrace& trace,
                            const float* da, const RecurrentGradients& gradients) {
   if (gradients.gain == nullptr && gradients.bias == nullptr) return;
   const std::size_t H = args.units, width = args.gates() * H, rows = args.rows();
   // The first column whose gain multiplies xz + r * hz (GRU's candidate; none in other cells).
   const std::size_t candidate = args.recurrence == Recurrence::kGru ? 2 * H : width;
-  constexpr std::size_t kColumns = 64;
+  constexpr std::size_t kColumns = 256;
   util::run_blocks((width + kColumns - 1) / kColumns, [&](std::size_t block) {
     const std::size_t j0 = block * kColumns, j1 = std::min(width, j0 + kColumns), n = j1 - j0;
     const std::size_t split = std::clamp(candidate, j0, j1);
