@@ -180,7 +180,8 @@ def main() -> int:
             cpu_ratio = locus_cpu[key]["median_sequences_per_cpu_second"] / \
                 torch_cpu[key]["median_sequences_per_cpu_second"] \
                 if key in locus_cpu and key in torch_cpu else None
-            frozen = torch_frozen.get(key)
+            # PyTorch with frozen weights is the like-for-like peer of the modulated networks only.
+            frozen = torch_frozen.get(key) if mode == "modulated" else None
             ratio = mine["median_sequences_per_second"] / theirs["median_sequences_per_second"]
             goal = key[1] >= GOAL_BATCH
             rows.append({
