@@ -6,10 +6,11 @@
 // same products as a dense layer's. The products here (h U^T per step, dU over the sequence) go
 // through Kernels, so the CPU backend runs them with BLAS and the reference with double sums.
 //
-// Parallelism and determinism: the sequences are split into chunks of kSequenceChunk (never by
-// thread count); each chunk runs its steps as one task, and the sums over rows (dU, the gains' and
-// biases' gradients) are formed after the steps in a fixed order. Results are bit-identical for
-// any number of threads.
+// Parallelism and determinism: each step runs its product h U^T (backward: dhz U) over the whole
+// batch as one Kernels call, which splits it by shape (U is packed once per step, not once per
+// task), then the cell math in tasks of kSequenceChunk sequences (never split by thread count); the
+// sums over rows (dU, the gains' and biases' gradients) are formed after the steps in a fixed
+// order. Results are bit-identical for any number of threads.
 //
 // Rows are time-major: row t * batch + b is sequence b at step t.
 
@@ -22,7 +23,7 @@
 
 namespace locus::neuromod {
 
-// Sequences per task in recurrent_forward and recurrent_backward.
+// Sequences per task of the cell math in recurrent_forward and recurrent_backward.
 inline constexpr std::size_t kSequenceChunk = 16;
 
 struct RecurrentLayerArgs {
@@ -51,6 +52,9 @@ struct RecurrentTrace {
   std::vector<float> previous_cell;  // LSTM: the cell state entering each step (rows, units)
   std::vector<float> cell;           // LSTM: the cell state after each step (rows, units)
   std::vector<float> hidden;         // the output h' of each step (rows, units)
+  // recurrent_backward's scratch, kept between calls so that a training loop does not allocate:
+  std::vector<float> d_pre_activation;  // with a gain: the gradient at the gates' pre-activations
+  std::vector<float> d_recurrent_sum;   // GRU: the gradient at hz
 };
 
 // The noise on an Elman layer's pre-activations (rows, units) for the network's `draw`-th noisy
@@ -76,7 +80,7 @@ struct RecurrentGradients {
 // Backpropagates through all the steps from d_hidden (rows, units), the gradient at each step's
 // output from above. No gradient reaches the initial state or crosses a start.
 void recurrent_backward(const Kernels& kernels, const RecurrentLayerArgs& args,
-                        const RecurrentTrace& trace, const float* d_hidden,
+                        RecurrentTrace& trace, const float* d_hidden,
                         const RecurrentGradients& gradients);
 
 }  // namespace locus::neuromod
