@@ -37,9 +37,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   "$ASAN_BUILD/bin/locus_envs_tests" "~*allocates nothing*" --reporter compact
 
 echo "[locus sanitizers] thread: VectorEnv tests"
-configure_and_build build-tsan thread locus_envs_tests locus_corridor_plugin
+# locus_envs_vector_tests: the envs test files that hold [vector] cases (tests/CMakeLists.txt).
+configure_and_build build-tsan thread locus_envs_vector_tests
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
-  "$ROOT/build-tsan/bin/locus_envs_tests" "[vector]" --reporter compact
+  "$ROOT/build-tsan/bin/locus_envs_vector_tests" "[vector]" --reporter compact
 echo "[locus sanitizers] thread: the suppressions still catch a real race"
 canary="$ROOT/build-tsan/tsan_race_canary"
 g++ -std=c++20 -O1 -g -fsanitize=thread -I"$ROOT" "$ROOT/tests/util/tsan_race_canary.cpp" -ltbb \
