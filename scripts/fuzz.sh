@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers for a bounded time: configures build-fuzz/ with clang (LOCUS_FUZZ=ON: libFuzzer,
-# every library under AddressSanitizer and UndefinedBehaviorSanitizer), builds only the fuzz
-# targets (tests/fuzz/) and the libraries they need, and runs each target for
-# LOCUS_FUZZ_SECONDS seconds (default 20), as many at once as there are cores, starting from its
-# seed corpus (tests/fuzz/corpus/<target>/). Fails if any target crashes, hangs, leaks, runs out of
-# memory or lets an unexpected exception escape; the input that did it is saved under
-# build-fuzz/crashes/ and its log under build-fuzz/logs/.
+# Fuzzes the parsers for a bounded time: builds the fuzz targets (tests/fuzz/) and the libraries they
+# need in build-fuzz/ (clang, LOCUS_FUZZ=ON: libFuzzer, every library under AddressSanitizer and
+# UndefinedBehaviorSanitizer; the build scripts/sanitize.sh runs the envs tests in, see
+# scripts/asan_build.sh), and runs each target for LOCUS_FUZZ_SECONDS seconds (default 20), as many
+# at once as there are cores, starting from its seed corpus (tests/fuzz/corpus/<target>/). Fails if
+# any target crashes, hangs, leaks, runs out of memory or lets an unexpected exception escape; the
+# input that did it is saved under build-fuzz/crashes/ and its log under build-fuzz/logs/.
 #
 #   bash scripts/fuzz.sh                        # every target, 20 s each
 #   LOCUS_FUZZ_SECONDS=300 bash scripts/fuzz.sh idx checkpoint   # longer, chosen targets
@@ -19,7 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BUILD=$ROOT/build-fuzz
 SECONDS_PER_TARGET=${LOCUS_FUZZ_SECONDS:-20}
 TARGETS=(config_yaml run_config_json run_config_yaml sweep_yaml idx checkpoint agent_checkpoint space_actions)
 if (($# > 0)); then TARGETS=("$@"); fi
@@ -29,35 +28,25 @@ if [[ "${LOCUS_SKIP_FUZZ:-0}" == "1" ]]; then
   exit 0
 fi
 
-if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-  launcher=()
-  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-  # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
-  compilers=(clang clang++)
-  if ! command -v clang++ >/dev/null; then
-    log "clang++ not found: building the seeded random-input driver with g++ instead of libFuzzer"
-    compilers=(gcc g++)
-  fi
-  CC=${CC:-${compilers[0]}} CXX=${CXX:-${compilers[1]}} cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=OFF -DLOCUS_BENCH=OFF \
-    -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF "${launcher[@]}" >/dev/null
-fi
-log "building ${TARGETS[*]} in $BUILD"
+# shellcheck source=scripts/asan_build.sh
+source "$ROOT/scripts/asan_build.sh"
+configure_asan_build
+log "building ${TARGETS[*]} in $ASAN_BUILD"
 # Only the targets asked for, and the libraries they need.
-cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]/#/locus_fuzz_}"
+cmake --build "$ASAN_BUILD" -j"$(nproc)" --target "${TARGETS[@]/#/locus_fuzz_}"
 
-mkdir -p "$BUILD/corpus" "$BUILD/crashes" "$BUILD/logs"
+mkdir -p "$ASAN_BUILD/corpus" "$ASAN_BUILD/crashes" "$ASAN_BUILD/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 fuzz_one() {  # target
   local target=$1
-  local binary=$BUILD/bin/locus_fuzz_$target
+  local binary=$ASAN_BUILD/bin/locus_fuzz_$target
   # New inputs go to the build's copy of the corpus; the committed seeds are read only.
-  mkdir -p "$BUILD/corpus/$target"
-  "$binary" "$BUILD/corpus/$target" "$ROOT/tests/fuzz/corpus/$target" \
+  mkdir -p "$ASAN_BUILD/corpus/$target"
+  "$binary" "$ASAN_BUILD/corpus/$target" "$ROOT/tests/fuzz/corpus/$target" \
     -max_total_time="$SECONDS_PER_TARGET" -seed="${LOCUS_FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-    -artifact_prefix="$BUILD/crashes/$target-" -print_final_stats=1 >"$BUILD/logs/$target.log" 2>&1
+    -artifact_prefix="$ASAN_BUILD/crashes/$target-" -print_final_stats=1 >"$ASAN_BUILD/logs/$target.log" 2>&1
 }
 
 log "running ${#TARGETS[@]} targets, ${SECONDS_PER_TARGET} s each, $(nproc) at a time"
@@ -68,15 +57,15 @@ finish() {  # pid status
   unset "pids[$1]"
   if (($2 == 0)); then
     log "$target: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
-      "$BUILD/logs/$target.log" | grep -o '[0-9]*$' || echo '?') inputs)"
+      "$ASAN_BUILD/logs/$target.log" | grep -o '[0-9]*$' || echo '?') inputs)"
   else
-    log "$target: FAILED; the end of $BUILD/logs/$target.log:"
-    tail -n 40 "$BUILD/logs/$target.log" >&2
+    log "$target: FAILED; the end of $ASAN_BUILD/logs/$target.log:"
+    tail -n 40 "$ASAN_BUILD/logs/$target.log" >&2
     failed+=("$target")
   fi
 }
 for target in "${TARGETS[@]}"; do
-  if [[ ! -x $BUILD/bin/locus_fuzz_$target ]]; then
+  if [[ ! -x $ASAN_BUILD/bin/locus_fuzz_$target ]]; then
     log "unknown target '$target' (targets: tests/fuzz/fuzz_*.cpp)"
     exit 2
   fi
@@ -95,7 +84,7 @@ for pid in "${!pids[@]}"; do
 done
 
 if ((${#failed[@]} > 0)); then
-  log "failed: ${failed[*]} (inputs under $BUILD/crashes/)"
+  log "failed: ${failed[*]} (inputs under $ASAN_BUILD/crashes/)"
   exit 1
 fi
 log "all clean"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sanitizer builds of a subset of the tests, run by scripts/test.sh after the main suite:
-#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer: the envs tests (memory errors, UB in
-#                the packed buffers, the spaces and the seeding code)
+#   build-fuzz/  AddressSanitizer + UndefinedBehaviorSanitizer (clang): the envs tests (memory errors,
+#                UB in the packed buffers, the spaces and the seeding code); scripts/fuzz.sh builds
+#                its targets in the same build (scripts/asan_build.sh)
 #   build-tsan/  ThreadSanitizer: the tests that run TBB workers (VectorEnv)
 # Each build holds only the test executables it runs, so this stays a few minutes on 2 cores.
 # LOCUS_SKIP_SANITIZERS=1 skips it (for quick local runs; CI runs it).
@@ -26,16 +27,20 @@ configure_and_build() {  # dir sanitizers targets...
 }
 
 echo "[locus sanitizers] address,undefined: envs tests"
-configure_and_build build-asan address,undefined locus_envs_tests locus_corridor_plugin
+# shellcheck source=scripts/asan_build.sh
+source "$ROOT/scripts/asan_build.sh"
+configure_asan_build
+cmake --build "$ASAN_BUILD" -j"$(nproc)" --target locus_envs_tests locus_corridor_plugin
 # The allocation-counting test replaces operator new, which ASan also wraps: run it in the main
 # suite only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "$ROOT/build-asan/bin/locus_envs_tests" "~*allocates nothing*" --reporter compact
+  "$ASAN_BUILD/bin/locus_envs_tests" "~*allocates nothing*" --reporter compact
 
 echo "[locus sanitizers] thread: VectorEnv tests"
-configure_and_build build-tsan thread locus_envs_tests locus_corridor_plugin
+# locus_envs_vector_tests: the envs test files that hold [vector] cases (tests/CMakeLists.txt).
+configure_and_build build-tsan thread locus_envs_vector_tests
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp" \
-  "$ROOT/build-tsan/bin/locus_envs_tests" "[vector]" --reporter compact
+  "$ROOT/build-tsan/bin/locus_envs_vector_tests" "[vector]" --reporter compact
 echo "[locus sanitizers] thread: the suppressions still catch a real race"
 canary="$ROOT/build-tsan/tsan_race_canary"
 g++ -std=c++20 -O1 -g -fsanitize=thread -I"$ROOT" "$ROOT/tests/util/tsan_race_canary.cpp" -ltbb \
