@@ -90,9 +90,10 @@ class CognitiveLearner final : public Learner {
 };
 
 // The settings of a cognitive run (keys of a sweep's defaults, methods and grid with scenario kind
-// cognitive): network (modulated | trainable), recurrence (elman | gru | lstm), hidden, alpha, lr (0: the
-// default), batch_size, seq_len, separate, and the harness's iterations_per_task, eval_every,
-// gap_epsilon, gap_window. Throws InvalidArgumentError for an unknown key or a bad value.
+// cognitive): network (modulated | trainable), recurrence (elman | gru | lstm), hidden, alpha, lr
+// (0: the default), batch_size, seq_len, separate, and the harness's iterations_per_task,
+// eval_every, gap_epsilon, gap_window. Throws InvalidArgumentError for an unknown key or a bad
+// value.
 CognitiveConfig cognitive_config(const nlohmann::json& scenario, const nlohmann::json& settings,
                                  std::uint64_t seed);
 bool is_cognitive_setting(const std::string& key);
