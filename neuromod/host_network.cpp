@@ -474,13 +474,9 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
 const std::vector<Matrix>& HostNetwork::forward_sequence(
     const Matrix& inputs, std::size_t batch, std::span<const ContextId> context_ids,
     const RecurrentState* initial_state, std::span<const std::uint8_t> episode_starts) {
-  const std::size_t rows = inputs.shape()[0];
-  checks::sequence_inputs(spec_, rows, inputs.shape()[1], batch, context_ids.size(),
-                          episode_starts.size());
-  if (initial_state) checks::recurrent_state(spec_, *initial_state, batch, check_finite_);
-  const std::vector<ContextId> row_contexts =
-      checks::sequence_row_contexts(context_ids, rows, batch);
-  steps_ = rows / batch;
+  const std::vector<ContextId> row_contexts = checks::sequence_call(
+      spec_, inputs, batch, context_ids, initial_state, episode_starts, check_finite_);
+  steps_ = inputs.shape()[0] / batch;
   batch_ = batch;
   episode_starts_.assign(episode_starts.begin(), episode_starts.end());
   initial_state_ = initial_state;

@@ -225,6 +225,17 @@ void sequence_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols
       "call) or fewer sequences");
 }
 
+std::vector<ContextId> sequence_call(const NetworkSpec& spec, const Matrix& inputs,
+                                     std::size_t batch, std::span<const ContextId> context_ids,
+                                     const RecurrentState* initial_state,
+                                     std::span<const std::uint8_t> episode_starts,
+                                     bool check_finite) {
+  const std::size_t rows = inputs.shape()[0];
+  sequence_inputs(spec, rows, inputs.shape()[1], batch, context_ids.size(), episode_starts.size());
+  if (initial_state) recurrent_state(spec, *initial_state, batch, check_finite);
+  return sequence_row_contexts(context_ids, rows, batch);
+}
+
 std::vector<ContextId> sequence_row_contexts(std::span<const ContextId> context_ids,
                                              std::size_t rows, std::size_t batch) {
   if (context_ids.empty() || context_ids.size() == rows) {

@@ -64,6 +64,13 @@ void feed_forward_only(const NetworkSpec& spec);
 // keeps for those rows fit in the available memory.
 void sequence_inputs(const NetworkSpec& spec, std::size_t rows, std::size_t cols, std::size_t batch,
                      std::size_t context_ids, std::size_t episode_starts);
+// Every check of a forward_sequence call (sequence_inputs, then recurrent_state when an initial
+// state is given); returns sequence_row_contexts.
+std::vector<ContextId> sequence_call(const NetworkSpec& spec, const Matrix& inputs,
+                                     std::size_t batch, std::span<const ContextId> context_ids,
+                                     const RecurrentState* initial_state,
+                                     std::span<const std::uint8_t> episode_starts,
+                                     bool check_finite);
 // The context ids of every row of a sequence batch: the given ones per row, or per sequence
 // repeated at every step, or none (empty: the selected context).
 std::vector<ContextId> sequence_row_contexts(std::span<const ContextId> context_ids,

@@ -106,11 +106,21 @@ TEST_CASE("evaluating a cognitive learner never changes its training", "[bench][
 
 TEST_CASE("separate: a fresh network per task scores each task trained alone",
           "[bench][cognitive]") {
-  json settings = small_settings("modulated");
+  // A trainable network starts task 1 from its initial weights, not from task 0's training.
+  json settings = small_settings("trainable");
+  settings["separate"] = true;
+  CognitiveLearner alone(cognitive_config(two_tasks(), settings, 3));
+  const auto initial = context_parameters(alone.network(), locus::neuromod::kSharedContext);
+  alone.begin_task(0);
+  for (int i = 0; i < 3; ++i) alone.train_step();
+  REQUIRE(context_parameters(alone.network(), locus::neuromod::kSharedContext) != initial);
+  alone.begin_task(1);
+  REQUIRE(context_parameters(alone.network(), locus::neuromod::kSharedContext) == initial);
+  // The modulated network trains task 1's context the same way alone or after task 0.
+  settings = small_settings("modulated");
   settings["separate"] = true;
   CognitiveLearner learner(cognitive_config(two_tasks(), settings, 3));
   const ContinualRecord separate = run_continual(learner, schedule(6, 3));
-  // The modulated network trains task 1's context the same way alone or after task 0.
   CognitiveLearner sequence(cognitive_config(two_tasks(), small_settings("modulated"), 3));
   const ContinualRecord together = run_continual(sequence, schedule(6, 3));
   REQUIRE(separate.matrix[1][1] == together.matrix[1][1]);
