@@ -1,8 +1,15 @@
 #pragma once
-// Agent: an actor-critic learner (A2C, PPO or REINFORCE with a baseline) on a modulated network
-// (neuromod/network.hpp), stepping its own VectorEnv.
+// Agent: an actor-critic learner (A2C, PPO or REINFORCE with a baseline) stepping its own
+// VectorEnv with a policy made of two parts:
+//  - a body (policy/body.hpp): the network (neuromod/network.hpp), feed-forward or recurrent, with
+//    a "policy" and a "value" head; a recurrent body carries each env's state across steps;
+//  - an action head (policy/action_head.hpp): categorical for Discrete action spaces, Gaussian for
+//    float32 Boxes (a learned state-independent log std; actions clipped to the bounds when sent).
+// Rollout collection, advantage estimation and the losses (losses.hpp) are written once against
+// those two interfaces.
 //
-//   AgentConfig config;  config.env = "CartPole-v1";  config.agent = Algorithm::kPpo;
+//   AgentConfig config;  config.env = "GoNoGo-v0";  config.agent = Algorithm::kPpo;
+//   config.policy = PolicyType::kGru;  config.hidden = {128};
 //   Agent agent(config);
 //   while (agent.steps() < 100000) UpdateStats stats = agent.update();
 //   EvalResult eval = agent.evaluate(100);
@@ -14,23 +21,24 @@
 //  - modulation none: discounted returns minus the value baseline, computed directly;
 //  - da and da+na: the dopamine signal's GAE over its TD errors delta (neuromod/dopamine.hpp); the
 //    deltas of the first trace_envs envs are kept as a per-step trace (dopamine_trace());
-//  - da+na: each rollout step's surprise (mean |delta| over envs) or policy entropy drives the
-//    noradrenaline gain on the policy head (sharper or flatter policy); its change flag can switch
-//    the network context (ContextPolicy::kOnChange): the stored context whose TD errors on the
-//    rollout are smallest is reused if they are below context_reuse_ratio times the current
-//    context's, else a new context is opened as a copy of the current one.
-// Discrete action spaces get a categorical policy (the "policy" head's logits), Box action spaces
-// a Gaussian one (the head gives the mean; a learned state-independent log standard deviation;
-// actions are clipped to the bounds when sent to the env, the unclipped sample is learned from).
+//  - da+na: each rollout's surprise (mean |delta|) or policy entropy drives the noradrenaline gain
+//    on the policy head (sharper or flatter policy); its change flag can switch the network
+//    context (ContextPolicy::kOnChange): the stored context whose TD errors on the rollout are
+//    smallest is reused if they are below context_reuse_ratio times the current context's, else a
+//    new context is opened as a copy of the current one.
+// A recurrent policy learns by backpropagation through the rollout from the state stored at its
+// first step (A2C and REINFORCE: all envs at once; PPO: minibatches of whole env sequences, their
+// states recomputed at every epoch); an episode start inside the rollout zeroes the state there.
 //
-// The optimizer is the agent's own (neuromod::apply_update, PyTorch's rules, with the global
-// gradient-norm clip) instead of Network::step(), because a checkpoint must hold the optimizer
-// state for a resumed run to equal an uninterrupted one, and Network does not expose its state.
+// The network's own optimizer (Network::step, PyTorch's rules, global gradient-norm clip) learns
+// its parameters, so a checkpoint holds its state; the action head's own tensors (log std) have an
+// optimizer state kept here, clipped on their own norm.
 //
 // Segments: begin_segment() resets every env with a seed derived from the agent's seed and the
-// update count, dropping unfinished episodes. The constructor and load() call it, and a training
-// run calls it after each checkpoint, so a run resumed from a checkpoint continues exactly as the
-// uninterrupted run does (env states cannot be saved through the Env API).
+// update count, dropping unfinished episodes. The constructor calls it. A checkpoint of an agent
+// whose envs can save their state (every C++ env) holds the envs and the episodes in progress, so
+// load() continues them; otherwise load() begins a new segment, and a training run calls
+// begin_segment() after each checkpoint so that a resumed run equals the uninterrupted one.
 //
 // Not thread-safe; many agents run in parallel, one per worker (runner.hpp). Results depend only
 // on the config, never on the number of threads.
@@ -47,6 +55,10 @@
 #include <vector>
 
 #include "agents/config.hpp"
+#include "agents/observation_encoder.hpp"
+#include "agents/policy/action_head.hpp"
+#include "agents/policy/body.hpp"
+#include "agents/random.hpp"
 #include "envs/vector_env.hpp"
 #include "neuromod/dopamine.hpp"
 #include "neuromod/network.hpp"
@@ -135,8 +147,13 @@ class Agent {
   const neuromod::NoradrenalineSignal* noradrenaline() const {
     return noradrenaline_ ? &*noradrenaline_ : nullptr;
   }
-  bool discrete() const { return discrete_; }
-  const std::vector<float>& log_std() const { return log_std_; }
+  bool discrete() const { return head_->classes() > 0; }
+  bool recurrent() const { return body_->recurrent(); }
+  // The Gaussian head's log standard deviations (empty for a categorical policy).
+  std::vector<float> log_std() const;
+  // Whether checkpoints hold the envs' state and the episodes in progress (every env supports
+  // state saving): then a run need not cut episodes at checkpoints.
+  bool saves_episodes() const;
   // Episode returns and trial outcomes (1 correct, 0 not) of the last 100 of each.
   const std::deque<double>& recent_returns() const { return recent_returns_; }
   const std::deque<int>& recent_trials() const { return recent_trials_; }
@@ -149,55 +166,54 @@ class Agent {
 
  private:
   struct Rollout;
-  struct OptimizerState {
+  struct HeadOptimizerState {
     std::vector<float> first, second;
     std::int64_t steps = 0;
   };
-  struct Loss {
-    double total = 0, policy = 0, value = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
+  // Per-env bookkeeping of the episodes in progress.
+  struct Episodes {
+    std::vector<float> inputs;         // (num_envs, input_dim): the next step's network inputs
+    RecurrentState state;              // the body's state of each env (recurrent bodies)
+    std::vector<std::uint8_t> starts;  // the next observation begins an episode
+    std::vector<double> returns;
+    std::vector<std::size_t> lengths;
+    std::vector<std::int64_t> step_in_trial, ground_truth;
   };
 
-  void build_network();
-  std::size_t observation_dim() const { return observation_dim_; }
-  void decode_observation(std::span<const std::byte> packed, float* out) const;
-  void push_frame(std::vector<float>& history, std::size_t env, std::span<const std::byte> packed,
-                  bool reset) const;
-  double uniform();
-  double normal();
   void collect(Rollout& rollout, UpdateStats& stats);
+  // Bookkeeping of env i after a step of the rollout (row `row`): returns, trials, trace.
+  void record_transition(Rollout& rollout, std::size_t i, std::size_t row, UpdateStats& stats);
   void advantages(Rollout& rollout, UpdateStats& stats);
   void modulate(Rollout& rollout, UpdateStats& stats);
   void handle_change(Rollout& rollout);
-  Loss learn_batch(const Rollout& rollout, std::span<const std::size_t> rows, bool ppo);
+  struct Loss;
+  Loss learn_batch(const Rollout& rollout, const Minibatch& batch, bool ppo);
   void learn(Rollout& rollout, UpdateStats& stats);
   double optimizer_step();
   neuromod::NoradrenalineConfig noradrenaline_config() const;
-  // Checks and restores the state record of a checkpoint (after its network).
+  // Checkpoints (agent_checkpoint.cpp).
   void restore_state(const StateReader& reader);
-  void restore_optimizer_state(const StateReader& reader);
+  void restore_head_state(const StateReader& reader);
+  void restore_episodes(const StateReader& reader);
+  nlohmann::json episodes_state() const;
   static Agent load_body(const std::filesystem::path& path, const std::string& data,
                          std::uint64_t header_size,
                          std::optional<neuromod::MatmulPrecision> precision);
 
   AgentConfig config_;
   envs::VectorEnv env_;
+  ObservationEncoder encoder_;
+  std::unique_ptr<ActionHead> head_;
   std::unique_ptr<neuromod::Network> network_;
+  std::unique_ptr<PolicyBody> body_;
   neuromod::DopamineSignal dopamine_;
   std::optional<neuromod::NoradrenalineSignal> noradrenaline_;
   neuromod::OptimizerConfig optimizer_;
-  std::map<std::string, OptimizerState> optimizer_state_;  // "name@context"
-  std::mt19937_64 rng_;
-  bool discrete_ = true;
-  std::size_t observation_dim_ = 0, input_dim_ = 0, action_dim_ = 0;
-  std::vector<double> action_low_, action_high_;
-  std::vector<float> log_std_;  // Gaussian policies
-  std::vector<float> log_std_grad_;
+  std::map<std::string, HeadOptimizerState> head_optimizer_state_;
+  AgentRandom random_;
 
   std::size_t steps_ = 0, updates_ = 0, episodes_ = 0, na_changes_ = 0;
-  std::vector<float> history_;  // (num_envs, frame_stack * observation_dim), oldest frame first
-  std::vector<double> episode_return_;
-  std::vector<std::size_t> episode_length_;
-  std::vector<std::int64_t> step_in_trial_, ground_truth_;
+  Episodes running_;
   std::deque<double> recent_returns_;
   std::deque<int> recent_trials_;
   std::vector<std::pair<double, std::size_t>> na_inputs_;  // (x, classes): replayed by load()

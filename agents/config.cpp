@@ -45,6 +45,11 @@ constexpr std::array<std::pair<std::string_view, neuromod::MatmulPrecision>, 3> 
     {{"float32", neuromod::MatmulPrecision::kFloat32},
      {"bfloat16", neuromod::MatmulPrecision::kBfloat16},
      {"tf32", neuromod::MatmulPrecision::kTf32}}};
+constexpr std::array<std::pair<std::string_view, PolicyType>, 4> kPolicyTypes = {
+    {{"mlp", PolicyType::kMlp},
+     {"rnn", PolicyType::kRnn},
+     {"gru", PolicyType::kGru},
+     {"lstm", PolicyType::kLstm}}};
 constexpr std::array<std::pair<std::string_view, ContextPolicy>, 3> kContextPolicies = {
     {{"fixed", ContextPolicy::kFixed},
      {"on_change", ContextPolicy::kOnChange},
@@ -128,6 +133,7 @@ const std::vector<std::pair<std::string, Field>>& fields() {
       LOCUS_ENUM_FIELD("agent", agent, algorithm_from_string, kAlgorithms),
       LOCUS_ENUM_FIELD("modulation", modulation, modulation_from_string, kModulations),
       LOCUS_ENUM_FIELD("network", network, network_mode_from_string, kNetworkModes),
+      LOCUS_ENUM_FIELD("policy", policy, policy_type_from_string, kPolicyTypes),
       LOCUS_ENUM_FIELD("device", device, device_from_string, kDevices),
       LOCUS_ENUM_FIELD("precision", precision, precision_from_string, kPrecisions),
       {"hidden",
@@ -222,6 +228,12 @@ neuromod::MatmulPrecision precision_from_string(std::string_view name) {
 ContextPolicy context_policy_from_string(std::string_view name) {
   return parse_choice("context policy", name, kContextPolicies);
 }
+PolicyType policy_type_from_string(std::string_view name) {
+  return parse_choice("policy", name, kPolicyTypes);
+}
+std::string_view to_string(PolicyType value) {
+  return name_of(value, kPolicyTypes);
+}
 
 const std::vector<std::string>& AgentConfig::keys() {
   static const std::vector<std::string> names = [] {
@@ -293,6 +305,11 @@ void AgentConfig::validate() const {
   require(ppo_epochs > 0, "ppo_epochs", "positive", "0");
   require(minibatches > 0 && minibatches <= num_envs * rollout_steps, "minibatches",
           "in [1, num_envs * rollout_steps]", std::to_string(minibatches));
+  require(policy == PolicyType::kMlp || agent != Algorithm::kPpo || minibatches <= num_envs,
+          "minibatches",
+          "at most num_envs with a recurrent policy (PPO's minibatches are then whole env "
+          "sequences): lower minibatches or raise num_envs",
+          std::to_string(minibatches));
   require(clip_epsilon > 0 && clip_epsilon < 1, "clip_epsilon", "in (0, 1)",
           fmt::format("{}", clip_epsilon));
   require(value_clip >= 0, "value_clip", ">= 0", fmt::format("{}", value_clip));
@@ -337,8 +354,10 @@ std::uint64_t AgentConfig::memory_estimate(std::size_t observation_dim,
   const std::uint64_t rows = saturating_mul(num_envs, rollout_steps);
   const std::uint64_t update_rows =
       agent == Algorithm::kPpo ? rows / std::max<std::size_t>(1, minibatches) : rows;
+  // A recurrent layer keeps its gates' values too: up to four per unit (LSTM).
+  const std::uint64_t unit_floats = policy == PolicyType::kMlp ? 3 : 3 + 4;
   const std::uint64_t row_floats =
-      saturating_add(input, saturating_add(saturating_mul(3, units), 2 * heads));
+      saturating_add(input, saturating_add(saturating_mul(unit_floats, units), 2 * heads));
   const std::uint64_t batch_rows = std::max<std::uint64_t>(num_envs, update_rows);
   // The rollout: inputs, actions and seven per-step scalars (log-prob, value, next value, reward,
   // advantage, return, TD error) per env and step; the frame history and the step batch.

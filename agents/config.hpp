@@ -26,6 +26,9 @@ enum class NetworkMode {
   kModulated,  // fixed random weights; per-context gains, biases and readouts learn
   kTrainable,  // an ordinary MLP: every weight learns
 };
+// The policy's body: a feed-forward network, or one recurrent layer (Elman with tanh, GRU or LSTM,
+// PyTorch's equations) of hidden[0] units under feed-forward layers of the remaining hidden widths.
+enum class PolicyType { kMlp, kRnn, kGru, kLstm };
 enum class ContextPolicy {
   kFixed,     // one context, never switched by the agent
   kOnChange,  // on a noradrenaline change flag: reuse the best-matching stored context or open
@@ -37,6 +40,7 @@ std::string_view to_string(Algorithm value);
 std::string_view to_string(Modulation value);
 std::string_view to_string(NetworkMode value);
 std::string_view to_string(ContextPolicy value);
+std::string_view to_string(PolicyType value);
 // Parse the strings above ("a2c", "ppo", "reinforce"; "none", "da", "da+na"; "modulated",
 // "trainable"; "fixed", "on_change", "task_id"); throw ConfigError listing the choices.
 Algorithm algorithm_from_string(std::string_view name);
@@ -47,6 +51,8 @@ neuromod::Backend device_from_string(std::string_view name);
 // "float32", "bfloat16" (cpu, AVX512-BF16) or "tf32" (cuda): the arithmetic of the products.
 neuromod::MatmulPrecision precision_from_string(std::string_view name);
 ContextPolicy context_policy_from_string(std::string_view name);
+// "mlp", "rnn", "gru" or "lstm".
+PolicyType policy_type_from_string(std::string_view name);
 
 struct AgentConfig {
   std::string env = "CartPole-v1";
@@ -54,6 +60,10 @@ struct AgentConfig {
   Algorithm agent = Algorithm::kA2c;
   Modulation modulation = Modulation::kDopamine;
   NetworkMode network = NetworkMode::kTrainable;
+  // Recurrent policies carry their state across steps and learn by backpropagation through each
+  // rollout (the BPTT window is rollout_steps); PPO's minibatches are then whole env sequences
+  // (minibatches <= num_envs).
+  PolicyType policy = PolicyType::kMlp;
   neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
   neuromod::MatmulPrecision precision = neuromod::MatmulPrecision::kFloat32;  // of its products
   std::vector<std::size_t> hidden = {64, 64};

@@ -110,20 +110,18 @@ TEST_CASE("an agent checkpoint's state record is checked field by field", "[agen
 
   REQUIRE_NOTHROW(Agent::load(edited(cartpole, [](nlohmann::json&) {})));
   // A Gaussian policy indexes log_std by action dimension: a shorter one was read out of bounds.
-  fails_with(edited(pendulum, [](nlohmann::json& s) { s["log_std"] = nlohmann::json::array(); }),
-             "log_std", "has 0 values; the network's tensor has 1");
+  fails_with(
+      edited(pendulum,
+             [](nlohmann::json& s) { s["head"]["log_std"]["value"] = nlohmann::json::array(); }),
+      "head.log_std.value", "has 0 values; the tensor has 1");
   // The optimizer's second moments were used at the first moments' size.
-  fails_with(edited(cartpole,
-                    [](nlohmann::json& s) {
-                      auto& entry = s["optimizer"].begin().value();
-                      entry["second"].erase(0);
-                    }),
-             "optimizer.", ".second' has");
-  fails_with(edited(cartpole,
-                    [](nlohmann::json& s) {
-                      s["optimizer"]["layer7.gain@0"] = s["optimizer"].begin().value();
-                    }),
-             "optimizer.layer7.gain@0", "a tensor the agent does not have");
+  fails_with(edited(pendulum, [](nlohmann::json& s) { s["head"]["log_std"]["second"].erase(0); }),
+             "head.log_std.second", "has 0 values; the tensor has 1");
+  fails_with(edited(pendulum, [](nlohmann::json& s) { s["head"].erase("log_std"); }),
+             "head.log_std", "is missing");
+  fails_with(
+      edited(cartpole, [](nlohmann::json& s) { s["head"]["sigma"] = nlohmann::json::object(); }),
+      "head.sigma", "a tensor the head does not have");
   fails_with(edited(cartpole,
                     [](nlohmann::json& s) {
                       s["task_contexts"] = {{5, 7}};
