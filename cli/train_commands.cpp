@@ -96,8 +96,9 @@ class ProgressBar {
 };
 
 struct TrainOptions {
-  std::string env, agent, modulation, network, device, precision, out, config_file, resume_dir,
-      contexts;
+  std::string env, agent, modulation, network, policy, device, precision, out, config_file,
+      resume_dir, contexts;
+  std::vector<std::size_t> hidden;
   std::size_t steps = 0, num_envs = 0, agents = 0, threads = 0, eval_every = 0, eval_episodes = 0;
   std::size_t checkpoint_every = 0, rollout_steps = 0, frame_stack = 0;
   std::uint64_t seed = 0;
@@ -141,6 +142,14 @@ Command add_train_command(CLI::App& app) {
   auto* agent = cmd->add_option("--agent", options->agent, "a2c, ppo or reinforce");
   auto* modulation = cmd->add_option("--modulation", options->modulation, "none, da or da+na");
   auto* network = cmd->add_option("--network", options->network, "modulated or trainable");
+  auto* policy = cmd->add_option(
+      "--policy", options->policy,
+      "mlp (feed-forward), or rnn, gru or lstm: a recurrent first layer that carries memory "
+      "across steps (trained through each rollout)");
+  auto* hidden = cmd->add_option("--hidden", options->hidden,
+                                 "Layer widths, e.g. 128 or 64,64 (recurrent policies: the first "
+                                 "is the recurrent layer)")
+                     ->delimiter(',');
   auto* device =
       cmd->add_option("--device", options->device, "cpu or cuda (the network's backend)");
   auto* precision = cmd->add_option(
@@ -194,6 +203,8 @@ Command add_train_command(CLI::App& app) {
     if (agent->count()) json["agent"] = options->agent;
     if (modulation->count()) json["modulation"] = options->modulation;
     if (network->count()) json["network"] = options->network;
+    if (policy->count()) json["policy"] = options->policy;
+    if (hidden->count()) json["hidden"] = options->hidden;
     if (device->count()) json["device"] = options->device;
     if (precision->count()) json["precision"] = options->precision;
     if (steps->count()) json["steps"] = options->steps;

@@ -334,8 +334,9 @@ def train(
     steps: environment steps per agent (default 100000); num_envs: envs per agent (default 8);
     seed: the agent's seed (default 0); out: a directory that holds no run yet (default: a new
     temporary directory, named by the summary's "checkpoint"). `config` takes every other key of
-    a ``locus train --config`` file (network, hidden, rollout_steps, learning_rate, seeds,
-    threads, eval_episodes, checkpoint_every, ...); unknown keys raise InvalidArgumentError
+    a ``locus train --config`` file (policy: "mlp", "rnn", "gru" or "lstm"; network; hidden, a
+    list of widths or one int; rollout_steps, learning_rate, seeds, threads, eval_episodes,
+    checkpoint_every, ...); unknown keys raise InvalidArgumentError
     listing the allowed ones. env_kwargs are passed to the env's class or factory (recorded in
     config.json); max_episode_steps adds a time limit (applied in C++, like Gymnasium's
     TimeLimit). progress, if given, is called after every update with a dict (agent, update,
@@ -348,6 +349,8 @@ def train(
         kwargs["max_episode_steps"] = int(max_episode_steps)
     env_id = _resolve(env, kwargs)
     run_config: dict[str, Any] = {"env": env_id, **config}
+    if isinstance(run_config.get("hidden"), int) and not isinstance(run_config["hidden"], bool):
+        run_config["hidden"] = [run_config["hidden"]]
     if kwargs:
         run_config["env_kwargs"] = kwargs
     for key, value in (
