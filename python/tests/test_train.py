@@ -29,6 +29,37 @@ HERE = Path(__file__).resolve().parent
 UNTIMED = ("wall_seconds", "steps_per_second", "checkpoint")
 
 
+class CueRecall(gym.Env):
+    """Recall a cue: one of two cues is shown at the first step, then `delay` blank steps, then
+    the action must name the cue (+1, else 0; the episode ends). Actions before are ignored. Only
+    a policy with memory does better than chance (0.5)."""
+
+    def __init__(self, delay=3):
+        self.delay = delay
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.cue = self.elapsed = 0
+
+    def _obs(self):
+        obs = np.zeros(3, dtype=np.float32)
+        if self.elapsed == 0:
+            obs[self.cue] = 1.0
+        elif self.elapsed == self.delay + 1:
+            obs[2] = 1.0  # answer now
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.cue, self.elapsed = int(self.np_random.integers(2)), 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.elapsed += 1
+        if self.elapsed <= self.delay + 1:
+            return self._obs(), 0.0, False, False, {}
+        return self._obs(), float(int(action) == self.cue), True, False, {}
+
+
 class GoToTarget(gym.Env):
     """A 1-D corridor: walk (0 left, 1 right) from a random cell to a random target cell.
 
@@ -161,6 +192,19 @@ def test_ppo_learns_a_python_env(tmp_path):
                  "checkpoint.bin", "summary.json"]:
         assert (tmp_path / "run" / name).exists(), name
     assert json.loads((tmp_path / "run" / "summary.json").read_text()) == summary
+
+
+def test_recurrent_policies_remember_in_python_envs(tmp_path):
+    settings = {**FAST, "eval_episodes": 100, "hidden": 32, "learning_rate": 3e-3,
+                "rollout_steps": 20, "minibatches": 2}
+    returns = {}
+    for policy in ("gru", "mlp"):
+        summary = locus.train(env=CueRecall, agent="ppo", policy=policy, steps=20000, seed=0,
+                              num_envs=8, out=str(tmp_path / policy), **settings)
+        returns[policy] = summary["eval"]["return_mean"]
+    config = json.loads((tmp_path / "gru" / "config.json").read_text())
+    assert config["policy"] == "gru" and config["hidden"] == [32]
+    assert returns["gru"] > 0.95 and returns["mlp"] < 0.75, returns
 
 
 def test_a2c_learns_from_an_env_instance_copied_per_env(tmp_path):

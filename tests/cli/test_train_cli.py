@@ -109,3 +109,32 @@ def test_bad_input_is_a_clear_error(locus, tmp_path):
     assert corrupt.returncode == 1 and "checksum" in corrupt.stderr
     missing = run(locus, "eval", str(tmp_path / "nothing"))
     assert missing.returncode == 1 and "holds no run" in missing.stderr
+
+
+def test_recurrent_policy_learns_gonogo_endless_from_the_command_line(locus, tmp_path):
+    out = tmp_path / "gru"
+    result = run(locus, "train", "--env", "GoNoGo-v0", "--agent", "ppo", "--policy", "gru",
+                 "--hidden", "64", "--num-envs", "8", "--rollout-steps", "64",
+                 "--learning-rate", "0.001", "--seed", "1", "--steps", "61440",
+                 "--eval-episodes", "4", "--quiet", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["policy"] == "gru" and config["hidden"] == [64]
+    summary = json.loads((out / "summary.json").read_text())
+    # A memoryless policy answers about half of GoNoGo's trials correctly (see test_agents).
+    assert summary["eval"]["success_rate"] >= 0.9, summary["eval"]
+    evaluated = run(locus, "eval", str(out), "--episodes", "2")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["eval"]["success_rate"] >= 0.9
+
+
+def test_bad_policy_settings_are_clear_errors(locus, tmp_path):
+    unknown = run(locus, "train", "--policy", "transformer", "--out", str(tmp_path / "a"))
+    assert unknown.returncode == 2 and "mlp, rnn, gru, lstm" in unknown.stderr
+    zero = run(locus, "train", "--policy", "gru", "--hidden", "0", "--out", str(tmp_path / "b"))
+    assert zero.returncode == 2 and "hidden" in zero.stderr
+    config = tmp_path / "ppo.yaml"
+    config.write_text("agent: ppo\npolicy: lstm\nnum_envs: 2\nminibatches: 4\n")
+    sequences = run(locus, "train", "--config", str(config), "--out", str(tmp_path / "c"))
+    assert sequences.returncode == 2
+    assert "minibatches" in sequences.stderr and "num_envs" in sequences.stderr
