@@ -12,6 +12,7 @@
 #include "bench/errors.hpp"
 #include "envs/errors.hpp"
 #include "envs/registry.hpp"
+#include "envs/state_json.hpp"
 #include "envs/vector_env.hpp"
 
 namespace locus::bench {
@@ -96,7 +97,42 @@ class TaskSwitchEnv final : public envs::Env {
     pending_ = task;
   }
 
+  bool supports_state() const override {
+    return std::all_of(tasks_.begin(), tasks_.end(),
+                       [](const Task& task) { return task.env->supports_state(); });
+  }
+
  protected:
+  json save_state_impl() const override {
+    json tasks = json::array();
+    for (const Task& task : tasks_) {
+      tasks.push_back({{"env", task.env->save_state()},
+                       {"observation", envs::state_json::from_bytes(task.observation)},
+                       {"seeded", task.seeded}});
+    }
+    return {{"tasks", tasks}, {"active", active_}, {"pending", pending_}};
+  }
+
+  void restore_state_impl(const json& fields) override {
+    const envs::StateReader reader(fields, name(), "fields");
+    const auto last = static_cast<std::int64_t>(tasks_.size()) - 1;
+    const std::int64_t active = reader.get_int("active", 0, last);
+    const std::int64_t pending = reader.get_int("pending", 0, last);
+    const json& saved = reader.at("tasks");
+    if (!saved.is_array() || saved.size() != tasks_.size()) {
+      reader.fail("tasks", fmt::format("must hold {} task states, one per task", tasks_.size()));
+    }
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+      const envs::StateReader task(saved[i], name(), fmt::format("fields.tasks[{}]", i));
+      tasks_[i].observation = task.get_bytes("observation", tasks_[i].observation.size());
+      tasks_[i].seeded = task.get_bool("seeded");
+      // Checks its own state; Env::restore_state rolls everything back if one is refused.
+      tasks_[i].env->restore_state(task.at("env"));
+    }
+    active_ = active;
+    pending_ = pending;
+  }
+
   void reset_impl(const std::optional<envs::Seed>& seed, const envs::Kwargs& options,
                   std::span<std::byte> observation, envs::Info& info) override {
     active_ = pending_;

@@ -132,6 +132,18 @@ class Env {
   bool has_reset() const { return has_reset_; }
   bool episode_over() const { return episode_over_; }
 
+  // Whether save_state()/restore_state() capture this env completely (its fields, its np_random
+  // and, for a wrapper, everything it wraps), so that a restored copy steps exactly as the saved
+  // one.
+  virtual bool supports_state() const { return false; }
+  // The env's state as JSON (doubles written so they round-trip exactly; RNG state included; see
+  // envs/state_json.hpp for the forms). Throws UnsupportedStateError when !supports_state().
+  nlohmann::json save_state() const;
+  // Restores a state from save_state() of an env made the same way (same id and kwargs). Checks
+  // it: a missing or wrongly typed field, a value out of range or a state of another env class
+  // throws InvalidArgumentError naming the field; the env is unchanged when it throws.
+  void restore_state(const nlohmann::json& state);
+
  protected:
   Env() = default;
   // Called after the base class has checked the buffer and, if `seed` is given, reseeded
@@ -141,6 +153,14 @@ class Env {
   // Called after the base class has checked the buffers and that `action` is in the action space.
   virtual StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                                 Info& info) = 0;
+
+  // The env's own fields for save_state() ("fields" in the state), and their restoration. The base
+  // class saves and restores its part (has_reset(), episode_over(), np_random) around them, before
+  // restore_state_impl runs. An implementation checks what it reads (through StateReader) and may
+  // throw part-way: restore_state() then puts the state from before back. Defaults throw
+  // UnsupportedStateError.
+  virtual nlohmann::json save_state_impl() const;
+  virtual void restore_state_impl(const nlohmann::json& fields);
 
   // Spaces never change their packed layout, so its size is read once here for step()'s checks.
   void set_observation_space(SpacePtr space) {
@@ -199,6 +219,9 @@ class Env {
                                      std::span<std::byte> observation) const;
   [[noreturn]] void throw_invalid_action(std::span<const std::byte> action) const;
   void warn_step_after_end();
+  [[noreturn]] void throw_unsupported_state(const char* what) const;
+  // restore_state() without its rollback.
+  void apply_state(const nlohmann::json& state);
   SpacePtr observation_space_;
   SpacePtr action_space_;
   std::size_t observation_bytes_ = 0;           // observation_space_->packed_bytes()

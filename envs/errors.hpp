@@ -65,6 +65,13 @@ class PluginError : public Error {
   using Error::Error;
 };
 
+// save_state() or restore_state() of an env that cannot capture its whole state
+// (Env::supports_state is false): a Python env, a plugin's env, or a wrapper of one.
+class UnsupportedStateError : public Error {
+ public:
+  using Error::Error;
+};
+
 // The env checker found a violation of the API contract.
 class CheckError : public Error {
  public:

@@ -171,6 +171,18 @@ class VectorEnv {
   // The registration the envs were made from (null when the first env has none).
   const EnvSpec* spec() const { return spec_.get(); }
 
+  // Whether every sub-env supports state (Env::supports_state).
+  bool supports_state() const;
+  // Every sub-env's state plus the vector env's own (autoreset flags, current observations,
+  // rewards/flags/infos as observation_bytes()/info() return them, and kSameStep's final
+  // observations and infos), as JSON. Throws UnsupportedStateError unless supports_state().
+  nlohmann::json save_state() const;
+  // Restores into a VectorEnv made by the same make_vec call (same id, num_envs, kwargs, options):
+  // its next steps equal the saved one's, and observation_bytes(i)/info(i) are as at save time.
+  // Checks num_envs, the autoreset mode and each sub-env's state (InvalidArgumentError naming the
+  // field, as Env::restore_state); nothing changes when it throws. Staged actions are dropped.
+  void restore_state(const nlohmann::json& state);
+
   // Every env's text rendering (Gymnasium's SyncVectorEnv.render returns one per env).
   std::vector<std::string> render();
   void close();
@@ -182,6 +194,8 @@ class VectorEnv {
   struct ThreadPool;  // the tbb::task_arena, kept out of this header
 
   void init(std::vector<std::unique_ptr<Env>> envs);
+  // restore_state() without its checks of the whole and its rollback.
+  void apply_state(const nlohmann::json& state);
   void check_observation_type(DType requested, const char* what) const;
   void check_action_type(bool ok, const char* type_name) const;
   void validate_actions(std::span<const std::byte> actions) const;

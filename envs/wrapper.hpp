@@ -18,8 +18,19 @@ class Wrapper : public Env {
   std::string render() override { return env_->render(); }
   void close() override { env_->close(); }
   std::string to_string() const override;
+  // Whether this wrapper saves its own fields (saves_own_state()) and the env it wraps supports
+  // state.
+  bool supports_state() const override { return saves_own_state() && env_->supports_state(); }
 
  protected:
+  // Whether save_state_impl/restore_state_impl cover every field of this wrapper. False unless a
+  // wrapper says so, so that a wrapper written without them is not taken for one with nothing to
+  // save (its fields would be silently lost).
+  virtual bool saves_own_state() const { return false; }
+  // {"env": the wrapped env's save_state()}; a wrapper with fields of its own adds them.
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
+
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   // Steps the wrapped env with `action` into `observation`. Given the action and buffers this

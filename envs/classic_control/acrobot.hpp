@@ -35,6 +35,7 @@ class AcrobotEnv final : public Env {
   explicit AcrobotEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "AcrobotEnv"; }
+  bool supports_state() const override { return true; }
   std::string render() override;
   // (theta1, theta2, dtheta1, dtheta2) in float64; theta2 is relative to link 1.
   const std::array<double, 4>& state() const { return state_; }
@@ -48,6 +49,8 @@ class AcrobotEnv final : public Env {
   AcrobotDynamics dynamics() const { return dynamics_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -42,12 +42,15 @@ class CartPoleEnv final : public Env {
   CartPoleEnv(const Kwargs& kwargs, const CartPolePhysics& physics);
 
   std::string name() const override { return "CartPoleEnv"; }
+  bool supports_state() const override { return true; }
   std::string render() override;
   // (x, x_dot, theta, theta_dot) in float64.
   const std::array<double, 4>& state() const { return state_; }
   const CartPolePhysics& physics() const { return physics_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

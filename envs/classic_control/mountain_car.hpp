@@ -25,12 +25,15 @@ class MountainCarEnv final : public Env {
   explicit MountainCarEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "MountainCarEnv"; }
+  bool supports_state() const override { return true; }
   std::string render() override;
   // (position, velocity) in float64.
   const std::array<double, 2>& state() const { return state_; }
   double goal_velocity() const { return goal_velocity_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
@@ -60,12 +63,15 @@ class ContinuousMountainCarEnv final : public Env {
 
   // Gymnasium's class name, so that to_string() reads as Gymnasium's str(env).
   std::string name() const override { return "Continuous_MountainCarEnv"; }
+  bool supports_state() const override { return true; }
   std::string render() override;
   // (position, velocity): float64 right after reset, float32 values after any step.
   const std::array<double, 2>& state() const { return state_; }
   double goal_velocity() const { return goal_velocity_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -30,6 +30,7 @@ class PendulumEnv final : public Env {
   explicit PendulumEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "PendulumEnv"; }
+  bool supports_state() const override { return true; }
   std::string render() override;
   // (theta, theta_dot) in float64; theta 0 is upright.
   const std::array<double, 2>& state() const { return state_; }
@@ -38,6 +39,8 @@ class PendulumEnv final : public Env {
   std::optional<double> last_u() const { return last_u_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -43,6 +43,8 @@ class ContextDecisionMakingEnv final : public TrialEnv {
   std::int64_t context() const { return context_; }
 
  protected:
+  nlohmann::json save_task_state() const override;
+  void restore_task_state(const StateReader& task) override;
   void draw_trial(Rng& rng, const Kwargs* conditions) override;
   void check_conditions(const Kwargs& conditions) const override;
   void write_observation(std::span<float> obs) override;

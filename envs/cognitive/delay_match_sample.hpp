@@ -31,6 +31,8 @@ class DelayMatchSampleEnv final : public TrialEnv {
   std::size_t dim_ring() const { return sample_stimulus_.size(); }
 
  protected:
+  nlohmann::json save_task_state() const override;
+  void restore_task_state(const StateReader& task) override;
   void draw_trial(Rng& rng, const Kwargs* conditions) override;
   void check_conditions(const Kwargs& conditions) const override;
   void write_observation(std::span<float> obs) override;

@@ -32,6 +32,8 @@ class GoNoGoEnv final : public TrialEnv {
   std::string name() const override { return "GoNoGoEnv"; }
 
  protected:
+  nlohmann::json save_task_state() const override;
+  void restore_task_state(const StateReader& task) override;
   void draw_trial(Rng& rng, const Kwargs* conditions) override;
   void check_conditions(const Kwargs& conditions) const override;
   void write_observation(std::span<float> obs) override;
@@ -83,6 +85,8 @@ class SetShiftGoNoGoEnv final : public TrialEnv {
   Shift shift() const { return shift_; }
 
  protected:
+  nlohmann::json save_task_state() const override;
+  void restore_task_state(const StateReader& task) override;
   void draw_trial(Rng& rng, const Kwargs* conditions) override;
   void check_conditions(const Kwargs& conditions) const override;
   void write_observation(std::span<float> obs) override;

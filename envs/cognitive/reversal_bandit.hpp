@@ -40,6 +40,7 @@ class ReversalBanditEnv final : public Env {
  public:
   explicit ReversalBanditEnv(const Kwargs& kwargs = Kwargs::object());
   std::string name() const override { return "ReversalBanditEnv"; }
+  bool supports_state() const override { return true; }
 
   std::size_t arms() const { return p_.size(); }
   // The reward probabilities now (reversed in odd blocks).
@@ -53,6 +54,8 @@ class ReversalBanditEnv final : public Env {
   std::string render() override;
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -66,6 +66,8 @@
 
 namespace locus::envs {
 
+class StateReader;
+
 enum class TrialOutcome : std::uint8_t {
   kNone,
   kHit,
@@ -136,6 +138,7 @@ class TrialEnv : public Env {
 
   // render_mode "ansi": one line describing the last reset or step (see the file comment).
   std::string render() override;
+  bool supports_state() const override { return true; }
 
  protected:
   // Reads the common kwargs into settings and returns the timeline.
@@ -163,6 +166,10 @@ class TrialEnv : public Env {
   virtual void on_trial_end(TrialOutcome /*outcome*/) {}
   // reset(seed): the task's experiment-long state (a rule, a block) starts over.
   virtual void restart_experiment() {}
+  // The task's own state for save_state() (its trial's conditions, an experiment's rule), and its
+  // restoration; `task` reads the object save_task_state() returned, checking every value.
+  virtual nlohmann::json save_task_state() const = 0;
+  virtual void restore_task_state(const StateReader& task) = 0;
 
   // N(0, noise_std()) from np_random(), or 0 without noise.
   double noise() { return noise_std_ > 0 ? noise_std_ * rng_->standard_normal() : 0.0; }
@@ -179,8 +186,12 @@ class TrialEnv : public Env {
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,
                         Info& info) override;
+  nlohmann::json save_state_impl() const final;
+  void restore_state_impl(const nlohmann::json& fields) final;
 
  private:
+  nlohmann::json save_render_state() const;
+  void restore_render_state(const StateReader& fields);
   void begin_trial(const Kwargs* conditions);
   void set_info(Info& info, std::int64_t target, TrialOutcome outcome, bool trial_start);
 

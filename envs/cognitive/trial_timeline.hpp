@@ -19,6 +19,8 @@
 
 namespace locus::envs {
 
+class StateReader;
+
 // Keyword arguments of a cognitive task: KwargsReader's checks (unknown keys rejected with the list
 // of accepted ones, a wrong type named with the key) plus the nested objects and number lists that
 // NeuroGym's constructors take (`rewards={...}`, `timing={...}`, `cohs=[...]`).
@@ -114,6 +116,11 @@ class TrialTimeline {
   std::int64_t step() const { return step_; }
   std::size_t period() const { return period_; }
   bool finished() const { return step_ >= length_; }
+  // The trial drawn last and the cursor, for TrialEnv's saved state: {"ends", "step"}.
+  nlohmann::json save_state() const;
+  // Checks them against this timeline (fixed periods keep their lengths, ends never decrease)
+  // before setting anything; throws InvalidArgumentError through `reader`.
+  void restore_state(const StateReader& reader);
   void advance() {
     ++step_;
     while (period_ < end_.size() && step_ >= end_[period_]) ++period_;

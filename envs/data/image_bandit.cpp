@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "envs/registry.hpp"
+#include "envs/state_json.hpp"
 
 namespace locus::envs::data {
 
@@ -145,6 +146,18 @@ StepOutcome ImageBanditEnv::step_impl(std::span<const std::byte> action,
   info.set("new_trial", true);
   show_next_image(observation);
   return {correct ? 1.0 : 0.0, false, false};
+}
+
+nlohmann::json ImageBanditEnv::save_state_impl() const {
+  // The image shown is in the caller's observation buffer; what the next step needs is its label.
+  return {{"current_target", current_target_}};
+}
+
+void ImageBanditEnv::restore_state_impl(const nlohmann::json& fields) {
+  const auto& actions = dynamic_cast<const Discrete&>(action_space());
+  current_target_ =
+      StateReader(fields, name(), "fields")
+          .get_int("current_target", actions.start(), actions.start() + actions.n() - 1);
 }
 
 namespace {

@@ -40,12 +40,15 @@ class ImageBanditEnv final : public Env {
   explicit ImageBanditEnv(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "ImageBanditEnv"; }
+  bool supports_state() const override { return true; }
   const ImageStream& stream() const { return *stream_; }
   std::int64_t task() const { return task_; }
   // The right answer for the image now shown (for evaluators and scripted policies).
   std::int64_t current_target() const { return current_target_; }
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

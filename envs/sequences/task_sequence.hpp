@@ -121,6 +121,8 @@ class TaskSequence final : public Env {
   explicit TaskSequence(const Kwargs& kwargs = Kwargs::object());
 
   std::string name() const override { return "TaskSequence"; }
+  // When every task supports state.
+  bool supports_state() const override;
   std::string render() override;
   void close() override;
 
@@ -133,6 +135,8 @@ class TaskSequence final : public Env {
   Env& task_env(std::int64_t task);
 
  protected:
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -42,6 +42,9 @@ class NormalizeObservation final : public Wrapper {
   void set_running_stats(std::vector<double> mean, std::vector<double> var, double count);
 
  protected:
+  bool saves_own_state() const override { return true; }
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

@@ -17,6 +17,10 @@ class OrderEnforcing final : public Wrapper {
   std::string render() override;
   bool disable_render_order_enforcing() const { return disable_render_order_enforcing_; }
 
+ protected:
+  // Its state is the base class's (has_reset()) and the wrapped env's.
+  bool saves_own_state() const override { return true; }
+
  private:
   bool disable_render_order_enforcing_;
 };

@@ -17,6 +17,9 @@ class TimeLimit final : public Wrapper {
   std::int64_t elapsed_steps() const { return elapsed_steps_; }
 
  protected:
+  bool saves_own_state() const override { return true; }
+  nlohmann::json save_state_impl() const override;
+  void restore_state_impl(const nlohmann::json& fields) override;
   void reset_impl(const std::optional<Seed>& seed, const Kwargs& options,
                   std::span<std::byte> observation, Info& info) override;
   StepOutcome step_impl(std::span<const std::byte> action, std::span<std::byte> observation,

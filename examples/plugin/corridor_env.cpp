@@ -12,6 +12,9 @@ namespace {
 
 using namespace locus::envs;
 
+// It keeps Env's default supports_state() (false): save_state() and restore_state() throw
+// UnsupportedStateError. An env adds them by overriding supports_state(), save_state_impl() and
+// restore_state_impl() (see envs/classic_control/state.cpp for short examples).
 class CorridorEnv final : public Env {
  public:
   explicit CorridorEnv(const Kwargs& kwargs) {

@@ -25,6 +25,7 @@ namespace locus::python {
 
 namespace {
 
+// Its state lives in Python, out of C++'s reach: it keeps Env's supports_state() false.
 class PythonEnv final : public envs::Env {
  public:
   // `env` is a gymnasium.Env; the spaces are its spaces in Space::to_json's form.
