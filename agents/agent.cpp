@@ -130,7 +130,7 @@ std::vector<float> Agent::log_std() const {
 }
 
 bool Agent::saves_episodes() const {
-  return false;  // PENDING envstate merge
+  return env_.supports_state();
 }
 
 neuromod::NoradrenalineConfig Agent::noradrenaline_config() const {

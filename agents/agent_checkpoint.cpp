@@ -11,6 +11,7 @@
 #include "agents/agent.hpp"
 #include "agents/errors.hpp"
 #include "agents/policy/policy_network.hpp"
+#include "envs/errors.hpp"
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/errors.hpp"
 #include "util/atomic_file.hpp"
@@ -54,6 +55,10 @@ void Agent::save(const std::filesystem::path& path) const {
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& [task, context] : task_contexts_) tasks.push_back({task, context});
   state["task_contexts"] = tasks;
+  if (saves_episodes()) {
+    state["envs"] = env_.save_state();
+    state["episodes_in_progress"] = episodes_state();
+  }
 
   // The network through neuromod's own checkpoint format, embedded in ours.
   const std::vector<unsigned char> network_bytes = neuromod::encode_checkpoint(*network_);
@@ -222,6 +227,77 @@ void Agent::restore_head_state(const StateReader& reader) {
   }
 }
 
+nlohmann::json Agent::episodes_state() const {
+  nlohmann::json state_tensors = nlohmann::json::array();
+  for (const Matrix& tensor : running_.state) {
+    state_tensors.push_back(std::vector<float>(tensor.data(), tensor.data() + tensor.size()));
+  }
+  return {{"inputs", running_.inputs},
+          {"recurrent_state", state_tensors},
+          {"starts", running_.starts},
+          {"returns", running_.returns},
+          {"lengths", running_.lengths},
+          {"step_in_trial", running_.step_in_trial},
+          {"ground_truth", running_.ground_truth}};
+}
+
+// The envs and the episodes in progress, each field checked against the agent's sizes.
+void Agent::restore_episodes(const StateReader& reader) {
+  try {
+    env_.restore_state(reader.at("envs"));
+  } catch (const envs::Error& e) {
+    reader.bad("envs", fmt::format("does not restore the envs: {}", e.what()));
+  }
+  const auto& saved = reader.at("episodes_in_progress");
+  const auto field = [](std::string_view key) {
+    return fmt::format("episodes_in_progress.{}", key);
+  };
+  const auto member = [&](std::string_view key) -> const nlohmann::json& {
+    return reader.member(saved, key, field(key));
+  };
+  const std::size_t n = config_.num_envs;
+  Episodes episodes;
+  episodes.inputs = reader.floats(member("inputs"), field("inputs"), running_.inputs.size());
+  episodes.state = body_->initial_state(n);
+  const auto& tensors = reader.array(member("recurrent_state"), field("recurrent_state"));
+  if (tensors.size() != episodes.state.size()) {
+    reader.bad(field("recurrent_state"), fmt::format("has {} tensors; the policy has {}",
+                                                     tensors.size(), episodes.state.size()));
+  }
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    Matrix& tensor = episodes.state[k];
+    const auto values =
+        reader.floats(tensors[k], fmt::format("{}[{}]", field("recurrent_state"), k),
+                      tensor.size());
+    std::copy(values.begin(), values.end(), tensor.data());
+  }
+  const auto per_env = [&](std::string_view key, std::int64_t least, std::int64_t most) {
+    const auto& values = reader.array(member(key), field(key), n);
+    if (values.size() != n) {
+      reader.bad(field(key), fmt::format("has {} entries; the agent has {} envs", values.size(), n));
+    }
+    std::vector<std::int64_t> out;
+    for (const auto& value : values) out.push_back(reader.integer(value, field(key), least, most));
+    return out;
+  };
+  constexpr auto kMost = std::numeric_limits<std::int64_t>::max();
+  for (const auto start : per_env("starts", 0, 1)) {
+    episodes.starts.push_back(static_cast<std::uint8_t>(start));
+  }
+  for (const auto length : per_env("lengths", 0, kMost)) {
+    episodes.lengths.push_back(static_cast<std::size_t>(length));
+  }
+  episodes.step_in_trial = per_env("step_in_trial", 0, kMost);
+  episodes.ground_truth = per_env("ground_truth", -1, kMost);
+  const auto& returns = reader.array(member("returns"), field("returns"), n);
+  if (returns.size() != n) reader.bad(field("returns"), "does not have one entry per env");
+  for (const auto& value : returns) {
+    episodes.returns.push_back(
+        reader.finite(value, field("returns"), std::numeric_limits<double>::max()));
+  }
+  running_ = std::move(episodes);
+}
+
 Agent Agent::load(const std::filesystem::path& path,
                   std::optional<neuromod::MatmulPrecision> precision) {
   std::ifstream in(path, std::ios::binary);
@@ -307,7 +383,11 @@ Agent Agent::load_body(const std::filesystem::path& path, const std::string& dat
     for (const auto& [x, classes] : agent.na_inputs_) agent.noradrenaline_->observe(x, classes);
     agent.noradrenaline_->apply(*agent.network_);
   }
-  agent.begin_segment();
+  if (agent.saves_episodes()) {
+    agent.restore_episodes(StateReader(path, state));
+  } else {
+    agent.begin_segment();
+  }
   return agent;
 }
 

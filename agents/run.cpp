@@ -35,7 +35,19 @@ struct RunState {
   const StopFlag* stop;
   std::atomic<bool> checkpointed{false};  // some agent saved a checkpoint
   std::atomic<bool> interrupted{false};   // some agent stopped early
+  std::atomic<bool> warned_episode_cuts{false};
 };
+
+// An env that cannot save its state (a Python env) has its episodes cut at every checkpoint, so
+// that a resumed run equals the uninterrupted one; the run says so once.
+void warn_episode_cuts(const RunConfig& config, const Agent& agent, RunState& state) {
+  if (agent.saves_episodes() || state.warned_episode_cuts.exchange(true)) return;
+  envs::warn(fmt::format(
+      "env {} cannot save its state in a checkpoint: every env is reset after each checkpoint "
+      "(every {} steps per env), so no episode lasts longer; raise checkpoint_every if episodes "
+      "need more",
+      config.agent.env, config.checkpoint_every * config.agent.rollout_steps));
+}
 
 // The agent a seed continues with: its checkpoint, with the metric files rewound to it; nullopt
 // when the seed starts from scratch (no checkpoint yet, or files that lost rows it covers).
@@ -98,6 +110,7 @@ std::optional<nlohmann::json> train_one(const RunConfig& config, const fs::path&
     metrics.start();
   }
   metrics.open();
+  warn_episode_cuts(config, *agent, state);
 
   const auto start = std::chrono::steady_clock::now();
   const std::size_t start_steps = agent->steps();
@@ -127,7 +140,9 @@ std::optional<nlohmann::json> train_one(const RunConfig& config, const fs::path&
       metrics.flush();  // before the checkpoint: it must never cover rows the files lack
       agent->save(checkpoint);
       state.checkpointed = true;
-      agent->begin_segment();
+      // The checkpoint holds the episodes in progress when the envs can save their state;
+      // otherwise a resumed run begins a segment there, and so must this one.
+      if (!agent->saves_episodes()) agent->begin_segment();
       saved_last = true;
     }
     if (state.progress) state.progress(index, stats, *agent);

@@ -75,6 +75,11 @@ class PolicyBody {
 // The body for `network`: recurrent when its spec has a recurrent layer.
 std::unique_ptr<PolicyBody> make_policy_body(neuromod::Network& network);
 
+// 0 .. n-1 in `count` groups of n / count (the last takes the remainder), shuffled first
+// (Fisher-Yates on `random`) unless count is 1: how both bodies cut a rollout.
+std::vector<std::vector<std::size_t>> shuffled_groups(std::size_t n, std::size_t count,
+                                                      AgentRandom& random);
+
 // Rows `envs` of every tensor of a state.
 RecurrentState gather_state(const RecurrentState& state, std::span<const std::size_t> envs);
 

@@ -1,7 +1,5 @@
 #include "agents/policy/feed_forward_body.hpp"
 
-#include <numeric>
-
 namespace locus::agents {
 
 const std::vector<Matrix>& FeedForwardBody::act(const Matrix& inputs,
@@ -26,19 +24,9 @@ const std::vector<Matrix>& FeedForwardBody::forward(const Matrix& inputs,
 
 std::vector<Minibatch> FeedForwardBody::minibatches(std::size_t steps, std::size_t envs,
                                                     std::size_t count, AgentRandom& random) const {
-  const std::size_t rows = steps * envs;
-  std::vector<std::size_t> order(rows);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  if (count > 1) {
-    for (std::size_t k = rows; k-- > 1;) std::swap(order[k], order[random.below(k + 1)]);
-  }
-  // Equal shares; the last takes the remainder.
-  const std::size_t size = rows / count;
-  std::vector<Minibatch> batches(count);
-  for (std::size_t b = 0; b < count; ++b) {
-    const std::size_t end = b + 1 == count ? rows : (b + 1) * size;
-    batches[b].rows.assign(order.begin() + std::ptrdiff_t(b * size),
-                           order.begin() + std::ptrdiff_t(end));
+  std::vector<Minibatch> batches;
+  for (auto& rows : shuffled_groups(steps * envs, count, random)) {
+    batches.push_back(Minibatch{std::move(rows), {}});
   }
   return batches;
 }

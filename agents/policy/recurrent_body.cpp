@@ -1,7 +1,5 @@
 #include "agents/policy/recurrent_body.hpp"
 
-#include <numeric>
-
 namespace locus::agents {
 
 RecurrentState RecurrentBody::initial_state(std::size_t batch) const {
@@ -34,22 +32,15 @@ const std::vector<Matrix>& RecurrentBody::forward(const Matrix& inputs, const Mi
 
 std::vector<Minibatch> RecurrentBody::minibatches(std::size_t steps, std::size_t envs,
                                                   std::size_t count, AgentRandom& random) const {
-  std::vector<std::size_t> order(envs);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  if (count > 1) {
-    for (std::size_t k = envs; k-- > 1;) std::swap(order[k], order[random.below(k + 1)]);
-  }
-  const std::size_t size = envs / count;
-  std::vector<Minibatch> batches(count);
-  for (std::size_t b = 0; b < count; ++b) {
-    const std::size_t end = b + 1 == count ? envs : (b + 1) * size;
-    Minibatch& batch = batches[b];
-    batch.envs.assign(order.begin() + std::ptrdiff_t(b * size),
-                      order.begin() + std::ptrdiff_t(end));
+  std::vector<Minibatch> batches;
+  for (auto& group : shuffled_groups(envs, count, random)) {
+    Minibatch batch;
+    batch.envs = std::move(group);
     batch.rows.reserve(steps * batch.envs.size());
     for (std::size_t t = 0; t < steps; ++t) {
       for (std::size_t e : batch.envs) batch.rows.push_back(t * envs + e);
     }
+    batches.push_back(std::move(batch));
   }
   return batches;
 }

@@ -138,5 +138,18 @@ TEST_CASE("an agent checkpoint's state record is checked field by field", "[agen
   fails_with(edited(cartpole, [](nlohmann::json& s) { s["steps"] = -1; }), "steps", "is -1");
   fails_with(edited(cartpole, [](nlohmann::json& s) { s.erase("episodes"); }), "episodes",
              "is missing");
+  // The envs and the episodes in progress (a C++ env saves its state).
+  fails_with(edited(cartpole, [](nlohmann::json& s) { s["envs"] = nlohmann::json::object(); }),
+             "envs", "does not restore the envs");
+  fails_with(edited(cartpole,
+                    [](nlohmann::json& s) {
+                      s["episodes_in_progress"]["starts"] = {0, 5};
+                    }),
+             "episodes_in_progress.starts", "is 5");
+  fails_with(
+      edited(cartpole, [](nlohmann::json& s) { s["episodes_in_progress"]["inputs"].erase(0); }),
+      "episodes_in_progress.inputs", "has 7 values; the tensor has 8");
+  fails_with(edited(cartpole, [](nlohmann::json& s) { s.erase("episodes_in_progress"); }),
+             "episodes_in_progress", "is missing");
   fs::remove_all(dir);
 }

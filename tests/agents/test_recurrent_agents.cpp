@@ -85,6 +85,14 @@ TEST_CASE("recurrent agents give the same results whatever the number of threads
     c.seed = 40 + static_cast<std::uint64_t>(policy);
     c.agent = policy == PolicyType::kLstm ? Algorithm::kA2c : Algorithm::kPpo;
     c.modulation = Modulation::kDopamineNoradrenaline;
+    if (policy == PolicyType::kGru) {
+      // Change flags at about every other update after the signal's 20-update warmup: contexts
+      // are scored over the rollout and switched.
+      c.rollout_steps = 4;
+      c.contexts = ContextPolicy::kOnChange;
+      c.na_change_threshold = 0.01f;
+      c.na_refractory = 0;
+    }
     configs.push_back(c);
   }
   const auto one = train_agents(configs, 1024, 2, 1);
@@ -96,6 +104,7 @@ TEST_CASE("recurrent agents give the same results whatever the number of threads
     }
   }
   CHECK(one[0].parameters != one[2].parameters);
+  CHECK(one[0].history.back().contexts > 1);
 }
 
 TEST_CASE("a recurrent agent's checkpoint resumes exactly", "[agents][recurrent][checkpoint]") {

@@ -219,3 +219,43 @@ TEST_CASE("run configs refuse absurd seed lists and thread counts before allocat
                     Catch::Contains("4096 agents training at once needs at least"));
   CHECK_THROWS_WITH(train(wide, fresh_dir("too_wide")), Catch::Contains("training at once"));
 }
+
+TEST_CASE("episodes far longer than the checkpoint interval end, and resume where they were",
+          "[agents][resume][long_episodes]") {
+  // GoNoGo-v0 in its endless mode ends an episode only at the time limit: 10,000 steps here,
+  // against a checkpoint every 100 steps per env. Checkpoints used to reset every env, so such an
+  // episode never ended.
+  RunConfig config;
+  config.agent.env = "GoNoGo-v0";
+  config.agent.env_kwargs = {{"max_episode_steps", 10000}};
+  config.agent.agent = Algorithm::kA2c;
+  config.agent.hidden = {8};
+  config.agent.num_envs = 2;
+  config.agent.rollout_steps = 50;
+  config.agent.seed = 3;
+  config.checkpoint_every = 2;
+  config.eval_episodes = 1;
+  config.eval_every = 0;
+  config.threads = 1;
+  config.steps = 2 * 10500;
+  const fs::path whole = fresh_dir("long_whole"), part = fresh_dir("long_part");
+  train(config, whole);
+  const Agent trained = Agent::load(whole / "checkpoint.bin");
+  CHECK(trained.saves_episodes());
+  CHECK(trained.episodes() == 2);  // each env's one 10,000-step episode ended
+  // Both ended in the update that took each env to its 10,000th step (50 steps per update).
+  std::size_t first_end = 0;
+  for (const auto& row : metric_rows(whole)) {
+    if (first_end == 0 && !row["episode_returns"].empty()) {
+      first_end = row["update"].get<std::size_t>();
+      CHECK(row["episode_returns"].size() == 2);
+    }
+  }
+  CHECK(first_end == 10000 / 50);
+
+  RunConfig shorter = config;
+  shorter.steps = 2 * 5000;  // stops at a checkpoint in the middle of the episodes
+  train(shorter, part);
+  resume(part, {{"steps", config.steps}});
+  require_same_run(whole, part);
+}
