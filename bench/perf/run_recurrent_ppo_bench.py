@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Recurrent PPO on GoNoGo-v0 (endless): wall time to 95 % correct trials, locus against sb3-contrib.
+"""Recurrent PPO on GoNoGo-v0 (endless): wall time to 95 % correct trials, locus vs sb3-contrib.
 
 Issue #18's peer target: the same env (locus's GoNoGo-v0 in its default endless mode: trials follow
 one another without an episode end until the 1000-step TimeLimit; the agent must carry the
