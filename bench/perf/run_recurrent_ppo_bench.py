@@ -152,7 +152,6 @@ def not_reached(best: float | None, minutes: float) -> dict:
 # ---- sb3-contrib ----
 
 def sb3_seed(seed: int, threads: int, max_minutes: float, critic: str, max_wait: float) -> dict:
-    import gymnasium  # noqa: F401  (registers nothing itself; locus registers "locus/...")
     import locus  # noqa: F401  (registers the locus/... ids with Gymnasium)
     import torch
     from sb3_contrib import RecurrentPPO
