@@ -55,8 +55,8 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
                                "positive, got " + std::to_string(trials_per_episode_));
   }
   if (!render_mode.empty() && render_mode != "ansi") {
-    throw InvalidArgumentError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
-                               render_mode + "\"");
+    throw UnsupportedRenderModeError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
+                                     render_mode + "\"");
   }
   noise_std_ = sigma / std::sqrt(dt);
 

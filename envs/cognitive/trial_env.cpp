@@ -60,8 +60,8 @@ TrialTimeline TrialEnv::read_common(TaskKwargs& kwargs, const Defaults& defaults
   settings.abort = kwargs.get_bool("abort", false);
   settings.render_mode = kwargs.get_string("render_mode", "");
   if (!settings.render_mode.empty() && settings.render_mode != "ansi") {
-    throw InvalidArgumentError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
-                               settings.render_mode + "\"");
+    throw UnsupportedRenderModeError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
+                                     settings.render_mode + "\"");
   }
   settings.trials_per_episode = kwargs.get_int("trials_per_episode", 0);
   if (settings.trials_per_episode < 0) {

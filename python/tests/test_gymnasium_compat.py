@@ -248,6 +248,21 @@ def test_stable_baselines3_make_vec_env_works():
     vec.close()
 
 
+@pytest.mark.parametrize("env_id", ["locus/GoNoGo-v0", "locus/ReversalBandit-v0"])
+def test_stable_baselines3_make_vec_env_works_on_the_cognitive_tasks(env_id):
+    # They read render_mode from their kwargs (not through Env::set_render_mode), so they need
+    # the same TypeError for "rgb_array" that make_vec_env retries on.
+    env_util = pytest.importorskip("stable_baselines3.common.env_util")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vec = env_util.make_vec_env(env_id, n_envs=2, seed=0)
+    obs = vec.reset()
+    assert obs.shape[0] == 2
+    obs, rewards, dones, infos = vec.step(np.array([0, 0]))
+    assert len(infos) == 2
+    vec.close()
+
+
 def test_autoreset_mode_is_untouched_by_seeds():
     # A seeded reset with a mask resets only the selected envs, whatever the seed's size.
     env = locus.make_vec("CartPole-v1", 3, autoreset_mode=AutoresetMode.DISABLED)

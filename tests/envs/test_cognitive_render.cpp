@@ -100,6 +100,14 @@ TEST_CASE("rendering does not change a task's trajectory", "[cognitive][render]"
 TEST_CASE("a cognitive task refuses other render modes and warns without one",
           "[cognitive][render]") {
   REQUIRE_THROWS_AS(make("GoNoGo-v0", {{"render_mode", "human"}}), InvalidArgumentError);
+  // The error every env gives for a render mode it lacks (Python raises it as a TypeError too,
+  // which Stable-Baselines3's make_vec_env needs to retry without "rgb_array").
+  for (const char* id :
+       {"GoNoGo-v0", "SetShiftGoNoGo-v0", "ReversalBandit-v0", "PerceptualDecisionMaking-v0",
+        "DelayMatchSample-v0", "ContextDecisionMaking-v0"}) {
+    INFO(id);
+    REQUIRE_THROWS_AS(make(id, {{"render_mode", "rgb_array"}}), UnsupportedRenderModeError);
+  }
   REQUIRE_THROWS_WITH(make("GoNoGo-v0", {{"render_mode", "human"}}),
                       Catch::Contains("'render_mode' must be \"ansi\" or null, got \"human\""));
   REQUIRE_THROWS_WITH(make("GoNoGo-v0", {}, {.render_mode = "rgb_array"}),
