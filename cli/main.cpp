@@ -6,6 +6,7 @@
 // (agents/run_signals.hpp).
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "cli/commands.hpp"
 #include "envs/errors.hpp"
 #include "envs/plugin.hpp"
+#include "neuromod/blas_kernels.hpp"
 
 namespace {
 constexpr int kExitRuntimeError = 1;
@@ -62,11 +64,25 @@ std::string chosen_command(const CLI::App& app) {
     out += " " + sub->get_name();
   }
 }
+
+// Runs this command again with OpenBLAS's kernels for this CPU when OpenBLAS fell back to its
+// generic ones (neuromod/blas_kernels.hpp); if that fails, the command goes on as it is.
+void use_fitting_blas_kernels(char** argv) {
+  const std::string coretype = locus::neuromod::better_openblas_coretype();
+  if (coretype.empty()) return;
+  setenv("OPENBLAS_CORETYPE", coretype.c_str(), 1);
+  execv("/proc/self/exe", argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_fitting_blas_kernels(argv);
   CLI::App app{"locus: neuromodulated reinforcement learning and continual learning"};
-  app.set_version_flag("--version", std::string("locus ") + LOCUS_VERSION);
+  const std::string kernels = locus::neuromod::openblas_kernels();
+  app.set_version_flag("--version",
+                       std::string("locus ") + LOCUS_VERSION +
+                           (kernels.empty() ? "" : " (OpenBLAS kernels: " + kernels + ")"));
   app.require_subcommand(1);
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins,

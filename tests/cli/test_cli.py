@@ -3,6 +3,7 @@
 Run by CTest as `pytest tests/cli --locus build/bin/locus --plugin build/lib/...so`.
 """
 import json
+import os
 import subprocess
 
 import pytest
@@ -90,3 +91,19 @@ def test_plugin_that_is_not_a_library_is_a_runtime_error(locus, tmp_path):
     result = run(locus, "--plugin", str(bogus), "envs")
     assert result.returncode == 1
     assert "cannot load plugin" in result.stderr
+
+
+def test_locus_runs_openblas_kernels_that_fit_the_cpu(locus):
+    # Debian 12's OpenBLAS does not know CPUs newer than itself and falls back to generic SSE3
+    # kernels ("Prescott"); locus then runs itself again with OPENBLAS_CORETYPE set.
+    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    version = subprocess.run([locus, "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0, version.stderr
+    if "OpenBLAS kernels" not in version.stdout:
+        pytest.skip("locus is built without OpenBLAS")
+    if " avx2 " in flags + " ":
+        assert "OpenBLAS kernels: Prescott" not in version.stdout, version.stdout
+    forced = subprocess.run([locus, "--version"], capture_output=True, text=True,
+                            env={**env, "OPENBLAS_CORETYPE": "Prescott"})
+    assert "OpenBLAS kernels: Prescott" in forced.stdout  # a user's choice is kept
