@@ -90,3 +90,34 @@ def test_plugin_that_is_not_a_library_is_a_runtime_error(locus, tmp_path):
     result = run(locus, "--plugin", str(bogus), "envs")
     assert result.returncode == 1
     assert "cannot load plugin" in result.stderr
+
+
+def study_agent(locus, out, *args):
+    """Runs a one-seed, one-flip set-shift study and returns the agent config it saved."""
+    result = run(locus, "study", "set-shift", "--out", str(out), "--runs", "1", "--modulations",
+                 "da", "--switch-after", "150", "--flips", "1", "--criterion-window", "10",
+                 "--no-plot", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "summary.json").read_text())["config"]["agent"]
+
+
+def test_study_runs_the_recurrent_policy_it_is_given(locus, tmp_path):
+    agent = study_agent(locus, tmp_path / "gru", "--policy", "gru", "--hidden", "32")
+    # The state is the memory: no frame stack unless asked for.
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("gru", [32], 1)
+    config = tmp_path / "agent.yaml"
+    config.write_text("frame_stack: 4\npolicy: rnn\nhidden: [16, 8]\n")
+    agent = study_agent(locus, tmp_path / "lstm", "--config", str(config), "--policy", "lstm")
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("lstm", [16, 8], 4)
+
+
+def test_study_keeps_its_feed_forward_agent_by_default(locus, tmp_path):
+    agent = study_agent(locus, tmp_path / "mlp")
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("mlp", [64, 64], 15)
+
+
+def test_study_refuses_an_unknown_policy(locus, tmp_path):
+    result = run(locus, "study", "set-shift", "--out", str(tmp_path / "s"), "--policy", "transformer")
+    assert result.returncode == 2
+    assert "transformer" in result.stderr and "gru" in result.stderr
+    assert not (tmp_path / "s").exists()
