@@ -24,8 +24,9 @@ namespace locus::cli {
 namespace {
 
 struct SetShiftOptions {
-  std::string out, config_file, agent = "a2c", shift = "reversal", python;
+  std::string out, config_file, agent = "a2c", policy = "mlp", shift = "reversal", python;
   std::vector<std::string> modulations = {"da", "da+na"};
+  std::vector<std::size_t> hidden;
   std::vector<std::uint64_t> seeds;
   std::size_t runs = 10, switch_after = 800, flips = 3, jobs = 0, window = 20;
   double accuracy = 0.9;
@@ -38,7 +39,8 @@ constexpr std::size_t kMaxRuns = 10000;
 
 // The agent the study uses unless --config says otherwise: the A2C settings that learn
 // GoNoGo-v0 (agents/configs/gonogo.yaml), one trial per episode, the trial's 15 observations
-// stacked as the network's memory.
+// stacked as the feed-forward network's memory (a recurrent policy's state is its memory, so it
+// gets one frame: see apply_policy_options).
 agents::AgentConfig default_agent() {
   agents::AgentConfig agent;
   agent.agent = agents::Algorithm::kA2c;
@@ -50,6 +52,18 @@ agents::AgentConfig default_agent() {
   agent.gae_lambda = 0.9f;
   agent.trace_envs = 0;
   return agent;
+}
+
+// --policy and --hidden over the defaults and the config file (flags win, as in `locus train`).
+// A recurrent policy sees one observation per step unless the config file stacks frames: the
+// default stack of 15 is the feed-forward network's stand-in for the memory it now has.
+void apply_policy_options(agents::AgentConfig& agent, const SetShiftOptions& options,
+                          const CLI::App& sub, const nlohmann::json& config_file) {
+  if (sub.count("--policy") > 0) agent.policy = agents::policy_type_from_string(options.policy);
+  if (sub.count("--hidden") > 0) agent.hidden = options.hidden;
+  if (agent.policy != agents::PolicyType::kMlp && !config_file.contains("frame_stack")) {
+    agent.frame_stack = 1;
+  }
 }
 
 std::string shell_quote(const std::string& word) {
@@ -143,6 +157,14 @@ Command add_study_command(CLI::App& app) {
                   "and seed are the study's)")
       ->check(CLI::ExistingFile);
   sub->add_option("--agent", options->agent, "a2c, ppo or reinforce (default a2c)");
+  sub->add_option("--policy", options->policy,
+                  "mlp (default: feed-forward, the trial's 15 observations stacked), or rnn, gru "
+                  "or lstm: a recurrent first layer whose state is the memory (one observation "
+                  "per step unless the --config file sets frame_stack)");
+  sub->add_option("--hidden", options->hidden,
+                  "Layer widths, e.g. 64 or 64,64 (default 64,64; recurrent policies: the first "
+                  "is the recurrent layer)")
+      ->delimiter(',');
   sub->add_option("--modulations", options->modulations, "Modulations compared (default da,da+na)")
       ->delimiter(',');
   auto* seeds =
@@ -164,8 +186,9 @@ Command add_study_command(CLI::App& app) {
     try {
       bench::SetShiftStudyConfig config;
       config.agent = default_agent();
+      nlohmann::json json = nlohmann::json::object();
       if (!options->config_file.empty()) {
-        const auto json = agents::read_config_file(options->config_file);
+        json = agents::read_config_file(options->config_file);
         if (!json.is_object()) {
           throw agents::ConfigError(
               fmt::format("config file {} must hold a mapping of keys", options->config_file));
@@ -178,6 +201,7 @@ Command add_study_command(CLI::App& app) {
         }
         agents::apply_json(config.agent, json);
       }
+      apply_policy_options(config.agent, *options, *sub, json);
       if (sub->count("--agent") > 0 || options->config_file.empty()) {
         config.agent.agent = agents::algorithm_from_string(options->agent);
       }

@@ -107,3 +107,34 @@ def test_locus_runs_openblas_kernels_that_fit_the_cpu(locus):
     forced = subprocess.run([locus, "--version"], capture_output=True, text=True,
                             env={**env, "OPENBLAS_CORETYPE": "Prescott"})
     assert "OpenBLAS kernels: Prescott" in forced.stdout  # a user's choice is kept
+
+
+def study_agent(locus, out, *args):
+    """Runs a one-seed, one-flip set-shift study and returns the agent config it saved."""
+    result = run(locus, "study", "set-shift", "--out", str(out), "--runs", "1", "--modulations",
+                 "da", "--switch-after", "150", "--flips", "1", "--criterion-window", "10",
+                 "--no-plot", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "summary.json").read_text())["config"]["agent"]
+
+
+def test_study_runs_the_recurrent_policy_it_is_given(locus, tmp_path):
+    agent = study_agent(locus, tmp_path / "gru", "--policy", "gru", "--hidden", "32")
+    # The state is the memory: no frame stack unless asked for.
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("gru", [32], 1)
+    config = tmp_path / "agent.yaml"
+    config.write_text("frame_stack: 4\npolicy: rnn\nhidden: [16, 8]\n")
+    agent = study_agent(locus, tmp_path / "lstm", "--config", str(config), "--policy", "lstm")
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("lstm", [16, 8], 4)
+
+
+def test_study_keeps_its_feed_forward_agent_by_default(locus, tmp_path):
+    agent = study_agent(locus, tmp_path / "mlp")
+    assert (agent["policy"], agent["hidden"], agent["frame_stack"]) == ("mlp", [64, 64], 15)
+
+
+def test_study_refuses_an_unknown_policy(locus, tmp_path):
+    result = run(locus, "study", "set-shift", "--out", str(tmp_path / "s"), "--policy", "transformer")
+    assert result.returncode == 2
+    assert "transformer" in result.stderr and "gru" in result.stderr
+    assert not (tmp_path / "s").exists()
