@@ -561,6 +561,8 @@ EvalResult Agent::evaluate(std::size_t episodes, std::optional<std::uint64_t> se
   RecurrentState state = body_->initial_state(n);
   std::vector<std::uint8_t> starts(n, 1);
   std::vector<double> returns, lengths, running(n, 0.0), running_length(n, 0.0);
+  // Trials count with the episode they belong to, once it is among the returned episodes.
+  std::vector<std::size_t> running_trials(n, 0), running_correct(n, 0);
   std::size_t trials = 0, correct = 0;
   std::vector<float> actions(n * width);
   Matrix batch({n, input_dim});
@@ -576,18 +578,21 @@ EvalResult Agent::evaluate(std::size_t episodes, std::optional<std::uint64_t> se
       running[i] += env.rewards()[i];
       running_length[i] += 1;
       const envs::Info& info = step_info(env, i);
-      if (bool_info(info, "trial_ended") && info.contains("correct") && returns.size() < episodes) {
-        trials += 1;
-        correct += bool_info(info, "correct") ? 1 : 0;
+      if (bool_info(info, "trial_ended") && info.contains("correct")) {
+        running_trials[i] += 1;
+        running_correct[i] += bool_info(info, "correct") ? 1 : 0;
       }
       const bool ended = env.terminations()[i] || env.truncations()[i];
       if (ended) {
         if (returns.size() < episodes) {
           returns.push_back(running[i]);
           lengths.push_back(running_length[i]);
+          trials += running_trials[i];
+          correct += running_correct[i];
         }
         running[i] = 0.0;
         running_length[i] = 0.0;
+        running_trials[i] = running_correct[i] = 0;
       }
       encoder_.push(inputs, i, env.observation_bytes(i), ended);
       starts[i] = ended ? 1 : 0;

@@ -260,3 +260,18 @@ TEST_CASE("an agent's network runs on the device its config names", "[agents][co
   CHECK(gpu.mean_return >= 1.0);
   CHECK(gpu.mean_return <= 500.0);
 }
+
+TEST_CASE("an evaluation counts the trials of the episodes it returns, no more",
+          "[agents][evaluate]") {
+  AgentConfig config;
+  config.env = "GoNoGo-v0";
+  config.env_kwargs = {{"trials_per_episode", 1}};
+  config.hidden = {8};
+  Agent agent(config);
+  // 8 envs play at once; 11 episodes of one trial each. The episodes the other envs were still
+  // playing when the 11th ended used to add their trials.
+  const EvalResult eval = agent.evaluate(11);
+  CHECK(eval.episodes == 11);
+  CHECK(eval.trials == 11);
+  CHECK(eval.trials_correct <= 11);
+}
