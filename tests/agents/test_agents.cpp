@@ -265,13 +265,16 @@ TEST_CASE("an evaluation counts the trials of the episodes it returns, no more",
           "[agents][evaluate]") {
   AgentConfig config;
   config.env = "GoNoGo-v0";
-  config.env_kwargs = {{"trials_per_episode", 1}};
   config.hidden = {8};
   Agent agent(config);
-  // 8 envs play at once; 11 episodes of one trial each. The episodes the other envs were still
-  // playing when the 11th ended used to add their trials.
-  const EvalResult eval = agent.evaluate(11);
-  CHECK(eval.episodes == 11);
-  CHECK(eval.trials == 11);
-  CHECK(eval.trials_correct <= 11);
+  // Endless trials in 1000-step episodes (about 70 trials each); 8 envs play at once, their
+  // episodes ending together, so the 12 returned episodes are the first 8 and 4 of the next 8.
+  // The other 4 envs' trials used to be counted too: 16 episodes' trials for 12.
+  const EvalResult twelve = agent.evaluate(12), sixteen = agent.evaluate(16);
+  CHECK(twelve.episodes == 12);
+  CHECK(sixteen.episodes == 16);
+  const double per_episode_12 = double(twelve.trials) / 12.0;
+  const double per_episode_16 = double(sixteen.trials) / 16.0;
+  CHECK(per_episode_12 > 50.0);
+  CHECK(per_episode_12 == Approx(per_episode_16).epsilon(0.1));
 }
