@@ -6,7 +6,6 @@
 // (agents/run_signals.hpp).
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -65,19 +64,9 @@ std::string chosen_command(const CLI::App& app) {
   }
 }
 
-// Runs this command again with OpenBLAS's kernels for this CPU when OpenBLAS fell back to its
-// generic ones (neuromod/blas_kernels.hpp); if that fails, the command goes on as it is.
-void use_fitting_blas_kernels(char** argv) {
-  const std::string coretype = locus::neuromod::better_openblas_coretype();
-  if (coretype.empty()) return;
-  setenv("OPENBLAS_CORETYPE", coretype.c_str(), 1);
-  execv("/proc/self/exe", argv);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  use_fitting_blas_kernels(argv);
   CLI::App app{"locus: neuromodulated reinforcement learning and continual learning"};
   const std::string kernels = locus::neuromod::openblas_kernels();
   app.set_version_flag("--version",

@@ -42,6 +42,10 @@ reported: each learner's training steps per second over its whole run and their 
 steadier figure (the steps to 95 % vary several-fold between seeds: 66k to 530k for RecurrentPPO
 on seeds 1-3, so a per-seed time ratio mixes luck with speed).
 
+OpenBLAS: the locus process runs with OPENBLAS_CORETYPE=SkylakeX when the OpenBLAS it loads falls
+back to its generic SSE kernels on an AVX-512 CPU (Debian 12's on Sapphire/Emerald Rapids;
+README "OpenBLAS kernels"); torch does not use that library.
+
 Threads: --threads sets torch.set_num_threads, `locus train --threads`, and OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS (before torch is imported, and for the locus process). The machine may be shared:
 each run starts after waiting (up to --wait-quiet s) for a quiet machine, and records the load
@@ -78,6 +82,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 from run_env_bench import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from run_recurrent_bench import FALLBACK_CORES, cpu_flags, openblas_core  # noqa: E402
 
 TARGET = 0.95  # share of correct trials (issue #18)
 WINDOW = 100  # trials in the rolling share, as locus's success_100
@@ -275,6 +280,17 @@ def training_speed(metrics_csv: Path) -> tuple[int, float] | None:
     return (int(rows[-1]["steps"]), float(rows[-1]["time_s"])) if rows else None
 
 
+def locus_environment(locus: str) -> dict:
+    """The locus process's environment: OPENBLAS_CORETYPE=SkylakeX when the OpenBLAS it loads
+    falls back to generic SSE kernels on an AVX-512 CPU (README, "OpenBLAS kernels"), unless the
+    caller set it."""
+    env = dict(os.environ)
+    if "OPENBLAS_CORETYPE" not in env and openblas_core(Path(locus)) in FALLBACK_CORES \
+            and "avx512f" in cpu_flags():
+        env["OPENBLAS_CORETYPE"] = "SkylakeX"
+    return env
+
+
 def locus_seed(locus: str, seed: int, threads: int, max_minutes: float, work: Path,
                max_wait: float, poll_s: float = 0.5) -> dict:
     config = dict(HYPERPARAMETERS, seed=seed, steps=LOCUS_STEP_BUDGET, threads=threads,
@@ -289,7 +305,7 @@ def locus_seed(locus: str, seed: int, threads: int, max_minutes: float, work: Pa
     busy0, wall0 = busy_seconds(), time.monotonic()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env=locus_environment(locus))
     row, best = None, None
     while process.poll() is None and time.monotonic() - wall0 < 60.0 * max_minutes:
         time.sleep(poll_s)
@@ -375,7 +391,11 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "results" / "recurrent_ppo_gonogo.json"))
     parser.add_argument("--skip-sb3", action="store_true", help="measure locus only")
     parser.add_argument("--skip-locus", action="store_true", help="measure sb3-contrib only")
+    parser.add_argument("--normalize-advantages", choices=("on", "off"), default="on",
+                        help="per-minibatch advantage normalization in both learners (SB3's "
+                             "default is on)")
     args = parser.parse_args()
+    HYPERPARAMETERS["normalize_advantages"] = args.normalize_advantages == "on"
 
     # Before torch (and its BLAS) is imported; the locus subprocesses inherit it.
     os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
@@ -445,6 +465,7 @@ def main() -> int:
         "date": datetime.date.today().isoformat(),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
         "versions": versions,
+        "locus_openblas_coretype": locus_environment(args.locus).get("OPENBLAS_CORETYPE"),
         "command": shlex.join([sys.executable] + sys.argv),
         "hyperparameters": HYPERPARAMETERS,
         "sb3_kwargs": sb3_kwargs(),
