@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "agents/agent_env.hpp"
 #include "agents/errors.hpp"
 #include "agents/losses.hpp"
 #include "agents/policy/policy_network.hpp"
@@ -20,28 +21,6 @@ namespace {
 
 constexpr std::size_t kRecentWindow = 100;
 
-envs::VectorEnv make_env(const AgentConfig& config, std::size_t num_envs) {
-  envs::VectorEnvOptions options;
-  options.autoreset_mode = envs::AutoresetMode::kSameStep;
-  options.num_threads = 1;  // parallelism comes from running agents side by side
-  return envs::make_vec(config.env, num_envs, config.env_kwargs, options);
-}
-
-const envs::Info& step_info(const envs::VectorEnv& env, std::size_t i) {
-  return env.has_final(i) ? env.final_info(i) : env.info(i);
-}
-
-bool bool_info(const envs::Info& info, std::string_view key) {
-  const auto* value = info.find(key);
-  return value != nullptr && std::holds_alternative<bool>(*value) && std::get<bool>(*value);
-}
-
-std::optional<std::int64_t> int_info(const envs::Info& info, std::string_view key) {
-  const auto* value = info.find(key);
-  if (value == nullptr || !std::holds_alternative<std::int64_t>(*value)) return std::nullopt;
-  return std::get<std::int64_t>(*value);
-}
-
 void check_finite(double value, std::string_view what, std::size_t update) {
   if (!std::isfinite(value)) {
     throw TrainingError(
@@ -49,14 +28,6 @@ void check_finite(double value, std::string_view what, std::size_t update) {
                     "set max_grad_norm",
                     what, value, update));
   }
-}
-
-std::span<const float> row_of(const Matrix& m, std::size_t row) {
-  return {m.data() + row * m.shape()[1], m.shape()[1]};
-}
-
-std::span<float> row_of(Matrix& m, std::size_t row) {
-  return {m.data() + row * m.shape()[1], m.shape()[1]};
 }
 
 }  // namespace
@@ -73,6 +44,25 @@ struct Agent::Rollout {
   std::vector<double> step_entropy;     // (T) mean policy entropy of each step
   std::vector<std::size_t> trace_rows;  // rows of the traced transitions
   std::vector<DopamineSample> trace;
+
+  void reset(std::size_t steps_, std::size_t envs_, std::size_t input_dim, std::size_t width,
+             const RecurrentState& state) {
+    steps = steps_;
+    envs = envs_;
+    const std::size_t rows = steps * envs;
+    inputs.resize({rows, input_dim});
+    actions.resize({rows, width});
+    starts.assign(rows, 0);
+    initial_state = state;
+    for (auto* v : {&log_probs, &values, &next_values, &rewards, &advantages, &returns, &deltas}) {
+      v->assign(rows, 0.0f);
+    }
+    terminated.assign(rows, 0);
+    truncated.assign(rows, 0);
+    step_entropy.assign(steps, 0.0);
+    trace_rows.clear();
+    trace.clear();
+  }
 };
 
 struct Agent::Loss {
@@ -81,7 +71,7 @@ struct Agent::Loss {
 
 Agent::Agent(const AgentConfig& config)
     : config_(config),
-      env_(make_env(config, config.num_envs)),
+      env_(make_agent_env(config, config.num_envs)),
       encoder_(env_.single_observation_space(), config.frame_stack, config.env),
       head_(make_action_head(env_, config.env, config.init_log_std)),
       dopamine_(neuromod::DopamineConfig{
@@ -176,92 +166,76 @@ void Agent::select_task(std::int64_t task_id) {
 }
 
 void Agent::collect(Rollout& r, UpdateStats& stats) {
-  const std::size_t n = config_.num_envs, steps = config_.rollout_steps, rows = n * steps;
-  const std::size_t input_dim = encoder_.input_dim(), width = head_->action_width();
-  r.steps = steps;
-  r.envs = n;
-  r.inputs.resize({rows, input_dim});
-  r.actions.resize({rows, width});
-  r.starts.assign(rows, 0);
-  r.initial_state = running_.state;
-  for (auto* v : {&r.log_probs, &r.values, &r.next_values, &r.rewards, &r.advantages, &r.returns,
-                  &r.deltas}) {
-    v->assign(rows, 0.0f);
-  }
-  r.terminated.assign(rows, 0);
-  r.truncated.assign(rows, 0);
-  r.step_entropy.assign(steps, 0.0);
-  r.trace_rows.clear();
-  r.trace.clear();
-
-  Matrix batch({n, input_dim});
-  std::vector<float> step_actions(n * width);
-  std::vector<float> final_rows;  // (k, input_dim): inputs of truncated episodes' final obs
-  std::vector<std::size_t> final_rows_of, final_envs;
-
-  for (std::size_t t = 0; t < steps; ++t) {
-    std::copy(running_.inputs.begin(), running_.inputs.end(), batch.data());
-    std::copy(running_.inputs.begin(), running_.inputs.end(), r.inputs.data() + t * n * input_dim);
-    std::copy(running_.starts.begin(), running_.starts.end(), r.starts.begin() + t * n);
-    const auto& out = body_->act(batch, running_.starts, running_.state);
-    double entropy_sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t row = t * n + i;
-      r.values[row] = out[1](i, 0);
-      if (t > 0 && !r.terminated[row - n] && !r.truncated[row - n]) {
-        r.next_values[row - n] = out[1](i, 0);
-      }
-      r.log_probs[row] =
-          head_->sample(row_of(out[0], i), random_, row_of(r.actions, row), entropy_sum);
-      std::copy_n(r.actions.data() + row * width, width, step_actions.data() + i * width);
-    }
-    r.step_entropy[t] = entropy_sum / double(n);
-    head_->step(env_, step_actions);
+  const std::size_t n = config_.num_envs;
+  r.reset(config_.rollout_steps, n, encoder_.input_dim(), head_->action_width(), running_.state);
+  for (std::size_t t = 0; t < r.steps; ++t) {
+    act(r, t);
     steps_ += n;
-
-    final_rows.clear();
-    final_rows_of.clear();
-    final_envs.clear();
+    for (std::size_t i = 0; i < n; ++i) record_transition(r, i, t * n + i, stats);
+    value_truncated_episodes(r, t);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t row = t * n + i;
-      record_transition(r, i, row, stats);
-      const bool ended = r.terminated[row] || r.truncated[row];
-      if (r.truncated[row] && !r.terminated[row]) {
-        // Bootstrap from the value of the final observation, as the network would see it.
-        final_rows.resize(final_rows.size() + input_dim);
-        const std::size_t packed = env_.single_observation_space().packed_bytes();
-        encoder_.next_row(
-            running_.inputs, i,
-            env_.final_observation_bytes().subspan(i * env_.observation_stride(), packed),
-            std::span<float>(final_rows).last(input_dim));
-        final_rows_of.push_back(row);
-        final_envs.push_back(i);
-      }
+      const bool ended = r.terminated[t * n + i] || r.truncated[t * n + i];
       encoder_.push(running_.inputs, i, env_.observation_bytes(i), ended);
       running_.starts[i] = ended ? 1 : 0;
-      if (ended) {
-        running_.ground_truth[i] = int_info(env_.info(i), "ground_truth").value_or(-1);
-      }
-    }
-    if (!final_envs.empty()) {
-      Matrix finals({final_envs.size(), input_dim});
-      std::copy(final_rows.begin(), final_rows.end(), finals.data());
-      const auto& out_final = body_->peek(finals, final_envs, running_.state);
-      for (std::size_t k = 0; k < final_envs.size(); ++k) {
-        r.next_values[final_rows_of[k]] = out_final[1](k, 0);
-      }
+      if (ended) running_.ground_truth[i] = int_info(env_.info(i), "ground_truth").value_or(-1);
     }
   }
   // Bootstrap the last step from the current observations (the state is not advanced: the next
   // rollout's first step computes it again).
+  Matrix batch({n, encoder_.input_dim()});
   std::copy(running_.inputs.begin(), running_.inputs.end(), batch.data());
   std::vector<std::size_t> all(n);
   std::iota(all.begin(), all.end(), std::size_t{0});
   const auto& out = body_->peek(batch, all, running_.state);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t row = (steps - 1) * n + i;
+    const std::size_t row = (r.steps - 1) * n + i;
     if (!r.terminated[row] && !r.truncated[row]) r.next_values[row] = out[1](i, 0);
   }
+}
+
+void Agent::act(Rollout& r, std::size_t t) {
+  const std::size_t n = r.envs, input_dim = encoder_.input_dim(), width = head_->action_width();
+  Matrix batch({n, input_dim});
+  std::copy(running_.inputs.begin(), running_.inputs.end(), batch.data());
+  std::copy(running_.inputs.begin(), running_.inputs.end(), r.inputs.data() + t * n * input_dim);
+  std::copy(running_.starts.begin(), running_.starts.end(), r.starts.begin() + t * n);
+  const auto& out = body_->act(batch, running_.starts, running_.state);
+  double entropy_sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t row = t * n + i;
+    r.values[row] = out[1](i, 0);
+    if (t > 0 && !r.terminated[row - n] && !r.truncated[row - n]) {
+      r.next_values[row - n] = out[1](i, 0);
+    }
+    r.log_probs[row] =
+        head_->sample(matrix_row(out[0], i), random_, matrix_row(r.actions, row), entropy_sum);
+  }
+  r.step_entropy[t] = entropy_sum / double(n);
+  head_->step(env_, std::span<const float>(r.actions.data() + t * n * width, n * width));
+}
+
+void Agent::value_truncated_episodes(Rollout& r, std::size_t t) {
+  // A truncated episode bootstraps from the value of its final observation, as the network would
+  // have seen it next (the inputs and state not yet advanced past the step).
+  const std::size_t input_dim = encoder_.input_dim();
+  const std::size_t packed = env_.single_observation_space().packed_bytes();
+  std::vector<float> inputs;
+  std::vector<std::size_t> rows, envs;
+  for (std::size_t i = 0; i < r.envs; ++i) {
+    const std::size_t row = t * r.envs + i;
+    if (!r.truncated[row] || r.terminated[row]) continue;
+    inputs.resize(inputs.size() + input_dim);
+    encoder_.next_row(running_.inputs, i,
+                      env_.final_observation_bytes().subspan(i * env_.observation_stride(), packed),
+                      std::span<float>(inputs).last(input_dim));
+    rows.push_back(row);
+    envs.push_back(i);
+  }
+  if (envs.empty()) return;
+  Matrix finals({envs.size(), input_dim});
+  std::copy(inputs.begin(), inputs.end(), finals.data());
+  const auto& out = body_->peek(finals, envs, running_.state);
+  for (std::size_t k = 0; k < envs.size(); ++k) r.next_values[rows[k]] = out[1](k, 0);
 }
 
 void Agent::record_transition(Rollout& r, std::size_t i, std::size_t row, UpdateStats& stats) {
@@ -548,79 +522,6 @@ UpdateStats Agent::update() {
   stats.context = network_->selected_context();
   stats.contexts = network_->context_count();
   return stats;
-}
-
-EvalResult Agent::evaluate(std::size_t episodes, std::optional<std::uint64_t> seed) {
-  if (episodes == 0) throw ConfigError("evaluate: episodes must be positive, got 0");
-  const std::size_t n = std::min<std::size_t>(episodes, 8);
-  const std::size_t input_dim = encoder_.input_dim(), width = head_->action_width();
-  envs::VectorEnv env = make_env(config_, n);
-  env.reset(seed.value_or(util::mix_seed(config_.seed, 99)));
-  std::vector<float> inputs(n * input_dim, 0.0f);
-  for (std::size_t i = 0; i < n; ++i) encoder_.push(inputs, i, env.observation_bytes(i), true);
-  RecurrentState state = body_->initial_state(n);
-  std::vector<std::uint8_t> starts(n, 1);
-  std::vector<double> returns, lengths, running(n, 0.0), running_length(n, 0.0);
-  // Trials count with the episode they belong to, once it is among the returned episodes.
-  std::vector<std::size_t> running_trials(n, 0), running_correct(n, 0);
-  std::size_t trials = 0, correct = 0;
-  std::vector<float> actions(n * width);
-  Matrix batch({n, input_dim});
-  const std::size_t max_steps = episodes * 100000;
-  for (std::size_t step = 0; returns.size() < episodes && step < max_steps; ++step) {
-    std::copy(inputs.begin(), inputs.end(), batch.data());
-    const auto& out = body_->act(batch, starts, state);
-    for (std::size_t i = 0; i < n; ++i) {
-      head_->greedy(row_of(out[0], i), std::span<float>(actions).subspan(i * width, width));
-    }
-    head_->step(env, actions);
-    for (std::size_t i = 0; i < n; ++i) {
-      running[i] += env.rewards()[i];
-      running_length[i] += 1;
-      const envs::Info& info = step_info(env, i);
-      if (bool_info(info, "trial_ended") && info.contains("correct")) {
-        running_trials[i] += 1;
-        running_correct[i] += bool_info(info, "correct") ? 1 : 0;
-      }
-      const bool ended = env.terminations()[i] || env.truncations()[i];
-      if (ended) {
-        if (returns.size() < episodes) {
-          returns.push_back(running[i]);
-          lengths.push_back(running_length[i]);
-          trials += running_trials[i];
-          correct += running_correct[i];
-        }
-        running[i] = 0.0;
-        running_length[i] = 0.0;
-        running_trials[i] = running_correct[i] = 0;
-      }
-      encoder_.push(inputs, i, env.observation_bytes(i), ended);
-      starts[i] = ended ? 1 : 0;
-    }
-  }
-  EvalResult result;
-  result.episodes = returns.size();
-  if (!returns.empty()) {
-    const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
-    double var = 0.0;
-    for (double x : returns) var += (x - mean) * (x - mean);
-    result.mean_return = mean;
-    result.std_return = std::sqrt(var / double(returns.size()));
-    result.mean_length = std::accumulate(lengths.begin(), lengths.end(), 0.0) / lengths.size();
-  }
-  result.trials = trials;
-  result.trials_correct = correct;
-  const envs::EnvSpec* spec = env_.spec();
-  if (trials > 0) {
-    result.success_rate = double(correct) / double(trials);
-  } else if (spec != nullptr && spec->reward_threshold && !returns.empty()) {
-    const auto reached = std::count_if(returns.begin(), returns.end(),
-                                       [&](double x) { return x >= *spec->reward_threshold; });
-    result.success_rate = double(reached) / double(returns.size());
-  } else {
-    result.success_rate = std::numeric_limits<double>::quiet_NaN();
-  }
-  return result;
 }
 
 std::vector<DopamineSample> Agent::take_dopamine_trace() {

@@ -181,6 +181,10 @@ class Agent {
   };
 
   void collect(Rollout& rollout, UpdateStats& stats);
+  // Step t of the rollout: the policy's outputs, sampled actions, the envs stepped.
+  void act(Rollout& rollout, std::size_t t);
+  // The next values of step t's truncated episodes, from their final observations.
+  void value_truncated_episodes(Rollout& rollout, std::size_t t);
   // Bookkeeping of env i after a step of the rollout (row `row`): returns, trials, trace.
   void record_transition(Rollout& rollout, std::size_t i, std::size_t row, UpdateStats& stats);
   void advantages(Rollout& rollout, UpdateStats& stats);

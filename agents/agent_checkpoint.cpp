@@ -203,7 +203,8 @@ void Agent::restore_head_state(const StateReader& reader) {
   const auto& entries = reader.at("head");
   if (!entries.is_object()) reader.bad("head", "is not a JSON object");
   auto parameters = head_->parameters();
-  for (const auto& [key, entry] : entries.items()) {
+  for (const auto& item : entries.items()) {
+    const std::string& key = item.key();
     const bool known = std::any_of(parameters.begin(), parameters.end(),
                                    [&](const HeadParameter& p) { return p.name == key; });
     if (!known) reader.bad("head." + key, "is a tensor the head does not have");
@@ -266,15 +267,15 @@ void Agent::restore_episodes(const StateReader& reader) {
   }
   for (std::size_t k = 0; k < tensors.size(); ++k) {
     Matrix& tensor = episodes.state[k];
-    const auto values =
-        reader.floats(tensors[k], fmt::format("{}[{}]", field("recurrent_state"), k),
-                      tensor.size());
+    const auto values = reader.floats(
+        tensors[k], fmt::format("{}[{}]", field("recurrent_state"), k), tensor.size());
     std::copy(values.begin(), values.end(), tensor.data());
   }
   const auto per_env = [&](std::string_view key, std::int64_t least, std::int64_t most) {
     const auto& values = reader.array(member(key), field(key), n);
     if (values.size() != n) {
-      reader.bad(field(key), fmt::format("has {} entries; the agent has {} envs", values.size(), n));
+      reader.bad(field(key),
+                 fmt::format("has {} entries; the agent has {} envs", values.size(), n));
     }
     std::vector<std::int64_t> out;
     for (const auto& value : values) out.push_back(reader.integer(value, field(key), least, most));

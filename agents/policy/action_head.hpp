@@ -20,6 +20,14 @@ namespace locus::agents {
 
 using neuromod::Matrix;
 
+// Row `row` of a matrix, as a span.
+inline std::span<const float> matrix_row(const Matrix& m, std::size_t row) {
+  return {m.data() + row * m.shape()[1], m.shape()[1]};
+}
+inline std::span<float> matrix_row(Matrix& m, std::size_t row) {
+  return {m.data() + row * m.shape()[1], m.shape()[1]};
+}
+
 // A learned tensor a head owns outside the network (the Gaussian log standard deviation).
 struct HeadParameter {
   std::string name;

@@ -27,10 +27,6 @@ double entropy_of(std::span<const double> probabilities) {
   return entropy;
 }
 
-std::span<const float> row_of(const Matrix& m, std::size_t row) {
-  return {m.data() + row * m.shape()[1], m.shape()[1]};
-}
-
 }  // namespace
 
 CategoricalHead::CategoricalHead(std::size_t classes, std::int64_t first)
@@ -76,7 +72,7 @@ void CategoricalHead::log_probs(const Matrix& outputs, const Matrix& actions,
   std::vector<double> p(classes_);
   for (std::size_t k = 0; k < out.size(); ++k) {
     float max_logit = 0.0f;
-    const auto logits = row_of(outputs, k);
+    const auto logits = matrix_row(outputs, k);
     const double log_total = softmax(logits, p, max_logit);
     const auto a = static_cast<std::size_t>(actions(k, 0));
     out[k] = static_cast<float>(double(logits[a]) - max_logit - log_total);
@@ -89,7 +85,7 @@ void CategoricalHead::add_log_prob_gradient(const Matrix& outputs, const Matrix&
   std::vector<double> p(classes_);
   for (std::size_t k = 0; k < scale.size(); ++k) {
     float max_logit = 0.0f;
-    softmax(row_of(outputs, k), p, max_logit);
+    softmax(matrix_row(outputs, k), p, max_logit);
     const auto a = static_cast<std::size_t>(actions(k, 0));
     for (std::size_t j = 0; j < classes_; ++j) {
       gradient(k, j) += static_cast<float>(scale[k] * ((j == a ? 1.0 : 0.0) - p[j]));
@@ -104,7 +100,7 @@ double CategoricalHead::entropy(const Matrix& outputs, float scale, Matrix& grad
   double sum = 0.0;
   for (std::size_t k = 0; k < rows; ++k) {
     float max_logit = 0.0f;
-    softmax(row_of(outputs, k), p, max_logit);
+    softmax(matrix_row(outputs, k), p, max_logit);
     const double h = entropy_of(p);
     sum += h;
     for (std::size_t j = 0; j < classes_; ++j) {
