@@ -36,6 +36,7 @@ void check_finite(double value, std::string_view what, std::size_t update) {
 struct Agent::Rollout {
   std::size_t steps = 0, envs = 0;
   Matrix inputs;                     // (T*N, input_dim)
+  Matrix step_inputs;                // (N, input_dim): one step's, reused from step to step
   Matrix actions;                    // (T*N, action_width) as the head stores them
   std::vector<std::uint8_t> starts;  // (T*N) the row's observation begins an episode
   RecurrentState initial_state;      // the body's state of every env before step 0
@@ -51,6 +52,7 @@ struct Agent::Rollout {
     envs = envs_;
     const std::size_t rows = steps * envs;
     inputs.resize({rows, input_dim});
+    step_inputs.resize({envs, input_dim});
     actions.resize({rows, width});
     starts.assign(rows, 0);
     initial_state = state;
@@ -182,11 +184,10 @@ void Agent::collect(Rollout& r, UpdateStats& stats) {
   }
   // Bootstrap the last step from the current observations (the state is not advanced: the next
   // rollout's first step computes it again).
-  Matrix batch({n, encoder_.input_dim()});
-  std::copy(running_.inputs.begin(), running_.inputs.end(), batch.data());
+  std::copy(running_.inputs.begin(), running_.inputs.end(), r.step_inputs.data());
   std::vector<std::size_t> all(n);
   std::iota(all.begin(), all.end(), std::size_t{0});
-  const auto& out = body_->peek(batch, all, running_.state);
+  const auto& out = body_->peek(r.step_inputs, all, running_.state);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t row = (r.steps - 1) * n + i;
     if (!r.terminated[row] && !r.truncated[row]) r.next_values[row] = out[1](i, 0);
@@ -195,11 +196,10 @@ void Agent::collect(Rollout& r, UpdateStats& stats) {
 
 void Agent::act(Rollout& r, std::size_t t) {
   const std::size_t n = r.envs, input_dim = encoder_.input_dim(), width = head_->action_width();
-  Matrix batch({n, input_dim});
-  std::copy(running_.inputs.begin(), running_.inputs.end(), batch.data());
+  std::copy(running_.inputs.begin(), running_.inputs.end(), r.step_inputs.data());
   std::copy(running_.inputs.begin(), running_.inputs.end(), r.inputs.data() + t * n * input_dim);
   std::copy(running_.starts.begin(), running_.starts.end(), r.starts.begin() + t * n);
-  const auto& out = body_->act(batch, running_.starts, running_.state);
+  const auto& out = body_->act(r.step_inputs, running_.starts, running_.state);
   double entropy_sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t row = t * n + i;

@@ -30,11 +30,11 @@ double entropy_of(std::span<const double> probabilities) {
 }  // namespace
 
 CategoricalHead::CategoricalHead(std::size_t classes, std::int64_t first)
-    : classes_(classes), first_(first) {}
+    : classes_(classes), first_(first), probabilities_(classes) {}
 
 float CategoricalHead::sample(std::span<const float> outputs, AgentRandom& random,
                               std::span<float> action, double& entropy) const {
-  std::vector<double> p(classes_);
+  std::vector<double>& p = probabilities_;  // reused: sampling runs for every env at every step
   float max_logit = 0.0f;
   const double log_total = softmax(outputs, p, max_logit);
   // Inverse CDF with one uniform.

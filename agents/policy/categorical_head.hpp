@@ -29,6 +29,7 @@ class CategoricalHead final : public ActionHead {
   std::size_t classes_;
   std::int64_t first_;
   std::vector<std::int64_t> env_actions_;
+  mutable std::vector<double> probabilities_;  // sample()'s scratch
 };
 
 }  // namespace locus::agents
