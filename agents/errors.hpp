@@ -5,8 +5,6 @@
 // command line maps it to exit status 2 like every other bad argument. A checkpoint or run
 // directory that cannot be used, and a loss that went non-finite, are runtime errors (exit 1).
 
-#include <stdexcept>
-
 #include "envs/errors.hpp"
 
 namespace locus::agents {
@@ -19,9 +17,9 @@ class ConfigError : public envs::InvalidArgumentError {
 };
 
 // Base of the runtime errors of locus::agents.
-class Error : public std::runtime_error {
+class Error : public locus::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using locus::Error::Error;
 };
 
 // A checkpoint that is missing, truncated, corrupt (checksum) or written by another configuration.

@@ -1,7 +1,8 @@
 // `locus`: the command line of the locus toolkit.
 //
-// Exit status: 0 on success, 2 for usage errors (bad flags, unknown environment id, bad
-// arguments), 1 for runtime errors (an env that violates the API, a plugin that fails to load),
+// Exit status: 0 on success, 2 for usage errors (bad flags, and every locus::Error of kind kUsage:
+// unknown environment ids, bad arguments and configs), 1 for runtime errors (an env that violates
+// the API, a plugin that fails to load, a corrupt checkpoint),
 // 128 + the signal's number for a run stopped by Ctrl-C or SIGTERM at a checkpoint
 // (agents/run_signals.hpp).
 
@@ -19,9 +20,9 @@
 #include "agents/errors.hpp"
 #include "agents/run_signals.hpp"
 #include "cli/commands.hpp"
-#include "envs/errors.hpp"
 #include "envs/plugin.hpp"
 #include "neuromod/blas_kernels.hpp"
+#include "util/error.hpp"
 
 namespace {
 constexpr int kExitRuntimeError = 1;
@@ -109,12 +110,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "locus: stopped: {}\n", e.what());
     const int signal = locus::agents::StopOnSignals::last_signal();
     return signal != 0 ? 128 + signal : kExitRuntimeError;
-  } catch (const locus::envs::UnknownEnvError& e) {
+  } catch (const locus::Error& e) {
+    // Every locus error says whether the caller's input was at fault (util/error.hpp).
     fmt::print(stderr, "locus: error: {}\n", e.what());
-    return kExitUsageError;
-  } catch (const locus::envs::InvalidArgumentError& e) {
-    fmt::print(stderr, "locus: error: {}\n", e.what());
-    return kExitUsageError;
+    return e.kind() == locus::ErrorKind::kUsage ? kExitUsageError : kExitRuntimeError;
   } catch (const std::bad_alloc&) {
     // The last resort: the configs' sizes are checked against the available memory before
     // anything is allocated, but an estimate is a lower bound.

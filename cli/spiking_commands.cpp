@@ -161,16 +161,6 @@ void make_plots(const std::string& kind, const CommonArgs& args) {
   }
 }
 
-// Spiking-library errors are usage errors (exit status 2) when they come from bad arguments.
-template <typename Body>
-void with_usage_errors(const std::string& command, Body&& body) {
-  try {
-    body();
-  } catch (const spk::InvalidArgumentError& e) {
-    throw CLI::ValidationError(command, e.what());
-  }
-}
-
 std::unique_ptr<tbb::global_control> thread_limit(int threads) {
   if (threads <= 0) return nullptr;
   return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
@@ -410,11 +400,11 @@ Command add_spiking_command(CLI::App& app) {
 
   return {spiking, [gain, inhibition, plasticity, gain_args, inhibition_args, plasticity_args] {
             if (gain->parsed()) {
-              with_usage_errors("spiking gain", [&] { run_gain(*gain_args); });
+              run_gain(*gain_args);
             } else if (inhibition->parsed()) {
-              with_usage_errors("spiking inhibition", [&] { run_inhibition(*inhibition_args); });
+              run_inhibition(*inhibition_args);
             } else if (plasticity->parsed()) {
-              with_usage_errors("spiking plasticity", [&] { run_plasticity(*plasticity_args); });
+              run_plasticity(*plasticity_args);
             }
           }};
 }

@@ -63,12 +63,8 @@ void run_supervised(const SupervisedArgs& args) {
   supervised::TrialTrainerConfig config;
   const supervised::TrialRunOptions options{
       .iterations = args.iterations, .eval_every = args.eval_every, .out_dir = args.out};
-  try {
-    config = trainer_config(args);
-    options.validate();
-  } catch (const neuromod::InvalidArgumentError& e) {
-    throw envs::InvalidArgumentError(e.what());  // a bad flag: usage error (exit status 2)
-  }
+  config = trainer_config(args);
+  options.validate();
   const supervised::TrialRunResult result =
       supervised::run_trial_training(config, options, [&](const supervised::TrialHistory& history) {
         if (!args.quiet) {

@@ -2,22 +2,23 @@
 // Error types of the environment API. Each maps to one of Gymnasium's error classes so that the
 // Python bindings can raise the exception a Gymnasium user expects.
 
-#include <stdexcept>
 #include <string>
+
+#include "util/error.hpp"
 
 namespace locus::envs {
 
 // Base of every error raised by locus::envs.
-class Error : public std::runtime_error {
+class Error : public locus::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using locus::Error::Error;
 };
 
 // An environment id that is not registered (gymnasium.error.NameNotFound / VersionNotFound /
 // NamespaceNotFound) or that is malformed.
 class UnknownEnvError : public Error {
  public:
-  using Error::Error;
+  explicit UnknownEnvError(const std::string& message) : Error(message, ErrorKind::kUsage) {}
 };
 
 // An id registered twice, or a registration with inconsistent arguments.
@@ -42,7 +43,7 @@ class ResetNeededError : public Error {
 // of the wrong type, or out of range.
 class InvalidArgumentError : public Error {
  public:
-  using Error::Error;
+  explicit InvalidArgumentError(const std::string& message) : Error(message, ErrorKind::kUsage) {}
 };
 
 // A render_mode the env does not support. Python raises it as a TypeError too, as an env whose

@@ -2,21 +2,22 @@
 // Error types of locus::neuromod. Every message names the offending value and what is allowed, so a
 // caller can fix the call without reading the source.
 
-#include <stdexcept>
 #include <string>
+
+#include "util/error.hpp"
 
 namespace locus::neuromod {
 
 // Base of every error raised by locus::neuromod.
-class Error : public std::runtime_error {
+class Error : public locus::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using locus::Error::Error;
 };
 
 // A specification, option or argument that is out of range or inconsistent.
 class InvalidArgumentError : public Error {
  public:
-  using Error::Error;
+  explicit InvalidArgumentError(const std::string& message) : Error(message, ErrorKind::kUsage) {}
 };
 
 // A batch, gradient or parameter buffer whose shape does not match the network.

@@ -1,22 +1,23 @@
 #pragma once
 // Error types of the spiking microcircuit (locus::neuromod::spiking).
 
-#include <stdexcept>
 #include <string>
+
+#include "util/error.hpp"
 
 namespace locus::neuromod::spiking {
 
 // Base of every error raised by locus::neuromod::spiking.
-class Error : public std::runtime_error {
+class Error : public locus::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using locus::Error::Error;
 };
 
 // A parameter, knob or argument outside what the model allows; the message names the value and
 // the allowed range.
 class InvalidArgumentError : public Error {
  public:
-  using Error::Error;
+  explicit InvalidArgumentError(const std::string& message) : Error(message, ErrorKind::kUsage) {}
 };
 
 // A file (CSV output) that cannot be written.

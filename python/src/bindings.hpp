@@ -17,9 +17,9 @@ namespace py = pybind11;
 void install_warning_handler();
 void flush_warnings();
 
-// Maps locus::envs' exception types to the classes of locus.errors (Gymnasium's errors with the
-// matching builtin as a second base, e.g. InvalidActionError(gymnasium.error.InvalidAction,
-// ValueError)).
+// Maps every locus exception to the class of locus.errors of its name (errors.cpp): Gymnasium's
+// errors with the matching builtin as a second base, e.g. InvalidActionError(
+// gymnasium.error.InvalidAction, ValueError).
 void register_exception_translators();
 
 void bind_env(py::module_& module);         // _core.Env: one environment
@@ -30,8 +30,6 @@ void bind_harness(py::module_& module);     // sweeps and _core.metrics (harness
 void bind_network(py::module_& module);     // _core.Network, for inspection (network.cpp)
 void bind_supervised(
     py::module_& module);  // recurrent networks on cognitive tasks (supervised.cpp)
-// locus::neuromod and locus::bench exceptions as locus.errors classes (library_errors.cpp).
-void register_library_exception_translators();
 
 // A Python gymnasium.Env as a locus Env (python_env.cpp); the spaces in Space::to_json's form.
 std::unique_ptr<envs::Env> make_python_env(const py::object& env, const py::dict& observation_space,

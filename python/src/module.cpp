@@ -42,18 +42,6 @@ void queue_warning(const std::string& message) {
   queue.pending.store(true, std::memory_order_release);
 }
 
-// Raises the class `name` of locus.errors with `message`; RuntimeError if the package cannot be
-// imported (the module used on its own).
-void raise(const char* name, const char* message) {
-  try {
-    const py::object type = py::module_::import("locus.errors").attr(name);
-    PyErr_SetString(type.ptr(), message);
-  } catch (py::error_already_set&) {
-    PyErr_Clear();
-    PyErr_SetString(PyExc_RuntimeError, message);
-  }
-}
-
 py::dict spec_to_python(const envs::EnvSpec& spec) {
   py::dict out = py::reinterpret_borrow<py::dict>(from_json(spec.to_json()));
   out["namespace"] = spec.ns ? py::object(py::str(*spec.ns)) : py::object(py::none());
@@ -79,38 +67,6 @@ void flush_warnings() {
   }
   const py::object warn = py::module_::import("gymnasium.logger").attr("warn");
   for (const auto& message : messages) warn(message);
-}
-
-void register_exception_translators() {
-  py::register_exception_translator([](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const envs::UnknownEnvError& e) {
-      raise("UnknownEnvError", e.what());
-    } catch (const envs::RegistrationError& e) {
-      raise("RegistrationError", e.what());
-    } catch (const envs::InvalidActionError& e) {
-      raise("InvalidActionError", e.what());
-    } catch (const envs::ResetNeededError& e) {
-      raise("ResetNeededError", e.what());
-    } catch (const envs::UnsupportedRenderModeError& e) {
-      raise("UnsupportedRenderModeError", e.what());
-    } catch (const envs::InvalidArgumentError& e) {
-      raise("InvalidArgumentError", e.what());
-    } catch (const envs::BufferError& e) {
-      raise("BufferError", e.what());
-    } catch (const envs::PluginError& e) {
-      raise("PluginError", e.what());
-    } catch (const envs::CheckError& e) {
-      raise("CheckError", e.what());
-    } catch (const envs::Error& e) {
-      raise("Error", e.what());
-    } catch (const nlohmann::json::exception& e) {
-      // An env reading its kwargs with the wrong JSON type.
-      raise("InvalidArgumentError", e.what());
-    }
-  });
 }
 
 }  // namespace locus::python
@@ -160,7 +116,6 @@ PYBIND11_MODULE(_core, module) {
   bind_vector_env(module);
   bind_python_env(module);
   bind_training(module);
-  register_library_exception_translators();
   bind_harness(module);
   bind_network(module);
   bind_supervised(module);
