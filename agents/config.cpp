@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "agents/errors.hpp"
+#include "config/enum_names.hpp"
+#include "config/reader.hpp"
 #include "envs/vector_env.hpp"
 #include "neuromod/spec.hpp"
 #include "util/memory.hpp"
@@ -18,111 +20,65 @@
 namespace locus::agents {
 namespace {
 
-template <class Enum, std::size_t N>
-Enum parse_choice(std::string_view what, std::string_view name,
-                  const std::array<std::pair<std::string_view, Enum>, N>& choices) {
-  for (const auto& [text, value] : choices) {
-    if (text == name) return value;
-  }
-  std::vector<std::string_view> names;
-  for (const auto& choice : choices) names.push_back(choice.first);
-  throw ConfigError(
-      fmt::format("unknown {} '{}'; choose one of: {}", what, name, fmt::join(names, ", ")));
-}
-
-constexpr std::array<std::pair<std::string_view, Algorithm>, 3> kAlgorithms = {
-    {{"a2c", Algorithm::kA2c}, {"ppo", Algorithm::kPpo}, {"reinforce", Algorithm::kReinforce}}};
-constexpr std::array<std::pair<std::string_view, Modulation>, 3> kModulations = {
-    {{"none", Modulation::kNone},
-     {"da", Modulation::kDopamine},
-     {"da+na", Modulation::kDopamineNoradrenaline}}};
-constexpr std::array<std::pair<std::string_view, NetworkMode>, 2> kNetworkModes = {
-    {{"modulated", NetworkMode::kModulated}, {"trainable", NetworkMode::kTrainable}}};
+constexpr config::EnumNames<Algorithm, 3> kAlgorithms{
+    {{{Algorithm::kA2c, "a2c"}, {Algorithm::kPpo, "ppo"}, {Algorithm::kReinforce, "reinforce"}}}};
+constexpr config::EnumNames<Modulation, 3> kModulations{
+    {{{Modulation::kNone, "none"},
+      {Modulation::kDopamine, "da"},
+      {Modulation::kDopamineNoradrenaline, "da+na"}}}};
+constexpr config::EnumNames<NetworkMode, 2> kNetworkModes{
+    {{{NetworkMode::kModulated, "modulated"}, {NetworkMode::kTrainable, "trainable"}}}};
 // Where the agent's network runs (the reference backend is for tests, not offered here).
-constexpr std::array<std::pair<std::string_view, neuromod::Backend>, 2> kDevices = {
-    {{"cpu", neuromod::Backend::kCpu}, {"cuda", neuromod::Backend::kCuda}}};
-constexpr std::array<std::pair<std::string_view, neuromod::MatmulPrecision>, 3> kPrecisions = {
-    {{"float32", neuromod::MatmulPrecision::kFloat32},
-     {"bfloat16", neuromod::MatmulPrecision::kBfloat16},
-     {"tf32", neuromod::MatmulPrecision::kTf32}}};
-constexpr std::array<std::pair<std::string_view, PolicyType>, 4> kPolicyTypes = {
-    {{"mlp", PolicyType::kMlp},
-     {"rnn", PolicyType::kRnn},
-     {"gru", PolicyType::kGru},
-     {"lstm", PolicyType::kLstm}}};
-constexpr std::array<std::pair<std::string_view, ContextPolicy>, 3> kContextPolicies = {
-    {{"fixed", ContextPolicy::kFixed},
-     {"on_change", ContextPolicy::kOnChange},
-     {"task_id", ContextPolicy::kTaskId}}};
+constexpr config::EnumNames<neuromod::Backend, 2> kDevices{
+    {{{neuromod::Backend::kCpu, "cpu"}, {neuromod::Backend::kCuda, "cuda"}}}};
+constexpr config::EnumNames<neuromod::MatmulPrecision, 3> kPrecisions{
+    {{{neuromod::MatmulPrecision::kFloat32, "float32"},
+      {neuromod::MatmulPrecision::kBfloat16, "bfloat16"},
+      {neuromod::MatmulPrecision::kTf32, "tf32"}}}};
+constexpr config::EnumNames<PolicyType, 4> kPolicyTypes{{{{PolicyType::kMlp, "mlp"},
+                                                          {PolicyType::kRnn, "rnn"},
+                                                          {PolicyType::kGru, "gru"},
+                                                          {PolicyType::kLstm, "lstm"}}}};
+constexpr config::EnumNames<ContextPolicy, 3> kContextPolicies{
+    {{{ContextPolicy::kFixed, "fixed"},
+      {ContextPolicy::kOnChange, "on_change"},
+      {ContextPolicy::kTaskId, "task_id"}}}};
 
-template <class Enum, std::size_t N>
-std::string_view name_of(Enum value, const std::array<std::pair<std::string_view, Enum>, N>& all) {
-  for (const auto& [text, v] : all) {
-    if (v == value) return text;
-  }
-  return "?";
+void raise_config_error(const std::string& message) {
+  throw ConfigError(message);
 }
 
-// One JSON key of AgentConfig: how to read it into a config and write it out.
+// One JSON key of AgentConfig: how to read it into a config (through the config reader, which
+// checks its type and range) and write it out.
 struct Field {
-  std::function<void(AgentConfig&, const nlohmann::json&)> read;
+  std::function<void(AgentConfig&, const nlohmann::json&, const config::Reader&)> read;
   std::function<nlohmann::json(const AgentConfig&)> write;
 };
 
-template <class T>
-T get_as(const nlohmann::json& value, std::string_view key, std::string_view expected) {
-  try {
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!value.is_boolean()) throw nlohmann::json::type_error::create(302, "", nullptr);
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!value.is_number_integer()) throw nlohmann::json::type_error::create(302, "", nullptr);
-      // nlohmann's get<T>() wraps values outside T silently (-1 as a size_t is 2^64 - 1).
-      const bool fits = value.is_number_unsigned()
-                            ? value.get<std::uint64_t>() <=
-                                  static_cast<std::uint64_t>(std::numeric_limits<T>::max())
-                            : std::in_range<T>(value.get<std::int64_t>());
-      if (!fits) throw nlohmann::json::type_error::create(302, "", nullptr);
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!value.is_number()) throw nlohmann::json::type_error::create(302, "", nullptr);
-      // Converting a double outside T's range is undefined; NaN and infinity mean nothing here.
-      const double d = value.get<double>();
-      if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(std::numeric_limits<T>::max())) {
-        throw nlohmann::json::type_error::create(302, "", nullptr);
-      }
-    } else {
-      if (!value.is_string()) throw nlohmann::json::type_error::create(302, "", nullptr);
-    }
-    return value.get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw ConfigError(
-        fmt::format("config key '{}' must be {}, got {}", key, expected, value.dump()));
-  }
-}
-
-#define LOCUS_FIELD(key, member, type, expected)                                                  \
-  {                                                                                               \
-    key, Field {                                                                                  \
-      [](AgentConfig& c, const nlohmann::json& v) { c.member = get_as<type>(v, key, expected); }, \
-          [](const AgentConfig& c) { return nlohmann::json(c.member); }                           \
-    }                                                                                             \
+#define LOCUS_FIELD(key, member, type)                                            \
+  {                                                                               \
+    key, Field {                                                                  \
+      [](AgentConfig& c, const nlohmann::json& v, const config::Reader& reader) { \
+        c.member = reader.convert<type>(v, key);                                  \
+      },                                                                          \
+          [](const AgentConfig& c) { return nlohmann::json(c.member); }           \
+    }                                                                             \
   }
 
-#define LOCUS_ENUM_FIELD(key, member, parse, table)                       \
-  {                                                                       \
-    key, Field {                                                          \
-      [](AgentConfig& c, const nlohmann::json& v) {                       \
-        c.member = parse(get_as<std::string>(v, key, "a string"));        \
-      },                                                                  \
-          [](const AgentConfig& c) {                                      \
-            return nlohmann::json(std::string(name_of(c.member, table))); \
-          }                                                               \
-    }                                                                     \
+#define LOCUS_ENUM_FIELD(key, member, parse, table)                                              \
+  {                                                                                              \
+    key, Field {                                                                                 \
+      [](AgentConfig& c, const nlohmann::json& v, const config::Reader& reader) {                \
+        c.member = parse(reader.convert<std::string>(v, key));                                   \
+      },                                                                                         \
+          [](const AgentConfig& c) { return nlohmann::json(std::string(table.name(c.member))); } \
+    }                                                                                            \
   }
 
 const std::vector<std::pair<std::string, Field>>& fields() {
   static const std::vector<std::pair<std::string, Field>> table = {
-      LOCUS_FIELD("env", env, std::string, "an environment id"),
-      {"env_kwargs", Field{[](AgentConfig& c, const nlohmann::json& v) {
+      LOCUS_FIELD("env", env, std::string),
+      {"env_kwargs", Field{[](AgentConfig& c, const nlohmann::json& v, const config::Reader&) {
                              if (!v.is_object()) {
                                throw ConfigError(fmt::format(
                                    "config key 'env_kwargs' must be an object, got {}", v.dump()));
@@ -136,44 +92,44 @@ const std::vector<std::pair<std::string, Field>>& fields() {
       LOCUS_ENUM_FIELD("policy", policy, policy_type_from_string, kPolicyTypes),
       LOCUS_ENUM_FIELD("device", device, device_from_string, kDevices),
       LOCUS_ENUM_FIELD("precision", precision, precision_from_string, kPrecisions),
-      {"hidden",
-       Field{[](AgentConfig& c, const nlohmann::json& v) {
-               if (!v.is_array()) {
-                 throw ConfigError(fmt::format(
-                     "config key 'hidden' must be a list of layer widths, got {}", v.dump()));
-               }
-               c.hidden.clear();
-               for (const auto& width : v) {
-                 c.hidden.push_back(get_as<std::size_t>(width, "hidden", "positive integers"));
-               }
-             },
-             [](const AgentConfig& c) { return nlohmann::json(c.hidden); }}},
-      LOCUS_FIELD("seed", seed, std::uint64_t, "a non-negative integer"),
-      LOCUS_FIELD("num_envs", num_envs, std::size_t, "a positive integer"),
-      LOCUS_FIELD("rollout_steps", rollout_steps, std::size_t, "a positive integer"),
-      LOCUS_FIELD("frame_stack", frame_stack, std::size_t, "a positive integer"),
-      LOCUS_FIELD("optimizer", optimizer, std::string, "sgd, momentum, adam or rmsprop"),
-      LOCUS_FIELD("learning_rate", learning_rate, float, "a finite number"),
-      LOCUS_FIELD("max_grad_norm", max_grad_norm, float, "a finite number"),
-      LOCUS_FIELD("gamma", gamma, float, "a finite number"),
-      LOCUS_FIELD("gae_lambda", gae_lambda, float, "a finite number"),
-      LOCUS_FIELD("value_coef", value_coef, float, "a finite number"),
-      LOCUS_FIELD("entropy_coef", entropy_coef, float, "a finite number"),
-      LOCUS_FIELD("normalize_advantages", normalize_advantages, bool, "true or false"),
-      LOCUS_FIELD("ppo_epochs", ppo_epochs, std::size_t, "a positive integer"),
-      LOCUS_FIELD("minibatches", minibatches, std::size_t, "a positive integer"),
-      LOCUS_FIELD("clip_epsilon", clip_epsilon, float, "a finite number"),
-      LOCUS_FIELD("value_clip", value_clip, float, "a finite number"),
-      LOCUS_FIELD("init_log_std", init_log_std, float, "a finite number"),
-      LOCUS_FIELD("na_source", na_source, std::string, "surprise or entropy"),
-      LOCUS_FIELD("na_sensitivity", na_sensitivity, float, "a finite number"),
-      LOCUS_FIELD("na_change_threshold", na_change_threshold, float, "a finite number"),
-      LOCUS_FIELD("na_stats_rate", na_stats_rate, float, "a finite number"),
-      LOCUS_FIELD("na_refractory", na_refractory, std::size_t, "a non-negative integer"),
+      {"hidden", Field{[](AgentConfig& c, const nlohmann::json& v, const config::Reader& reader) {
+                         if (!v.is_array()) {
+                           throw ConfigError(fmt::format(
+                               "config key 'hidden' must be a list of layer widths, got {}",
+                               v.dump()));
+                         }
+                         c.hidden.clear();
+                         for (const auto& width : v) {
+                           c.hidden.push_back(reader.convert<std::size_t>(width, "hidden"));
+                         }
+                       },
+                       [](const AgentConfig& c) { return nlohmann::json(c.hidden); }}},
+      LOCUS_FIELD("seed", seed, std::uint64_t),
+      LOCUS_FIELD("num_envs", num_envs, std::size_t),
+      LOCUS_FIELD("rollout_steps", rollout_steps, std::size_t),
+      LOCUS_FIELD("frame_stack", frame_stack, std::size_t),
+      LOCUS_FIELD("optimizer", optimizer, std::string),
+      LOCUS_FIELD("learning_rate", learning_rate, float),
+      LOCUS_FIELD("max_grad_norm", max_grad_norm, float),
+      LOCUS_FIELD("gamma", gamma, float),
+      LOCUS_FIELD("gae_lambda", gae_lambda, float),
+      LOCUS_FIELD("value_coef", value_coef, float),
+      LOCUS_FIELD("entropy_coef", entropy_coef, float),
+      LOCUS_FIELD("normalize_advantages", normalize_advantages, bool),
+      LOCUS_FIELD("ppo_epochs", ppo_epochs, std::size_t),
+      LOCUS_FIELD("minibatches", minibatches, std::size_t),
+      LOCUS_FIELD("clip_epsilon", clip_epsilon, float),
+      LOCUS_FIELD("value_clip", value_clip, float),
+      LOCUS_FIELD("init_log_std", init_log_std, float),
+      LOCUS_FIELD("na_source", na_source, std::string),
+      LOCUS_FIELD("na_sensitivity", na_sensitivity, float),
+      LOCUS_FIELD("na_change_threshold", na_change_threshold, float),
+      LOCUS_FIELD("na_stats_rate", na_stats_rate, float),
+      LOCUS_FIELD("na_refractory", na_refractory, std::size_t),
       LOCUS_ENUM_FIELD("contexts", contexts, context_policy_from_string, kContextPolicies),
-      LOCUS_FIELD("context_reuse_ratio", context_reuse_ratio, float, "a finite number"),
-      LOCUS_FIELD("max_contexts", max_contexts, std::size_t, "a positive integer"),
-      LOCUS_FIELD("trace_envs", trace_envs, std::size_t, "a non-negative integer"),
+      LOCUS_FIELD("context_reuse_ratio", context_reuse_ratio, float),
+      LOCUS_FIELD("max_contexts", max_contexts, std::size_t),
+      LOCUS_FIELD("trace_envs", trace_envs, std::size_t),
   };
   return table;
 }
@@ -198,41 +154,41 @@ void require_at_most(std::size_t value, std::size_t most, std::string_view key) 
 }  // namespace
 
 std::string_view to_string(Algorithm value) {
-  return name_of(value, kAlgorithms);
+  return kAlgorithms.name(value);
 }
 std::string_view to_string(Modulation value) {
-  return name_of(value, kModulations);
+  return kModulations.name(value);
 }
 std::string_view to_string(NetworkMode value) {
-  return name_of(value, kNetworkModes);
+  return kNetworkModes.name(value);
 }
 std::string_view to_string(ContextPolicy value) {
-  return name_of(value, kContextPolicies);
+  return kContextPolicies.name(value);
 }
 
 Algorithm algorithm_from_string(std::string_view name) {
-  return parse_choice("agent", name, kAlgorithms);
+  return kAlgorithms.parse(name, "agent", &raise_config_error);
 }
 Modulation modulation_from_string(std::string_view name) {
-  return parse_choice("modulation", name, kModulations);
+  return kModulations.parse(name, "modulation", &raise_config_error);
 }
 NetworkMode network_mode_from_string(std::string_view name) {
-  return parse_choice("network mode", name, kNetworkModes);
+  return kNetworkModes.parse(name, "network mode", &raise_config_error);
 }
 neuromod::Backend device_from_string(std::string_view name) {
-  return parse_choice("device", name, kDevices);
+  return kDevices.parse(name, "device", &raise_config_error);
 }
 neuromod::MatmulPrecision precision_from_string(std::string_view name) {
-  return parse_choice("precision", name, kPrecisions);
+  return kPrecisions.parse(name, "precision", &raise_config_error);
 }
 ContextPolicy context_policy_from_string(std::string_view name) {
-  return parse_choice("context policy", name, kContextPolicies);
+  return kContextPolicies.parse(name, "context policy", &raise_config_error);
 }
 PolicyType policy_type_from_string(std::string_view name) {
-  return parse_choice("policy", name, kPolicyTypes);
+  return kPolicyTypes.parse(name, "policy", &raise_config_error);
 }
 std::string_view to_string(PolicyType value) {
-  return name_of(value, kPolicyTypes);
+  return kPolicyTypes.name(value);
 }
 
 const std::vector<std::string>& AgentConfig::keys() {
@@ -248,20 +204,11 @@ void apply_json(AgentConfig& config, const nlohmann::json& json) {
   if (!json.is_object()) {
     throw ConfigError(fmt::format("an agent config must be an object, got {}", json.dump()));
   }
-  for (const auto& [key, value] : json.items()) {
-    bool known = false;
-    for (const auto& [name, field] : fields()) {
-      if (name == key) {
-        field.read(config, value);
-        known = true;
-        break;
-      }
-    }
-    if (!known) {
-      throw ConfigError(fmt::format("unknown config key '{}'; allowed keys: {}", key,
-                                    fmt::join(AgentConfig::keys(), ", ")));
-    }
+  config::Reader reader(json, "", {.key_noun = "config key", .raise = &raise_config_error});
+  for (const auto& [name, field] : fields()) {
+    if (const nlohmann::json* value = reader.get_raw(name)) field.read(config, *value, reader);
   }
+  reader.finish();
 }
 
 AgentConfig AgentConfig::from_json(const nlohmann::json& json) {

@@ -239,95 +239,14 @@ void Env::set_render_mode(std::optional<std::string> mode) {
   render_mode_ = std::move(mode);
 }
 
+namespace {
+void raise_invalid_argument(const std::string& message) {
+  throw InvalidArgumentError(message);
+}
+}  // namespace
+
 KwargsReader::KwargsReader(const Kwargs& kwargs, std::string context)
-    : kwargs_(kwargs), context_(std::move(context)) {
-  if (!kwargs_.is_null() && !kwargs_.is_object()) {
-    throw InvalidArgumentError(context_ + ": arguments must be a JSON object, got " +
-                               kwargs_.dump());
-  }
-}
-
-const Kwargs* KwargsReader::lookup(const std::string& key) {
-  known_.push_back(key);
-  if (!kwargs_.is_object()) return nullptr;
-  auto it = kwargs_.find(key);
-  return it == kwargs_.end() || it->is_null() ? nullptr : &*it;
-}
-
-double KwargsReader::get_double(const std::string& key, double fallback) {
-  return get_optional_double(key).value_or(fallback);
-}
-
-std::optional<double> KwargsReader::get_optional_double(const std::string& key) {
-  const Kwargs* v = lookup(key);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_number()) {
-    throw InvalidArgumentError(context_ + ": '" + key + "' must be a number, got " + v->dump());
-  }
-  const double d = v->get<double>();
-  // NaN or infinity reach here from Python floats (JSON text cannot hold them); no env setting
-  // means anything by them, and they would silently poison every step.
-  if (!std::isfinite(d)) {
-    throw InvalidArgumentError(context_ + ": '" + key + "' must be a finite number, got " +
-                               v->dump());
-  }
-  return d;
-}
-
-std::int64_t KwargsReader::get_int(const std::string& key, std::int64_t fallback) {
-  const Kwargs* v = lookup(key);
-  if (v == nullptr) return fallback;
-  const auto out_of_range = [&] {
-    return InvalidArgumentError(context_ + ": '" + key + "' is " + v->dump() +
-                                ", outside the integers this setting holds ([-2^63, 2^63 - 1])");
-  };
-  if (v->is_number_unsigned()) {
-    if (v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) throw out_of_range();
-    return static_cast<std::int64_t>(v->get<std::uint64_t>());
-  }
-  if (v->is_number_integer()) return v->get<std::int64_t>();
-  if (v->is_number_float()) {
-    const double d = v->get<double>();
-    // Casting a double outside int64's range is undefined, so the range is checked first:
-    // [-2^63, 2^63) holds exactly the doubles that convert.
-    constexpr double kTwo63 = 9223372036854775808.0;
-    if (std::isfinite(d) && std::trunc(d) == d) {
-      if (d < -kTwo63 || d >= kTwo63) throw out_of_range();
-      return static_cast<std::int64_t>(d);
-    }
-  }
-  throw InvalidArgumentError(context_ + ": '" + key + "' must be an integer, got " + v->dump());
-}
-
-bool KwargsReader::get_bool(const std::string& key, bool fallback) {
-  const Kwargs* v = lookup(key);
-  if (v == nullptr) return fallback;
-  if (!v->is_boolean()) {
-    throw InvalidArgumentError(context_ + ": '" + key + "' must be true or false, got " +
-                               v->dump());
-  }
-  return v->get<bool>();
-}
-
-std::string KwargsReader::get_string(const std::string& key, const std::string& fallback) {
-  const Kwargs* v = lookup(key);
-  if (v == nullptr) return fallback;
-  if (!v->is_string()) {
-    throw InvalidArgumentError(context_ + ": '" + key + "' must be a string, got " + v->dump());
-  }
-  return v->get<std::string>();
-}
-
-void KwargsReader::finish() const {
-  if (!kwargs_.is_object()) return;
-  for (const auto& [key, value] : kwargs_.items()) {
-    if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
-      std::string accepted;
-      for (const auto& k : known_) accepted += (accepted.empty() ? "" : ", ") + k;
-      throw InvalidArgumentError(context_ + ": unknown argument '" + key +
-                                 "' (accepted: " + (accepted.empty() ? "none" : accepted) + ")");
-    }
-  }
-}
+    : config::Reader(kwargs, std::move(context),
+                     {.key_noun = "argument", .raise = &raise_invalid_argument}) {}
 
 }  // namespace locus::envs

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "config/reader.hpp"
 #include "envs/array.hpp"
 #include "envs/info.hpp"
 #include "envs/rng.hpp"
@@ -271,24 +272,12 @@ inline StepOutcome Env::step_validated(std::span<const std::byte> action,
   return outcome;
 }
 
-// Reads optional typed entries of a Kwargs object with clear errors: unknown keys are rejected with
-// the list of accepted ones, and a value of the wrong type names the key and the expected type.
-class KwargsReader {
+// An env's keyword arguments or reset options, read by the project's one config reader
+// (config/reader.hpp: typed getters, range checks, unknown keys refused with the closest accepted
+// one), refusing with InvalidArgumentError so that callers of envs catch their own class.
+class KwargsReader : public config::Reader {
  public:
   KwargsReader(const Kwargs& kwargs, std::string context);
-  double get_double(const std::string& key, double fallback);
-  std::int64_t get_int(const std::string& key, std::int64_t fallback);
-  bool get_bool(const std::string& key, bool fallback);
-  std::string get_string(const std::string& key, const std::string& fallback);
-  std::optional<double> get_optional_double(const std::string& key);
-  // Throws InvalidArgumentError if the object has keys that were never asked for.
-  void finish() const;
-
- private:
-  const Kwargs* lookup(const std::string& key);
-  const Kwargs& kwargs_;
-  std::string context_;
-  std::vector<std::string> known_;
 };
 
 // Warnings of the env API (Gymnasium's logger.warn). Printed to stderr unless a handler is set

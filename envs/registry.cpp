@@ -4,6 +4,7 @@
 #include <cctype>
 #include <regex>
 
+#include "config/reader.hpp"
 #include "envs/builtin_envs.hpp"
 #include "envs/wrappers/env_checker.hpp"
 #include "envs/wrappers/order_enforcing.hpp"
@@ -24,21 +25,6 @@ std::string lowercase(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string same_family(const EnvSpec& spec) {
@@ -132,8 +118,8 @@ std::vector<std::string> Registry::close_matches(std::string_view id,
   std::vector<std::pair<std::size_t, std::string>> scored;
   for (const auto& spec : all()) {
     // Compare with and without the version so that "cartpole" finds "CartPole-v1".
-    const std::size_t d = std::min(edit_distance(wanted, lowercase(spec->id)),
-                                   edit_distance(wanted, lowercase(same_family(*spec))));
+    const std::size_t d = std::min(config::edit_distance(wanted, lowercase(spec->id)),
+                                   config::edit_distance(wanted, lowercase(same_family(*spec))));
     const std::size_t tolerance = std::max<std::size_t>(2, wanted.size() / 3);
     if (d <= tolerance) scored.emplace_back(d, spec->id);
   }

@@ -10,6 +10,9 @@
 #include <set>
 #include <utility>
 
+#include "config/enum_names.hpp"
+#include "config/json.hpp"
+#include "config/reader.hpp"
 #include "neuromod/errors.hpp"
 #include "util/memory.hpp"
 
@@ -18,95 +21,107 @@ namespace locus::neuromod {
 namespace {
 
 template <typename Enum, std::size_t N>
-using EnumNames = std::array<std::pair<Enum, std::string_view>, N>;
+using EnumNames = config::EnumNames<Enum, N>;
 
 constexpr EnumNames<LayerKind, 2> kLayerKindNames{
-    {{LayerKind::kDenseGaussian, "dense_gaussian"}, {LayerKind::kSparseBinary, "sparse_binary"}}};
-constexpr EnumNames<Activation, 4> kActivationNames{{{Activation::kIdentity, "identity"},
-                                                     {Activation::kRelu, "relu"},
-                                                     {Activation::kTanh, "tanh"},
-                                                     {Activation::kSoftplus, "softplus"}}};
-constexpr EnumNames<Recurrence, 4> kRecurrenceNames{{{Recurrence::kNone, "none"},
-                                                     {Recurrence::kElman, "elman"},
-                                                     {Recurrence::kGru, "gru"},
-                                                     {Recurrence::kLstm, "lstm"}}};
+    {{{LayerKind::kDenseGaussian, "dense_gaussian"}, {LayerKind::kSparseBinary, "sparse_binary"}}}};
+constexpr EnumNames<Activation, 4> kActivationNames{{{{Activation::kIdentity, "identity"},
+                                                      {Activation::kRelu, "relu"},
+                                                      {Activation::kTanh, "tanh"},
+                                                      {Activation::kSoftplus, "softplus"}}}};
+constexpr EnumNames<Recurrence, 4> kRecurrenceNames{{{{Recurrence::kNone, "none"},
+                                                      {Recurrence::kElman, "elman"},
+                                                      {Recurrence::kGru, "gru"},
+                                                      {Recurrence::kLstm, "lstm"}}}};
 constexpr EnumNames<ModulationSite, 2> kSiteNames{
-    {{ModulationSite::kPreActivation, "pre_activation"},
-     {ModulationSite::kPostActivation, "post_activation"}}};
+    {{{ModulationSite::kPreActivation, "pre_activation"},
+      {ModulationSite::kPostActivation, "post_activation"}}}};
 constexpr EnumNames<GainInit, 2> kGainInitNames{
-    {{GainInit::kOnes, "ones"}, {GainInit::kXavierNormal, "xavier_normal"}}};
+    {{{GainInit::kOnes, "ones"}, {GainInit::kXavierNormal, "xavier_normal"}}}};
 constexpr EnumNames<ReadoutWeights, 3> kReadoutNames{
-    {{ReadoutWeights::kFixedRandom, "fixed_random"},
-     {ReadoutWeights::kTrainableShared, "trainable_shared"},
-     {ReadoutWeights::kTrainablePerContext, "trainable_per_context"}}};
-constexpr EnumNames<BiasKind, 3> kBiasNames{{{BiasKind::kNone, "none"},
-                                             {BiasKind::kShared, "shared"},
-                                             {BiasKind::kPerContext, "per_context"}}};
+    {{{ReadoutWeights::kFixedRandom, "fixed_random"},
+      {ReadoutWeights::kTrainableShared, "trainable_shared"},
+      {ReadoutWeights::kTrainablePerContext, "trainable_per_context"}}}};
+constexpr EnumNames<BiasKind, 3> kBiasNames{{{{BiasKind::kNone, "none"},
+                                              {BiasKind::kShared, "shared"},
+                                              {BiasKind::kPerContext, "per_context"}}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const EnumNames<Enum, N>& names, Enum value) {
-  for (const auto& [v, name] : names) {
-    if (v == value) return name;
-  }
-  return "unknown";
+  return names.name(value);
 }
 
 template <typename Enum, std::size_t N>
 Enum parse_enum(const EnumNames<Enum, N>& names, const std::string& text, std::string_view field) {
-  std::string allowed;
-  for (const auto& [v, name] : names) {
-    if (name == text) return v;
-    allowed += allowed.empty() ? "" : ", ";
-    allowed += name;
-  }
-  throw InvalidArgumentError(
-      fmt::format("network spec: {} '{}' is not one of {}", field, text, allowed));
+  if (const auto value = names.find(text)) return *value;
+  throw InvalidArgumentError("network spec: " +
+                             config::unknown_name_message(field, text, names.names()));
 }
 
-void reject_unknown_keys(const nlohmann::json& object, const std::set<std::string>& known,
-                         std::string_view where) {
+void raise_invalid_argument(const std::string& message) {
+  throw InvalidArgumentError(message);
+}
+
+// The spec's objects are read by the project's config reader (config/reader.hpp): counts are whole
+// numbers in range, floats finite within float's range, unknown keys refused with the closest one.
+config::Reader spec_reader(const nlohmann::json& object, std::string where) {
   if (!object.is_object()) {
     throw InvalidArgumentError(fmt::format("network spec: {} must be a JSON object", where));
   }
-  for (const auto& item : object.items()) {
-    if (!known.contains(item.key())) {
-      std::string allowed;
-      for (const auto& key : known) allowed += (allowed.empty() ? "" : ", ") + key;
-      throw InvalidArgumentError(fmt::format("network spec: unknown key '{}' in {} (known: {})",
-                                             item.key(), where, allowed));
-    }
-  }
+  return config::Reader(object, "network spec: " + where, {.raise = &raise_invalid_argument});
 }
 
-// A count or seed of the spec: a JSON whole number in [0, 2^64) (nlohmann's get<std::size_t>()
-// would wrap -1 round and cast a float like 1e300 with undefined behaviour).
-std::uint64_t read_whole(const nlohmann::json& object, const char* key, std::string_view where,
-                         std::optional<std::uint64_t> fallback = std::nullopt) {
-  if (!object.contains(key)) {
-    if (fallback) return *fallback;
-    throw InvalidArgumentError(fmt::format("network spec: {} needs '{}'", where, key));
-  }
-  const nlohmann::json& value = object.at(key);
-  if (!value.is_number_unsigned()) {
-    throw InvalidArgumentError(
-        fmt::format("network spec: '{}' of {} must be a whole number in [0, 2^64), got {}", key,
-                    where, value.dump()));
-  }
-  return value.get<std::uint64_t>();
+template <typename Enum, std::size_t N>
+Enum read_enum(config::Reader& reader, const EnumNames<Enum, N>& names, std::string_view key,
+               Enum fallback) {
+  return parse_enum(names, reader.get<std::string>(key, std::string(name_of(names, fallback))),
+                    key);
 }
 
-// A float field: a finite JSON number within float's range.
-float read_float(const nlohmann::json& object, const char* key, std::string_view where,
-                 float fallback) {
-  if (!object.contains(key)) return fallback;
-  const nlohmann::json& value = object.at(key);
-  const double d = value.is_number() ? value.get<double>() : std::nan("");
-  if (!std::isfinite(d) || std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
-    throw InvalidArgumentError(
-        fmt::format("network spec: '{}' of {} must be a finite number within float's range, got {}",
-                    key, where, value.dump()));
-  }
-  return static_cast<float>(d);
+LayerSpec read_layer(const nlohmann::json& object) {
+  config::Reader reader = spec_reader(object, "a layer");
+  const LayerSpec defaults;
+  LayerSpec layer;
+  layer.units = reader.require<std::size_t>("units");
+  layer.kind = read_enum(reader, kLayerKindNames, "kind", defaults.kind);
+  layer.sparse_k = reader.get<std::size_t>("sparse_k", defaults.sparse_k);
+  layer.init_scale = reader.get<float>("init_scale", defaults.init_scale);
+  layer.trainable_weights = reader.get<bool>("trainable_weights", defaults.trainable_weights);
+  layer.center = reader.get<bool>("center", defaults.center);
+  layer.activation = read_enum(reader, kActivationNames, "activation", defaults.activation);
+  layer.gain = reader.get<bool>("gain", defaults.gain);
+  layer.bias = reader.get<bool>("bias", defaults.bias);
+  layer.site = read_enum(reader, kSiteNames, "site", defaults.site);
+  layer.gain_init = read_enum(reader, kGainInitNames, "gain_init", defaults.gain_init);
+  layer.recurrence = read_enum(reader, kRecurrenceNames, "recurrence", defaults.recurrence);
+  layer.recurrent_init_scale =
+      reader.get<float>("recurrent_init_scale", defaults.recurrent_init_scale);
+  layer.alpha = reader.get<float>("alpha", defaults.alpha);
+  layer.recurrent_noise = reader.get<float>("recurrent_noise", defaults.recurrent_noise);
+  reader.finish();
+  return layer;
+}
+
+HeadSpec read_head(const nlohmann::json& object) {
+  config::Reader reader = spec_reader(object, "a head");
+  HeadSpec head;
+  head.name = reader.get<std::string>("name", head.name);
+  head.units = reader.require<std::size_t>("units");
+  head.weights = read_enum(reader, kReadoutNames, "weights", head.weights);
+  head.init_scale = reader.get<float>("init_scale", head.init_scale);
+  head.bias = read_enum(reader, kBiasNames, "bias", head.bias);
+  head.output_gain = reader.get<bool>("output_gain", head.output_gain);
+  reader.finish();
+  return head;
+}
+
+// A list of layers or heads: an absent key is an empty list.
+const nlohmann::json& list_of(config::Reader& reader, std::string_view key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  const nlohmann::json* list = reader.get_raw(key);
+  if (list == nullptr) return kEmpty;
+  if (!list->is_array()) reader.fail(fmt::format("'{}' must be a list, got {}", key, list->dump()));
+  return *list;
 }
 
 void validate_recurrent_layer(const std::string& name, std::size_t l, const LayerSpec& layer) {
@@ -383,77 +398,21 @@ std::string to_json(const NetworkSpec& spec) {
 NetworkSpec network_spec_from_json(std::string_view json_text) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& error) {
-    throw InvalidArgumentError(std::string("network spec: invalid JSON: ") + error.what());
+    j = config::parse_json(json_text, "network spec");
+  } catch (const config::ParseError& error) {
+    throw InvalidArgumentError(error.what());
   }
-  try {
-    reject_unknown_keys(j, {"name", "input_dim", "seed", "weight_sets", "layers", "heads"},
-                        "the spec");
-    NetworkSpec spec;
-    spec.name = j.value("name", spec.name);
-    spec.input_dim = read_whole(j, "input_dim", "the spec");
-    spec.seed = read_whole(j, "seed", "the spec", 0);
-    if (j.contains("weight_sets") && !j.at("weight_sets").is_number_unsigned()) {
-      throw InvalidArgumentError(
-          fmt::format("network spec: weight_sets must be a positive integer, got {}",
-                      j.at("weight_sets").dump()));
-    }
-    spec.weight_sets = read_whole(j, "weight_sets", "the spec", 1);
-    const LayerSpec layer_defaults;
-    for (const auto& jl : j.value("layers", nlohmann::json::array())) {
-      reject_unknown_keys(jl,
-                          {"units", "kind", "sparse_k", "init_scale", "trainable_weights", "center",
-                           "activation", "gain", "bias", "site", "gain_init", "recurrence",
-                           "recurrent_init_scale", "alpha", "recurrent_noise"},
-                          "a layer");
-      LayerSpec layer;
-      layer.units = read_whole(jl, "units", "a layer");
-      layer.kind = parse_enum(
-          kLayerKindNames, jl.value("kind", std::string(to_string(layer_defaults.kind))), "kind");
-      layer.sparse_k = read_whole(jl, "sparse_k", "a layer", layer_defaults.sparse_k);
-      layer.init_scale = read_float(jl, "init_scale", "a layer", layer_defaults.init_scale);
-      layer.trainable_weights = jl.value("trainable_weights", layer_defaults.trainable_weights);
-      layer.center = jl.value("center", layer_defaults.center);
-      layer.activation = parse_enum(
-          kActivationNames, jl.value("activation", std::string(to_string(layer.activation))),
-          "activation");
-      layer.gain = jl.value("gain", layer_defaults.gain);
-      layer.bias = jl.value("bias", layer_defaults.bias);
-      layer.site =
-          parse_enum(kSiteNames, jl.value("site", std::string(to_string(layer.site))), "site");
-      layer.gain_init =
-          parse_enum(kGainInitNames, jl.value("gain_init", std::string(to_string(layer.gain_init))),
-                     "gain_init");
-      layer.recurrence = parse_enum(
-          kRecurrenceNames, jl.value("recurrence", std::string(to_string(layer.recurrence))),
-          "recurrence");
-      layer.recurrent_init_scale =
-          read_float(jl, "recurrent_init_scale", "a layer", layer_defaults.recurrent_init_scale);
-      layer.alpha = read_float(jl, "alpha", "a layer", layer_defaults.alpha);
-      layer.recurrent_noise =
-          read_float(jl, "recurrent_noise", "a layer", layer_defaults.recurrent_noise);
-      spec.layers.push_back(layer);
-    }
-    for (const auto& jh : j.value("heads", nlohmann::json::array())) {
-      reject_unknown_keys(jh, {"name", "units", "weights", "init_scale", "bias", "output_gain"},
-                          "a head");
-      HeadSpec head;
-      head.name = jh.value("name", head.name);
-      head.units = read_whole(jh, "units", "a head");
-      head.weights = parse_enum(
-          kReadoutNames, jh.value("weights", std::string(to_string(head.weights))), "weights");
-      head.init_scale = read_float(jh, "init_scale", "a head", head.init_scale);
-      head.bias =
-          parse_enum(kBiasNames, jh.value("bias", std::string(to_string(head.bias))), "bias");
-      head.output_gain = jh.value("output_gain", head.output_gain);
-      spec.heads.push_back(head);
-    }
-    spec.validate();
-    return spec;
-  } catch (const nlohmann::json::exception& error) {
-    throw InvalidArgumentError(std::string("network spec: ") + error.what());
-  }
+  config::Reader reader = spec_reader(j, "the spec");
+  NetworkSpec spec;
+  spec.name = reader.get<std::string>("name", spec.name);
+  spec.input_dim = reader.require<std::size_t>("input_dim");
+  spec.seed = reader.get<std::uint64_t>("seed", 0);
+  spec.weight_sets = reader.get<std::size_t>("weight_sets", 1);
+  for (const auto& layer : list_of(reader, "layers")) spec.layers.push_back(read_layer(layer));
+  for (const auto& head : list_of(reader, "heads")) spec.heads.push_back(read_head(head));
+  reader.finish();
+  spec.validate();
+  return spec;
 }
 
 NetworkSpec modulated_mlp(std::size_t input_dim, const std::vector<std::size_t>& hidden,

@@ -38,7 +38,7 @@ double bound(double x, double m, double big_m) {
 
 AcrobotEnv::AcrobotEnv(const Kwargs& kwargs) {
   KwargsReader reader(kwargs, "Acrobot");
-  const std::string render_mode = reader.get_string("render_mode", "");
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
 
   const std::vector<double> high = {1.0, 1.0, 1.0, 1.0, kMaxVel1, kMaxVel2};

@@ -12,8 +12,8 @@ std::pair<double, double> parse_reset_bounds(const Kwargs& options, double defau
   // The common case, and on the autoreset path: no parsing, no allocation.
   if (options.empty()) return {default_low, default_high};
   KwargsReader reader(options, context + ".reset options");
-  const double low = reader.get_double("low", default_low);
-  const double high = reader.get_double("high", default_high);
+  const double low = reader.get<double>("low", default_low);
+  const double high = reader.get<double>("high", default_high);
   // No reader.finish(): Gymnasium's envs read the keys they know and ignore the rest (a wrapper
   // or a vector env may pass options meant for others).
   if (!(low <= high)) {
@@ -41,8 +41,8 @@ CartPoleEnv::CartPoleEnv(const Kwargs& kwargs, const CartPolePhysics& physics) :
   total_mass_ = physics_.masspole + physics_.masscart;
   polemass_length_ = physics_.masspole * physics_.length;
   KwargsReader reader(kwargs, "CartPole");
-  sutton_barto_reward_ = reader.get_bool("sutton_barto_reward", false);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  sutton_barto_reward_ = reader.get<bool>("sutton_barto_reward", false);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
 
   // Bounds at twice the termination thresholds, so a terminal observation is still in the space.

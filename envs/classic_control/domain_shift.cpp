@@ -54,12 +54,12 @@ std::unique_ptr<Env> make_cartpole_domain_shift(const Kwargs& kwargs) {
   }
   KwargsReader reader(physics_kwargs, "CartPoleDomainShift");
   CartPolePhysics physics;
-  physics.gravity = reader.get_double("gravity", physics.gravity);
-  physics.masscart = reader.get_double("masscart", physics.masscart);
-  physics.masspole = reader.get_double("masspole", physics.masspole);
-  physics.length = reader.get_double("length", physics.length);
-  physics.force_mag = reader.get_double("force_mag", physics.force_mag);
-  physics.tau = reader.get_double("tau", physics.tau);
+  physics.gravity = reader.get<double>("gravity", physics.gravity);
+  physics.masscart = reader.get<double>("masscart", physics.masscart);
+  physics.masspole = reader.get<double>("masspole", physics.masspole);
+  physics.length = reader.get<double>("length", physics.length);
+  physics.force_mag = reader.get<double>("force_mag", physics.force_mag);
+  physics.tau = reader.get<double>("tau", physics.tau);
   reader.finish();
   return std::make_unique<CartPoleEnv>(other_kwargs, physics);
 }

@@ -41,8 +41,8 @@ std::string render_car(const std::array<double, 2>& state, double goal_position)
 
 MountainCarEnv::MountainCarEnv(const Kwargs& kwargs) {
   KwargsReader reader(kwargs, "MountainCar");
-  goal_velocity_ = reader.get_double("goal_velocity", 0.0);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  goal_velocity_ = reader.get<double>("goal_velocity", 0.0);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
 
   set_observation_space(car_observation_space());
@@ -81,8 +81,8 @@ std::string MountainCarEnv::render() {
 
 ContinuousMountainCarEnv::ContinuousMountainCarEnv(const Kwargs& kwargs) {
   KwargsReader reader(kwargs, "MountainCarContinuous");
-  goal_velocity_ = reader.get_double("goal_velocity", 0.0);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  goal_velocity_ = reader.get<double>("goal_velocity", 0.0);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
 
   set_observation_space(car_observation_space());

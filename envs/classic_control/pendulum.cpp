@@ -39,8 +39,8 @@ double angle_normalize(double x) {
 
 PendulumEnv::PendulumEnv(const Kwargs& kwargs) {
   KwargsReader reader(kwargs, "Pendulum");
-  g_ = reader.get_double("g", 10.0);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  g_ = reader.get<double>("g", 10.0);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
   if (!std::isfinite(g_)) {
     throw InvalidArgumentError("Pendulum: g must be finite, got " + std::to_string(g_));
@@ -67,8 +67,8 @@ void PendulumEnv::write_observation(std::span<std::byte> observation) const {
 void PendulumEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                              std::span<std::byte> observation, Info& /*info*/) {
   KwargsReader reader(options, "Pendulum.reset options");
-  const double x = reader.get_double("x_init", kDefaultX);
-  const double y = reader.get_double("y_init", kDefaultY);
+  const double x = reader.get<double>("x_init", kDefaultX);
+  const double y = reader.get<double>("y_init", kDefaultY);
   // No reader.finish(): unknown keys are ignored, as Gymnasium's Pendulum ignores them.
   // numpy's uniform(-high, high) rejects a negative or non-finite range; checked here so the
   // error names the option.

@@ -9,7 +9,7 @@
 namespace locus::envs {
 
 ContextDecisionMakingEnv::Parsed ContextDecisionMakingEnv::parse(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "ContextDecisionMaking");
+  KwargsReader reader(kwargs, "ContextDecisionMaking");
   const Defaults defaults{
       .dt = 100.0,
       .sigma = 1.0,
@@ -21,11 +21,11 @@ ContextDecisionMakingEnv::Parsed ContextDecisionMakingEnv::parse(const Kwargs& k
                   {"decision", PeriodDuration::constant(100)}}};
   Settings settings;
   TrialTimeline timeline = read_common(reader, defaults, settings);
-  const std::int64_t dim_ring = reader.get_int("dim_ring", 2);
-  const bool explicit_context = reader.get_bool("use_expl_context", false);
-  const std::int64_t implicit_modality = reader.get_int("impl_context_modality", 0);
+  const std::int64_t dim_ring = reader.get<std::int64_t>("dim_ring", 2);
+  const bool explicit_context = reader.get<bool>("use_expl_context", false);
+  const std::int64_t implicit_modality = reader.get<std::int64_t>("impl_context_modality", 0);
   std::vector<double> cohs = reader.get_numbers("cohs", {5, 15, 50});
-  const bool go_cue = reader.get_bool("go_cue", true);
+  const bool go_cue = reader.get<bool>("go_cue", true);
   reader.finish();
   if (dim_ring < 2 || dim_ring > 1024) {
     throw InvalidArgumentError("ContextDecisionMaking: 'dim_ring' must be in [2, 1024], got " +
@@ -61,12 +61,12 @@ ContextDecisionMakingEnv::ContextDecisionMakingEnv(std::in_place_t, Parsed parse
 
 void ContextDecisionMakingEnv::parse_conditions(const Kwargs& conditions, Trial& trial) const {
   const std::string context = "ContextDecisionMaking trial conditions";
-  TaskKwargs reader(conditions, context);
-  trial.ground_truth = reader.get_int("ground_truth", trial.ground_truth);
-  trial.other_choice = reader.get_int("other_choice", trial.other_choice);
-  trial.context = reader.get_int("context", trial.context);
-  trial.coh_1 = reader.get_double("coh_1", trial.coh_1);
-  trial.coh_2 = reader.get_double("coh_2", trial.coh_2);
+  KwargsReader reader(conditions, context);
+  trial.ground_truth = reader.get<std::int64_t>("ground_truth", trial.ground_truth);
+  trial.other_choice = reader.get<std::int64_t>("other_choice", trial.other_choice);
+  trial.context = reader.get<std::int64_t>("context", trial.context);
+  trial.coh_1 = reader.get<double>("coh_1", trial.coh_1);
+  trial.coh_2 = reader.get<double>("coh_2", trial.coh_2);
   reader.finish();
   const auto n = static_cast<std::int64_t>(modality_1_.size());
   for (const auto& [key, value] :

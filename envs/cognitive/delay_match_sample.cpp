@@ -8,7 +8,7 @@
 namespace locus::envs {
 
 DelayMatchSampleEnv::Parsed DelayMatchSampleEnv::parse(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "DelayMatchSample");
+  KwargsReader reader(kwargs, "DelayMatchSample");
   const Defaults defaults{.dt = 100.0,
                           .sigma = 1.0,
                           .rewards = {.abort = -0.1, .correct = 1.0, .fail = 0.0, .miss = 0.0},
@@ -20,7 +20,7 @@ DelayMatchSampleEnv::Parsed DelayMatchSampleEnv::parse(const Kwargs& kwargs) {
                                       {"decision", PeriodDuration::constant(900)}}};
   Settings settings;
   TrialTimeline timeline = read_common(reader, defaults, settings);
-  const std::int64_t dim_ring = reader.get_int("dim_ring", 2);
+  const std::int64_t dim_ring = reader.get<std::int64_t>("dim_ring", 2);
   reader.finish();
   if (dim_ring < 2 || dim_ring > 1024) {
     throw InvalidArgumentError("DelayMatchSample: 'dim_ring' must be in [2, 1024], got " +
@@ -44,9 +44,9 @@ DelayMatchSampleEnv::DelayMatchSampleEnv(std::in_place_t, Parsed parsed)
 void DelayMatchSampleEnv::parse_conditions(const Kwargs& conditions, std::int64_t& ground_truth,
                                            std::int64_t& sample) const {
   const std::string context = "DelayMatchSample trial conditions";
-  TaskKwargs reader(conditions, context);
-  ground_truth = reader.get_int("ground_truth", ground_truth);
-  sample = reader.get_int("sample", sample);
+  KwargsReader reader(conditions, context);
+  ground_truth = reader.get<std::int64_t>("ground_truth", ground_truth);
+  sample = reader.get<std::int64_t>("sample", sample);
   reader.finish();
   if (ground_truth != 1 && ground_truth != 2) {
     throw InvalidArgumentError(context +

@@ -23,8 +23,8 @@ TrialEnv::Defaults go_no_go_defaults() {
 }
 
 // A 0/1 trial condition.
-std::int64_t binary_condition(TaskKwargs& reader, const std::string& key, std::int64_t fallback) {
-  const std::int64_t value = reader.get_int(key, fallback);
+std::int64_t binary_condition(KwargsReader& reader, const std::string& key, std::int64_t fallback) {
+  const std::int64_t value = reader.get<std::int64_t>(key, fallback);
   if (value != 0 && value != 1) {
     throw InvalidArgumentError(reader.context() + ": '" + key + "' must be 0 or 1, got " +
                                std::to_string(value));
@@ -37,7 +37,7 @@ std::int64_t binary_condition(TaskKwargs& reader, const std::string& key, std::i
 // ---- GoNoGoEnv ----
 
 GoNoGoEnv::Parsed GoNoGoEnv::parse(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "GoNoGo");
+  KwargsReader reader(kwargs, "GoNoGo");
   Settings settings;
   TrialTimeline timeline = read_common(reader, go_no_go_defaults(), settings);
   reader.finish();
@@ -52,7 +52,7 @@ GoNoGoEnv::GoNoGoEnv(std::in_place_t, Parsed parsed)
       stimulus_period_(timeline_.find("stimulus")) {}
 
 void GoNoGoEnv::check_conditions(const Kwargs& conditions) const {
-  TaskKwargs reader(conditions, "GoNoGo trial conditions");
+  KwargsReader reader(conditions, "GoNoGo trial conditions");
   binary_condition(reader, "ground_truth", 0);
   reader.finish();
 }
@@ -60,7 +60,7 @@ void GoNoGoEnv::check_conditions(const Kwargs& conditions) const {
 void GoNoGoEnv::draw_trial(Rng& rng, const Kwargs* conditions) {
   ground_truth_ = rng.integers(2);
   if (conditions != nullptr) {
-    TaskKwargs reader(*conditions, "GoNoGo trial conditions");
+    KwargsReader reader(*conditions, "GoNoGo trial conditions");
     ground_truth_ = binary_condition(reader, "ground_truth", ground_truth_);
     reader.finish();
   }
@@ -83,10 +83,10 @@ void GoNoGoEnv::write_observation(std::span<float> obs) {
 // ---- SetShiftGoNoGoEnv ----
 
 SetShiftGoNoGoEnv::Parsed SetShiftGoNoGoEnv::parse(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "SetShiftGoNoGo");
+  KwargsReader reader(kwargs, "SetShiftGoNoGo");
   Settings settings;
   TrialTimeline timeline = read_common(reader, go_no_go_defaults(), settings);
-  const std::string rule = reader.get_string("rule", "A");
+  const std::string rule = reader.get<std::string>("rule", "A");
   const auto rule_it = std::find(kStimulusNames.begin(), kStimulusNames.end(), rule);
   if (rule_it == kStimulusNames.end()) {
     throw InvalidArgumentError(
@@ -94,15 +94,15 @@ SetShiftGoNoGoEnv::Parsed SetShiftGoNoGoEnv::parse(const Kwargs& kwargs) {
         "\"Y\" (auditory), got \"" +
         rule + "\"");
   }
-  const std::string shift = reader.get_string("shift", "reversal");
+  const std::string shift = reader.get<std::string>("shift", "reversal");
   if (shift != "reversal" && shift != "extradimensional") {
     throw InvalidArgumentError(
         "SetShiftGoNoGo: 'shift' must be \"reversal\" or \"extradimensional\", got \"" + shift +
         "\"");
   }
-  const std::int64_t after_trials = reader.get_int("switch_after_trials", 50);
-  const std::int64_t after_correct = reader.get_int("switch_after_correct", 0);
-  const std::int64_t max_switches = reader.get_int("max_switches", -1);
+  const std::int64_t after_trials = reader.get<std::int64_t>("switch_after_trials", 50);
+  const std::int64_t after_correct = reader.get<std::int64_t>("switch_after_correct", 0);
+  const std::int64_t max_switches = reader.get<std::int64_t>("max_switches", -1);
   reader.finish();
   if (after_trials < 0 || after_correct < 0) {
     throw InvalidArgumentError(
@@ -141,7 +141,7 @@ SetShiftGoNoGoEnv::SetShiftGoNoGoEnv(std::in_place_t, Parsed parsed)
 
 void SetShiftGoNoGoEnv::parse_conditions(const Kwargs& conditions, std::int64_t& visual,
                                          std::int64_t& auditory) const {
-  TaskKwargs reader(conditions, "SetShiftGoNoGo trial conditions");
+  KwargsReader reader(conditions, "SetShiftGoNoGo trial conditions");
   visual = binary_condition(reader, "visual", visual);
   auditory = binary_condition(reader, "auditory", auditory);
   reader.finish();

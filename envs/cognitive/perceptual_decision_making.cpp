@@ -22,7 +22,7 @@ std::pair<double, double> ring_bounds(const std::vector<double>& cohs) {
 }
 
 PerceptualDecisionMakingEnv::Parsed PerceptualDecisionMakingEnv::parse(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "PerceptualDecisionMaking");
+  KwargsReader reader(kwargs, "PerceptualDecisionMaking");
   const Defaults defaults{.dt = 100.0,
                           .sigma = 1.0,
                           .rewards = {.abort = -0.1, .correct = 1.0, .fail = 0.0, .miss = 0.0},
@@ -33,9 +33,9 @@ PerceptualDecisionMakingEnv::Parsed PerceptualDecisionMakingEnv::parse(const Kwa
                                       {"decision", PeriodDuration::constant(100)}}};
   Settings settings;
   TrialTimeline timeline = read_common(reader, defaults, settings);
-  const std::int64_t dim_ring = reader.get_int("dim_ring", 2);
+  const std::int64_t dim_ring = reader.get<std::int64_t>("dim_ring", 2);
   std::vector<double> cohs = reader.get_numbers("cohs", {0, 6.4, 12.8, 25.6, 51.2});
-  const bool go_cue = reader.get_bool("go_cue", true);
+  const bool go_cue = reader.get<bool>("go_cue", true);
   reader.finish();
   if (dim_ring < 2 || dim_ring > 1024) {
     throw InvalidArgumentError("PerceptualDecisionMaking: 'dim_ring' must be in [2, 1024], got " +
@@ -60,9 +60,9 @@ PerceptualDecisionMakingEnv::PerceptualDecisionMakingEnv(std::in_place_t, Parsed
 void PerceptualDecisionMakingEnv::parse_conditions(const Kwargs& conditions,
                                                    std::int64_t& ground_truth, double& coh) const {
   const std::string context = "PerceptualDecisionMaking trial conditions";
-  TaskKwargs reader(conditions, context);
-  ground_truth = reader.get_int("ground_truth", ground_truth);
-  coh = reader.get_double("coh", coh);
+  KwargsReader reader(conditions, context);
+  ground_truth = reader.get<std::int64_t>("ground_truth", ground_truth);
+  coh = reader.get<double>("coh", coh);
   reader.finish();
   const auto n = static_cast<std::int64_t>(stimulus_.size());
   if (ground_truth < 1 || ground_truth > n) {

@@ -10,15 +10,15 @@
 namespace locus::envs {
 
 ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
-  TaskKwargs reader(kwargs, "ReversalBandit");
-  const double dt = reader.get_double("dt", 100.0);
+  KwargsReader reader(kwargs, "ReversalBandit");
+  const double dt = reader.get<double>("dt", 100.0);
   initial_p_ = reader.get_numbers("p", {0.8, 0.2});
   rewards_ = reader.get_numbers("rewards", std::vector<double>(initial_p_.size(), 1.0));
-  block_length_min_ = reader.get_int("block_length", 50);
-  block_length_max_ = reader.get_int("block_length_max", block_length_min_);
-  const double sigma = reader.get_double("sigma", 0.0);
-  trials_per_episode_ = reader.get_int("trials_per_episode", 0);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  block_length_min_ = reader.get<std::int64_t>("block_length", 50);
+  block_length_max_ = reader.get<std::int64_t>("block_length_max", block_length_min_);
+  const double sigma = reader.get<double>("sigma", 0.0);
+  trials_per_episode_ = reader.get<std::int64_t>("trials_per_episode", 0);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
 
   const std::string context = "ReversalBandit";

@@ -48,29 +48,29 @@ void ring_stimulus(std::span<double> out, double direction, double strength) {
   }
 }
 
-TrialTimeline TrialEnv::read_common(TaskKwargs& kwargs, const Defaults& defaults,
+TrialTimeline TrialEnv::read_common(KwargsReader& kwargs, const Defaults& defaults,
                                     Settings& settings) {
   const std::string& context = kwargs.context();
-  const double dt = kwargs.get_double("dt", defaults.dt);
-  settings.sigma = kwargs.get_double("sigma", defaults.sigma);
+  const double dt = kwargs.get<double>("dt", defaults.dt);
+  settings.sigma = kwargs.get<double>("sigma", defaults.sigma);
   if (!std::isfinite(settings.sigma) || settings.sigma < 0) {
     throw InvalidArgumentError(context + ": 'sigma' must be a finite non-negative number, got " +
                                nlohmann::json(settings.sigma).dump());
   }
-  settings.abort = kwargs.get_bool("abort", false);
-  settings.render_mode = kwargs.get_string("render_mode", "");
+  settings.abort = kwargs.get<bool>("abort", false);
+  settings.render_mode = kwargs.get<std::string>("render_mode", "");
   if (!settings.render_mode.empty() && settings.render_mode != "ansi") {
     throw UnsupportedRenderModeError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
                                      settings.render_mode + "\"");
   }
-  settings.trials_per_episode = kwargs.get_int("trials_per_episode", 0);
+  settings.trials_per_episode = kwargs.get<std::int64_t>("trials_per_episode", 0);
   if (settings.trials_per_episode < 0) {
     throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
                                "positive, got " + std::to_string(settings.trials_per_episode));
   }
   settings.rewards = defaults.rewards;
   if (const Kwargs* rewards = kwargs.get_object("rewards")) {
-    TaskKwargs reader(*rewards, context + ": rewards");
+    KwargsReader reader(*rewards, context + ": rewards");
     TrialRewards& r = settings.rewards;
     for (const auto& key : defaults.reward_keys) {
       double* target = key == "abort"               ? &r.abort
@@ -80,7 +80,7 @@ TrialTimeline TrialEnv::read_common(TaskKwargs& kwargs, const Defaults& defaults
                        : key == "correct_rejection" ? &r.correct_rejection
                                                     : nullptr;
       if (target == nullptr) continue;
-      *target = reader.get_double(key, *target);
+      *target = reader.get<double>(key, *target);
       if (!std::isfinite(*target)) {
         throw InvalidArgumentError(context + ": rewards '" + key + "' must be finite");
       }
@@ -173,7 +173,7 @@ void TrialEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& options
   rng_ = &np_random();
   const Kwargs* conditions = nullptr;
   if (!options.empty()) {
-    TaskKwargs reader(options, task_name_ + ".reset options");
+    KwargsReader reader(options, task_name_ + ".reset options");
     conditions = reader.get_object("trial");
     // No reader.finish(): keys other than "trial" are ignored, as Gymnasium's envs ignore them.
     if (conditions != nullptr) check_conditions(*conditions);

@@ -142,7 +142,7 @@ class TrialEnv : public Env {
 
  protected:
   // Reads the common kwargs into settings and returns the timeline.
-  static TrialTimeline read_common(TaskKwargs& kwargs, const Defaults& defaults,
+  static TrialTimeline read_common(KwargsReader& kwargs, const Defaults& defaults,
                                    Settings& settings);
 
   // Sets the spaces (Box(observation_size) float32,

@@ -21,31 +21,6 @@ namespace locus::envs {
 
 class StateReader;
 
-// Keyword arguments of a cognitive task: KwargsReader's checks (unknown keys rejected with the list
-// of accepted ones, a wrong type named with the key) plus the nested objects and number lists that
-// NeuroGym's constructors take (`rewards={...}`, `timing={...}`, `cohs=[...]`).
-class TaskKwargs {
- public:
-  TaskKwargs(const Kwargs& kwargs, std::string context);
-  double get_double(const std::string& key, double fallback);
-  std::int64_t get_int(const std::string& key, std::int64_t fallback);
-  bool get_bool(const std::string& key, bool fallback);
-  std::string get_string(const std::string& key, const std::string& fallback);
-  // A JSON array of numbers, non-empty.
-  std::vector<double> get_numbers(const std::string& key, const std::vector<double>& fallback);
-  // A JSON object; null when the key is absent (or null).
-  const Kwargs* get_object(const std::string& key);
-  // Throws InvalidArgumentError if the object has keys that were never asked for.
-  void finish() const;
-  const std::string& context() const { return context_; }
-
- private:
-  const Kwargs* lookup(const std::string& key);
-  const Kwargs& kwargs_;
-  std::string context_;
-  std::vector<std::string> known_;
-};
-
 // The duration of one period in milliseconds, as NeuroGym's timing values: a number (fixed), a list
 // of numbers (one of them, uniformly), ["uniform", [low, high]], ["choice", [values...]],
 // ["constant", value] or ["truncated_exponential", [mean, min, max]] (min and max optional; an

@@ -65,19 +65,19 @@ StreamConfig stream_config_from_kwargs(const Kwargs& kwargs, const std::string& 
   }
   own.erase("angles");
   KwargsReader reader(own, context);
-  config.kind = stream_kind_from_name(reader.get_string("stream", "full"));
-  config.scenario = scenario_from_name(reader.get_string("scenario", "task-incremental"));
-  config.data_dir = reader.get_string("data_dir", default_data_dir().string());
-  const std::int64_t seed = reader.get_int("stream_seed", 0);
+  config.kind = stream_kind_from_name(reader.get<std::string>("stream", "full"));
+  config.scenario = scenario_from_name(reader.get<std::string>("scenario", "task-incremental"));
+  config.data_dir = reader.get<std::string>("data_dir", default_data_dir().string());
+  const std::int64_t seed = reader.get<std::int64_t>("stream_seed", 0);
   config.seed = static_cast<std::uint64_t>(non_negative(seed, context, "stream_seed"));
-  config.num_tasks = non_negative(reader.get_int("num_tasks", 0), context, "num_tasks");
-  config.classes_per_task = reader.get_int("classes_per_task", 2);
+  config.num_tasks = non_negative(reader.get<std::int64_t>("num_tasks", 0), context, "num_tasks");
+  config.classes_per_task = reader.get<std::int64_t>("classes_per_task", 2);
   config.eval_per_task =
-      non_negative(reader.get_int("eval_per_task", 1000), context, "eval_per_task");
+      non_negative(reader.get<std::int64_t>("eval_per_task", 1000), context, "eval_per_task");
   config.train_per_task =
-      non_negative(reader.get_int("train_per_task", 0), context, "train_per_task");
-  config.normalization = normalization_from_name(reader.get_string("normalization", "unit"));
-  config.joint = reader.get_bool("joint", false);
+      non_negative(reader.get<std::int64_t>("train_per_task", 0), context, "train_per_task");
+  config.normalization = normalization_from_name(reader.get<std::string>("normalization", "unit"));
+  config.joint = reader.get<bool>("joint", false);
   reader.finish();
   return config;
 }
@@ -93,10 +93,10 @@ ImageBanditEnv::ImageBanditEnv(const Kwargs& kwargs) {
     }
   }
   KwargsReader reader(own, context);
-  task_ = reader.get_int("task", 0);
-  const std::string split = reader.get_string("split", "train");
-  const bool flatten = reader.get_bool("flatten", true);
-  const std::string render_mode = reader.get_string("render_mode", "");
+  task_ = reader.get<std::int64_t>("task", 0);
+  const std::string split = reader.get<std::string>("split", "train");
+  const bool flatten = reader.get<bool>("flatten", true);
+  const std::string render_mode = reader.get<std::string>("render_mode", "");
   reader.finish();
   if (!render_mode.empty()) set_render_mode(render_mode);  // rejects every mode: there is none
 

@@ -256,9 +256,9 @@ TaskSequenceConfig task_sequence_config_from_kwargs(const Kwargs& kwargs) {
   scalars.erase("tasks");
   scalars.erase("schedule");
   KwargsReader reader(scalars, kContext);
-  config.scenario = scenario_from_name(reader.get_string("scenario", "task-incremental"));
-  config.task_input = reader.get_bool("task_input", false);
-  config.out_of_task_reward = reader.get_double("out_of_task_reward", 0.0);
+  config.scenario = scenario_from_name(reader.get<std::string>("scenario", "task-incremental"));
+  config.task_input = reader.get<bool>("task_input", false);
+  config.out_of_task_reward = reader.get<double>("out_of_task_reward", 0.0);
   reader.finish();
   return config;
 }

@@ -19,8 +19,8 @@ class CorridorEnv final : public Env {
  public:
   explicit CorridorEnv(const Kwargs& kwargs) {
     KwargsReader reader(kwargs, "Corridor");
-    length_ = reader.get_int("length", 8);
-    const std::string render_mode = reader.get_string("render_mode", "");
+    length_ = reader.get<std::int64_t>("length", 8);
+    const std::string render_mode = reader.get<std::string>("render_mode", "");
     reader.finish();  // rejects unknown kwargs with the list of accepted ones
     if (length_ < 2) {
       throw InvalidArgumentError("Corridor: length must be at least 2, got " +

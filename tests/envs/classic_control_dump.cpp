@@ -47,9 +47,9 @@ json observation_json(const std::vector<std::byte>& buffer) {
 void set_acrobot_attributes(locus::envs::Env& env, const Kwargs& attrs) {
   auto& acrobot = dynamic_cast<locus::envs::AcrobotEnv&>(env);
   locus::envs::KwargsReader reader(attrs, "--attrs");
-  acrobot.set_dt(reader.get_double("dt", acrobot.dt()));
-  acrobot.set_torque_noise_max(reader.get_double("torque_noise_max", acrobot.torque_noise_max()));
-  const std::string dynamics = reader.get_string("book_or_nips", "book");
+  acrobot.set_dt(reader.get<double>("dt", acrobot.dt()));
+  acrobot.set_torque_noise_max(reader.get<double>("torque_noise_max", acrobot.torque_noise_max()));
+  const std::string dynamics = reader.get<std::string>("book_or_nips", "book");
   reader.finish();
   acrobot.set_dynamics(dynamics == "nips" ? locus::envs::AcrobotDynamics::kNips
                                           : locus::envs::AcrobotDynamics::kBook);

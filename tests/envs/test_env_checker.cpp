@@ -34,7 +34,7 @@ class FaultyEnv final : public Env {
   explicit FaultyEnv(Fault fault = Fault::kNone, const Kwargs& kwargs = Kwargs::object())
       : fault_(fault), own_rng_(7) {
     KwargsReader reader(kwargs, "Faulty");
-    const std::string render_mode = reader.get_string("render_mode", "");
+    const std::string render_mode = reader.get<std::string>("render_mode", "");
     reader.finish();
     const double bound = fault == Fault::kInfiniteObservation ? INFINITY : 10.0;
     set_observation_space(std::make_shared<Box>(-bound, bound, Shape{2}, DType::kFloat32));

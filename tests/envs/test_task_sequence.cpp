@@ -25,10 +25,10 @@ class TrialCounterEnv final : public Env {
  public:
   explicit TrialCounterEnv(const Kwargs& kwargs) {
     KwargsReader reader(kwargs, "TrialCounter");
-    trial_length_ = reader.get_int("trial_length", 3);
-    marker_ = reader.get_double("marker", 0.0);
-    episode_trials_ = reader.get_int("episode_trials", 0);
-    const std::int64_t actions = reader.get_int("actions", 2);
+    trial_length_ = reader.get<std::int64_t>("trial_length", 3);
+    marker_ = reader.get<double>("marker", 0.0);
+    episode_trials_ = reader.get<std::int64_t>("episode_trials", 0);
+    const std::int64_t actions = reader.get<std::int64_t>("actions", 2);
     reader.finish();
     set_observation_space(std::make_shared<Box>(-10.0, 10.0, Shape{3}, DType::kFloat32));
     set_action_space(std::make_shared<Discrete>(actions));
