@@ -20,6 +20,7 @@
 #include "neuromod/errors.hpp"
 #include "neuromod/random.hpp"
 #include "util/atomic_file.hpp"
+#include "util/hash.hpp"
 
 namespace locus::neuromod {
 
@@ -29,15 +30,6 @@ constexpr std::array<char, 8> kMagic = {'L', 'O', 'C', 'U', 'S', 'N', 'M', '\0'}
 constexpr std::uint32_t kKindNetwork = 1;
 constexpr std::uint32_t kKindContext = 2;
 constexpr std::size_t kPrefixBytes = 8 + 4 + 4 + 8;
-
-std::uint64_t fnv1a(const unsigned char* data, std::size_t bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    hash ^= data[i];
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
 
 template <typename T>
 void put(std::vector<unsigned char>& out, T value) {
@@ -56,8 +48,7 @@ T get(std::span<const unsigned char> in, std::size_t offset) {
 // A digest of the network a context belongs to: its spec (with the seed) and fixed structure.
 std::uint64_t network_digest(const Network& network) {
   const std::string spec = to_json(network.spec());
-  return mix64(fnv1a(reinterpret_cast<const unsigned char*>(spec.data()), spec.size()) ^
-               network.structure_digest());
+  return mix64(util::fnv1a64(spec) ^ network.structure_digest());
 }
 
 std::string hex(std::uint64_t value) {
@@ -102,7 +93,7 @@ std::vector<unsigned char> encode(std::uint32_t kind, const nlohmann::json& head
   put<std::uint64_t>(bytes, data.size() * sizeof(float));
   const auto* raw = reinterpret_cast<const unsigned char*>(data.data());
   bytes.insert(bytes.end(), raw, raw + data.size() * sizeof(float));
-  put<std::uint64_t>(bytes, fnv1a(bytes.data(), bytes.size()));
+  put<std::uint64_t>(bytes, util::fnv1a64(bytes.data(), bytes.size()));
   return bytes;
 }
 
@@ -159,7 +150,7 @@ FileContents parse_contents(std::span<const unsigned char> bytes, const std::str
                     name, expected, bytes.size()));
   }
   const auto stored = get<std::uint64_t>(bytes, offset + data_bytes);
-  const std::uint64_t actual = fnv1a(bytes.data(), offset + data_bytes);
+  const std::uint64_t actual = util::fnv1a64(bytes.data(), offset + data_bytes);
   if (stored != actual) {
     throw CheckpointError(
         fmt::format("'{}' is corrupt: checksum {} does not match its contents "

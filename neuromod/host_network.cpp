@@ -12,6 +12,7 @@
 #include "neuromod/errors.hpp"
 #include "neuromod/network_checks.hpp"
 #include "neuromod/random.hpp"
+#include "util/hash.hpp"
 #include "util/parallel.hpp"
 
 namespace locus::neuromod {
@@ -32,15 +33,6 @@ constexpr std::size_t kUpdateChunk = std::size_t{1} << 15;
 
 void resize(Matrix& m, std::size_t rows, std::size_t cols) {
   if (m.shape()[0] != rows || m.shape()[1] != cols) m.resize({rows, cols});
-}
-
-std::uint64_t fnv1a(std::uint64_t hash, const void* data, std::size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    hash ^= p[i];
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
 }
 
 using checks::find_non_finite;
@@ -318,14 +310,15 @@ void HostNetwork::generate_fixed_structure() {
     }
   }
   // The digest covers what the seed regenerates: fixed weights and connectivity.
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  std::uint64_t hash = util::kFnv1a64Offset;
   for (const Block& block : blocks_) {
     if (!block.per_context && !block.trainable) {
-      hash = fnv1a(hash, block.value.data(), block.value.size() * sizeof(float));
+      hash = util::fnv1a64(block.value.data(), block.value.size() * sizeof(float), hash);
     }
   }
   for (const LayerBlocks& layer : layers_) {
-    hash = fnv1a(hash, layer.sparse_index.data(), layer.sparse_index.size() * sizeof(std::int32_t));
+    hash = util::fnv1a64(layer.sparse_index.data(),
+                         layer.sparse_index.size() * sizeof(std::int32_t), hash);
   }
   structure_digest_ = mix64(hash);
 }

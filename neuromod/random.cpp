@@ -3,13 +3,12 @@
 #include <cmath>
 #include <numbers>
 
+#include "util/hash.hpp"
+
 namespace locus::neuromod {
 
 std::uint64_t mix64(std::uint64_t value) {
-  value += 0x9e3779b97f4a7c15ULL;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-  return value ^ (value >> 31);
+  return util::splitmix64(value);
 }
 
 namespace {
@@ -30,7 +29,7 @@ RandomStream::RandomStream(std::uint64_t seed, std::uint64_t a, std::uint64_t b,
   key = mix64(key ^ mix64(b + 0xa54ff53aULL));
   key = mix64(key ^ mix64(c + 0x3c6ef372ULL));
   for (auto& word : state_) {
-    key += 0x9e3779b97f4a7c15ULL;
+    key += util::kSplitMix64Gamma;
     word = mix64(key);
   }
 }

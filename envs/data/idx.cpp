@@ -1,17 +1,19 @@
 #include "envs/data/idx.hpp"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
+
+#include "util/atomic_file.hpp"
 
 namespace locus::envs::data {
 
@@ -21,6 +23,44 @@ namespace {
 constexpr std::uint64_t kMaxPayloadBytes = std::uint64_t{1} << 40;
 // gzread takes an int length; read in chunks well below that.
 constexpr std::size_t kReadChunk = std::size_t{1} << 26;
+constexpr std::size_t kWriteChunk = std::size_t{1} << 20;
+
+// `raw` as a gzip stream (zlib's deflate with a gzip header, as gzopen(..., "wb") writes it), in
+// memory so that the file is written whole or not at all.
+std::string gzip_compress(std::string_view raw, const std::filesystem::path& path) {
+  z_stream stream{};
+  constexpr int kGzipWindowBits = 15 + 16;  // 16: a gzip header and trailer instead of zlib's
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw DataError("cannot compress IDX file '" + path.string() + "': zlib failed to start");
+  }
+  // Fed and drained in chunks: zlib counts in 32-bit uInt.
+  std::string out;
+  std::size_t offset = 0;
+  int status = Z_OK;
+  while (status == Z_OK) {
+    const std::size_t chunk = std::min(raw.size() - offset, kReadChunk);
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data() + offset));
+    stream.avail_in = static_cast<uInt>(chunk);
+    offset += chunk;
+    const int flush = offset == raw.size() ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      const std::size_t before = out.size();
+      out.resize(before + kWriteChunk);
+      stream.next_out = reinterpret_cast<Bytef*>(out.data() + before);
+      stream.avail_out = static_cast<uInt>(kWriteChunk);
+      status = deflate(&stream, flush);
+      out.resize(before + kWriteChunk - stream.avail_out);
+    } while (stream.avail_out == 0 && status == Z_OK);
+    if (flush == Z_FINISH && status == Z_OK) status = Z_BUF_ERROR;  // cannot happen: drained
+  }
+  deflateEnd(&stream);
+  if (status != Z_STREAM_END) {
+    throw DataError("cannot compress IDX file '" + path.string() + "': zlib status " +
+                    std::to_string(status));
+  }
+  return out;
+}
 // The first chunk of a payload; each next one is as large as what has been read so far.
 constexpr std::uint64_t kFirstReadChunk = std::uint64_t{1} << 16;
 
@@ -316,32 +356,8 @@ void write_idx(const std::filesystem::path& path, const IdxArray& array, bool gz
   bytes.insert(bytes.end(), array.data.begin(), array.data.end());
   swap_to_or_from_big_endian(std::span(bytes).subspan(header_size), element_size);
 
-  // Atomic: write a temporary file next to the target, then rename it into place.
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path temporary = path;
-  temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  bool written = false;
-  if (gzip) {
-    if (gzFile out = gzopen(temporary.c_str(), "wb")) {
-      written = true;
-      for (std::size_t offset = 0; offset < bytes.size() && written;) {
-        const auto chunk = static_cast<unsigned>(std::min(bytes.size() - offset, kReadChunk));
-        written = gzwrite(out, bytes.data() + offset, chunk) == static_cast<int>(chunk);
-        offset += chunk;
-      }
-      written = gzclose(out) == Z_OK && written;
-    }
-  } else if (std::FILE* out = std::fopen(temporary.c_str(), "wb")) {
-    written = std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
-    written = std::fclose(out) == 0 && written;
-  }
-  std::error_code ec;
-  if (written) std::filesystem::rename(temporary, path, ec);
-  if (!written || ec) {
-    const std::string reason = ec ? ec.message() : std::string(std::strerror(errno));
-    std::filesystem::remove(temporary, ec);
-    throw DataError("cannot write IDX file " + quoted(path) + ": " + reason);
-  }
+  const std::string_view raw(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  util::write_file_atomically<DataError>(path, gzip ? gzip_compress(raw, path) : std::string(raw));
 }
 
 std::string_view split_name(Split split) {

@@ -1,7 +1,5 @@
 #include "neuromod/spiking/csv.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +8,7 @@
 #include <system_error>
 
 #include "neuromod/spiking/errors.hpp"
+#include "util/atomic_file.hpp"
 
 namespace locus::neuromod::spiking {
 
@@ -48,29 +47,7 @@ void write_text_atomically(const std::filesystem::path& path, const std::string&
   if (ec) {
     throw IoError("cannot create folder '" + folder.string() + "': " + ec.message());
   }
-  // Built with append: GCC 12 reports a false -Wrestrict on "." + std::string temporaries.
-  std::string temporary_name = ".";
-  temporary_name.append(path.filename().string()).append(".tmp").append(std::to_string(::getpid()));
-  const auto temporary = folder / temporary_name;
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw IoError("cannot write '" + temporary.string() + "': " + std::strerror(errno));
-    }
-    out << text;
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(temporary, ec);
-      throw IoError("writing '" + temporary.string() + "' failed");
-    }
-  }
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw IoError("cannot rename '" + temporary.string() + "' to '" + path.string() +
-                  "': " + ec.message());
-  }
+  util::write_file_atomically<IoError>(path, text);
 }
 
 std::string gain_curves_csv(const std::vector<GainCurve>& curves) {

@@ -9,16 +9,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/hash.hpp"
+
 namespace locus::neuromod::spiking {
 
-// SplitMix64 (Steele, Lea & Flood 2014): used to hash seeds into generator states.
-constexpr std::uint64_t splitmix64(std::uint64_t& state) {
-  state += 0x9e3779b97f4a7c15ULL;
-  std::uint64_t z = state;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// SplitMix64 hashes seeds into generator states.
+using util::splitmix64;
 
 // One well-mixed 64-bit key from a seed, a stream id and an index.
 constexpr std::uint64_t hash_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
