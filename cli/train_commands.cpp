@@ -6,14 +6,17 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/errors.hpp"
 #include "agents/run.hpp"
 #include "agents/run_signals.hpp"
+#include "agents/train_flags.hpp"
 #include "cli/commands.hpp"
 
 namespace locus::cli {
@@ -95,17 +98,67 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_{};
 };
 
+// The values of `locus train`'s flags (agents/train_flags.hpp), by flag name. std::map keeps each
+// value where CLI11 stores it while the others are added.
 struct TrainOptions {
-  std::string env, agent, modulation, network, policy, device, precision, out, config_file,
-      resume_dir, contexts;
-  std::vector<std::size_t> hidden;
-  std::size_t steps = 0, num_envs = 0, agents = 0, threads = 0, eval_every = 0, eval_episodes = 0;
-  std::size_t checkpoint_every = 0, rollout_steps = 0, frame_stack = 0;
-  std::uint64_t seed = 0;
-  std::vector<std::uint64_t> seeds;
-  double learning_rate = 0.0;
-  bool quiet = false;
+  std::map<std::string_view, std::string> text;
+  std::map<std::string_view, std::uint64_t> whole;
+  std::map<std::string_view, double> number;
+  std::map<std::string_view, std::vector<std::uint64_t>> whole_list;
+  std::map<std::string_view, bool> switches;
+  std::map<std::string_view, CLI::Option*> option;
+
+  bool given(std::string_view name) const { return option.at(name)->count() > 0; }
+  const std::string& out() const { return text.at("--out"); }
+  const std::string& config_file() const { return text.at("--config"); }
+  const std::string& resume_dir() const { return text.at("--resume"); }
+
+  // The flag's value as the run config holds it.
+  nlohmann::json value(const agents::TrainFlag& flag) const {
+    switch (flag.value) {
+      case agents::FlagValue::kText:
+        return text.at(flag.name);
+      case agents::FlagValue::kWhole:
+        return whole.at(flag.name);
+      case agents::FlagValue::kNumber:
+        return number.at(flag.name);
+      case agents::FlagValue::kWholeList:
+        return whole_list.at(flag.name);
+      case agents::FlagValue::kSwitch:
+        return switches.at(flag.name);
+    }
+    return nullptr;
+  }
 };
+
+void add_train_flags(CLI::App& cmd, TrainOptions& options) {
+  for (const agents::TrainFlag& flag : agents::train_flags()) {
+    const std::string name(flag.name);
+    const std::string help(flag.help);
+    CLI::Option* option = nullptr;
+    switch (flag.value) {
+      case agents::FlagValue::kText:
+        option = cmd.add_option(name, options.text[flag.name], help);
+        break;
+      case agents::FlagValue::kWhole:
+        option = cmd.add_option(name, options.whole[flag.name], help);
+        break;
+      case agents::FlagValue::kNumber:
+        option = cmd.add_option(name, options.number[flag.name], help);
+        break;
+      case agents::FlagValue::kWholeList:
+        option = cmd.add_option(name, options.whole_list[flag.name], help)->delimiter(',');
+        break;
+      case agents::FlagValue::kSwitch:
+        option = cmd.add_flag(name, options.switches[flag.name], help);
+        break;
+    }
+    options.option[flag.name] = option;
+  }
+  options.option.at("--config")->check(CLI::ExistingFile);
+  options.option.at("--agents")->excludes(options.option.at("--seeds"));
+  options.option.at("--resume")->excludes(options.option.at("--out"));
+}
 
 void print_summary(const nlohmann::json& summary, const std::string& dir) {
   if (summary.contains("runs")) {
@@ -138,97 +191,33 @@ Command add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train", "Train actor-critic agents (A2C, PPO, REINFORCE) with dopamine/noradrenaline");
   auto options = std::make_shared<TrainOptions>();
-  auto* env = cmd->add_option("--env", options->env, "Environment id (e.g. CartPole-v1)");
-  auto* agent = cmd->add_option("--agent", options->agent, "a2c, ppo or reinforce");
-  auto* modulation = cmd->add_option("--modulation", options->modulation, "none, da or da+na");
-  auto* network = cmd->add_option("--network", options->network, "modulated or trainable");
-  auto* policy = cmd->add_option(
-      "--policy", options->policy,
-      "mlp (feed-forward), or rnn, gru or lstm: a recurrent first layer that carries memory "
-      "across steps (trained through each rollout)");
-  auto* hidden = cmd->add_option("--hidden", options->hidden,
-                                 "Layer widths, e.g. 128 or 64,64 (recurrent policies: the first "
-                                 "is the recurrent layer)")
-                     ->delimiter(',');
-  auto* device =
-      cmd->add_option("--device", options->device, "cpu or cuda (the network's backend)");
-  auto* precision = cmd->add_option(
-      "--precision", options->precision,
-      "float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products' "
-      "arithmetic (with --resume: from then on)");
-  auto* steps = cmd->add_option("--steps", options->steps, "Environment steps per agent");
-  auto* num_envs = cmd->add_option("--num-envs", options->num_envs, "Envs per agent");
-  auto* seed = cmd->add_option("--seed", options->seed, "Seed");
-  cmd->add_option("--out", options->out, "Run directory to create");
-  cmd->add_option("--config", options->config_file,
-                  "JSON or YAML file with the same keys (flags override it)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--resume", options->resume_dir,
-                  "Continue the run in this directory (only --steps, --threads and --precision "
-                  "may differ from the saved run; Ctrl-C stops a run resumably)");
-  auto* agents_count =
-      cmd->add_option("--agents", options->agents, "Train N agents (seeds S..S+N-1) in parallel");
-  auto* seeds = cmd->add_option("--seeds", options->seeds, "Seeds of agents trained in parallel")
-                    ->delimiter(',');
-  auto* threads = cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)");
-  auto* eval_every =
-      cmd->add_option("--eval-every", options->eval_every, "Updates between evaluations (0: end)");
-  auto* eval_episodes =
-      cmd->add_option("--eval-episodes", options->eval_episodes, "Episodes per evaluation");
-  auto* checkpoint_every = cmd->add_option("--checkpoint-every", options->checkpoint_every,
-                                           "Updates between checkpoints");
-  auto* rollout_steps =
-      cmd->add_option("--rollout-steps", options->rollout_steps, "Steps per env per update");
-  auto* frame_stack = cmd->add_option("--frame-stack", options->frame_stack,
-                                      "Observations stacked as network input (memory)");
-  auto* learning_rate = cmd->add_option("--learning-rate", options->learning_rate, "Learning rate");
-  auto* contexts = cmd->add_option("--contexts", options->contexts, "fixed, on_change or task_id");
-  cmd->add_flag("--quiet", options->quiet, "No progress bar");
-  agents_count->excludes(seeds);
-
-  auto* out = cmd->get_option("--out");
-  auto* resume_dir = cmd->get_option("--resume");
-  resume_dir->excludes(out);
+  add_train_flags(*cmd, *options);
 
   // The settings given on the command line and in --config, as flat config keys (flags win);
   // --agents N counts from the given seed, else from `default_seed`.
   auto given_settings = [=](std::uint64_t default_seed) {
     nlohmann::json json = nlohmann::json::object();
-    if (!options->config_file.empty()) json = agents::read_config_file(options->config_file);
+    if (!options->config_file().empty()) json = agents::read_config_file(options->config_file());
     if (!json.is_object()) {
       throw agents::ConfigError(
-          fmt::format("config file {} must hold a mapping of keys", options->config_file));
+          fmt::format("config file {} must hold a mapping of keys", options->config_file()));
     }
-    if (env->count()) json["env"] = options->env;
-    if (agent->count()) json["agent"] = options->agent;
-    if (modulation->count()) json["modulation"] = options->modulation;
-    if (network->count()) json["network"] = options->network;
-    if (policy->count()) json["policy"] = options->policy;
-    if (hidden->count()) json["hidden"] = options->hidden;
-    if (device->count()) json["device"] = options->device;
-    if (precision->count()) json["precision"] = options->precision;
-    if (steps->count()) json["steps"] = options->steps;
-    if (num_envs->count()) json["num_envs"] = options->num_envs;
-    if (seed->count()) json["seed"] = options->seed;
-    if (threads->count()) json["threads"] = options->threads;
-    if (eval_every->count()) json["eval_every"] = options->eval_every;
-    if (eval_episodes->count()) json["eval_episodes"] = options->eval_episodes;
-    if (checkpoint_every->count()) json["checkpoint_every"] = options->checkpoint_every;
-    if (rollout_steps->count()) json["rollout_steps"] = options->rollout_steps;
-    if (frame_stack->count()) json["frame_stack"] = options->frame_stack;
-    if (learning_rate->count()) json["learning_rate"] = options->learning_rate;
-    if (contexts->count()) json["contexts"] = options->contexts;
-    if (seeds->count()) json["seeds"] = options->seeds;
-    if (agents_count->count()) {
-      if (options->agents == 0) throw agents::ConfigError("--agents must be positive, got 0");
-      if (options->agents > agents::RunConfig::kMaxSeeds) {
+    for (const agents::TrainFlag& flag : agents::train_flags()) {
+      if (!flag.key.empty() && options->given(flag.name)) {
+        json[std::string(flag.key)] = options->value(flag);
+      }
+    }
+    if (options->given("--agents")) {
+      const std::uint64_t count = options->whole.at("--agents");
+      if (count == 0) throw agents::ConfigError("--agents must be positive, got 0");
+      if (count > agents::RunConfig::kMaxSeeds) {
         throw agents::ConfigError(fmt::format("--agents must be at most {}, got {}",
-                                              agents::RunConfig::kMaxSeeds, options->agents));
+                                              agents::RunConfig::kMaxSeeds, count));
       }
       const bool has_seed = json.contains("seed") && json["seed"].is_number_unsigned();
       const std::uint64_t first = has_seed ? json["seed"].get<std::uint64_t>() : default_seed;
       std::vector<std::uint64_t> list;
-      for (std::size_t i = 0; i < options->agents; ++i) list.push_back(first + i);
+      for (std::uint64_t i = 0; i < count; ++i) list.push_back(first + i);
       json["seeds"] = list;
     }
     return json;
@@ -236,53 +225,53 @@ Command add_train_command(CLI::App& app) {
 
   auto run = [=]() {
     // A Python environment is trained by the Python package (python_commands.cpp).
-    std::string env_id = options->env;
-    if (!options->resume_dir.empty()) {
-      env_id = agents::load_run_config(options->resume_dir).agent.env;
-    } else if (!env->count() && !options->config_file.empty()) {
-      const auto json = agents::read_config_file(options->config_file);
+    std::string env_id = options->text.at("--env");
+    if (!options->resume_dir().empty()) {
+      env_id = agents::load_run_config(options->resume_dir()).agent.env;
+    } else if (!options->given("--env") && !options->config_file().empty()) {
+      const auto json = agents::read_config_file(options->config_file());
       if (json.is_object() && json.contains("env") && json["env"].is_string()) {
         env_id = json["env"].get<std::string>();
       }
     }
     if (is_python_env_id(env_id)) exec_python_cli(*cmd);
-    const bool show = !options->quiet && isatty(STDERR_FILENO) != 0;
+    const bool show = !options->switches.at("--quiet") && isatty(STDERR_FILENO) != 0;
     const agents::StopOnSignals signals;
     const agents::StopFlag& stop = signals.flag();
-    if (!options->resume_dir.empty()) {
-      const agents::RunConfig saved = agents::load_run_config(options->resume_dir);
+    if (!options->resume_dir().empty()) {
+      const agents::RunConfig saved = agents::load_run_config(options->resume_dir());
       const nlohmann::json requested = given_settings(saved.agent.seed);
       std::vector<agents::ResumeChange> changes;
       const auto config = agents::resumed_config(saved, requested, &changes);
       for (const auto& change : changes) {
-        fmt::print(stderr, "locus: resuming {} with {} {} (was {})\n", options->resume_dir,
+        fmt::print(stderr, "locus: resuming {} with {} {} (was {})\n", options->resume_dir(),
                    change.key, change.requested.dump(), change.saved.dump());
       }
       ProgressBar bar(config.run_seeds().size(), config.steps, show);
       const auto summary = agents::resume(
-          options->resume_dir, requested,
+          options->resume_dir(), requested,
           [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
             bar.update(i, s, a);
           },
           &stop);
       bar.finish();
-      print_summary(summary, options->resume_dir);
+      print_summary(summary, options->resume_dir());
       return;
     }
-    if (options->out.empty()) {
+    if (options->out().empty()) {
       throw agents::ConfigError("locus train needs --out DIR (or --resume DIR)");
     }
     const agents::RunConfig config =
         agents::RunConfig::from_json(given_settings(agents::AgentConfig().seed));
     ProgressBar bar(config.run_seeds().size(), config.steps, show);
     const auto summary = agents::train(
-        config, options->out,
+        config, options->out(),
         [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
           bar.update(i, s, a);
         },
         &stop);
     bar.finish();
-    print_summary(summary, options->out);
+    print_summary(summary, options->out());
   };
   return {cmd, run};
 }

@@ -32,7 +32,31 @@ def _int_list(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _add_train_flags(train: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    """The flags of ``locus train``, from the one table both command lines read
+    (agents/train_flags.hpp through ``_core.train_flags()``). Returns (dest, run-config key) of
+    the flags that set a config key."""
+    from locus import _core
+
+    kinds: dict[str, dict[str, Any]] = {
+        "text": {},
+        "whole": {"type": int},
+        "number": {"type": float},
+        "whole_list": {"type": _int_list},
+        "switch": {"action": "store_true"},
+    }
+    seeds = train.add_mutually_exclusive_group()  # --agents N or --seeds LIST
+    config_flags = []
+    for flag in _core.train_flags():
+        dest = flag["name"][2:].replace("-", "_")
+        group = seeds if flag["name"] in ("--agents", "--seeds") else train
+        group.add_argument(flag["name"], dest=dest, help=flag["help"], **kinds[flag["value"]])
+        if flag["key"]:
+            config_flags.append((dest, flag["key"]))
+    return config_flags
+
+
+def _parser() -> tuple[argparse.ArgumentParser, list[tuple[str, str]]]:
     parser = argparse.ArgumentParser(
         prog="locus", description="locus train / locus eval for Python environments"
     )
@@ -40,47 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="Train actor-critic agents (A2C, PPO, REINFORCE) with dopamine/noradrenaline"
     )
-    # Flag -> run config key, as cli/train_commands.cpp maps them.
-    train.add_argument("--env", help="Environment id (e.g. CartPole-v1, my_module:MyEnv-v0)")
-    train.add_argument("--agent", help="a2c, ppo or reinforce")
-    train.add_argument("--modulation", help="none, da or da+na")
-    train.add_argument("--network", help="modulated or trainable")
-    train.add_argument("--device", help="cpu or cuda (the network's backend)")
-    train.add_argument(
-        "--precision",
-        help="float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products",
-    )
-    train.add_argument("--steps", type=int, help="Environment steps per agent")
-    train.add_argument("--num-envs", type=int, help="Envs per agent")
-    train.add_argument("--seed", type=int, help="Seed")
-    train.add_argument("--out", help="Run directory to create")
-    train.add_argument("--config", help="JSON or YAML file with the same keys (flags override it)")
-    train.add_argument("--resume", help="Continue the run in this directory")
-    seeds = train.add_mutually_exclusive_group()
-    seeds.add_argument("--agents", type=int, help="Train N agents (seeds S..S+N-1) in parallel")
-    seeds.add_argument("--seeds", type=_int_list, help="Seeds of agents trained in parallel")
-    train.add_argument("--threads", type=int, help="Worker threads (0: all cores)")
-    train.add_argument("--eval-every", type=int, help="Updates between evaluations (0: end)")
-    train.add_argument("--eval-episodes", type=int, help="Episodes per evaluation")
-    train.add_argument("--checkpoint-every", type=int, help="Updates between checkpoints")
-    train.add_argument("--rollout-steps", type=int, help="Steps per env per update")
-    train.add_argument("--frame-stack", type=int, help="Observations stacked as network input")
-    train.add_argument("--learning-rate", type=float, help="Learning rate")
-    train.add_argument("--contexts", help="fixed, on_change or task_id")
-    train.add_argument("--quiet", action="store_true", help="No progress bar")
+    config_flags = _add_train_flags(train)
     evaluate = commands.add_parser("eval", help="Evaluate the checkpoint of a `locus train` run")
     evaluate.add_argument("dir", help="Run directory")
     evaluate.add_argument("--episodes", type=int, default=10, help="Episodes (default 10)")
     evaluate.add_argument("--seed", type=int, help="Seed of the evaluation envs")
-    return parser
+    return parser, config_flags
 
 
 _MAX_AGENTS = 4096  # agents::RunConfig::kMaxSeeds
-_FLAG_KEYS = (
-    "env", "agent", "modulation", "network", "device", "precision", "steps", "num_envs", "seed", "threads", "eval_every",
-    "eval_episodes", "checkpoint_every", "rollout_steps", "frame_stack", "learning_rate",
-    "contexts", "seeds",
-)  # fmt: skip
 
 
 class _Progress:
@@ -157,9 +149,8 @@ def _given_settings(args: argparse.Namespace, default_seed: int) -> dict[str, An
         config = _core.read_config_file(args.config)
         if not isinstance(config, dict):
             raise InvalidArgumentError(f"config file {args.config} must hold a mapping of keys")
-    config.update(args.extra_keys)
-    for key in _FLAG_KEYS:
-        value = getattr(args, key)
+    for dest, key in args.config_flags:
+        value = getattr(args, dest)
         if value is not None:
             config[key] = value
     if args.agents is not None:
@@ -224,38 +215,11 @@ def _eval(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
-def _scalar(text: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _extra_keys(parser: argparse.ArgumentParser, extras: list[str]) -> dict[str, Any]:
-    """`--some-key VALUE` pairs that the flags above lack, as run config keys (some_key).
-
-    The C++ command may gain a flag before this module does; its value reaches the run config,
-    which rejects an unknown key by listing the allowed ones.
-    """
-    keys: dict[str, Any] = {}
-    pairs = iter(extras)
-    for flag in pairs:
-        value = next(pairs, None)
-        if not flag.startswith("--") or value is None or value.startswith("--"):
-            parser.error(f"unrecognized arguments: {' '.join(extras)}")
-        keys[flag[2:].replace("-", "_")] = _scalar(value)
-    return keys
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser, config_flags = _parser()
     # Exits with status 2 on a usage error, as CLI11 does.
-    args, extras = parser.parse_known_args(argv)
-    args.extra_keys = _extra_keys(parser, extras) if args.command == "train" else {}
-    if extras and args.command != "train":
-        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    args = parser.parse_args(argv)
+    args.config_flags = config_flags
     from locus import errors
 
     try:

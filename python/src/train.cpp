@@ -22,6 +22,7 @@
 
 #include "agents/run.hpp"
 #include "agents/run_signals.hpp"
+#include "agents/train_flags.hpp"
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "envs/errors.hpp"
@@ -178,6 +179,22 @@ void bind_training(py::module_& module) {
   module.def(
       "run_config_keys", [] { return agents::RunConfig::keys(); },
       "Every key a run config accepts.");
+  module.def(
+      "train_flags",
+      [] {
+        py::list out;
+        for (const agents::TrainFlag& flag : agents::train_flags()) {
+          py::dict entry;
+          entry["name"] = std::string(flag.name);
+          entry["key"] = std::string(flag.key);
+          entry["value"] = std::string(agents::to_string(flag.value));
+          entry["help"] = std::string(flag.help);
+          out.append(entry);
+        }
+        return out;
+      },
+      "The flags of `locus train` (agents/train_flags.hpp): name, run-config key (empty for the "
+      "command's own flags), value kind (text, whole, number, whole_list, switch) and help.");
 }
 
 }  // namespace locus::python

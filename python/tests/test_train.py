@@ -444,3 +444,23 @@ def test_cli_passes_lists_flags_and_resume_on(locus_cli, tmp_path):
     assert "num_envs is 2 in the saved run, 3 requested" in conflict.stderr
     for seed in (1, 2):
         assert json.loads((out / f"seed_{seed}" / "summary.json").read_text())["steps"] == 512
+
+
+def test_both_command_lines_offer_the_same_train_flags(locus_cli):
+    """`locus train` (C++) and python -m locus.cli train (Python envs) read one flag table."""
+    import re
+
+    from locus import cli
+
+    def flags(help_text):
+        return set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", help_text)) - {"--help"}
+
+    native = subprocess.run([locus_cli, "train", "--help"], capture_output=True, text=True)
+    assert native.returncode == 0, native.stderr
+    parser, _ = cli._parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    python_flags = flags(train_parser.format_help())
+    table = {flag["name"] for flag in locus._core.train_flags()}
+    assert flags(native.stdout) == table
+    assert python_flags == table
+    assert {"--policy", "--hidden"} <= table  # the recurrent flags reach Python envs too

@@ -1,0 +1,60 @@
+#include "agents/train_flags.hpp"
+
+namespace locus::agents {
+
+const std::vector<TrainFlag>& train_flags() {
+  using enum FlagValue;
+  static const std::vector<TrainFlag> flags = {
+      {"--env", "env", kText, "Environment id (e.g. CartPole-v1, or my_module:MyEnv-v0)"},
+      {"--agent", "agent", kText, "a2c, ppo or reinforce"},
+      {"--modulation", "modulation", kText, "none, da or da+na"},
+      {"--network", "network", kText, "modulated or trainable"},
+      {"--policy", "policy", kText,
+       "mlp (feed-forward), or rnn, gru or lstm: a recurrent first layer that carries memory "
+       "across steps (trained through each rollout)"},
+      {"--hidden", "hidden", kWholeList,
+       "Layer widths, e.g. 128 or 64,64 (recurrent policies: the first is the recurrent layer)"},
+      {"--device", "device", kText, "cpu or cuda (the network's backend)"},
+      {"--precision", "precision", kText,
+       "float32, bfloat16 (CPU with AVX512-BF16: fixed weights) or tf32 (cuda): the products' "
+       "arithmetic (with --resume: from then on)"},
+      {"--steps", "steps", kWhole, "Environment steps per agent"},
+      {"--num-envs", "num_envs", kWhole, "Envs per agent"},
+      {"--seed", "seed", kWhole, "Seed"},
+      {"--out", "", kText, "Run directory to create"},
+      {"--config", "", kText, "JSON or YAML file with the same keys (flags override it)"},
+      {"--resume", "", kText,
+       "Continue the run in this directory (only --steps, --threads and --precision may differ "
+       "from the saved run; Ctrl-C stops a run resumably)"},
+      {"--agents", "", kWhole, "Train N agents (seeds S..S+N-1) in parallel"},
+      {"--seeds", "seeds", kWholeList, "Seeds of agents trained in parallel"},
+      {"--threads", "threads", kWhole, "Worker threads (0: all cores)"},
+      {"--eval-every", "eval_every", kWhole, "Updates between evaluations (0: end)"},
+      {"--eval-episodes", "eval_episodes", kWhole, "Episodes per evaluation"},
+      {"--checkpoint-every", "checkpoint_every", kWhole, "Updates between checkpoints"},
+      {"--rollout-steps", "rollout_steps", kWhole, "Steps per env per update"},
+      {"--frame-stack", "frame_stack", kWhole, "Observations stacked as network input (memory)"},
+      {"--learning-rate", "learning_rate", kNumber, "Learning rate"},
+      {"--contexts", "contexts", kText, "fixed, on_change or task_id"},
+      {"--quiet", "", kSwitch, "No progress bar"},
+  };
+  return flags;
+}
+
+std::string_view to_string(FlagValue value) {
+  switch (value) {
+    case FlagValue::kText:
+      return "text";
+    case FlagValue::kWhole:
+      return "whole";
+    case FlagValue::kNumber:
+      return "number";
+    case FlagValue::kWholeList:
+      return "whole_list";
+    case FlagValue::kSwitch:
+      return "switch";
+  }
+  return "text";
+}
+
+}  // namespace locus::agents
