@@ -9,7 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include "agents/errors.hpp"
-#include "bench/errors.hpp"
+#include "bench/harness/errors.hpp"
 #include "bindings.hpp"
 #include "neuromod/errors.hpp"
 
