@@ -1,7 +1,8 @@
-// `locus study set-shift`: the set-shifting study of bench/set_shift.hpp (dopamine only against
-// dopamine + noradrenaline on SetShiftGoNoGo-v0): runs the agents in parallel workers, writes
-// the CSV files and summary.json into --out, plots them through bench/report/plot_set_shift.py
-// (matplotlib) and prints the table with the Mann-Whitney U tests.
+// `locus study set-shift`: the set-shifting study of bench/studies/set_shift/set_shift.hpp
+// (dopamine only against dopamine + noradrenaline on SetShiftGoNoGo-v0): runs the agents in
+// parallel workers, writes the CSV files and summary.json into --out, plots them through
+// bench/studies/set_shift/plot_set_shift.py (matplotlib) and prints the table with the Mann-Whitney
+// U tests.
 
 #include <fmt/core.h>
 #include <sys/wait.h>
@@ -14,9 +15,9 @@
 
 #include "agents/errors.hpp"
 #include "agents/run.hpp"
-#include "bench/errors.hpp"
-#include "bench/report.hpp"
-#include "bench/set_shift.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/report.hpp"
+#include "bench/studies/set_shift/set_shift.hpp"
 #include "cli/commands.hpp"
 #include "util/python_probe.hpp"
 
@@ -75,7 +76,7 @@ std::string shell_quote(const std::string& word) {
 void plot(const SetShiftOptions& options) {
   if (options.no_plot) return;
   const std::string python = options.python.empty() ? bench::report_python() : options.python;
-  const std::filesystem::path script = bench::report_script().parent_path() / "plot_set_shift.py";
+  const std::filesystem::path script = bench::set_shift_plot_script();
   const std::string command = fmt::format("{} {} {}", shell_quote(python),
                                           shell_quote(script.string()), shell_quote(options.out));
   if (!std::filesystem::exists(script)) {

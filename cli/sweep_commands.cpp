@@ -6,12 +6,13 @@
 #include <filesystem>
 #include <string>
 
-#include "bench/cognitive.hpp"
-#include "bench/errors.hpp"
-#include "bench/report.hpp"
-#include "bench/rl.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/cognitive.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/report.hpp"
+#include "bench/harness/rl.hpp"
+#include "bench/harness/sweep.hpp"
 #include "cli/commands.hpp"
+#include "cli/sweep_progress.hpp"
 #include "envs/errors.hpp"
 
 namespace locus::cli {
@@ -39,7 +40,8 @@ void run_sweep_command(const SweepArgs& args) {
   bench::SweepOptions options;
   options.out_dir = out;
   options.jobs = args.jobs;
-  options.progress = !args.quiet;
+  SweepProgressLine progress_line(stderr);
+  if (!args.quiet) options.progress_display = &progress_line;
   fmt::print("sweep '{}': {} runs on {} worker{} -> {}\n", config.name, total, args.jobs,
              args.jobs == 1 ? "" : "s", out);
   std::fflush(stdout);

@@ -597,20 +597,4 @@ void TaskSequence::close() {
   for (Task& task : tasks_) task.env->close();
 }
 
-namespace {
-
-const bool registered = [] {
-  Registry::global().register_env(
-      {.id = "TaskSequence-v0",
-       .entry_point =
-           [](const Kwargs& kwargs) {
-             return std::unique_ptr<Env>(std::make_unique<TaskSequence>(kwargs));
-           },
-       .description = "Registered tasks in sequence with NeuroGym's schedules and a continual-"
-                      "learning scenario; default: the CartPole domain-shift family"});
-  return true;
-}();
-
-}  // namespace
-
 }  // namespace locus::envs

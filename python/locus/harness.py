@@ -6,7 +6,7 @@
     acc = locus.metric_array(runs, "acc", method="ft-sgd")   # numpy, one value per seed
 
 The config is a path to a YAML file, YAML or JSON text, or a dict with the same keys (see
-bench/sweep.hpp and ``locus sweep --help``). The runs execute in C++ (TBB workers, ``jobs`` at
+bench/harness/sweep.hpp and ``locus sweep --help``). The runs execute in C++ (TBB workers, ``jobs`` at
 a time) without the GIL; each finished run is written to ``out/runs/<id>.json``, so calling
 ``sweep`` again with the same ``out`` skips the runs that finished, exactly as the command line
 does. The result is a plain list of dicts, one per run in the config's order (methods, grid
@@ -61,7 +61,7 @@ def sweep(
     out: Optional[Union[str, "os.PathLike[str]"]] = None,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
-    """Runs a sweep through the C++ harness (bench/sweep.hpp) and returns its runs.
+    """Runs a sweep through the C++ harness (bench/harness/sweep.hpp) and returns its runs.
 
     Args:
         config: a path to a YAML config, YAML or JSON text, or a dict of the same keys.

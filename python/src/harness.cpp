@@ -1,6 +1,6 @@
-// The continual-learning harness from Python: sweeps (bench/sweep.hpp, as `locus sweep` runs
-// them) and the metric functions of bench/metrics.hpp on numpy arrays (submodule _core.metrics).
-// The package's locus.harness and locus.metrics build on these.
+// The continual-learning harness from Python: sweeps (bench/harness/sweep.hpp, as `locus sweep`
+// runs them) and the metric functions of bench/harness/metrics.hpp on numpy arrays (submodule
+// _core.metrics). The package's locus.harness and locus.metrics build on these.
 //
 // Arrays come in as anything numpy can read (lists, arrays of any layout); they are converted to
 // contiguous float64 (values) or int64 (iterations, block ends) and their shapes checked here, so
@@ -19,9 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/metrics.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/metrics.hpp"
+#include "bench/harness/sweep.hpp"
 #include "bindings.hpp"
+#include "cli/sweep_progress.hpp"
 #include "envs/errors.hpp"
 
 namespace locus::python {
@@ -155,7 +156,8 @@ struct TaskCurves {
 
 void bind_metrics(py::module_& metrics) {
   metrics.doc() =
-      "Continual-learning metrics of the locus harness (bench/metrics.hpp, DESIGN.md section 4)";
+      "Continual-learning metrics of the locus harness (bench/harness/metrics.hpp, DESIGN.md "
+      "section 4)";
   metrics.def(
       "average_accuracy", [](py::handle r) { return bench::average_accuracy(accuracy_matrix(r)); },
       py::arg("r"), "ACC = mean_j R[T-1][j], R of shape (tasks, tasks).");
@@ -269,7 +271,8 @@ void bind_harness(py::module_& module) {
         bench::SweepOptions options;
         options.out_dir = out.empty() ? "runs/" + config.name : out;
         options.jobs = jobs;
-        options.progress = progress;
+        cli::SweepProgressLine progress_line(stderr);
+        if (progress) options.progress_display = &progress_line;
         bench::SweepOutcome outcome;
         {
           py::gil_scoped_release release;

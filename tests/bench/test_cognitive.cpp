@@ -1,4 +1,4 @@
-// Continual learning of cognitive tasks (bench/cognitive.hpp): a modulated recurrent network keeps
+// Continual learning of cognitive tasks (bench/harness/cognitive.hpp): a modulated recurrent network keeps
 // every finished task bit for bit (backward transfer exactly 0); a trainable one changes its shared
 // weights on every task; evaluating never changes training; the sweep's cognitive scenario and its
 // errors.
@@ -7,11 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "bench/cognitive.hpp"
-#include "bench/continual.hpp"
-#include "bench/errors.hpp"
-#include "bench/metrics.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/cognitive.hpp"
+#include "bench/harness/continual.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/metrics.hpp"
+#include "bench/harness/sweep.hpp"
 
 using namespace locus::bench;
 using Catch::Matchers::Contains;

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/continual.hpp"
-#include "bench/errors.hpp"
-#include "bench/supervised.hpp"
+#include "bench/harness/continual.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/supervised.hpp"
 #include "neuromod/kernels.hpp"
 
 using namespace locus::bench;

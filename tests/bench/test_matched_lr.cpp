@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "bench/errors.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/sweep.hpp"
 
 using namespace locus::bench;
 using Catch::Matchers::Contains;

@@ -6,8 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "bench/errors.hpp"
-#include "bench/metrics.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/metrics.hpp"
 
 using namespace locus::bench;
 using Catch::Matchers::Contains;

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "agents/runner.hpp"
-#include "bench/errors.hpp"
-#include "bench/rl.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/rl.hpp"
+#include "bench/harness/sweep.hpp"
 
 using namespace locus::bench;
 using Catch::Matchers::Contains;

@@ -1,12 +1,12 @@
-// The set-shifting study's measures (bench/set_shift.hpp) on hand-made trial sequences, the
+// The set-shifting study's measures (bench/studies/set_shift/set_shift.hpp) on hand-made trial sequences, the
 // Mann-Whitney U test against scipy.stats.mannwhitneyu, and a tiny study run.
 
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "bench/errors.hpp"
-#include "bench/set_shift.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/studies/set_shift/set_shift.hpp"
 
 using namespace locus::bench;
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <thread>
 
-#include "bench/errors.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/sweep.hpp"
 
 extern char** environ;
 

@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "bench/errors.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/sweep.hpp"
 
 TEST_CASE("a sweep config that is not UTF-8 is a bench error", "[sweep]") {
   // A byte 0xFF in a method's setting: the message quoting the value used to throw nlohmann's

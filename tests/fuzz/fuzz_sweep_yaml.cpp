@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "bench/errors.hpp"
-#include "bench/sweep.hpp"
+#include "bench/harness/errors.hpp"
+#include "bench/harness/sweep.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,0 +1,19 @@
+#pragma once
+// `locus report DIR`: runs bench/harness/make_report.py (matplotlib) on a finished sweep directory,
+// which writes DIR/report.html and its PNG plots under DIR/plots/.
+
+#include <filesystem>
+#include <string>
+
+namespace locus::bench {
+
+// The Python interpreter used for reports: $LOCUS_PYTHON, else the one CMake was configured with
+// (the project's .venv), else python3 on the PATH.
+std::string report_python();
+// The report script: $LOCUS_REPORT_SCRIPT, else bench/harness/make_report.py of the source tree.
+std::filesystem::path report_script();
+// Writes DIR/report.html and returns its path; throws SweepStateError if DIR holds no finished
+// sweep or the script fails (its output names the reason, such as matplotlib missing).
+std::filesystem::path make_report(const std::filesystem::path& sweep_dir);
+
+}  // namespace locus::bench

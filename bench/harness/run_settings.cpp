@@ -1,0 +1,436 @@
+#include "bench/harness/run_settings.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "bench/harness/errors.hpp"
+#include "envs/errors.hpp"
+#include "neuromod/errors.hpp"
+#include "neuromod/kernels.hpp"
+#include "neuromod/spec.hpp"
+#include "util/memory.hpp"
+
+namespace locus::bench {
+
+namespace {
+
+using nlohmann::json;
+namespace data = locus::envs::data;
+namespace nm = locus::neuromod;
+
+// Limits on sizes no real sweep reaches, so that a mistyped value (1e12) is refused before the
+// sweep starts instead of allocating or looping for days. Memory is checked separately
+// (check_run_memory).
+constexpr std::int64_t kMaxTasks = std::int64_t{1} << 16;
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 31;  // images per task, window lengths
+constexpr std::int64_t kMaxBatch = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxIterations = std::int64_t{1} << 30;
+// Debian's Fashion-MNIST images: the input width a supervised run's estimate assumes unless
+// data_dir names other data (then 1, a lower bound).
+constexpr std::uint64_t kFashionMnistPixels = 784;
+constexpr std::uint64_t kFashionMnistClasses = 10;
+
+struct SettingInfo {
+  const char* key;
+  json default_value;
+  const char* help;
+};
+
+const std::vector<SettingInfo>& setting_table() {
+  static const std::vector<SettingInfo> table = {
+      {"stream", "split", "split | permuted | rotated | full (Fashion-MNIST streams)"},
+      {"scenario", "task-incremental", "task-incremental | domain-incremental | class-incremental"},
+      {"joint", false, "incremental joint training: replay every earlier task's data"},
+      {"num_tasks", 0, "tasks (0: the stream's default)"},
+      {"classes_per_task", 2, "split streams"},
+      {"angles", json::array({0.0, 80.0, 160.0}), "rotated streams, degrees"},
+      {"train_per_task", 0, "training images per task (0: all)"},
+      {"eval_per_task", 1000, "held-out evaluation images per task (0: all)"},
+      {"normalization", "unit", "unit | standardize"},
+      {"data_dir", "", "MNIST-format data directory (empty: Debian's Fashion-MNIST)"},
+      {"iterations_per_task", 100, "training iterations (optimizer steps) per task"},
+      {"eval_every", 10, "evaluate every task seen so far every this many iterations"},
+      {"batch_size", 64, "minibatch size"},
+      {"network", "mlp", "mlp | modulated | modulated-mlp"},
+      {"hidden", json::array({400, 400}), "hidden widths (mlp, modulated-mlp)"},
+      {"device", "cpu", "cpu | cuda: where the network runs (cuda needs a GPU build)"},
+      {"precision", "float32",
+       "float32 | bfloat16 | tf32: the products' arithmetic (bfloat16: CPUs with AVX512-BF16, "
+       "fixed weights only; tf32: cuda)"},
+      {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
+      {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
+      {"lr", 0.01, "learning rate"},
+      {"momentum", 0.9, "momentum SGD"},
+      {"beta1", 0.9, "Adam"},
+      {"beta2", 0.999, "Adam"},
+      {"weight_decay", 0.0, "L2 weight decay"},
+      {"ngm", false, "NGM gain (arXiv 2507.14056)"},
+      {"ngm_eta", 0.4, "NGM entropy coefficient eta"},
+      {"ngm_gamma", 0.9, "NGM decay gamma"},
+      {"ngm_g0", 1.0, "NGM resting gain g0"},
+      {"ngm_placement", "every-layer",
+       "where the gain applies: every-layer | output-only | selected"},
+      {"ngm_layers", json::array(), "weight-gain slots for ngm_placement: selected"},
+      {"ngm_entropy", "nats", "nats | bits"},
+      {"fixed_gain", 0.0, "control: a constant gain on the NGM placement (0: none)"},
+      {"fixed_gain_from", "", "control: fix the gain at this method's mean gain (same seed)"},
+      {"matched_lr_from", "",
+       "control: lr x (this method's mean gain)^matched_lr_power (same seed and grid point)"},
+      {"matched_lr_power", 1.0, "exponent of the mean gain in matched_lr_from"},
+      {"gap_epsilon", 0.02, "recovery band of the gap metrics"},
+      {"gap_window", 5, "evaluations in the gap baseline and smoothing"},
+  };
+  return table;
+}
+
+const SettingInfo* find_setting(const std::string& key) {
+  for (const auto& info : setting_table()) {
+    if (key == info.key) return &info;
+  }
+  return nullptr;
+}
+
+std::string setting_names() {
+  std::string out;
+  for (const auto& info : setting_table()) out += (out.empty() ? "" : ", ") + std::string(info.key);
+  return out;
+}
+
+const json& value_of(const json& settings, const char* key) {
+  const auto it = settings.find(key);
+  if (it != settings.end()) return *it;
+  return find_setting(key)->default_value;
+}
+
+double get_number(const json& settings, const char* key) {
+  const json& v = value_of(settings, key);
+  if (!v.is_number() || !std::isfinite(v.get<double>())) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' must be a number (finite), got {}", key, v.dump()));
+  }
+  return v.get<double>();
+}
+
+// A setting held as a float: converting a double beyond float's range is undefined behaviour.
+float get_float(const json& settings, const char* key) {
+  const double d = get_number(settings, key);
+  if (std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' is {}, beyond the float range it is held in (|x| <= {:g})", key,
+                    value_of(settings, key).dump(), std::numeric_limits<float>::max()));
+  }
+  return static_cast<float>(d);
+}
+
+// An integer setting within [min, max]; nlohmann's get<std::int64_t>() would wrap a value past
+// 2^63 round to a negative one.
+std::int64_t get_int(const json& settings, const char* key, std::int64_t min, std::int64_t max) {
+  const json& v = value_of(settings, key);
+  if (!v.is_number_integer()) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' must be an integer, got {}", key, v.dump()));
+  }
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
+                            : v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
+  if (!in_range) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' is {}; allowed: {} to {}", key, v.dump(), min, max));
+  }
+  return v.get<std::int64_t>();
+}
+
+bool get_bool(const json& settings, const char* key) {
+  const json& v = value_of(settings, key);
+  if (!v.is_boolean()) {
+    throw InvalidArgumentError(
+        fmt::format("setting '{}' must be true or false, got {}", key, v.dump()));
+  }
+  return v.get<bool>();
+}
+
+std::string get_string(const json& settings, const char* key) {
+  const json& v = value_of(settings, key);
+  if (!v.is_string()) {
+    throw InvalidArgumentError(fmt::format("setting '{}' must be a string, got {}", key, v.dump()));
+  }
+  return v.get<std::string>();
+}
+
+template <class T>
+std::vector<T> get_list(const json& settings, const char* key) {
+  const json& v = value_of(settings, key);
+  std::vector<T> out;
+  if (!v.is_array()) {
+    throw InvalidArgumentError(fmt::format("setting '{}' must be a list, got {}", key, v.dump()));
+  }
+  for (const auto& item : v) {
+    // Whole numbers are list sizes here (widths, layer indices): at most neuromod's unit limit.
+    const bool whole = item.is_number_unsigned()
+                           ? item.get<std::uint64_t>() <= nm::kMaxUnits
+                           : item.is_number_integer() && item.get<std::int64_t>() >= 0 &&
+                                 item.get<std::int64_t>() <= std::int64_t{nm::kMaxUnits};
+    const bool finite = item.is_number() && std::isfinite(item.get<double>());
+    if (!finite || (std::is_integral_v<T> && !whole)) {
+      throw InvalidArgumentError(fmt::format(
+          "setting '{}' must list {} numbers, got {}", key,
+          std::is_integral_v<T> ? fmt::format("whole (0 to {})", nm::kMaxUnits) : "finite",
+          v.dump()));
+    }
+    out.push_back(item.get<T>());
+  }
+  return out;
+}
+
+// ---- supervised configuration -----------------------------------------------------------------
+
+void read_stream(const json& settings, std::uint64_t seed, SupervisedConfig& c) {
+  try {
+    c.stream.kind = data::stream_kind_from_name(get_string(settings, "stream"));
+    c.stream.scenario = envs::scenario_from_name(get_string(settings, "scenario"));
+    c.stream.normalization = data::normalization_from_name(get_string(settings, "normalization"));
+  } catch (const envs::Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+  c.stream.joint = get_bool(settings, "joint");
+  c.stream.seed = seed;
+  c.stream.num_tasks = get_int(settings, "num_tasks", 0, kMaxTasks);
+  c.stream.classes_per_task = get_int(settings, "classes_per_task", 0, kMaxCount);
+  c.stream.angles = get_list<double>(settings, "angles");
+  c.stream.train_per_task = get_int(settings, "train_per_task", 0, kMaxCount);
+  c.stream.eval_per_task = get_int(settings, "eval_per_task", 0, kMaxCount);
+  const std::string data_dir = get_string(settings, "data_dir");
+  if (!data_dir.empty()) c.stream.data_dir = data_dir;
+}
+
+// Checked here so that a sweep fails before its first run, not halfway.
+void read_device(const json& settings, SupervisedConfig& c) {
+  try {
+    const std::string device = get_string(settings, "device");
+    if (device != "cpu" && device != "cuda") {
+      throw InvalidArgumentError(
+          fmt::format("setting 'device' is '{}'; allowed: cpu, cuda", device));
+    }
+    c.device = nm::backend_from_string(device);
+    const std::string precision = get_string(settings, "precision");
+    try {
+      c.precision = nm::matmul_precision_from_string(precision);
+    } catch (const nm::Error& e) {
+      throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
+    }
+    const bool on_cuda = c.device == nm::Backend::kCuda;
+    if ((c.precision == nm::MatmulPrecision::kTf32 && !on_cuda) ||
+        (c.precision == nm::MatmulPrecision::kBfloat16 && on_cuda)) {
+      throw InvalidArgumentError(fmt::format(
+          "setting 'precision' is '{}' with device '{}': tf32 needs device cuda, bfloat16 device "
+          "cpu",
+          precision, device));
+    }
+    if (c.precision == nm::MatmulPrecision::kBfloat16 && !nm::cpu_supports_bf16_products()) {
+      throw InvalidArgumentError(
+          fmt::format("setting 'precision' is 'bfloat16', but {}; use float32",
+                      nm::bf16_products_unavailable_reason()));
+    }
+  } catch (const nm::Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+}
+
+void read_optimizer(const json& settings, SupervisedConfig& c) {
+  try {
+    c.optimizer.kind = nm::optimizer_kind_from_string(get_string(settings, "optimizer"));
+  } catch (const nm::Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+  c.optimizer.learning_rate = get_float(settings, "lr");
+  c.optimizer.momentum = get_float(settings, "momentum");
+  c.optimizer.beta1 = get_float(settings, "beta1");
+  c.optimizer.beta2 = get_float(settings, "beta2");
+  c.optimizer.weight_decay = get_float(settings, "weight_decay");
+}
+
+void read_gain(const json& settings, SupervisedConfig& c) {
+  c.ngm = get_bool(settings, "ngm");
+  c.ngm_config.eta = get_float(settings, "ngm_eta");
+  c.ngm_config.gamma = get_float(settings, "ngm_gamma");
+  c.ngm_config.g0 = get_float(settings, "ngm_g0");
+  c.ngm_config.record_trace = false;
+  const std::string placement = get_string(settings, "ngm_placement");
+  if (placement == "every-layer") {
+    c.ngm_config.target.placement = nm::GainPlacement::kEveryLayer;
+  } else if (placement == "output-only") {
+    c.ngm_config.target.placement = nm::GainPlacement::kOutputOnly;
+  } else if (placement == "selected") {
+    c.ngm_config.target.placement = nm::GainPlacement::kSelectedLayers;
+    c.ngm_config.target.layers = get_list<std::size_t>(settings, "ngm_layers");
+  } else {
+    throw InvalidArgumentError(fmt::format(
+        "setting 'ngm_placement' is '{}'; allowed: every-layer, output-only, selected", placement));
+  }
+  const std::string unit = get_string(settings, "ngm_entropy");
+  if (unit != "nats" && unit != "bits") {
+    throw InvalidArgumentError(
+        fmt::format("setting 'ngm_entropy' is '{}'; allowed: nats, bits", unit));
+  }
+  c.ngm_config.entropy_unit = unit == "bits" ? nm::EntropyUnit::kBits : nm::EntropyUnit::kNats;
+  const double fixed_gain = get_float(settings, "fixed_gain");
+  if (fixed_gain < 0.0) {
+    throw InvalidArgumentError(fmt::format("setting 'fixed_gain' {} must be >= 0", fixed_gain));
+  }
+  if (fixed_gain > 0.0) c.fixed_gain = static_cast<float>(fixed_gain);
+}
+
+GainControl read_gain_control(const json& settings) {
+  GainControl control;
+  const std::string fixed_from = get_string(settings, "fixed_gain_from");
+  const std::string lr_from = get_string(settings, "matched_lr_from");
+  if (!fixed_from.empty()) {
+    control.kind = GainControl::Kind::kFixedGain;
+    control.source = fixed_from;
+  } else if (!lr_from.empty()) {
+    control.kind = GainControl::Kind::kMatchedLr;
+    control.source = lr_from;
+    control.matched_lr_power = get_number(settings, "matched_lr_power");
+  }
+  return control;
+}
+
+}  // namespace
+
+// ---- public ----------------------------------------------------------------------------------
+
+void check_setting_key(const std::string& key, const std::string& where) {
+  if (find_setting(key) == nullptr) {
+    throw InvalidArgumentError(
+        fmt::format("unknown setting '{}' in {}; settings: {}", key, where, setting_names()));
+  }
+}
+
+std::string run_settings_help() {
+  std::string out;
+  for (const auto& info : setting_table()) {
+    out += fmt::format("  {:<20} {:<18} {}\n", info.key, info.default_value.dump(), info.help);
+  }
+  return out;
+}
+
+SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
+  if (!settings.is_object()) throw InvalidArgumentError("run settings must be a mapping");
+  for (const auto& [key, v] : settings.items()) check_setting_key(key, "run settings");
+  SupervisedConfig c;
+  read_stream(settings, seed, c);
+  c.network = network_kind_from_name(get_string(settings, "network"));
+  c.hidden = get_list<std::size_t>(settings, "hidden");
+  c.separate = get_bool(settings, "separate");
+  read_device(settings, c);
+  c.batch_size = get_int(settings, "batch_size", 1, kMaxBatch);
+  c.seed = seed;
+  read_optimizer(settings, c);
+  read_gain(settings, c);
+  try {
+    c.validate();
+  } catch (const nm::Error& e) {
+    throw InvalidArgumentError(e.what());
+  }
+  return c;
+}
+
+Schedule schedule_from_settings(const json& settings) {
+  Schedule s;
+  s.iterations_per_task = get_int(settings, "iterations_per_task", 1, kMaxIterations);
+  s.eval_every = get_int(settings, "eval_every", 1, kMaxIterations);
+  s.validate();
+  if (get_number(settings, "gap_epsilon") < 0.0) {
+    throw InvalidArgumentError("gap_epsilon must be >= 0");
+  }
+  (void)get_int(settings, "gap_window", 1, kMaxCount);
+  return s;
+}
+
+RunSettings parse_run_settings(const json& scenario, const json& settings, std::uint64_t seed) {
+  RunSettings run;
+  if (scenario.is_null()) {
+    run.learner = supervised_config(settings, seed);
+    run.control = read_gain_control(settings);
+  } else if (scenario["kind"] == "cognitive") {
+    run.learner = cognitive_config(scenario, settings, seed);
+  } else {
+    run.learner = rl_config(scenario, settings, seed);
+  }
+  run.schedule = schedule_from_settings(settings);
+  run.gap_epsilon = get_number(settings, "gap_epsilon");
+  run.gap_window = static_cast<std::size_t>(get_int(settings, "gap_window", 1, kMaxCount));
+  return run;
+}
+
+std::string gain_source(const std::string& method, const json& settings,
+                        const std::function<std::optional<json>(const std::string&)>& settings_of) {
+  const std::string fixed_from = get_string(settings, "fixed_gain_from");
+  const std::string lr_from = get_string(settings, "matched_lr_from");
+  if (!fixed_from.empty() && !lr_from.empty()) {
+    throw InvalidArgumentError(
+        fmt::format("method '{}': fixed_gain_from and matched_lr_from exclude each other", method));
+  }
+  const std::string source = fixed_from.empty() ? lr_from : fixed_from;
+  if (source.empty()) return source;
+  const char* via = fixed_from.empty() ? "matched_lr_from" : "fixed_gain_from";
+  const std::optional<json> dependency = settings_of(source);
+  if (!dependency) {
+    throw InvalidArgumentError(fmt::format(
+        "method '{}': {} names '{}', which is not a method of this sweep", method, via, source));
+  }
+  if (!get_string(*dependency, "fixed_gain_from").empty() ||
+      !get_string(*dependency, "matched_lr_from").empty()) {
+    throw InvalidArgumentError(
+        fmt::format("method '{}': {} '{}' names a method that is a control itself "
+                    "(fixed_gain_from or matched_lr_from)",
+                    method, via, source));
+  }
+  if (get_bool(settings, "ngm") || get_number(settings, "fixed_gain") != 0.0) {
+    throw InvalidArgumentError(
+        fmt::format("method '{}': {} excludes ngm: true and fixed_gain", method, via));
+  }
+  if (!std::isfinite(get_number(settings, "matched_lr_power"))) {
+    throw InvalidArgumentError(fmt::format("method '{}': matched_lr_power must be finite", method));
+  }
+  return source;
+}
+
+std::uint64_t supervised_memory_estimate(const SupervisedConfig& config, const Schedule& schedule) {
+  using util::saturating_add, util::saturating_mul;
+  const std::uint64_t inputs = config.stream.data_dir.empty() ? kFashionMnistPixels : 1;
+  const std::uint64_t tasks = std::max<std::int64_t>(1, config.stream.num_tasks);
+  std::uint64_t bytes = 0;
+  if (config.network != NetworkKind::kModulated) {  // the modulated preset ignores `hidden`
+    nm::NetworkSpec spec;
+    spec.input_dim = inputs;
+    for (const std::size_t width : config.hidden) {
+      nm::LayerSpec layer;
+      layer.units = width;
+      layer.trainable_weights = config.network == NetworkKind::kMlp;
+      spec.layers.push_back(layer);
+    }
+    nm::HeadSpec head;
+    head.units = kFashionMnistClasses;
+    head.weights = nm::ReadoutWeights::kTrainableShared;
+    spec.heads.push_back(head);
+    bytes = saturating_add(spec.weight_bytes(),
+                           spec.activation_bytes(static_cast<std::uint64_t>(config.batch_size)));
+  }
+  // The continual record: every task's accuracy at every evaluation, plus R and b.
+  const std::uint64_t evals = saturating_mul(
+      tasks, static_cast<std::uint64_t>(schedule.iterations_per_task / schedule.eval_every + 2));
+  bytes = saturating_add(bytes, saturating_mul(evals, tasks + 4, sizeof(double)));
+  return saturating_add(bytes, saturating_mul(tasks, tasks, sizeof(double)));
+}
+
+void check_run_memory(const std::string& id, const SupervisedConfig& config,
+                      const Schedule& schedule) {
+  util::require_memory<InvalidArgumentError>(
+      supervised_memory_estimate(config, schedule), fmt::format("run '{}'", id),
+      "lower hidden, batch_size, num_tasks or iterations_per_task / eval_every");
+}
+
+}  // namespace locus::bench

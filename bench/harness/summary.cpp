@@ -1,0 +1,166 @@
+#include "bench/harness/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
+
+#include "bench/harness/errors.hpp"
+#include "bench/harness/grid.hpp"
+#include "bench/harness/metrics.hpp"
+#include "bench/harness/run_files.hpp"
+
+namespace locus::bench {
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using Table = std::vector<std::vector<std::string>>;
+
+struct SummaryColumn {
+  const char* metric;
+  const char* title;
+};
+const std::vector<SummaryColumn>& summary_columns() {
+  static const std::vector<SummaryColumn> columns = {{"acc", "ACC"},
+                                                     {"bwt", "BWT"},
+                                                     {"fwt", "FWT"},
+                                                     {"forgetting", "forget"},
+                                                     {"avg_sg", "avg-SG"},
+                                                     {"avg_sg_previous", "avg-SG prev"},
+                                                     {"min_acc", "min-ACC"},
+                                                     {"wc_acc", "WC-ACC"},
+                                                     {"gap_depth", "depth"},
+                                                     {"gap_recovery", "recovery"},
+                                                     {"gap_area", "area"},
+                                                     {"first_task_final", "task-1 final"},
+                                                     {"mean_gain", "gain"},
+                                                     {"parameter_count", "params"},
+                                                     {"bytes_per_task", "bytes/task"},
+                                                     {"wall_seconds", "wall s"},
+                                                     {"steps_per_second", "steps/s"}};
+  return columns;
+}
+// The columns of the printed table (the CSV has them all).
+const std::vector<const char*>& table_metrics() {
+  static const std::vector<const char*> metrics = {
+      "acc", "bwt", "forgetting", "avg_sg", "min_acc", "wc_acc", "mean_gain", "steps_per_second"};
+  return metrics;
+}
+
+std::string format_mean_sd(const MeanSd& s, int decimals) {
+  if (s.count == 0) return "-";
+  if (!std::isfinite(s.sd)) return fmt::format("{:.{}f}", s.mean, decimals);
+  return fmt::format("{:.{}f}±{:.{}f}", s.mean, decimals, s.sd, decimals);
+}
+
+// The finished runs' metrics grouped by method, then grid point, in first-seen order; writes
+// every run to DIR/results.jsonl on the way.
+struct Groups {
+  std::vector<std::pair<std::string, std::string>> order;  // method, grid label
+  std::map<std::pair<std::string, std::string>, std::vector<json>> metrics;
+};
+
+Groups collect_runs(const SweepConfig& config, const fs::path& out_dir) {
+  const std::vector<RunSpec> runs = config.expand();
+  std::string jsonl;
+  Groups groups;
+  for (const auto& spec : runs) {
+    const json run = read_finished_run(out_dir, spec);
+    if (run.is_null()) {
+      throw SweepStateError(fmt::format("run '{}' has not finished ({} is missing)", spec.id,
+                                        run_path(out_dir, spec).string()));
+    }
+    jsonl += run.dump() + "\n";
+    const auto key = std::make_pair(spec.method, grid_label(spec.grid));
+    if (!groups.metrics.contains(key)) groups.order.push_back(key);
+    groups.metrics[key].push_back(run["metrics"]);
+  }
+  write_file_atomically(out_dir / "results.jsonl", jsonl);
+  return groups;
+}
+
+std::vector<std::string> table_header() {
+  std::vector<std::string> header = {"method", "runs"};
+  for (const auto* metric : table_metrics()) {
+    for (const auto& column : summary_columns()) {
+      if (std::string(column.metric) == metric) header.push_back(column.title);
+    }
+  }
+  return header;
+}
+
+// Writes DIR/summary.csv and returns the table's rows (the header first).
+Table write_csv(const Groups& groups, const fs::path& out_dir) {
+  std::string csv = "method,grid,runs";
+  for (const auto& column : summary_columns()) {
+    csv += fmt::format(",{0}_mean,{0}_sd", column.metric);
+  }
+  csv += "\n";
+  Table table = {table_header()};
+  for (const auto& key : groups.order) {
+    const auto& members = groups.metrics.at(key);
+    csv += fmt::format("{},{},{}", key.first, key.second, members.size());
+    std::map<std::string, MeanSd> stats;
+    for (const auto& column : summary_columns()) {
+      std::vector<double> values;
+      for (const auto& metrics : members) values.push_back(number_or_nan(metrics[column.metric]));
+      const MeanSd s = mean_sd(values);
+      stats[column.metric] = s;
+      auto cell = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; };
+      csv += fmt::format(",{},{}", cell(s.mean), cell(s.sd));
+    }
+    csv += "\n";
+    std::vector<std::string> row = {
+        key.second.empty() ? key.first : key.first + " (" + key.second + ")",
+        std::to_string(members.size())};
+    for (const auto* metric : table_metrics()) {
+      const std::string name = metric;
+      row.push_back(format_mean_sd(stats[name], name == "steps_per_second" ? 0 : 3));
+    }
+    table.push_back(row);
+  }
+  write_file_atomically(out_dir / "summary.csv", csv);
+  return table;
+}
+
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80;  // UTF-8 code points (the ±)
+  return n;
+}
+
+// A Markdown table (readable in a terminal, pastes into RESULTS.md).
+std::string markdown(const Table& table) {
+  std::vector<std::size_t> widths(table[0].size(), 0);
+  for (const auto& row : table) {
+    for (std::size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], display_width(row[c]));
+  }
+  std::string out;
+  for (std::size_t r = 0; r < table.size(); ++r) {
+    out += "|";
+    for (std::size_t c = 0; c < table[r].size(); ++c) {
+      out += " " + table[r][c] + std::string(widths[c] - display_width(table[r][c]), ' ') + " |";
+    }
+    out += "\n";
+    if (r == 0) {
+      out += "|";
+      for (std::size_t c = 0; c < widths.size(); ++c) out += std::string(widths[c] + 2, '-') + "|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string write_summary(const SweepConfig& config, const fs::path& out_dir) {
+  return markdown(write_csv(collect_runs(config, out_dir), out_dir));
+}
+
+}  // namespace locus::bench

@@ -1,0 +1,237 @@
+#include "bench/harness/supervised.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "bench/harness/errors.hpp"
+#include "neuromod/errors.hpp"
+#include "neuromod/losses.hpp"
+#include "neuromod/presets.hpp"
+
+namespace locus::bench {
+
+namespace nm = locus::neuromod;
+namespace data = locus::envs::data;
+
+std::string_view network_kind_name(NetworkKind kind) {
+  switch (kind) {
+    case NetworkKind::kMlp:
+      return "mlp";
+    case NetworkKind::kModulated:
+      return "modulated";
+    case NetworkKind::kModulatedMlp:
+      return "modulated-mlp";
+  }
+  throw InvalidArgumentError("invalid NetworkKind value");
+}
+
+NetworkKind network_kind_from_name(std::string_view name) {
+  if (name == "mlp") return NetworkKind::kMlp;
+  if (name == "modulated") return NetworkKind::kModulated;
+  if (name == "modulated-mlp") return NetworkKind::kModulatedMlp;
+  throw InvalidArgumentError(
+      fmt::format("unknown network '{}'; networks: mlp, modulated, modulated-mlp", name));
+}
+
+void SupervisedConfig::validate() const {
+  if (batch_size < 1)
+    throw InvalidArgumentError(fmt::format("batch_size {} must be >= 1", batch_size));
+  if (network != NetworkKind::kModulated && hidden.empty()) {
+    throw InvalidArgumentError("hidden must list at least one layer width");
+  }
+  for (const auto width : hidden) {
+    if (width == 0) throw InvalidArgumentError("hidden layer widths must be >= 1");
+  }
+  if (network != NetworkKind::kMlp && stream.scenario != data::Scenario::kTaskIncremental) {
+    throw InvalidArgumentError(fmt::format(
+        "network '{}' picks one context per task by its id, which only the task-incremental "
+        "scenario reveals; scenario is '{}'",
+        network_kind_name(network), envs::scenario_name(stream.scenario)));
+  }
+  if (ngm && fixed_gain) {
+    throw InvalidArgumentError(
+        "ngm and fixed_gain exclude each other (fixed_gain is NGM's control)");
+  }
+  if (fixed_gain && !(*fixed_gain > 0.0f)) {
+    throw InvalidArgumentError(fmt::format("fixed_gain {} must be > 0", *fixed_gain));
+  }
+  if (separate && (network != NetworkKind::kMlp || stream.joint ||
+                   stream.scenario != data::Scenario::kTaskIncremental)) {
+    throw InvalidArgumentError(
+        "separate (a fresh network per task, the single-task reference) needs network mlp, "
+        "scenario task-incremental and joint false");
+  }
+  optimizer.validate();
+  if (ngm) ngm_config.validate();
+}
+
+SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(config) {
+  config_.validate();
+  stream_ = data::make_shared_stream(config_.stream);
+  build_network(config_.seed);
+  eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
+}
+
+void SupervisedLearner::build_network(std::uint64_t seed) {
+  const auto inputs = static_cast<std::size_t>(stream_->input_size());
+  const auto outputs = static_cast<std::size_t>(stream_->num_outputs());
+  nm::NetworkSpec spec;
+  nm::GradientMode mode = nm::GradientMode::kContextOnly;
+  switch (config_.network) {
+    case NetworkKind::kMlp:
+      spec = nm::baseline_mlp(inputs, config_.hidden, outputs, seed, /*with_biases=*/false);
+      mode = nm::GradientMode::kAllTrainable;
+      break;
+    case NetworkKind::kModulated:
+      spec = nm::hong_pavlic_2022(seed).network;
+      if (spec.input_dim != inputs) {
+        throw InvalidArgumentError(
+            fmt::format("network 'modulated' takes {} inputs; the stream's images have {}",
+                        spec.input_dim, inputs));
+      }
+      spec.heads.front().units = outputs;
+      break;
+    case NetworkKind::kModulatedMlp:
+      spec = nm::modulated_mlp(inputs, config_.hidden, outputs, seed);
+      break;
+  }
+  network_ = nm::make_network(spec, config_.device);
+  try {
+    network_->set_matmul_precision(config_.precision);
+  } catch (const nm::InvalidArgumentError& e) {
+    throw InvalidArgumentError(fmt::format("setting 'precision': {}", e.what()));
+  }
+  network_->set_gradient_mode(mode);
+  network_->set_optimizer(config_.optimizer);
+  ngm_.reset();
+  if (config_.ngm) {
+    ngm_.emplace(config_.ngm_config);
+    ngm_->attach(*network_);
+  } else if (config_.fixed_gain) {
+    nm::apply_weight_gain(*network_, config_.ngm_config.target, *config_.fixed_gain);
+  }
+}
+
+std::int64_t SupervisedLearner::num_tasks() const {
+  return stream_->num_tasks();
+}
+
+void SupervisedLearner::begin_task(std::int64_t task) {
+  if (task != task_ + 1 || task >= num_tasks()) {
+    throw InvalidArgumentError(fmt::format("begin_task({}) out of order: expected task {} of {}",
+                                           task, task_ + 1, num_tasks()));
+  }
+  // The single-task reference: every task after the first starts from a new network, initialized
+  // from its own seed so that no two tasks share a starting point.
+  if (config_.separate && task > 0) build_network(config_.seed + std::uint64_t(task) * 7919);
+  task_ = task;
+  epoch_ = 0;
+  batch_index_ = 0;
+  plan_.emplace(stream_->epoch(task_, epoch_, config_.batch_size, /*drop_last=*/true));
+  if (plan_->num_batches() == 0) {
+    throw InvalidArgumentError(
+        fmt::format("task {} has {} training examples, fewer than one batch of {}", task,
+                    plan_->num_examples(), config_.batch_size));
+  }
+  if (per_task_contexts()) {
+    while (static_cast<std::int64_t>(network_->context_count()) <= task) network_->add_context();
+    network_->select_context(static_cast<nm::ContextId>(task));
+  }
+}
+
+TrainStep SupervisedLearner::train_step() {
+  if (task_ < 0) throw InvalidArgumentError("train_step() before begin_task(0)");
+  if (batch_index_ >= plan_->num_batches()) {
+    ++epoch_;
+    batch_index_ = 0;
+    plan_.emplace(stream_->epoch(task_, epoch_, config_.batch_size, /*drop_last=*/true));
+  }
+  plan_->fill(batch_index_++, batch_);
+  const auto rows = static_cast<std::size_t>(batch_.size);
+  const auto cols = static_cast<std::size_t>(batch_.input_size);
+  if (inputs_.shape(0) != rows || inputs_.shape(1) != cols) inputs_.resize({rows, cols});
+  std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
+  labels_.assign(batch_.labels.begin(), batch_.labels.end());
+  std::span<const nm::ContextId> contexts;
+  if (per_task_contexts()) {
+    contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
+    contexts = contexts_;
+  }
+  const auto& outputs = network_->forward(inputs_, contexts);
+  TrainStep step;
+  step.loss = nm::softmax_cross_entropy(outputs.front(), labels_, &gradient_);
+  step.samples = batch_.size;
+  network_->zero_grad();
+  network_->backward(gradient_);
+  network_->step();
+  if (ngm_) ngm_->update(*network_, outputs.front());
+  return step;
+}
+
+double SupervisedLearner::evaluate(std::int64_t task) {
+  if (task < 0 || task >= num_tasks()) {
+    throw InvalidArgumentError(
+        fmt::format("evaluate({}) out of range: tasks 0..{}", task, num_tasks() - 1));
+  }
+  auto& slot = eval_sets_[static_cast<std::size_t>(task)];
+  if (!slot) {
+    const data::Batch batch = stream_->eval_set(task);
+    EvalSet set;
+    set.inputs.resize(
+        {static_cast<std::size_t>(batch.size), static_cast<std::size_t>(batch.input_size)});
+    std::memcpy(set.inputs.data(), batch.inputs.data(), batch.inputs.size() * sizeof(float));
+    set.labels.assign(batch.labels.begin(), batch.labels.end());
+    slot = std::move(set);
+  }
+  std::span<const nm::ContextId> contexts;
+  if (per_task_contexts()) {
+    // A task not trained yet has no context: it is scored with the newest one (what the learner
+    // would use for it now), which is how R[j-1][j] and b[j] are defined for this network.
+    const auto context = static_cast<nm::ContextId>(
+        std::min<std::int64_t>(task, static_cast<std::int64_t>(network_->context_count()) - 1));
+    eval_contexts_.assign(slot->labels.size(), context);
+    contexts = eval_contexts_;
+  }
+  const auto& outputs = network_->forward(slot->inputs, contexts);
+  const std::size_t correct = nm::count_correct(outputs.front(), slot->labels);
+  return slot->labels.empty()
+             ? 0.0
+             : static_cast<double>(correct) / static_cast<double>(slot->labels.size());
+}
+
+std::int64_t SupervisedLearner::parameter_count() const {
+  std::int64_t count = 0;
+  for (const auto& info : network_->parameters()) {
+    const bool learned =
+        info.context != nm::kSharedContext
+            ? true
+            : info.trainable && network_->gradient_mode() == nm::GradientMode::kAllTrainable;
+    if (learned) count += static_cast<std::int64_t>(info.size());
+  }
+  return count;
+}
+
+std::int64_t SupervisedLearner::bytes_per_task() const {
+  std::int64_t bytes = 0;
+  if (per_task_contexts())
+    bytes += static_cast<std::int64_t>(nm::memory_report(*network_).context_bytes);
+  if (config_.stream.joint && num_tasks() > 0) {
+    // Replay keeps the task's training images (uint8 pixels) and labels (one byte).
+    std::int64_t examples = 0;
+    for (std::int64_t t = 0; t < num_tasks(); ++t) {
+      examples += static_cast<std::int64_t>(stream_->indices(t, data::Split::kTrain).size());
+    }
+    bytes += examples * (stream_->input_size() + 1) / num_tasks();
+  }
+  return bytes;
+}
+
+std::optional<double> SupervisedLearner::gain() const {
+  if (ngm_) return ngm_->gain();
+  if (config_.fixed_gain) return *config_.fixed_gain;
+  return std::nullopt;
+}
+
+}  // namespace locus::bench

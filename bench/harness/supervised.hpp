@@ -1,0 +1,99 @@
+#pragma once
+// SupervisedLearner: a modulated or ordinary network trained on an ImageStream (Split, Permuted or
+// Rotated Fashion-MNIST in any scenario), by sequential fine-tuning or incremental joint training
+// (the stream's `joint` mode replays every earlier task's data), with any optimizer, optionally
+// with the NGM gain or a fixed-gain control.
+//
+// Networks:
+//   mlp            the ordinary MLP of arXiv 2507.14056: hidden ReLU layers (2 x 400), no biases,
+//                  every weight trainable, one shared context
+//   modulated      the published modulated random-weight network (hong_pavlic_2022: 784 -> 7840
+//                  sparse binary, per-context gain and output gain, fixed readout), one context per
+//                  task, picked by the task id (task-incremental scenario only)
+//   modulated-mlp  fixed dense random layers of the `hidden` widths with per-context gain and bias
+//                  (neuromod's modulated_mlp), one context per task
+//
+// Evaluation runs a forward pass on the task's fixed held-out subset with the task's context; it
+// reads nothing that training depends on (forward() only overwrites the activations that the next
+// training forward recomputes), so it leaves training unchanged.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/harness/continual.hpp"
+#include "envs/data/streams.hpp"
+#include "neuromod/network.hpp"
+#include "neuromod/ngm.hpp"
+
+namespace locus::bench {
+
+enum class NetworkKind { kMlp, kModulated, kModulatedMlp };
+std::string_view network_kind_name(NetworkKind kind);  // "mlp", "modulated", "modulated-mlp"
+NetworkKind network_kind_from_name(std::string_view name);
+
+struct SupervisedConfig {
+  envs::data::StreamConfig stream;
+  NetworkKind network = NetworkKind::kMlp;
+  std::vector<std::size_t> hidden = {400, 400};  // mlp and modulated-mlp
+  neuromod::OptimizerConfig optimizer;
+  std::int64_t batch_size = 64;
+  std::uint64_t seed = 0;                              // the network's initialization
+  neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
+  neuromod::MatmulPrecision precision = neuromod::MatmulPrecision::kFloat32;  // of its products
+  // A fresh network (and optimizer) at the start of every task: R[j][j] is then the accuracy of a
+  // network of the same size trained on task j alone, the reference of the modulated network's
+  // per-task accuracy. Only for the ordinary MLP, task-incremental, without joint replay.
+  bool separate = false;
+  bool ngm = false;
+  neuromod::NgmConfig ngm_config;
+  // A fixed weight gain on ngm_config.target (the control of an NGM method); exclusive with ngm.
+  std::optional<float> fixed_gain;
+  void validate() const;
+};
+
+class SupervisedLearner final : public Learner {
+ public:
+  explicit SupervisedLearner(const SupervisedConfig& config);
+
+  std::int64_t num_tasks() const override;
+  void begin_task(std::int64_t task) override;
+  TrainStep train_step() override;
+  double evaluate(std::int64_t task) override;
+  std::int64_t parameter_count() const override;
+  std::int64_t bytes_per_task() const override;
+  std::optional<double> gain() const override;
+
+  const neuromod::Network& network() const { return *network_; }
+  const envs::data::ImageStream& stream() const { return *stream_; }
+
+ private:
+  bool per_task_contexts() const { return config_.network != NetworkKind::kMlp; }
+  // The network, its optimizer and its gain control, initialized from `seed`.
+  void build_network(std::uint64_t seed);
+
+  struct EvalSet {
+    neuromod::Matrix inputs;           // (rows, input_size)
+    std::vector<std::int32_t> labels;  // (rows)
+  };
+
+  SupervisedConfig config_;
+  std::shared_ptr<const envs::data::ImageStream> stream_;
+  std::unique_ptr<neuromod::Network> network_;
+  std::optional<neuromod::NgmGain> ngm_;
+  std::vector<std::optional<EvalSet>> eval_sets_;  // built on first use
+  std::int64_t task_ = -1;
+  std::int64_t epoch_ = 0;
+  std::int64_t batch_index_ = 0;
+  std::optional<envs::data::EpochPlan> plan_;
+  envs::data::Batch batch_;
+  neuromod::Matrix inputs_;  // (batch, input_size)
+  neuromod::Matrix gradient_;
+  std::vector<std::int32_t> labels_;
+  std::vector<neuromod::ContextId> contexts_;
+  std::vector<neuromod::ContextId> eval_contexts_;
+};
+
+}  // namespace locus::bench

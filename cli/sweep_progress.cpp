@@ -1,0 +1,108 @@
+#include "cli/sweep_progress.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace locus::cli {
+
+namespace {
+
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long>(std::lround(seconds));
+  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+}  // namespace
+
+void SweepProgressLine::begin(std::size_t total, std::size_t finished_before, int jobs) {
+  if (stream_ == nullptr || started_) return;
+  total_ = total;
+  done_ = finished_before;
+  jobs_ = jobs;
+  tty_ = isatty(fileno(stream_)) != 0;
+  start_ = std::chrono::steady_clock::now();
+  started_ = true;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void SweepProgressLine::run_started() {
+  ++running_;
+  std::lock_guard lock(mutex_);
+  changed_ = true;
+}
+
+void SweepProgressLine::run_finished(double seconds) {
+  --running_;
+  ++done_;
+  ++finished_here_;
+  std::lock_guard lock(mutex_);
+  run_seconds_ += seconds;
+  changed_ = true;
+  wake_.notify_all();
+}
+
+void SweepProgressLine::end() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  if (tty_ || changed_) print();  // the last state, unless the loop printed it already
+  if (tty_) std::fputc('\n', stream_);
+}
+
+void SweepProgressLine::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopped_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(500));
+    if (stopped_) break;
+    if (tty_ || changed_) {
+      changed_ = false;
+      lock.unlock();
+      print();
+      lock.lock();
+    }
+  }
+}
+
+void SweepProgressLine::print() {
+  const std::size_t done = done_, running = running_;
+  const std::size_t left = total_ - done - running;
+  double eta = std::numeric_limits<double>::quiet_NaN();
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_here_ > 0) {
+      const double per_run = run_seconds_ / static_cast<double>(finished_here_.load());
+      eta = per_run * (static_cast<double>(left) + 0.5 * static_cast<double>(running)) /
+            static_cast<double>(std::max(1, jobs_));
+    }
+  }
+  constexpr int kWidth = 24;
+  const int filled =
+      total_ == 0 ? kWidth : static_cast<int>(kWidth * static_cast<double>(done) / total_);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const std::string line = fmt::format("[{}{}] {}/{} done, {} running, {} left, elapsed {}, ETA {}",
+                                       std::string(filled, '#'), std::string(kWidth - filled, '.'),
+                                       done, total_, running, left, duration_text(elapsed),
+                                       done == total_ ? "0s" : duration_text(eta));
+  std::lock_guard lock(print_mutex_);
+  if (tty_) {
+    fmt::print(stream_, "\r{:<100}", line);
+  } else {
+    fmt::print(stream_, "{}\n", line);
+  }
+  std::fflush(stream_);
+}
+
+}  // namespace locus::cli
