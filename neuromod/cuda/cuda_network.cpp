@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 
+#include "neuromod/cuda/batch_plan.hpp"
 #include "neuromod/cuda/cuda_check.hpp"
 #include "neuromod/cuda/cuda_recurrent.hpp"
 #include "neuromod/cuda/device_buffer.hpp"
@@ -323,24 +324,14 @@ class CudaNetworkImpl final : public CudaNetwork {
   // The last batch.
   std::size_t rows_ = 0;
   bool has_forward_ = false;
-  std::vector<std::int32_t> row_context_;
-  std::vector<char> context_in_batch_;
   std::vector<std::uint32_t> context_set_;  // (contexts): each context's weight set
-  // The batch's rows by weight set (spec_.weight_sets > 1): sorted by set, the sets with rows cut
-  // into runs of consecutive sets with the same row count (one strided batched GEMM each).
-  struct SetRun {
-    std::size_t first_set, sets, rows_per_set, row_begin;
-  };
-  std::vector<SetRun> set_runs_;
-  std::vector<std::int32_t> set_counts_;
+  // The last batch's plan: its contexts, groups, weight-set runs and the staging of its upload.
+  cuda::BatchPlan plan_;
   // True when the batch's rows were sorted by set: the network's row i is the caller's row
-  // set_order_[i], and the inputs, outputs and head gradients cross between the two orders.
+  // plan_.set_order[i], and the inputs, outputs and head gradients cross between the two orders.
   bool rows_permuted_ = false;
-  std::vector<std::int32_t> set_order_, sorted_context_;  // (rows) each
-  const std::int32_t* set_order_device_ = nullptr;        // set_order_ on the device
+  const std::int32_t* set_order_device_ = nullptr;  // plan_.set_order on the device
   DeviceArray<float> sorted_input_;
-  std::vector<std::int32_t> batch_host_;  // staging of everything below, uploaded at once
-  std::vector<std::int32_t> counts_, next_, chunk_scratch_, group_scratch_;  // prepare_batch's
   DeviceArray<std::int32_t> batch_device_;
   const std::int32_t* row_context_device_ = nullptr;
   RowGroups by_context_, all_rows_;
@@ -591,7 +582,7 @@ void CudaNetworkImpl::set_products(bool forward, const float* a, const float* we
   // The network's rows are sorted by set (prepare_batch): each run's rows are consecutive.
   const std::size_t a_cols = forward ? in : out, c_cols = forward ? out : in;
   const auto matrix = static_cast<long long>(out * in);
-  for (const SetRun& run : set_runs_) {
+  for (const cuda::SetRun& run : plan_.set_runs) {
     const float* w = weights + run.first_set * out * in;
     const float* a_run = a + run.row_begin * a_cols;
     float* c_run = c + run.row_begin * c_cols;
@@ -631,8 +622,7 @@ void CudaNetworkImpl::gemm_backward_weight(const float* dz, std::size_t rows, st
                                  &alpha, x, int(in), dz, int(out), &beta, dweight, int(in)));
 }
 
-// Checks the batch on the host, groups its rows by context (a stable counting sort, cut into
-// fixed-size chunks) and uploads ids and groups in one copy.
+// Checks the batch, plans it on the host (batch_plan.hpp) and uploads the plan in one copy.
 void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId> context_ids,
                                     std::span<const std::uint8_t> episode_starts) {
   // Whatever fails below, the previous batch can no longer be differentiated (forward() may have
@@ -640,146 +630,29 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   has_forward_ = false;
   has_loss_ = false;
   checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), selected_);
-  // The reductions put one 64-row chunk per grid row (at most 65535).
-  constexpr std::size_t kMaxRows = std::size_t{65535} * cuda::kReduceChunkRows;
-  if (rows > kMaxRows) {
-    throw ShapeError(
-        fmt::format("forward: a batch of {} rows; the CUDA backend takes at most {} rows per batch",
-                    rows, kMaxRows));
-  }
-  const std::size_t contexts = frozen_.size();
-  row_context_.resize(rows);
-  context_in_batch_.assign(contexts, 0);
-  std::vector<std::int32_t>& counts = counts_;  // members: no allocation per batch once warm
-  counts.assign(contexts, 0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const ContextId c = checks::row_context(context_ids, r, selected_, contexts);
-    row_context_[r] = c;
-    context_in_batch_[std::size_t(c)] = 1;
-    ++counts[std::size_t(c)];
-  }
+  cuda::plan_batch({.rows = rows,
+                    .context_ids = context_ids,
+                    .selected = selected_,
+                    .context_set = context_set_,
+                    .weight_sets = spec_.weight_sets,
+                    .episode_starts = episode_starts},
+                   plan_);
   rows_ = rows;
 
-  // Weight sets: the network works on the rows sorted by set (stably), so that each set's rows are
-  // consecutive and every product is one strided batched GEMM per run of consecutive sets with
-  // equal row counts. A batch that does not come sorted is gathered once at the input, and its
-  // outputs scattered back (and head gradients gathered) once per head, rather than around every
-  // product; the rows of one context keep their order, so the reductions sum as they would.
-  set_runs_.clear();
-  rows_permuted_ = false;
-  const std::vector<std::int32_t>* batch_contexts = &row_context_;  // in the network's row order
-  if (spec_.weight_sets > 1) {
-    const std::size_t sets = spec_.weight_sets;
-    set_counts_.assign(sets, 0);
-    std::uint32_t previous = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint32_t set = context_set_[std::size_t(row_context_[r])];
-      ++set_counts_[set];
-      if (set < previous) rows_permuted_ = true;
-      previous = set;
-    }
-    std::size_t row_begin = 0;
-    for (std::size_t set = 0; set < sets; ++set) {
-      const auto n = std::size_t(set_counts_[set]);
-      if (n == 0) continue;
-      SetRun* last = set_runs_.empty() ? nullptr : &set_runs_.back();
-      if (last && last->first_set + last->sets == set && last->rows_per_set == n) {
-        ++last->sets;
-      } else {
-        set_runs_.push_back({set, 1, n, row_begin});
-      }
-      row_begin += n;
-    }
-    if (rows_permuted_) {
-      std::vector<std::int32_t>& next = set_counts_;  // reused: counts become first positions
-      std::int32_t at = 0;
-      for (std::size_t set = 0; set < sets; ++set) {
-        const std::int32_t count = next[set];
-        next[set] = at;
-        at += count;
-      }
-      set_order_.resize(rows);
-      sorted_context_.resize(rows);
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t i = std::size_t(next[context_set_[std::size_t(row_context_[r])]]++);
-        set_order_[i] = static_cast<std::int32_t>(r);
-        sorted_context_[i] = row_context_[r];
-      }
-      batch_contexts = &sorted_context_;
-    }
-  }
-  const std::vector<std::int32_t>& ids = *batch_contexts;
-
-  // Layout of batch_host_: row contexts | by-context order | chunks | groups | identity order |
-  // chunks | groups | the rows sorted by weight set (if permuted) | episode starts (if given).
-  std::vector<std::int32_t>& h = batch_host_;
-  h.assign(rows, 0);
-  std::copy(ids.begin(), ids.end(), h.begin());
-  const std::size_t order_at = h.size();
-  h.resize(h.size() + rows);
-  std::vector<std::int32_t>& next = next_;
-  next.assign(contexts, 0);
-  for (std::size_t c = 1; c < contexts; ++c) next[c] = next[c - 1] + counts[c - 1];
-  for (std::size_t r = 0; r < rows; ++r) {
-    h[order_at + std::size_t(next[std::size_t(ids[r])]++)] = static_cast<std::int32_t>(r);
-  }
-  auto append_groups = [&](std::span<const std::int32_t> group_sizes,
-                           std::span<const std::int32_t> targets, std::size_t& chunks_at,
-                           std::size_t& groups_at, int& chunk_count, int& group_count) {
-    std::vector<std::int32_t>& chunks = chunk_scratch_;
-    std::vector<std::int32_t>& groups = group_scratch_;
-    chunks.clear();
-    groups.clear();
-    std::int32_t begin = 0;
-    for (std::size_t g = 0; g < group_sizes.size(); ++g) {
-      if (group_sizes[g] == 0) continue;
-      const std::int32_t first_chunk = static_cast<std::int32_t>(chunks.size() / 3);
-      const std::int32_t end = begin + group_sizes[g];
-      for (std::int32_t at = begin; at < end; at += cuda::kReduceChunkRows) {
-        chunks.insert(chunks.end(), {static_cast<std::int32_t>(groups.size() / 3), at,
-                                     std::min(end, at + cuda::kReduceChunkRows)});
-      }
-      groups.insert(groups.end(),
-                    {targets[g], first_chunk, static_cast<std::int32_t>(chunks.size() / 3)});
-      begin = end;
-    }
-    chunks_at = h.size();
-    h.insert(h.end(), chunks.begin(), chunks.end());
-    groups_at = h.size();
-    h.insert(h.end(), groups.begin(), groups.end());
-    chunk_count = static_cast<int>(chunks.size() / 3);
-    group_count = static_cast<int>(groups.size() / 3);
-  };
-  std::vector<std::int32_t>& context_targets = next_;  // reused: the order is built
-  for (std::size_t c = 0; c < contexts; ++c) context_targets[c] = static_cast<std::int32_t>(c);
-  std::size_t context_chunks_at = 0, context_groups_at = 0;
-  append_groups(counts, context_targets, context_chunks_at, context_groups_at,
-                by_context_.chunk_count, by_context_.group_count);
-  const std::size_t identity_at = h.size();
-  for (std::size_t r = 0; r < rows; ++r) h.push_back(static_cast<std::int32_t>(r));
-  const std::int32_t all[1] = {static_cast<std::int32_t>(rows)};
-  const std::int32_t zero[1] = {0};
-  std::size_t all_chunks_at = 0, all_groups_at = 0;
-  append_groups(all, zero, all_chunks_at, all_groups_at, all_rows_.chunk_count,
-                all_rows_.group_count);
-
-  const std::size_t set_order_at = h.size();
-  if (rows_permuted_) h.insert(h.end(), set_order_.begin(), set_order_.end());
-  const std::size_t starts_at = h.size();
-  for (const std::uint8_t flag : episode_starts) h.push_back(flag != 0 ? 1 : 0);
-
+  const std::vector<std::int32_t>& h = plan_.staging;
   std::int32_t* device = ensure(batch_device_, h.size());
   LOCUS_CUDA_CHECK(cudaMemcpyAsync(device, h.data(), h.size() * sizeof(std::int32_t),
                                    cudaMemcpyHostToDevice, stream_));
   row_context_device_ = device;
-  by_context_.order = device + order_at;
-  by_context_.chunks = device + context_chunks_at;
-  by_context_.groups = device + context_groups_at;
-  all_rows_.order = device + identity_at;
-  all_rows_.chunks = device + all_chunks_at;
-  all_rows_.groups = device + all_groups_at;
-  set_order_device_ = rows_permuted_ ? device + set_order_at : nullptr;
-  starts_device_ = episode_starts.empty() ? nullptr : device + starts_at;
+  const auto device_groups = [device](const cuda::RowGroupsLayout& layout) {
+    return RowGroups{device + layout.order, device + layout.chunks, device + layout.groups,
+                     layout.chunk_count, layout.group_count};
+  };
+  by_context_ = device_groups(plan_.by_context);
+  all_rows_ = device_groups(plan_.all_rows);
+  rows_permuted_ = plan_.rows_permuted;
+  set_order_device_ = rows_permuted_ ? device + plan_.set_order_at : nullptr;
+  starts_device_ = episode_starts.empty() ? nullptr : device + plan_.starts_at;
 }
 
 std::vector<const float*> CudaNetworkImpl::forward_device(const float* inputs, std::size_t rows,
@@ -934,13 +807,13 @@ void CudaNetworkImpl::mark(Block& block) {
     block.has_grad[0] = 1;
     return;
   }
-  for (std::size_t c = 0; c < context_in_batch_.size(); ++c) {
-    if (context_in_batch_[c]) block.has_grad[c] = 1;
+  for (std::size_t c = 0; c < plan_.context_in_batch.size(); ++c) {
+    if (plan_.context_in_batch[c]) block.has_grad[c] = 1;
   }
 }
 
 void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
-  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+  checks::backward_call(has_forward_, plan_.context_in_batch.size() == frozen_.size(),
                         head_gradients.size(), spec_.heads.size());
   std::vector<const float*> device(spec_.heads.size(), nullptr);
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
@@ -959,7 +832,7 @@ void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
 }
 
 void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradients) {
-  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+  checks::backward_call(has_forward_, plan_.context_in_batch.size() == frozen_.size(),
                         head_gradients.size(), spec_.heads.size());
   const std::size_t num_layers = spec_.layers.size();
   std::size_t lowest = num_layers;

@@ -10,22 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "neuromod/cuda/row_groups.hpp"
 #include "neuromod/spec.hpp"
 
 namespace locus::neuromod::cuda {
-
-// Rows of a batch grouped for deterministic reductions: `order` lists row indices grouped by target
-// (context, or a single target for shared parameters), each group cut into chunks of at most
-// kReduceChunkRows rows. A chunk is (group, begin, end) into `order`; a group is (target, first
-// chunk, end chunk). Built on the host (cuda_network.cpp) and uploaded with the batch.
-inline constexpr int kReduceChunkRows = 64;  // small enough to give every SM blocks
-struct RowGroups {
-  const std::int32_t* order = nullptr;   // (rows)
-  const std::int32_t* chunks = nullptr;  // (chunk_count, 3): group, begin, end
-  const std::int32_t* groups = nullptr;  // (group_count, 3): target, chunk begin, chunk end
-  int chunk_count = 0;
-  int group_count = 0;
-};
 
 struct ModulationLaunch {
   std::size_t rows = 0, units = 0;

@@ -179,15 +179,28 @@ def test_observations_are_fresh_arrays_on_every_call():
 
 
 def test_actions_of_any_gymnasium_form_are_accepted():
-    env = locus.LocusEnv("CartPole-v1")
-    env.reset(seed=0)
-    for action in [1, np.int64(1), np.int32(0), np.array(1), np.array(1, dtype=np.uint8)]:
-        env.step(action)
-    continuous = locus.LocusEnv("Pendulum-v1")
-    continuous.reset(seed=0)
-    for action in [np.array([0.5], dtype=np.float32), [0.5], np.array([1], dtype=np.int8),
-                   np.array([[0.1, 0.2]], dtype=np.float32)[:, 1]]:
-        continuous.step(action)
+    # Each form steps exactly as the plain action of the same value, from the same state; the two
+    # plain actions differ, so an action dropped or misread on the way in shows.
+    def first_step(env_id, action):
+        env = locus.LocusEnv(env_id)
+        env.reset(seed=0)
+        return env.step(action)[0]
+
+    push_left, push_right = first_step("CartPole-v1", 0), first_step("CartPole-v1", 1)
+    assert not np.array_equal(push_left, push_right)
+    for action, plain in [(1, push_right), (np.int64(1), push_right), (np.int32(0), push_left),
+                          (np.array(1), push_right), (np.array(1, dtype=np.uint8), push_right)]:
+        np.testing.assert_array_equal(first_step("CartPole-v1", action), plain, err_msg=repr(action))
+
+    def torque(value):
+        return first_step("Pendulum-v1", np.array([value], dtype=np.float32))
+
+    assert not np.array_equal(torque(0.5), torque(1.0))
+    for action, value in [(np.array([0.5], dtype=np.float32), 0.5), ([0.5], 0.5),
+                          (np.array([1], dtype=np.int8), 1.0),
+                          (np.array([[0.1, 0.2]], dtype=np.float32)[:, 1], np.float32(0.2))]:
+        np.testing.assert_array_equal(first_step("Pendulum-v1", action), torque(value),
+                                      err_msg=repr(action))
 
 
 def test_discrete_and_composite_observations(plugin):

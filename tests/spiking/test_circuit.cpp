@@ -185,12 +185,36 @@ TEST_CASE("STDP weights equal the pair rule applied to the recorded spike trains
   CHECK(largest_change > 0.05);  // learning happened
 }
 
-TEST_CASE("the plasticity knob at 0 freezes the weights", "[spiking][circuit][stdp]") {
-  spk::CircuitConfig config = busy_circuit(3);
-  config.knobs.plasticity = 0.0;
-  spk::Circuit circuit(config);
-  circuit.run(200.0);
-  for (const double w : circuit.projections().back().synapses.weight) REQUIRE(w == 1.5);
+TEST_CASE("the plasticity knob at 0 freezes the weights that move at 1",
+          "[spiking][circuit][stdp]") {
+  // The same circuit and seed with the knob at 1 and at 0: the weights must move in the first (so
+  // that the second checks the knob, not a circuit where STDP never runs) and stay put in the
+  // second. Every plastic projection is checked.
+  const auto weights_after = [](double knob) {
+    spk::CircuitConfig config = busy_circuit(3);
+    config.knobs.plasticity = knob;
+    spk::Circuit circuit(config);
+    circuit.run(200.0);
+    std::vector<std::vector<double>> weights;
+    for (const auto& projection : circuit.projections()) {
+      if (projection.spec.plastic) weights.push_back(projection.synapses.weight);
+    }
+    return weights;
+  };
+  const auto learning = weights_after(1.0);
+  const auto frozen = weights_after(0.0);
+  const spk::CircuitConfig config = busy_circuit(3);
+  REQUIRE(learning.size() == 2);  // E -> E and input -> E
+  REQUIRE(frozen.size() == learning.size());
+  for (std::size_t p = 0; p < learning.size(); ++p) {
+    INFO("plastic projection " << p);
+    const double initial = p == 0 ? config.projections[0].weight : 1.5;
+    std::size_t moved = 0;
+    for (const double w : learning[p]) moved += w != initial ? 1 : 0;
+    CAPTURE(moved, learning[p].size());
+    CHECK(moved * 10 > learning[p].size());  // more than a tenth of the synapses learned
+    for (const double w : frozen[p]) REQUIRE(w == initial);
+  }
 }
 
 TEST_CASE("the noradrenaline-like pulse acts inside its window only", "[spiking][circuit][knobs]") {
