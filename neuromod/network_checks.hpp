@@ -1,7 +1,7 @@
 #pragma once
 // The argument checks every Network backend makes at its boundary, written once so that the CPU,
-// reference and CUDA backends reject the same calls with the same messages (DESIGN §5: public
-// methods check their inputs, then call the implementation).
+// reference and CUDA backends reject the same calls with the same messages (docs/neuromod.md:
+// public methods check their inputs, then call the implementation).
 
 #include <cstddef>
 #include <span>

@@ -71,7 +71,7 @@ struct ContinualRecord {
 
 ContinualRecord run_continual(Learner& learner, const Schedule& schedule);
 
-// The metrics of DESIGN.md §4 for one record. The stability gap, gap depth, recovery and area are
+// The metrics of docs/bench.md for one record. The stability gap, gap depth, recovery and area are
 // taken on the first task's curve (as arXiv 2507.14056 does) and, as `*_previous`, on the curve
 // of the task that just ended at each boundary.
 struct RunMetrics {

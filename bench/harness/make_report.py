@@ -3,7 +3,7 @@
 
 Plots: first-task accuracy over iterations per method (mean over seeds, each seed thin) with the
 task boundaries marked and the stability gap shaded (below the pre-switch baseline, the mean of
-the last 5 evaluations before each switch, as DESIGN.md §4 defines it); the accuracy of every task
+the last 5 evaluations before each switch, as docs/bench.md defines it); the accuracy of every task
 for one seed per method; the NGM gain trace; avg-SG against final accuracy. Then the summary table
 (DIR/summary.csv, mean ± sd over seeds).
 
@@ -311,7 +311,7 @@ td,th{{border:1px solid #bbb;padding:3px 6px;text-align:right}} td:first-child{{
 img{{max-width:100%}}</style></head><body>
 <h1>locus sweep: {name}</h1>
 <p>{len(runs)} runs, {len(groups)} methods, seeds {html.escape(str(sweep.get('seeds', '?')))}.
-Metrics as DESIGN.md §4 defines them; avg-SG, gap depth, recovery and area are taken on the first task's
+Metrics as docs/bench.md defines them; avg-SG, gap depth, recovery and area are taken on the first task's
 curve. A method can close the gap by learning less, so read avg-SG together with ACC and min-ACC.</p>
 <h2>Summary (mean ± sd over seeds)</h2>
 {table}

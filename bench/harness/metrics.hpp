@@ -1,5 +1,5 @@
 #pragma once
-// Continual-learning metrics, exactly as DESIGN.md §4 defines them.
+// Continual-learning metrics, exactly as docs/bench.md defines them (with their sources).
 //
 // Notation: T tasks trained one after another in blocks; block k covers the training iterations
 // (end[k-1], end[k]] with end[-1] = 0 (iteration t = after t training steps, t = 0 before any).

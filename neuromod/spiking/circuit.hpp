@@ -1,7 +1,7 @@
 #pragma once
 // The spiking cortical microcircuit: two-compartment Izhikevich layer-5 pyramidal cells, PV and
 // SOM interneurons, Poisson spike sources, conductance-based AMPA/NMDA/GABA synapses with
-// Gaussian wiring, pair-based STDP and neuromodulation knobs (DESIGN.md §3, arXiv 2507.03222).
+// Gaussian wiring, pair-based STDP and neuromodulation knobs (arXiv 2507.03222; params.hpp).
 //
 // Integration: explicit Euler at dt for the membrane equations (as Izhikevich does), exact
 // exponential decay for conductances and STDP traces. One step n (from t = n dt to (n + 1) dt):

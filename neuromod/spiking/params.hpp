@@ -1,9 +1,11 @@
 #pragma once
-// Parameters of the spiking cortical microcircuit (DESIGN.md §3, arXiv 2507.03222).
+// Parameters of the spiking cortical microcircuit (arXiv 2507.03222, which does not publish its
+// constants; the defaults are those of the closest published model, Whyte et al.'s two-compartment
+// layer-5 cell, listed in docs/neuromod.md, "Spiking microcircuit: constants").
 //
 // Units everywhere: time ms, voltage mV, current pA, conductance nS, capacitance pF, rates Hz
-// (nS x mV = pA, pF x mV/ms = pA). Every constant is a field with its default from DESIGN.md;
-// where DESIGN.md is silent the default's source is named beside it. validate() checks a whole
+// (nS x mV = pA, pF x mV/ms = pA). Every constant is a field with its default from that model;
+// where it is silent the default's source is named beside it. validate() checks a whole
 // configuration and names the first bad value and what is allowed.
 
 #include <cstdint>
@@ -34,19 +36,19 @@ struct IzhikevichParams {
   double u_max = std::numeric_limits<double>::infinity();  // pA
 };
 
-// The layer-5 pyramidal soma of Whyte et al. (DESIGN.md §3): C = 150, v_r = -75, v_t = -45,
+// The layer-5 pyramidal soma of Whyte et al.: C = 150, v_r = -75, v_t = -45,
 // k = 2.5, a = 0.01, b = 5, c = -65, d = 250, v_peak = 50.
 IzhikevichParams pyramidal_soma_params();
-// PV basket cell (DESIGN.md §3): C = 20, v_r = -55, v_t = -40, k = 1, a = 0.15, b = 8, c = -55,
-// d = 200. DESIGN.md gives no peak; v_peak = 25 mV is Izhikevich's (2007) fast-spiking value.
+// PV basket cell (Whyte et al.): C = 20, v_r = -55, v_t = -40, k = 1, a = 0.15, b = 8, c = -55,
+// d = 200. No peak is given there; v_peak = 25 mV is Izhikevich's (2007) fast-spiking value.
 IzhikevichParams pv_params();
 // SOM cell: Izhikevich's published low-threshold-spiking (LTS) interneuron of rat barrel cortex
 // (Izhikevich 2007, "Dynamical Systems in Neuroscience", Fig. 8.25): C = 100, k = 1, v_r = -56,
 // v_t = -42, a = 0.03, b = 8, d = 20, peak 40 - 0.1 u, reset -53 + 0.04 u, u capped at 670.
 IzhikevichParams som_lts_params();
 
-// The nonlinear calcium dendrite of the two-compartment pyramidal cell (DESIGN.md §3, after Naud
-// & Sprekeler 2018 as used by Whyte et al.):
+// The nonlinear calcium dendrite of the two-compartment pyramidal cell (after Naud & Sprekeler
+// 2018 as used by Whyte et al.):
 //   C_d dv_d/dt = -l_d (v_d - v_rd) + k_d F(v_d) + p_d BAP(t) + u_d + I_d
 //       du_d/dt = a_d (b_d (v_d - v_rd) - u_d)
 //   F(v) = 1 / (1 + exp((v_half - v) / slope))
@@ -71,10 +73,10 @@ struct DendriteParams {
   double bap_delay = 0.5;            // ms
   double bap_duration = 2.0;         // ms
   // Dendrite-to-soma current g_ds F(v_d) (pA) added to the soma, scaled by the coupling knob.
-  // DESIGN.md's cell couples the dendrite to the soma only by switching the reset; in our runs that
-  // alone barely changed the rate (same gain with and without dendritic drive), so locus adds the
-  // current of Naud & Sprekeler (2018), whose dendrite DESIGN.md's constants come from: 1300 pA.
-  // Set 0 for the reset-switch-only cell.
+  // Whyte et al.'s cell couples the dendrite to the soma only by switching the reset; in our runs
+  // that alone barely changed the rate (same gain with and without dendritic drive), so locus adds
+  // the current of Naud & Sprekeler (2018), whose dendrite those constants come from: 1300 pA. Set
+  // 0 for the reset-switch-only cell.
   double soma_current = 1300.0;
 };
 
@@ -90,9 +92,9 @@ struct PyramidalParams {
 // - g_GABA (v - E_inh), with the Jahr & Stevens (1990) magnesium block
 // B(v) = 1 / (1 + [Mg] / mg_half * exp(-mg_slope v)).
 struct SynapseParams {
-  double tau_ampa = 6.0;        // ms (DESIGN.md §3)
-  double tau_nmda = 100.0;      // ms (DESIGN.md §3)
-  double tau_gaba = 6.0;        // ms (DESIGN.md §3)
+  double tau_ampa = 6.0;        // ms (Whyte et al.)
+  double tau_nmda = 100.0;      // ms (Whyte et al.)
+  double tau_gaba = 6.0;        // ms (Whyte et al.)
   double e_excitatory = 0.0;    // mV
   double e_inhibitory = -70.0;  // mV (GABA_A)
   // NMDA conductance increment per unit of AMPA increment at excitatory synapses. With the 100 ms

@@ -1,6 +1,6 @@
 """Continual-learning metrics of the locus harness, on numpy arrays or lists.
 
-The same C++ functions as ``locus sweep`` uses (bench/harness/metrics.hpp; DESIGN.md section 4), with the
+The same C++ functions as ``locus sweep`` uses (bench/harness/metrics.hpp; docs/bench.md), with the
 same edge cases: a metric that is undefined (BWT, FWT or forgetting with one task, a stability gap
 whose pre-switch accuracy is 0 or missing, min-ACC on the first task) is NaN. NaN values in a curve
 mean "not evaluated there" and are skipped. A bad shape raises

@@ -156,8 +156,7 @@ struct TaskCurves {
 
 void bind_metrics(py::module_& metrics) {
   metrics.doc() =
-      "Continual-learning metrics of the locus harness (bench/harness/metrics.hpp, DESIGN.md "
-      "section 4)";
+      "Continual-learning metrics of the locus harness (bench/harness/metrics.hpp, docs/bench.md)";
   metrics.def(
       "average_accuracy", [](py::handle r) { return bench::average_accuracy(accuracy_matrix(r)); },
       py::arg("r"), "ACC = mean_j R[T-1][j], R of shape (tasks, tasks).");

@@ -1,6 +1,6 @@
-// A Python gymnasium.Env driven as a locus Env (DESIGN.md §2, "custom environments plug in three
-// ways"): the C++ side (env checker, VectorEnv, later the agents) calls reset/step on it through
-// the allocation-free interface, and each call takes the GIL to run the Python env.
+// A Python gymnasium.Env driven as a locus Env (one of the three ways a custom environment plugs
+// in: docs/envs.md): the C++ side (env checker, VectorEnv, later the agents) calls reset/step on it
+// through the allocation-free interface, and each call takes the GIL to run the Python env.
 //
 // The spaces come from the package (locus.spaces.to_json converts Gymnasium spaces); observations
 // are packed from what the Python env returns, actions unpacked into Gymnasium's types. A Python

@@ -1,4 +1,4 @@
-// The metrics of DESIGN.md §4 on small hand-computed accuracy matrices and curves, including the
+// The metrics of docs/bench.md on small hand-computed accuracy matrices and curves, including the
 // edge cases: one task, a gap that never recovers (censored), perfect retention.
 
 #include <catch2/catch.hpp>

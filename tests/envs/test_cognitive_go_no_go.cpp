@@ -1,4 +1,4 @@
-// GoNoGo-v0 against the reference facts of DESIGN.md section 2 (NeuroGym's GoNogo-v0): trial
+// GoNoGo-v0 against its reference facts (docs/envs.md; NeuroGym 2.3.1's GoNogo-v0): trial
 // layout, reward bookkeeping under scripted policies, the fixed NeuroGym faults (seeded trials,
 // correct rejections scored correct, no hidden reset step), the episode modes, timing, noise,
 // determinism, bounds, the env checker and errors. The step-by-step comparison with NeuroGym itself

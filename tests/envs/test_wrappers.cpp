@@ -392,7 +392,7 @@ TEST_CASE("NormalizeObservation matches Gymnasium on CartPole (float32 statistic
   REQUIRE(env.observation_space().to_string() == "Box(-inf, inf, (4,), float32)");
   std::vector<std::vector<float>> got = {floats(env.reset(42).observation)};
   for (int t = 0; t < 12; ++t) got.push_back(floats(env.step(action(t % 2)).observation));
-  // CartPole's sin/cos may differ from numpy's by an ulp (DESIGN.md §2); the wrapper's float32
+  // CartPole's sin/cos may differ from numpy's by an ulp (docs/envs.md); the wrapper's float32
   // arithmetic itself is exact (see the Ramp test below), so a relative 1e-5 suffices.
   for (std::size_t t = 0; t < expected.size(); ++t) {
     for (std::size_t i = 0; i < 4; ++i) {
@@ -543,7 +543,7 @@ TEST_CASE("FrameStackObservation's space is Gymnasium's batch_space", "[wrappers
   const Value first = env.reset(42).observation;
   REQUIRE(env.observation_space().contains(first));
   const auto f = floats(first);
-  // seed 42's reset observation (DESIGN.md §2), repeated.
+  // seed 42's reset observation (docs/envs.md, CartPole-v1), repeated.
   for (std::size_t k = 0; k < 4; ++k) REQUIRE(f[k * 4] == Approx(0.0273956).margin(1e-6));
 
   // Discrete stacks into a MultiDiscrete, as batch_space does.

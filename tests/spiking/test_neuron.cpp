@@ -1,5 +1,5 @@
 // Single neurons of the spiking circuit against the model equations: each test integrates the
-// equations of DESIGN.md §3 itself (a plain Euler loop with libm's exp) or solves them
+// equations of spiking/params.hpp itself (a plain Euler loop with libm's exp) or solves them
 // analytically, and compares with what the circuit does.
 
 #include <catch2/catch.hpp>
