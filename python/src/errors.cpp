@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/errors.hpp"
+#include "bench/harness/errors.hpp"
 #include "bindings.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"

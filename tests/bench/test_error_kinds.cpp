@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "agents/errors.hpp"
-#include "bench/errors.hpp"
+#include "bench/harness/errors.hpp"
 #include "config/errors.hpp"
 #include "config/reader.hpp"
 #include "envs/errors.hpp"
