@@ -39,7 +39,7 @@ std::vector<std::string> load_plugin(const std::string& path) {
   if (added.empty()) {
     throw PluginError("plugin '" + path +
                       "' registered no environment; register one with LOCUS_REGISTER_ENV "
-                      "(see the README's 'Custom environments')");
+                      "(see docs/envs.md, 'Custom environments')");
   }
   return added;
 }

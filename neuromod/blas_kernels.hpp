@@ -5,7 +5,8 @@
 // of recurrent layers. The environment variable OPENBLAS_CORETYPE (e.g. SkylakeX), read at load
 // time, selects others. locus does not set it for the user: kernels change the rounding, and a
 // sweep run by the command line must equal the same sweep run through the library or Python.
-// `locus --version` names the kernels in use; the README says when to set it.
+// `locus --version` names the kernels in use; docs/build.md, "OpenBLAS kernels", says when to
+// set it.
 
 #include <string>
 

@@ -75,7 +75,7 @@ install_python_package() {
   # .venv imports the package `locus` from the build tree through a .pth file: the C++ libraries
   # are compiled once (a `pip install .` compiles them all again, in Release without the tests'
   # targets), and `import locus` always matches the last build. `pip install .` still makes a
-  # standalone copy for other environments (README, "Python").
+  # standalone copy for other environments (docs/python.md).
   local site
   site=$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   if "$ROOT/.venv/bin/python" -m pip show locus >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 #pragma once
 // The one base of every error locus raises. Each subsystem (config, envs, neuromod, spiking,
 // agents, bench) derives its own classes from it, so that a caller can catch one type for all of
-// locus, and the command line (cli/error_exit.cpp) and the Python bindings
+// locus, and the command line (cli/main.cpp) and the Python bindings
 // (python/src/errors.cpp) turn every error into a message and an exit status or a Python class in
 // one place each.
 

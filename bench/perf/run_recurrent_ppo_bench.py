@@ -44,7 +44,7 @@ on seeds 1-3, so a per-seed time ratio mixes luck with speed).
 
 OpenBLAS: the locus process runs with OPENBLAS_CORETYPE=SkylakeX when the OpenBLAS it loads falls
 back to its generic SSE kernels on an AVX-512 CPU (Debian 12's on Sapphire/Emerald Rapids;
-README "OpenBLAS kernels"); torch does not use that library.
+docs/build.md, "OpenBLAS kernels"); torch does not use that library.
 
 Threads: --threads sets torch.set_num_threads, `locus train --threads`, and OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS (before torch is imported, and for the locus process). The machine may be shared:
@@ -282,8 +282,8 @@ def training_speed(metrics_csv: Path) -> tuple[int, float] | None:
 
 def locus_environment(locus: str) -> dict:
     """The locus process's environment: OPENBLAS_CORETYPE=SkylakeX when the OpenBLAS it loads
-    falls back to generic SSE kernels on an AVX-512 CPU (README, "OpenBLAS kernels"), unless the
-    caller set it."""
+    falls back to generic SSE kernels on an AVX-512 CPU (docs/build.md, "OpenBLAS kernels"), unless
+    the caller set it."""
     env = dict(os.environ)
     if "OPENBLAS_CORETYPE" not in env and openblas_core(Path(locus)) in FALLBACK_CORES \
             and "avx512f" in cpu_flags():
