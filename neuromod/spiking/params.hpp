@@ -1,7 +1,7 @@
 #pragma once
 // Parameters of the spiking cortical microcircuit (arXiv 2507.03222, which does not publish its
 // constants; the defaults are those of the closest published model, Whyte et al.'s two-compartment
-// layer-5 cell, listed in docs/neuromod.md, "Spiking microcircuit: constants").
+// layer-5 cell, listed in this folder's README.md, "Parameters and their sources").
 //
 // Units everywhere: time ms, voltage mV, current pA, conductance nS, capacitance pF, rates Hz
 // (nS x mV = pA, pF x mV/ms = pA). Every constant is a field with its default from that model;
@@ -215,7 +215,7 @@ struct CircuitConfig {
   std::int64_t grain = 256;
 
   // The cortical microcircuit's wiring: E->E, E->PV, E->SOM (AMPA+NMDA on somata), PV->E (soma),
-  // PV->PV, SOM->E (dendrite), SOM->PV (GABA). Chosen, not published: see the README.
+  // PV->PV, SOM->E (dendrite), SOM->PV (GABA). Chosen, not published: see README.md here.
   static std::vector<ProjectionSpec> default_projections();
 };
 
