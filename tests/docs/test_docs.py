@@ -155,7 +155,8 @@ def code_text(text: str) -> list[str]:
 
 def written_paths(text: str) -> list[str]:
     """The words in the page's code that look like repository paths: with a '/' and either a file
-    extension (`bench/harness/grid.cpp`, `neuromod/recurrent_layer.*`) or a final '/' (`envs/data/`)."""
+    extension (`bench/harness/grid.cpp`, `neuromod/recurrent_layer.*`) or a final '/'
+    (`envs/data/`)."""
     found = []
     for code in code_text(text):
         for word in re.split(r"[\s;()\[\]=\"']+", code):
@@ -184,24 +185,19 @@ def missing_paths(page: str, text: str, files: list[str]) -> list[str]:
     of `files` (relative paths): resolved from the root or the page's folder, a glob needing one
     match. A word whose first folder is not one of the repository's top-level ones may also be a
     short form inside a sentence that names its parent (`classic_control/`): the end of a path."""
-    folders = {posixpath.dirname(f) for f in files}
-    folders |= {posixpath.dirname(f) for f in folders}
-    folders = {f for folder in folders for f in _parents(folder)}
+    folders = {parent for f in files for parent in _parents(posixpath.dirname(f))}
+    entries = set(files) | folders
     top_level = {f.split("/")[0] for f in files}
 
     def exists(path: str) -> bool:
         path = path.rstrip("/")
         if any(c in path for c in "*?"):
-            return any(fnmatch.fnmatchcase(f, path) for f in files | folders)
-        return path in files or path in folders
+            return any(fnmatch.fnmatchcase(entry, path) for entry in entries)
+        return path in entries
 
     def is_tail(path: str) -> bool:
-        path = path.rstrip("/")
-        return any(f.endswith("/" + path) for f in files | folders) if "*" not in path else any(
-            fnmatch.fnmatchcase(f, "*/" + path) for f in files | folders
-        )
+        return any(fnmatch.fnmatchcase(entry, "*/" + path.rstrip("/")) for entry in entries)
 
-    files = set(files)
     missing = []
     for word in written_paths(text):
         if word.startswith(PATHS_OUTSIDE_THE_REPOSITORY):
