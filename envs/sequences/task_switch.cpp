@@ -138,14 +138,9 @@ void TaskSwitchEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& op
                                std::span<std::byte> observation, Info& info) {
   active_ = pending_;
   Task& task = tasks_[static_cast<std::size_t>(active_)];
-  if (!seed && !task.seeded) {
-    // Unseeded, the task would draw fresh entropy: results would not repeat.
-    throw InvalidArgumentError(
-        fmt::format("{}: task {} ({}) was never seeded; reset it with a "
-                    "seed first",
-                    kTaskSwitchId, active_, task.id));
-  }
-  task.seeded = true;
+  // As any Gymnasium env: a task first reset without a seed draws fresh entropy (the harness
+  // always seeds; `seeded` records whether it did).
+  task.seeded = task.seeded || seed.has_value();
   task.env->reset(task.observation, info, seed, options);
   write_observation(observation);
 }
