@@ -44,10 +44,6 @@ constexpr config::EnumNames<ContextPolicy, 3> kContextPolicies{
       {ContextPolicy::kOnChange, "on_change"},
       {ContextPolicy::kTaskId, "task_id"}}}};
 
-void raise_config_error(const std::string& message) {
-  throw ConfigError(message);
-}
-
 // One JSON key of AgentConfig: how to read it into a config (through the config reader, which
 // checks its type and range) and write it out.
 struct Field {
@@ -167,25 +163,25 @@ std::string_view to_string(ContextPolicy value) {
 }
 
 Algorithm algorithm_from_string(std::string_view name) {
-  return kAlgorithms.parse(name, "agent", &raise_config_error);
+  return kAlgorithms.parse(name, "agent", &config::raise_as<ConfigError>);
 }
 Modulation modulation_from_string(std::string_view name) {
-  return kModulations.parse(name, "modulation", &raise_config_error);
+  return kModulations.parse(name, "modulation", &config::raise_as<ConfigError>);
 }
 NetworkMode network_mode_from_string(std::string_view name) {
-  return kNetworkModes.parse(name, "network mode", &raise_config_error);
+  return kNetworkModes.parse(name, "network mode", &config::raise_as<ConfigError>);
 }
 neuromod::Backend device_from_string(std::string_view name) {
-  return kDevices.parse(name, "device", &raise_config_error);
+  return kDevices.parse(name, "device", &config::raise_as<ConfigError>);
 }
 neuromod::MatmulPrecision precision_from_string(std::string_view name) {
-  return kPrecisions.parse(name, "precision", &raise_config_error);
+  return kPrecisions.parse(name, "precision", &config::raise_as<ConfigError>);
 }
 ContextPolicy context_policy_from_string(std::string_view name) {
-  return kContextPolicies.parse(name, "context policy", &raise_config_error);
+  return kContextPolicies.parse(name, "context policy", &config::raise_as<ConfigError>);
 }
 PolicyType policy_type_from_string(std::string_view name) {
-  return kPolicyTypes.parse(name, "policy", &raise_config_error);
+  return kPolicyTypes.parse(name, "policy", &config::raise_as<ConfigError>);
 }
 std::string_view to_string(PolicyType value) {
   return kPolicyTypes.name(value);
@@ -200,14 +196,23 @@ const std::vector<std::string>& AgentConfig::keys() {
   return names;
 }
 
-void apply_json(AgentConfig& config, const nlohmann::json& json) {
-  if (!json.is_object()) {
-    throw ConfigError(fmt::format("an agent config must be an object, got {}", json.dump()));
-  }
-  config::Reader reader(json, "", {.key_noun = "config key", .raise = &raise_config_error});
+void read_fields(AgentConfig& config, config::Reader& reader) {
   for (const auto& [name, field] : fields()) {
     if (const nlohmann::json* value = reader.get_raw(name)) field.read(config, *value, reader);
   }
+}
+
+config::Reader config_reader(const nlohmann::json& json, std::string_view what) {
+  if (!json.is_object()) {
+    throw ConfigError(fmt::format("{} must be an object, got {}", what, json.dump()));
+  }
+  return config::Reader(json, "",
+                        {.key_noun = "config key", .raise = &config::raise_as<ConfigError>});
+}
+
+void apply_json(AgentConfig& config, const nlohmann::json& json) {
+  config::Reader reader = config_reader(json, "an agent config");
+  read_fields(config, reader);
   reader.finish();
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/reader.hpp"
 #include "neuromod/network.hpp"
 
 namespace locus::agents {
@@ -122,5 +123,9 @@ struct AgentConfig {
 // Applies the entries of `json` to `config` (the keys of AgentConfig::keys()); throws ConfigError
 // for an unknown key or a value of the wrong type, naming the key.
 void apply_json(AgentConfig& config, const nlohmann::json& json);
+// The agent's keys read from `reader` (a run config's reader reads its own keys too, then
+// finishes); config_reader() makes the reader agent and run configs share.
+void read_fields(AgentConfig& config, config::Reader& reader);
+config::Reader config_reader(const nlohmann::json& json, std::string_view what);
 
 }  // namespace locus::agents

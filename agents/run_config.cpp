@@ -22,15 +22,6 @@ namespace {
 constexpr const char* kRunKeys[] = {"steps", "eval_every", "eval_episodes", "checkpoint_every",
                                     "seeds", "threads"};
 
-std::size_t get_size(const nlohmann::json& value, std::string_view key) {
-  if (!value.is_number_unsigned() &&
-      (!value.is_number_integer() || value.get<std::int64_t>() < 0)) {
-    throw ConfigError(
-        fmt::format("config key '{}' must be a non-negative integer, got {}", key, value.dump()));
-  }
-  return value.get<std::size_t>();
-}
-
 // A setting as a person wrote it: float settings are stored as float, so 0.1 reads back as
 // 0.10000000149011612 with all its digits.
 std::string shown(const nlohmann::json& value) {
@@ -99,38 +90,21 @@ nlohmann::json RunConfig::to_json() const {
 }
 
 void apply_json(RunConfig& config, const nlohmann::json& json) {
-  if (!json.is_object()) {
-    throw ConfigError(fmt::format("a run config must be an object, got {}", json.dump()));
+  config::Reader reader = config_reader(json, "a run config");
+  config.steps = reader.get<std::size_t>("steps", config.steps);
+  config.eval_every = reader.get<std::size_t>("eval_every", config.eval_every);
+  config.eval_episodes = reader.get<std::size_t>("eval_episodes", config.eval_episodes);
+  config.checkpoint_every = reader.get<std::size_t>("checkpoint_every", config.checkpoint_every);
+  config.threads = reader.get<std::size_t>("threads", config.threads);
+  if (const nlohmann::json* seeds = reader.get_raw("seeds")) {
+    if (!seeds->is_array())
+      reader.fail("config key 'seeds' must be a list of integers, got " + seeds->dump());
+    config.seeds.clear();
+    for (const auto& seed : *seeds)
+      config.seeds.push_back(reader.convert<std::uint64_t>(seed, "seeds"));
   }
-  nlohmann::json agent_part = nlohmann::json::object();
-  for (const auto& [key, value] : json.items()) {
-    if (key == "steps") {
-      config.steps = get_size(value, key);
-    } else if (key == "eval_every") {
-      config.eval_every = get_size(value, key);
-    } else if (key == "eval_episodes") {
-      config.eval_episodes = get_size(value, key);
-    } else if (key == "checkpoint_every") {
-      config.checkpoint_every = get_size(value, key);
-    } else if (key == "threads") {
-      config.threads = get_size(value, key);
-    } else if (key == "seeds") {
-      if (!value.is_array()) {
-        throw ConfigError(
-            fmt::format("config key 'seeds' must be a list of integers, got {}", value.dump()));
-      }
-      config.seeds.clear();
-      for (const auto& seed : value) config.seeds.push_back(get_size(seed, "seeds"));
-    } else {
-      const auto& agent_keys = AgentConfig::keys();
-      if (std::find(agent_keys.begin(), agent_keys.end(), key) == agent_keys.end()) {
-        throw ConfigError(fmt::format("unknown config key '{}'; allowed keys: {}", key,
-                                      fmt::join(RunConfig::keys(), ", ")));
-      }
-      agent_part[key] = value;
-    }
-  }
-  apply_json(config.agent, agent_part);
+  read_fields(config.agent, reader);
+  reader.finish();
 }
 
 RunConfig RunConfig::from_json(const nlohmann::json& json) {

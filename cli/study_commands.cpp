@@ -184,76 +184,70 @@ Command add_study_command(CLI::App& app) {
                   "Python with matplotlib for the plot (default: $LOCUS_PYTHON, else the .venv)");
 
   auto run = [=]() {
-    try {
-      bench::SetShiftStudyConfig config;
-      config.agent = default_agent();
-      nlohmann::json json = nlohmann::json::object();
-      if (!options->config_file.empty()) {
-        json = agents::read_config_file(options->config_file);
-        if (!json.is_object()) {
-          throw agents::ConfigError(
-              fmt::format("config file {} must hold a mapping of keys", options->config_file));
+    bench::SetShiftStudyConfig config;
+    config.agent = default_agent();
+    nlohmann::json json = nlohmann::json::object();
+    if (!options->config_file.empty()) {
+      json = agents::read_config_file(options->config_file);
+      if (!json.is_object()) {
+        throw agents::ConfigError(
+            fmt::format("config file {} must hold a mapping of keys", options->config_file));
+      }
+      for (const char* key : {"env", "modulation", "seed"}) {
+        if (json.contains(key)) {
+          throw agents::ConfigError(fmt::format(
+              "config file {}: '{}' is set by the study, remove it", options->config_file, key));
         }
-        for (const char* key : {"env", "modulation", "seed"}) {
-          if (json.contains(key)) {
-            throw agents::ConfigError(fmt::format(
-                "config file {}: '{}' is set by the study, remove it", options->config_file, key));
-          }
-        }
-        agents::apply_json(config.agent, json);
       }
-      apply_policy_options(config.agent, *options, *sub, json);
-      if (sub->count("--agent") > 0 || options->config_file.empty()) {
-        config.agent.agent = agents::algorithm_from_string(options->agent);
-      }
-      config.env_kwargs = config.agent.env_kwargs;
-      if (!config.env_kwargs.contains("trials_per_episode")) {
-        config.env_kwargs["trials_per_episode"] = 1;
-      }
-      config.modulations.clear();
-      for (const auto& name : options->modulations) {
-        config.modulations.push_back(agents::modulation_from_string(name));
-      }
-      config.seeds = options->seeds;
-      if (config.seeds.empty()) {
-        if (options->runs == 0 || options->runs > kMaxRuns) {
-          throw bench::InvalidArgumentError(
-              fmt::format("--runs must be in [1, {}], got {}", kMaxRuns, options->runs));
-        }
-        for (std::size_t s = 1; s <= options->runs; ++s) config.seeds.push_back(s);
-      }
-      config.shift = options->shift;
-      config.switch_after_trials = options->switch_after;
-      config.flips = options->flips;
-      config.criterion = {options->window, options->accuracy};
-      config.threads = options->jobs;
-      config.validate();
-      if (std::filesystem::exists(std::filesystem::path(options->out) / "summary.json")) {
-        throw bench::InvalidArgumentError(fmt::format(
-            "{} already holds a study (summary.json); choose another --out", options->out));
-      }
-
-      const std::size_t total = config.modulations.size() * config.seeds.size();
-      std::size_t finished = 0;
-      const auto study = bench::run_set_shift_study(config, [&](const bench::SetShiftRun& run) {
-        finished += 1;
-        fmt::print(stderr,
-                   "[{}/{}] {} seed {}: trials to criterion {:.1f} (censored {}/{}), H(A|C) "
-                   "after flips {:.3f} bits, {} steps\n",
-                   finished, total, agents::to_string(run.modulation), run.seed,
-                   run.mean_trials_to_criterion, run.censored, run.flips_measured,
-                   run.entropy_after, run.steps);
-      });
-      const auto summary = bench::write_set_shift_study(study, options->out);
-      print_table(summary);
-      fmt::print("files: {0}/runs.csv, {0}/blocks.csv, {0}/entropy.csv, {0}/summary.json\n",
-                 options->out);
-      plot(*options);
-    } catch (const bench::InvalidArgumentError& e) {
-      throw CLI::ValidationError("study set-shift", e.what());
-    } catch (const agents::ConfigError& e) {
-      throw CLI::ValidationError("study set-shift", e.what());
+      agents::apply_json(config.agent, json);
     }
+    apply_policy_options(config.agent, *options, *sub, json);
+    if (sub->count("--agent") > 0 || options->config_file.empty()) {
+      config.agent.agent = agents::algorithm_from_string(options->agent);
+    }
+    config.env_kwargs = config.agent.env_kwargs;
+    if (!config.env_kwargs.contains("trials_per_episode")) {
+      config.env_kwargs["trials_per_episode"] = 1;
+    }
+    config.modulations.clear();
+    for (const auto& name : options->modulations) {
+      config.modulations.push_back(agents::modulation_from_string(name));
+    }
+    config.seeds = options->seeds;
+    if (config.seeds.empty()) {
+      if (options->runs == 0 || options->runs > kMaxRuns) {
+        throw bench::InvalidArgumentError(
+            fmt::format("--runs must be in [1, {}], got {}", kMaxRuns, options->runs));
+      }
+      for (std::size_t s = 1; s <= options->runs; ++s) config.seeds.push_back(s);
+    }
+    config.shift = options->shift;
+    config.switch_after_trials = options->switch_after;
+    config.flips = options->flips;
+    config.criterion = {options->window, options->accuracy};
+    config.threads = options->jobs;
+    config.validate();
+    if (std::filesystem::exists(std::filesystem::path(options->out) / "summary.json")) {
+      throw bench::InvalidArgumentError(fmt::format(
+          "{} already holds a study (summary.json); choose another --out", options->out));
+    }
+
+    const std::size_t total = config.modulations.size() * config.seeds.size();
+    std::size_t finished = 0;
+    const auto study = bench::run_set_shift_study(config, [&](const bench::SetShiftRun& run) {
+      finished += 1;
+      fmt::print(stderr,
+                 "[{}/{}] {} seed {}: trials to criterion {:.1f} (censored {}/{}), H(A|C) "
+                 "after flips {:.3f} bits, {} steps\n",
+                 finished, total, agents::to_string(run.modulation), run.seed,
+                 run.mean_trials_to_criterion, run.censored, run.flips_measured, run.entropy_after,
+                 run.steps);
+    });
+    const auto summary = bench::write_set_shift_study(study, options->out);
+    print_table(summary);
+    fmt::print("files: {0}/runs.csv, {0}/blocks.csv, {0}/entropy.csv, {0}/summary.json\n",
+               options->out);
+    plot(*options);
   };
   return {sub, run};
 }

@@ -29,13 +29,8 @@ struct SweepArgs {
 void run_sweep_command(const SweepArgs& args) {
   bench::SweepConfig config;
   std::size_t total = 0;
-  try {
-    config = bench::SweepConfig::from_yaml_file(args.config);
-    total = config.expand().size();  // checks every run's settings
-  } catch (const bench::InvalidArgumentError& e) {
-    // A bad config is a usage error (exit status 2), as an unknown flag is.
-    throw envs::InvalidArgumentError(e.what());
-  }
+  config = bench::SweepConfig::from_yaml_file(args.config);
+  total = config.expand().size();  // checks every run's settings
   const std::string out = args.out.empty() ? "runs/" + config.name : args.out;
   bench::SweepOptions options;
   options.out_dir = out;

@@ -15,6 +15,10 @@
 
 namespace locus::config {
 
+// "unknown <what> '<text>' (did you mean '<closest>'?); choose one of: a, b, c".
+std::string unknown_name_message(std::string_view what, std::string_view text,
+                                 const std::vector<std::string>& names);
+
 template <class Enum, std::size_t N>
 class EnumNames {
  public:
@@ -54,9 +58,5 @@ class EnumNames {
  private:
   std::array<std::pair<Enum, std::string_view>, N> names_;
 };
-
-// "unknown <what> '<text>' (did you mean '<closest>'?); choose one of: a, b, c".
-std::string unknown_name_message(std::string_view what, std::string_view text,
-                                 const std::vector<std::string>& names);
 
 }  // namespace locus::config

@@ -25,18 +25,20 @@ bool is_integral_double(const nlohmann::json& value) {
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Optimal string alignment: a swap of two neighbouring letters ("gur" for "gru") counts one.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string closest_name(std::string_view unknown, const std::vector<std::string>& accepted) {
@@ -97,8 +99,10 @@ std::int64_t Reader::to_int64(const nlohmann::json& value, std::string_view key)
 
 std::uint64_t Reader::to_uint64(const nlohmann::json& value, std::string_view key) const {
   if (value.is_number_unsigned()) return value.get<std::uint64_t>();
-  if (value.is_number_integer()) {  // negative: nlohmann keeps non-negative integers unsigned
-    refuse_range(key, value.dump(), std::uint64_t{0}, std::uint64_t{UINT64_MAX});
+  if (value.is_number_integer()) {  // signed: parsed text is unsigned when >= 0, C++ ints not
+    const auto i = value.get<std::int64_t>();
+    if (i < 0) refuse_range(key, value.dump(), std::uint64_t{0}, std::uint64_t{UINT64_MAX});
+    return static_cast<std::uint64_t>(i);
   }
   if (!is_integral_double(value)) refuse_type(key, "a whole number", value);
   const double d = value.get<double>();

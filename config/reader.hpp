@@ -34,13 +34,20 @@ class ConfigError : public locus::Error {
 // as envs::InvalidArgumentError for env kwargs, passes its own).
 using Raise = void (*)(const std::string& message);
 
+// The Raise that throws E: `{.raise = &config::raise_as<envs::InvalidArgumentError>}`.
+template <class E>
+void raise_as(const std::string& message) {
+  throw E(message);
+}
+
 struct ReaderOptions {
   // How messages call a key: "argument" for env kwargs, "key" for config files.
   std::string_view key_noun = "key";
   Raise raise = nullptr;  // nullptr: throw ConfigError
 };
 
-// Levenshtein distance: the fewest single-character insertions, deletions and substitutions.
+// Edit distance (optimal string alignment): the fewest single-character insertions, deletions,
+// substitutions and swaps of neighbouring characters.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The accepted name closest to `unknown` by edit distance, if one is close enough to be a typo
@@ -61,7 +68,11 @@ class Reader {
   // The same within [min, max].
   template <class T>
   T get_in(std::string_view key, T fallback, T min, T max) {
-    const T value = get<T>(key, std::move(fallback));
+    return in_range(key, get<T>(key, std::move(fallback)), min, max);
+  }
+  // `value` of `key` if it lies in [min, max]; refused with the range otherwise.
+  template <class T>
+  T in_range(std::string_view key, T value, T min, T max) const {
     if (value < min || value > max) refuse_range(key, nlohmann::json(value).dump(), min, max);
     return value;
   }

@@ -239,14 +239,8 @@ void Env::set_render_mode(std::optional<std::string> mode) {
   render_mode_ = std::move(mode);
 }
 
-namespace {
-void raise_invalid_argument(const std::string& message) {
-  throw InvalidArgumentError(message);
-}
-}  // namespace
-
 KwargsReader::KwargsReader(const Kwargs& kwargs, std::string context)
     : config::Reader(kwargs, std::move(context),
-                     {.key_noun = "argument", .raise = &raise_invalid_argument}) {}
+                     {.key_noun = "argument", .raise = &config::raise_as<InvalidArgumentError>}) {}
 
 }  // namespace locus::envs

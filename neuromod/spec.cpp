@@ -58,17 +58,14 @@ Enum parse_enum(const EnumNames<Enum, N>& names, const std::string& text, std::s
                              config::unknown_name_message(field, text, names.names()));
 }
 
-void raise_invalid_argument(const std::string& message) {
-  throw InvalidArgumentError(message);
-}
-
 // The spec's objects are read by the project's config reader (config/reader.hpp): counts are whole
 // numbers in range, floats finite within float's range, unknown keys refused with the closest one.
 config::Reader spec_reader(const nlohmann::json& object, std::string where) {
   if (!object.is_object()) {
     throw InvalidArgumentError(fmt::format("network spec: {} must be a JSON object", where));
   }
-  return config::Reader(object, "network spec: " + where, {.raise = &raise_invalid_argument});
+  return config::Reader(object, "network spec: " + where,
+                        {.raise = &config::raise_as<InvalidArgumentError>});
 }
 
 template <typename Enum, std::size_t N>

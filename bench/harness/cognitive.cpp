@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "bench/harness/setting_reader.hpp"
 #include "envs/cognitive/trial_dataset.hpp"
 #include "neuromod/errors.hpp"
 
@@ -51,40 +52,21 @@ const json& setting(const json& settings, const char* key) {
 
 std::int64_t whole_setting(const json& settings, const char* key, std::int64_t min,
                            std::int64_t max) {
-  const json& v = setting(settings, key);
-  if (!v.is_number_integer() ||
-      (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(max)) ||
-      v.get<std::int64_t>() < min || v.get<std::int64_t>() > max) {
-    throw InvalidArgumentError(fmt::format("setting '{}' must be an integer in [{}, {}], got {}",
-                                           key, min, max, v.dump()));
-  }
-  return v.get<std::int64_t>();
+  return setting_converter().in_range(
+      key, setting_converter().convert<std::int64_t>(setting(settings, key), key), min, max);
 }
 
 double number_setting(const json& settings, const char* key, double min, double max) {
-  const json& v = setting(settings, key);
-  if (!v.is_number() || !(v.get<double>() >= min && v.get<double>() <= max)) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' must be a number in [{}, {}], got {}", key, min, max, v.dump()));
-  }
-  return v.get<double>();
+  return setting_converter().in_range(
+      key, setting_converter().convert<double>(setting(settings, key), key), min, max);
 }
 
 std::string string_setting(const json& settings, const char* key) {
-  const json& v = setting(settings, key);
-  if (!v.is_string()) {
-    throw InvalidArgumentError(fmt::format("setting '{}' must be a string, got {}", key, v.dump()));
-  }
-  return v.get<std::string>();
+  return setting_converter().convert<std::string>(setting(settings, key), key);
 }
 
 bool bool_setting(const json& settings, const char* key) {
-  const json& v = setting(settings, key);
-  if (!v.is_boolean()) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' must be true or false, got {}", key, v.dump()));
-  }
-  return v.get<bool>();
+  return setting_converter().convert<bool>(setting(settings, key), key);
 }
 
 constexpr std::int64_t kMaxUnits = std::int64_t{1} << 16;

@@ -9,6 +9,7 @@
 
 #include "agents/errors.hpp"
 #include "bench/harness/errors.hpp"
+#include "config/reader.hpp"
 #include "envs/errors.hpp"
 #include "envs/registry.hpp"
 #include "envs/sequences/task_switch.hpp"
@@ -107,56 +108,19 @@ RlScenario RlScenario::from_json(const json& j) {
   if (!j.is_object()) {
     throw InvalidArgumentError(fmt::format("the RL scenario must be a mapping, got {}", j.dump()));
   }
+  config::Reader reader(j, "RL scenario", {.raise = &config::raise_as<InvalidArgumentError>});
   RlScenario s;
-  const auto number = [&](const std::string& key) {
-    if (!j[key].is_number()) {
-      throw InvalidArgumentError(
-          fmt::format("RL scenario '{}' must be a number, got {}", key, j[key].dump()));
-    }
-    return j[key].get<double>();
-  };
-  const auto whole = [&](const std::string& key) {
-    if (!j[key].is_number_integer() || j[key].get<std::int64_t>() < 0) {
-      throw InvalidArgumentError(fmt::format(
-          "RL scenario '{}' must be a non-negative integer, got {}", key, j[key].dump()));
-    }
-    return j[key].get<std::int64_t>();
-  };
-  for (const auto& [key, value] : j.items()) {
-    if (key == "kind") {
-      if (value != "rl") {
-        throw InvalidArgumentError(
-            fmt::format("RL scenario 'kind' must be rl, got {}", value.dump()));
-      }
-    } else if (key == "tasks") {
-      s.tasks = task_list_from_json(value, "RL scenario");
-    } else if (key == "env_kwargs") {
-      s.env_kwargs = value;
-    } else if (key == "task_input") {
-      if (!value.is_boolean()) {
-        throw InvalidArgumentError(
-            fmt::format("RL scenario 'task_input' must be true or false, got {}", value.dump()));
-      }
-      s.task_input = value.get<bool>();
-    } else if (key == "score") {
-      if (!value.is_string()) {
-        throw InvalidArgumentError(
-            fmt::format("RL scenario 'score' must be success or return, got {}", value.dump()));
-      }
-      s.score = rl_score_from_name(value.get<std::string>());
-    } else if (key == "return_scale") {
-      s.return_scale = number(key);
-    } else if (key == "eval_episodes") {
-      s.eval_episodes = whole(key);
-    } else if (key == "eval_seed") {
-      s.eval_seed = static_cast<std::uint64_t>(whole(key));
-    } else {
-      throw InvalidArgumentError(
-          fmt::format("unknown RL scenario key '{}'; keys: kind, tasks, env_kwargs, task_input, "
-                      "score, return_scale, eval_episodes, eval_seed",
-                      key));
-    }
-  }
+  (void)reader.get_choice("kind", "rl", {"rl"});
+  if (const json* tasks = reader.get_raw("tasks"))
+    s.tasks = task_list_from_json(*tasks, "RL scenario");
+  if (const json* kwargs = reader.get_object("env_kwargs")) s.env_kwargs = *kwargs;
+  s.task_input = reader.get<bool>("task_input", s.task_input);
+  s.score =
+      rl_score_from_name(reader.get<std::string>("score", std::string(rl_score_name(s.score))));
+  s.return_scale = reader.get<double>("return_scale", s.return_scale);
+  s.eval_episodes = reader.get_in<std::int64_t>("eval_episodes", s.eval_episodes, 0, INT64_MAX);
+  s.eval_seed = reader.get<std::uint64_t>("eval_seed", s.eval_seed);
+  reader.finish();
   s.validate();
   return s;
 }

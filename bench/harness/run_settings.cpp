@@ -1,11 +1,13 @@
 #include "bench/harness/run_settings.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "bench/harness/setting_reader.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/kernels.hpp"
@@ -92,9 +94,9 @@ const SettingInfo* find_setting(const std::string& key) {
   return nullptr;
 }
 
-std::string setting_names() {
-  std::string out;
-  for (const auto& info : setting_table()) out += (out.empty() ? "" : ", ") + std::string(info.key);
+std::vector<std::string> setting_names() {
+  std::vector<std::string> out;
+  for (const auto& info : setting_table()) out.emplace_back(info.key);
   return out;
 }
 
@@ -104,82 +106,47 @@ const json& value_of(const json& settings, const char* key) {
   return find_setting(key)->default_value;
 }
 
+template <class T>
+T setting(const json& settings, const char* key) {
+  return setting_converter().convert<T>(value_of(settings, key), key);
+}
+
 double get_number(const json& settings, const char* key) {
-  const json& v = value_of(settings, key);
-  if (!v.is_number() || !std::isfinite(v.get<double>())) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' must be a number (finite), got {}", key, v.dump()));
-  }
-  return v.get<double>();
+  return setting<double>(settings, key);
 }
 
-// A setting held as a float: converting a double beyond float's range is undefined behaviour.
 float get_float(const json& settings, const char* key) {
-  const double d = get_number(settings, key);
-  if (std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' is {}, beyond the float range it is held in (|x| <= {:g})", key,
-                    value_of(settings, key).dump(), std::numeric_limits<float>::max()));
-  }
-  return static_cast<float>(d);
+  return setting<float>(settings, key);
 }
 
-// An integer setting within [min, max]; nlohmann's get<std::int64_t>() would wrap a value past
-// 2^63 round to a negative one.
 std::int64_t get_int(const json& settings, const char* key, std::int64_t min, std::int64_t max) {
-  const json& v = value_of(settings, key);
-  if (!v.is_number_integer()) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' must be an integer, got {}", key, v.dump()));
-  }
-  const bool in_range = v.is_number_unsigned()
-                            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max)
-                            : v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
-  if (!in_range) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' is {}; allowed: {} to {}", key, v.dump(), min, max));
-  }
-  return v.get<std::int64_t>();
+  return setting_converter().in_range(key, setting<std::int64_t>(settings, key), min, max);
 }
 
 bool get_bool(const json& settings, const char* key) {
-  const json& v = value_of(settings, key);
-  if (!v.is_boolean()) {
-    throw InvalidArgumentError(
-        fmt::format("setting '{}' must be true or false, got {}", key, v.dump()));
-  }
-  return v.get<bool>();
+  return setting<bool>(settings, key);
 }
 
 std::string get_string(const json& settings, const char* key) {
-  const json& v = value_of(settings, key);
-  if (!v.is_string()) {
-    throw InvalidArgumentError(fmt::format("setting '{}' must be a string, got {}", key, v.dump()));
-  }
-  return v.get<std::string>();
+  return setting<std::string>(settings, key);
 }
 
+// A list of finite numbers, or of whole numbers that are list sizes here (widths, layer indices):
+// at most neuromod's unit limit.
 template <class T>
 std::vector<T> get_list(const json& settings, const char* key) {
   const json& v = value_of(settings, key);
-  std::vector<T> out;
   if (!v.is_array()) {
     throw InvalidArgumentError(fmt::format("setting '{}' must be a list, got {}", key, v.dump()));
   }
+  std::vector<T> out;
   for (const auto& item : v) {
-    // Whole numbers are list sizes here (widths, layer indices): at most neuromod's unit limit.
-    const bool whole = item.is_number_unsigned()
-                           ? item.get<std::uint64_t>() <= nm::kMaxUnits
-                           : item.is_number_integer() && item.get<std::int64_t>() >= 0 &&
-                                 item.get<std::int64_t>() <= std::int64_t{nm::kMaxUnits};
-    const bool finite = item.is_number() && std::isfinite(item.get<double>());
-    if (!finite || (std::is_integral_v<T> && !whole)) {
-      throw InvalidArgumentError(fmt::format(
-          "setting '{}' must list {} numbers, got {}", key,
-          std::is_integral_v<T> ? fmt::format("whole (0 to {})", nm::kMaxUnits) : "finite",
-          v.dump()));
+    if constexpr (std::is_integral_v<T>) {
+      out.push_back(setting_converter().in_range(key, setting_converter().convert<T>(item, key),
+                                                 T{0}, static_cast<T>(nm::kMaxUnits)));
+    } else {
+      out.push_back(setting_converter().convert<T>(item, key));
     }
-    out.push_back(item.get<T>());
   }
   return out;
 }
@@ -303,8 +270,10 @@ GainControl read_gain_control(const json& settings) {
 
 void check_setting_key(const std::string& key, const std::string& where) {
   if (find_setting(key) == nullptr) {
-    throw InvalidArgumentError(
-        fmt::format("unknown setting '{}' in {}; settings: {}", key, where, setting_names()));
+    const std::string guess = config::closest_name(key, setting_names());
+    throw InvalidArgumentError(fmt::format("unknown setting '{}' in {}{}; settings: {}", key, where,
+                                           guess.empty() ? "" : " (did you mean '" + guess + "'?)",
+                                           fmt::join(setting_names(), ", ")));
   }
 }
 

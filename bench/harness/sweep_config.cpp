@@ -9,6 +9,7 @@
 #include "bench/harness/errors.hpp"
 #include "bench/harness/rl.hpp"
 #include "bench/harness/run_settings.hpp"
+#include "bench/harness/setting_reader.hpp"
 #include "config/yaml.hpp"
 #include "util/path_name.hpp"
 
@@ -36,13 +37,8 @@ std::vector<std::uint64_t> read_seeds(const json& value) {
         "sweep 'seeds' must be a non-empty list of non-negative integers, got {}", value.dump()));
   }
   std::vector<std::uint64_t> seeds;
-  for (const auto& seed : value) {
-    if (!seed.is_number_integer() || seed.get<std::int64_t>() < 0) {
-      throw InvalidArgumentError(
-          fmt::format("sweep 'seeds' must hold non-negative integers, got {}", seed.dump()));
-    }
-    seeds.push_back(seed.get<std::uint64_t>());
-  }
+  for (const auto& seed : value)
+    seeds.push_back(setting_converter().convert<std::uint64_t>(seed, "seeds"));
   return seeds;
 }
 

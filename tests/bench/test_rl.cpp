@@ -202,8 +202,9 @@ TEST_CASE("one context per task: training task 2 leaves task 1's score exactly",
 
 TEST_CASE("RL scenarios and settings reject bad values by name", "[rl][errors]") {
   const json scenario = {{"kind", "rl"}, {"tasks", {"CartPole-v1"}}};
-  CHECK_THROWS_WITH(RlScenario::from_json({{"kind", "rl"}, {"taks", {"CartPole-v1"}}}),
-                    Contains("unknown RL scenario key 'taks'") && Contains("tasks"));
+  CHECK_THROWS_WITH(
+      RlScenario::from_json({{"kind", "rl"}, {"taks", {"CartPole-v1"}}}),
+      Contains("RL scenario: unknown key 'taks' (did you mean 'tasks'?)") && Contains("tasks"));
   CHECK_THROWS_WITH(RlScenario::from_json({{"kind", "rl"}, {"tasks", json::array()}}),
                     Contains("'tasks' must be a non-empty list"));
   CHECK_THROWS_WITH(
@@ -280,7 +281,7 @@ methods:
   CHECK_THROWS_WITH(
       SweepConfig::from_yaml("name: x\nscenario: {kind: rl, tasks: [CartPole-v1], seed: 3}\n"
                              "methods: [{name: a}]\n"),
-      Contains("unknown RL scenario key 'seed'"));
+      Contains("RL scenario: unknown key 'seed'"));
 }
 
 TEST_CASE("an RL learner learns the task it is shown", "[rl][learning]") {

@@ -30,25 +30,24 @@ TEST_CASE("spec JSON numbers are range-checked", "[spec][limits]") {
   CHECK(network_spec_from_json(spec_json("3", layer)).input_dim == 3);
   CHECK_THROWS_WITH(
       network_spec_from_json(spec_json("-1", layer)),
-      Contains("'input_dim' of the spec must be a whole number in [0, 2^64), got -1"));
+      Contains("network spec: the spec: key 'input_dim' is -1; allowed: 0 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("1e300", layer)),
-                    Contains("'input_dim' of the spec must be a whole number"));
+                    Contains("the spec: key 'input_dim' is 1e+300; allowed: 0 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("3", R"({"units": -4})")),
-                    Contains("'units' of a layer must be a whole number"));
+                    Contains("a layer: key 'units' is -4; allowed: 0 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("3", R"({"units": 4, "sparse_k": 1e300})")),
-                    Contains("'sparse_k' of a layer must be a whole number"));
+                    Contains("a layer: key 'sparse_k' is 1e+300; allowed: 0 to"));
   CHECK_THROWS_WITH(
       network_spec_from_json(spec_json("3", R"({"units": 4, "init_scale": 1e300})")),
-      Contains("'init_scale' of a layer must be a finite number within float's range, got "
-               "1e+300"));
+      Contains("a layer: key 'init_scale' is 1e+300; allowed: -3.4028234663852886e+38 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("3", layer, R"({"units": 2.5})")),
-                    Contains("'units' of a head must be a whole number"));
+                    Contains("a head: key 'units' must be a whole number, got 2.5"));
   CHECK_THROWS_WITH(
       network_spec_from_json(spec_json("3", layer, R"({"units": 2, "init_scale": -1e39})")),
-      Contains("'init_scale' of a head must be a finite number"));
+      Contains("a head: key 'init_scale' is -1e+39; allowed"));
   CHECK_THROWS_WITH(
       network_spec_from_json(R"({"input_dim": 3, "seed": -5, "heads": [{"units": 2}]})"),
-      Contains("'seed' of the spec must be a whole number"));
+      Contains("the spec: key 'seed' is -5; allowed: 0 to"));
 }
 
 TEST_CASE("absurd widths are refused before anything is allocated", "[spec][limits]") {
