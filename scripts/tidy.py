@@ -45,7 +45,10 @@ DEFAULT_SECONDS = 150
 # messages), and fixing them now would only conflict with that work. The lead empties this list
 # once that work has landed; each entry is a regex on the path from the repository root.
 EXCLUDED = [
-    r"^bench/[^/]*\.(cpp|hpp)$",  # bench/ reorganization (harness / studies / perf)
+    # bench/ reorganization (harness / studies / perf). bench/perf/bench_{cognitive,envs,neuromod,
+    # recurrent}.cpp: bugprone-exception-escape in main() (the CLI11 option declarations sit
+    # outside the try that reports errors).
+    r"^bench/",
     r"^config/",  # config::Reader
     r"^envs/env\.(cpp|hpp)$",  # KwargsReader
     r"^agents/config\.cpp$",
