@@ -5,7 +5,7 @@
 #                 Fix with: clang-format -i <file>
 #   clang-tidy    the checks in .clang-tidy on the files changed since the merge base with main (or
 #                 the last commit), then on the others within a time budget (scripts/tidy.py:
-#                 LOCUS_TIDY_SECONDS, default 150; `python3 scripts/tidy.py --all` checks the whole
+#                 LOCUS_TIDY_SECONDS, default 120; `python3 scripts/tidy.py --all` checks the whole
 #                 tree, about an hour on 2 cores).
 # LOCUS_SKIP_LINT=1 skips both (for quick local runs; CI runs them).
 set -euo pipefail

@@ -21,7 +21,7 @@ Usage: python3 scripts/tidy.py [--all] [--base REV] [--seconds N] [FILE...]
   FILE...      check these files only (paths from the repository root), whatever the budget
   --base REV   compare with REV (default: LOCUS_TIDY_BASE, else the merge base with the branch
                main when HEAD is not main, else HEAD~1)
-  --seconds N  the budget (default: LOCUS_TIDY_SECONDS, else 150)
+  --seconds N  the budget (default: LOCUS_TIDY_SECONDS, else 120)
 """
 
 import argparse
@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build-tidy"
-DEFAULT_SECONDS = 150
+DEFAULT_SECONDS = 120
 
 # Paths whose findings do not fail the run (yet): they are being rewritten or moved by the
 # architecture work of issue #23 (one config reader, one error base type, the bench/ split, the CLI
