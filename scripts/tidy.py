@@ -134,6 +134,8 @@ def file_for_header(header, sources):
     includers = git("grep", "-l", "-F", f'#include "{header}"', "--", "*.cpp").stdout.split()
     includers += git("grep", "-l", "-F", f'#include "{Path(header).name}"', "--",
                      f"{Path(header).parent.as_posix()}/*.cpp").stdout.split()
+    # One outside the excluded paths if there is one (their own findings are not reported).
+    includers.sort(key=excluded)
     return next((name for name in includers if name in sources), None)
 
 
