@@ -221,6 +221,7 @@ nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resumi
   });
   if (state.interrupted) throw_interrupted(dir);
   std::vector<nlohmann::json> runs;
+  runs.reserve(summaries.size());
   for (auto& summary : summaries) runs.push_back(std::move(*summary));
   nlohmann::json summary = {
       {"env", config.agent.env},

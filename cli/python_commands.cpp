@@ -115,6 +115,7 @@ void exec_python_cli(const CLI::App& command) {
   std::vector<std::string> arguments = {python, "-c", kBootstrap, command.get_name()};
   for (auto& argument : given_arguments(command)) arguments.push_back(std::move(argument));
   std::vector<char*> argv;
+  argv.reserve(arguments.size() + 1);
   for (auto& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
   std::fflush(nullptr);

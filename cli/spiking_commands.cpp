@@ -121,6 +121,7 @@ spk::CircuitConfig base_circuit(const CommonArgs& args, spk::CircuitConfig confi
 // discarded when quiet.
 int run_process(const std::vector<std::string>& argv, bool quiet) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;

@@ -10,9 +10,11 @@
 ASAN_BUILD=$ROOT/build-fuzz
 
 # configure_asan_build: configures $ASAN_BUILD unless it already is (with the tests' targets: a
-# build-fuzz/ made before the envs tests moved here has LOCUS_TESTS off).
+# build-fuzz/ made before the envs tests moved here has LOCUS_TESTS off; and with the precompiled
+# headers, see below).
 configure_asan_build() {
-  if [[ -f $ASAN_BUILD/CMakeCache.txt ]] && grep -q '^LOCUS_TESTS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt"; then
+  if [[ -f $ASAN_BUILD/CMakeCache.txt ]] && grep -q '^LOCUS_TESTS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt" &&
+    grep -q '^LOCUS_PRECOMPILE_HEADERS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt"; then
     return
   fi
   local launcher=()
@@ -24,8 +26,11 @@ configure_asan_build() {
     compilers=(gcc g++)
   fi
   # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
+  # LOCUS_PRECOMPILE_HEADERS: the common headers parsed once per target, not once per file
+  # (cmake/LocusPrecompiledHeaders.cmake; ccache then compiles those files without caching them).
   CC=${CC:-${compilers[0]}} CXX=${CXX:-${compilers[1]}} cmake -S "$ROOT" -B "$ASAN_BUILD" \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=ON \
+    -DLOCUS_PRECOMPILE_HEADERS=ON \
     -DLOCUS_BENCH=OFF -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF \
     -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" "${launcher[@]}" >/dev/null
 }

@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   catch2 pybind11-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libbenchmark-dev
   libyaml-cpp-dev dataset-fashion-mnist
   clang libclang-rt-14-dev  # scripts/fuzz.sh: clang with libFuzzer and its sanitizer runtimes
+  clang-format clang-tidy  # scripts/lint.sh
   python3 python3-dev python3-venv python3-pip
 )
 
@@ -40,20 +41,23 @@ setup_python() {
   # A virtual environment keeps pip away from the system Python (PEP 668) and pins the
   # interpreter that CMake and the tests use.
   local requirements="$ROOT/scripts/requirements.txt"
+  local no_deps="$ROOT/scripts/requirements-no-deps.txt"
   local stamp="$ROOT/.venv/.requirements.sha256"
   if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
     log "Python: creating .venv"
     python3 -m venv "$ROOT/.venv"
   fi
   local want
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  want=$(cat "$requirements" "$no_deps" | sha256sum | cut -d' ' -f1)
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     log "Python packages: up to date"
     return
   fi
-  log "Python packages: installing from scripts/requirements.txt"
+  log "Python packages: installing from scripts/requirements.txt and requirements-no-deps.txt"
   "$ROOT/.venv/bin/python" -m pip install -q --upgrade pip
   "$ROOT/.venv/bin/python" -m pip install -q -r "$requirements"
+  # Their own pins would pull other versions of the packages above (requirements-no-deps.txt).
+  "$ROOT/.venv/bin/python" -m pip install -q --no-deps -r "$no_deps"
   echo "$want" >"$stamp"
 }
 

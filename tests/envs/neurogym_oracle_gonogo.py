@@ -50,7 +50,7 @@ def load_gonogo():
 
     if importlib.util.find_spec("neurogym") is None:
         print("skipped: neurogym is not installed (pip install --no-deps neurogym==2.3.1; see "
-              "scripts/requirements.txt)")
+              "scripts/requirements-no-deps.txt)")
         sys.exit(77)
     version = metadata.version("neurogym")
     try:
