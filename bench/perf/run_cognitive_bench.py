@@ -16,19 +16,15 @@ Goal (issue 3): at least 100x NeuroGym, for one env and for a vector env.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from run_env_bench import cpu_model, run_json, write_atomically  # noqa: E402
+from bench_common import (BUSY_MARK, ENV_METHOD, REPO, cpu_model, document_start,  # noqa: E402
+                          env_thread_options, finish, goal_text, locus_binary, run_json,
+                          steps_comparisons)
 
 GOAL = 100.0
 
@@ -66,16 +62,8 @@ def main() -> int:
                         help="exit with status 1 when a goal is missed")
     args = parser.parse_args()
 
-    locus = Path(args.locus)
-    if not locus.is_absolute() and not locus.exists():
-        locus = REPO / locus
-    if not locus.exists():
-        raise SystemExit(f"run_cognitive_bench: {args.locus} not found; build it first: cmake "
-                         "--build build --target locus_bench_cognitive")
-
-    cores = len(os.sched_getaffinity(0))
-    threads = "1" if cores == 1 else f"1,{cores}"
-    repeats = 3 if args.quick else args.repeats
+    locus = locus_binary(args.locus, "locus_bench_cognitive")
+    cores, threads, repeats = env_thread_options(args.quick, args.repeats)
     common = ["--repeats", str(repeats), "--num-envs", str(args.num_envs)]
     locus_cmd = [str(locus), *common, "--threads", threads]
     peers_cmd = [sys.executable, str(HERE / "peers_cognitive.py"), *common]
@@ -92,36 +80,27 @@ def main() -> int:
     background = {"locus": locus_load, "neurogym": peers_load}
     elapsed = time.monotonic() - started
 
-    figures = {r["name"]: r for r in locus_doc["results"] + peers_doc["results"]}
     rows = []
-    for row in comparisons(args.num_envs, cores):
-        mine, theirs = figures.get(row["locus"]), figures.get(row["peer"])
-        if mine is None or theirs is None:
-            continue
-        ratio = mine["median_steps_per_second"] / theirs["median_steps_per_second"]
-        goal = row["goal_ratio"]
+    for row in steps_comparisons(comparisons(args.num_envs, cores),
+                                 locus_doc["results"] + peers_doc["results"]):
+        mine = next(r for r in locus_doc["results"] if r["name"] == row["locus"])
+        theirs = next(r for r in peers_doc["results"] if r["name"] == row["peer"])
         # Per CPU second: robust on a shared machine, meaningful where both sides use one thread.
         one_thread = mine["config"]["threads"] == 1 and theirs["config"]["threads"] == 1
         cpu_ratio = (mine["median_steps_per_cpu_second"] / theirs["median_steps_per_cpu_second"]
                      if one_thread else None)
         rows.append({**row,
-                     "locus_steps_per_second": mine["median_steps_per_second"],
-                     "peer_steps_per_second": theirs["median_steps_per_second"],
-                     "ratio": ratio,
                      "locus_steps_per_cpu_second": mine["median_steps_per_cpu_second"],
                      "peer_steps_per_cpu_second": theirs["median_steps_per_cpu_second"],
-                     "cpu_time_ratio": cpu_ratio,
-                     "goal_met": None if goal is None else ratio >= goal,
-                     "machine_busy": bool(mine.get("contaminated") or theirs.get("contaminated"))})
+                     "cpu_time_ratio": cpu_ratio})
 
     header = f"{'benchmark':<40} {'locus steps/s':>14} {'NeuroGym':>10} {'ratio':>7} " \
              f"{'per CPU s':>10}  goal"
     print(header)
     print("-" * len(header))
     for r in rows:
-        goal = "-" if r["goal_ratio"] is None else \
-            f">= {r['goal_ratio']:g}x {'met' if r['goal_met'] else 'MISSED'}"
-        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        goal = goal_text(r)
+        busy = BUSY_MARK if r["machine_busy"] else ""
         cpu = "-" if r["cpu_time_ratio"] is None else f"{r['cpu_time_ratio']:.1f}x"
         print(f"{r['benchmark']:<40} {r['locus_steps_per_second']:>14,.0f} "
               f"{r['peer_steps_per_second']:>10,.0f} {r['ratio']:>6.1f}x {cpu:>10}  "
@@ -139,25 +118,15 @@ def main() -> int:
               "affected). Rerun on a quiet machine.")
 
     document = {
-        "benchmark": "cognitive_throughput",
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": shlex.join(["python3", *sys.argv]),
-        "machine": {"cpu": cpu_model(), "cores": cores, "platform": platform.platform(),
-                    "python": platform.python_version()},
-        "method": "actions pre-drawn; one untimed warm-up run, then timed runs of a fixed step "
-                  "count until `repeats` ran with no other process on the cores they need "
-                  "(at most 3 x repeats tries); median env-steps/s (vector: num_envs x vector "
-                  "steps)",
+        **document_start("cognitive_throughput", cores, python=True),
+        "method": ENV_METHOD,
         "quick": args.quick,
         "background_load": background,
         "comparisons": rows,
         "locus": locus_doc,
         "peers": peers_doc,
     }
-    write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
-    print(f"wrote {args.out}")
-    missed = [r for r in rows if r["goal_met"] is False]
-    return 1 if args.check and missed else 0
+    return finish(document, args.out, rows, args.check)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_env_bench import write_atomically  # noqa: E402
+from bench_common import write_atomically  # noqa: E402
 
 
 def torch_agents_step_ms(torch, width, rows, agents, interleave, warmup, iterations, repeats,

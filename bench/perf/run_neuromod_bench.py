@@ -22,20 +22,16 @@ its faster setting.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from run_env_bench import cpu_model, run_json, write_atomically  # noqa: E402
+from bench_common import (BUSY_MARK, REPO, cpu_model, document_start, finish,  # noqa: E402
+                          locus_binary, run_json, torch_version)
 
 GOAL = 1.5
 
@@ -68,12 +64,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
-    locus = Path(args.locus)
-    if not locus.is_absolute() and not locus.exists():
-        locus = REPO / locus
-    if not locus.exists():
-        raise SystemExit(f"run_neuromod_bench: {args.locus} not found; build the target "
-                         "locus_bench_neuromod first")
+    locus = locus_binary(args.locus, "locus_bench_neuromod")
     if "bfloat16" in args.precision and not cpu_has_avx512_bf16():
         print("run_neuromod_bench: this CPU has no AVX512-BF16; measuring float32 only",
               file=sys.stderr)
@@ -116,8 +107,7 @@ def main() -> int:
             peer_load.append({"threads": threads, "intra_op": intra,
                               "omp_wait_policy": wait_policy or "default", **load})
     elapsed = time.monotonic() - started
-    torch_version = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
-                                   capture_output=True, text=True, check=False).stdout.strip()
+    torch = torch_version(args.torch_python)
 
     def best_by_name(results: list[dict]) -> dict[str, dict]:
         best: dict[str, dict] = {}
@@ -174,7 +164,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for r in rows:
-        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        busy = BUSY_MARK if r["machine_busy"] else ""
         print(f"{r['benchmark']:<54} {r['locus_samples_per_second']:>16,.0f} "
               f"{r['torch_samples_per_second']:>16,.0f} {r['ratio']:>6.2f}x {r['cpu_ratio']:>10.2f}x"
               f"  >= {GOAL:g}x "
@@ -185,28 +175,23 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for r in fastest_rows:
-        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        busy = BUSY_MARK if r["machine_busy"] else ""
         print(f"{r['benchmark']:<44} {r['locus_precision']:>9} {r['locus_samples_per_second']:>10,.0f} "
               f"{r['torch_precision']:>9} {r['torch_samples_per_second']:>10,.0f} "
               f"{r['ratio']:>6.2f}x  >= {GOAL:g}x {'met' if r['goal_met'] else 'MISSED'}{busy}")
     print(f"({args.rounds} rounds of {args.repeats} repeats, median, best round; torch "
-          f"{torch_version}; {elapsed:.0f} s in all; "
+          f"{torch}; {elapsed:.0f} s in all; "
           f"{cpu_model()}, {cores} cores)")
     document = {
-        "benchmark": "neuromod_forward_backward",
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": shlex.join(["python3", *sys.argv]),
-        "machine": {"cpu": cpu_model(), "cores": cores, "platform": platform.platform()},
-        "torch": torch_version,
+        **document_start("neuromod_forward_backward", cores),
+        "torch": torch,
         "background_load": {"locus": locus_load, "torch": peer_load},
         "comparisons": rows,
         "fastest_precision_comparisons": fastest_rows,
         "locus_results": locus_results,
         "torch_results": peer_results,
     }
-    write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
-    print(f"wrote {args.out}")
-    return 1 if args.check and any(not r["goal_met"] for r in rows + fastest_rows) else 0
+    return finish(document, args.out, rows + fastest_rows, args.check)
 
 
 if __name__ == "__main__":

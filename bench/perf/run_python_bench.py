@@ -24,11 +24,8 @@ figure with the same thread count.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -40,7 +37,8 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import peers  # noqa: E402  (bench/perf/peers.py: the shared measure())
-import run_env_bench  # noqa: E402  (quiet-machine wait, subprocess + JSON, atomic writes)
+from bench_common import (BUSY_MARK, BUSY_WARNING, ENV_METHOD, cpu_model,  # noqa: E402
+                          document_start, finish, goal_text, run_json, steps_comparisons)
 
 
 def locus_vector(args, rng, threads: int, copy: bool = False) -> dict:
@@ -169,62 +167,38 @@ def main() -> int:
         peers_cmd.append("--no-envpool")
 
     started = time.monotonic()
-    locus_doc, locus_load = run_env_bench.run_json(locus_cmd, "locus worker", args.wait_quiet)
-    peers_doc, peers_load = run_env_bench.run_json(peers_cmd, "peers.py", args.wait_quiet)
+    locus_doc, locus_load = run_json(locus_cmd, "locus worker", args.wait_quiet)
+    peers_doc, peers_load = run_json(peers_cmd, "peers.py", args.wait_quiet)
     elapsed = time.monotonic() - started
 
-    figures = {r["name"]: r for r in locus_doc["results"] + peers_doc["results"]}
-    rows = []
-    for row in comparisons(args.num_envs, cores):
-        mine, theirs = figures.get(row["locus"]), figures.get(row["peer"])
-        if mine is None or theirs is None:
-            continue  # EnvPool not installed
-        ratio = mine["median_steps_per_second"] / theirs["median_steps_per_second"]
-        goal = row["goal_ratio"]
-        rows.append({**row,
-                     "locus_steps_per_second": mine["median_steps_per_second"],
-                     "peer_steps_per_second": theirs["median_steps_per_second"],
-                     "ratio": ratio,
-                     "goal_met": None if goal is None else ratio >= goal,
-                     "machine_busy": bool(mine.get("contaminated") or theirs.get("contaminated"))})
+    rows = steps_comparisons(comparisons(args.num_envs, cores),
+                             locus_doc["results"] + peers_doc["results"])
 
     header = (f"{'benchmark':<40} {'peer':<30} {'locus steps/s':>14} {'peer steps/s':>14} "
               f"{'ratio':>8}  goal")
     print(header)
     print("-" * len(header))
     for r in rows:
-        goal = "-" if r["goal_ratio"] is None else \
-            f">= {r['goal_ratio']:g}x {'met' if r['goal_met'] else 'MISSED'}"
-        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        busy = BUSY_MARK if r["machine_busy"] else ""
         print(f"{r['benchmark']:<40} {r['peer']:<30} {r['locus_steps_per_second']:>14,.0f} "
-              f"{r['peer_steps_per_second']:>14,.0f} {r['ratio']:>7.2f}x  {goal}{busy}")
+              f"{r['peer_steps_per_second']:>14,.0f} {r['ratio']:>7.2f}x  {goal_text(r)}{busy}")
     if not peers_doc["envpool"]["available"]:
         print(f"EnvPool not measured: {peers_doc['envpool']['reason']}")
     print(f"({args.repeats} repeats, median; {elapsed:.0f} s in all; "
-          f"{run_env_bench.cpu_model()}, {cores} cores; locus from {locus_doc['locus_file']})")
+          f"{cpu_model()}, {cores} cores; locus from {locus_doc['locus_file']})")
     if any(r["machine_busy"] for r in rows):
-        print("WARNING: other processes kept taking the cores some benchmarks needed (marked "
-              "above); those figures are low. Rerun on a quiet machine.")
+        print(BUSY_WARNING)
 
     document = {
-        "benchmark": "python_throughput",
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": shlex.join(["python3", *sys.argv]),
-        "machine": {"cpu": run_env_bench.cpu_model(), "cores": cores,
-                    "platform": platform.platform(), "python": platform.python_version()},
-        "method": "actions pre-drawn; one untimed warm-up run, then timed runs of a fixed step "
-                  "count until `repeats` ran with no other process on the cores they need (at "
-                  "most 3 x repeats tries); median env-steps/s (vector: num_envs x vector steps)",
+        **document_start("python_throughput", cores, python=True),
+        "method": ENV_METHOD,
         "quick": args.quick,
         "background_load": {"locus": locus_load, "peers": peers_load},
         "comparisons": rows,
         "locus": locus_doc,
         "peers": peers_doc,
     }
-    run_env_bench.write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
-    print(f"wrote {args.out}")
-    missed = [r for r in rows if r["goal_met"] is False]
-    return 1 if args.check and missed else 0
+    return finish(document, args.out, rows, args.check)
 
 
 if __name__ == "__main__":

@@ -25,20 +25,17 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import datetime
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from run_env_bench import cpu_model, run_json, write_atomically  # noqa: E402
+from bench_common import (BUSY_MARK, REPO, cpu_model, document_start, finish,  # noqa: E402
+                          locus_binary, run_json, torch_version)
 
 GOAL = 1.5
 GOAL_BATCH = 64  # the goal applies from this batch size on
@@ -92,12 +89,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
-    locus = Path(args.locus)
-    if not locus.is_absolute() and not locus.exists():
-        locus = REPO / locus
-    if not locus.exists():
-        raise SystemExit(f"run_recurrent_bench: {args.locus} not found; build the target "
-                         "locus_bench_recurrent first")
+    locus = locus_binary(args.locus, "locus_bench_recurrent")
     detected = openblas_core(locus)
     coretype = args.openblas_coretype
     if coretype is None:
@@ -137,8 +129,7 @@ def main() -> int:
             peer_results += [{**r, "round": round_index} for r in doc["results"]]
             peer_load.append({"threads": threads, **load})
     elapsed = time.monotonic() - started
-    torch_version = subprocess.run([args.torch_python, "-c", "import torch; print(torch.__version__)"],
-                                   capture_output=True, text=True, check=False).stdout.strip()
+    torch = torch_version(args.torch_python)
 
     def best(results: list[dict], mode: str) -> dict[tuple, dict]:
         """The fastest round and thread count per (cell, batch, hidden) of one mode."""
@@ -206,7 +197,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for r in rows:
-        busy = "  (machine busy: not trustworthy)" if r["machine_busy"] else ""
+        busy = BUSY_MARK if r["machine_busy"] else ""
         goal = "-" if r["goal_ratio"] is None else \
             f">= {GOAL:g}x {'met' if r['goal_met'] else 'MISSED'}"
         frozen = f"{r['ratio_to_frozen']:8.2f}x" if r["ratio_to_frozen"] else f"{'-':>9}"
@@ -217,24 +208,18 @@ def main() -> int:
               f"{r['torch_sequences_per_second']:>12,.1f} {r['torch_threads']:>3} "
               f"{r['ratio']:>6.2f}x {frozen} {cpu}  {goal}{busy}")
     print(f"({args.rounds} rounds of {args.repeats} repeats, median, best round and thread count; "
-          f"torch {torch_version}; OpenBLAS core {coretype or detected}; {elapsed:.0f} s in all; "
+          f"torch {torch}; OpenBLAS core {coretype or detected}; {elapsed:.0f} s in all; "
           f"{cpu_model()}, {cores} cores)")
     document = {
-        "benchmark": "recurrent_forward_backward",
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": shlex.join(["python3", *sys.argv]),
-        "machine": {"cpu": cpu_model(), "cores": cores, "platform": platform.platform()},
-        "torch": torch_version,
+        **document_start("recurrent_forward_backward", cores),
+        "torch": torch,
         "openblas_core": {"detected": detected, "used": coretype or detected},
         "background_load": {"locus": locus_load, "torch": peer_load},
         "comparisons": rows,
         "locus_results": locus_results,
         "torch_results": peer_results,
     }
-    write_atomically(Path(args.out), json.dumps(document, indent=2) + "\n")
-    print(f"wrote {args.out}")
-    missed = [r for r in rows if r["goal_met"] is False]
-    return 1 if args.check and missed else 0
+    return finish(document, args.out, rows, args.check)
 
 
 if __name__ == "__main__":

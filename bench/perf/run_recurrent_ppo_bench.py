@@ -81,7 +81,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from run_env_bench import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from bench_common import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
 from run_recurrent_bench import FALLBACK_CORES, cpu_flags, openblas_core  # noqa: E402
 
 TARGET = 0.95  # share of correct trials (issue #18)

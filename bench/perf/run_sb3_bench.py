@@ -53,7 +53,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from run_env_bench import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from bench_common import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
 
 THRESHOLD = 475.0  # CartPole-v1's reward threshold
 EVAL_EVERY = 4  # updates between evaluations

@@ -10,9 +10,16 @@ truncated exactly.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
+
+# The feedback policies are the classic-control oracle's (tests/envs/oracle_common.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "envs"))
+from oracle_common import acrobot_policy, cartpole_policy, mountain_car_policy  # noqa: E402
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.utils.env_match import check_environments_match
 
@@ -24,24 +31,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*is out of date:DeprecationWarn
 SEEDS = [0, 1, 2, 7, 42, 123, 999, 2**32 + 5]
 STEPS = 1500
 ATOL = 1e-5
-
-
-def cartpole_policy(obs, rng):
-    if rng.random() < 0.3:
-        return int(rng.integers(2))
-    return int(obs[2] + 0.5 * obs[3] > 0)
-
-
-def acrobot_policy(obs, rng):
-    if rng.random() < 0.1:
-        return int(rng.integers(3))
-    return 2 if obs[5] > 0 else 0
-
-
-def mountain_car_policy(obs, rng):
-    if rng.random() < 0.1:
-        return int(rng.integers(3))
-    return 2 if obs[1] > 0 else 0
 
 
 def continuous_mountain_car_policy(obs, rng):

@@ -3,72 +3,19 @@
 // stepped with random actions, resetting when an episode ends, while operator new is counted; the
 // same for a VectorEnv of GoNoGo-v0 with autoreset. Exit status 0 when nothing was allocated, 1
 // otherwise (naming the case). A program of its own, because it replaces the global operator new.
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <iostream>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
-
-namespace {
-std::atomic<bool> g_count_allocations{false};
-std::atomic<long> g_allocations{0};
-
-void* counted_malloc(std::size_t size) noexcept {
-  if (g_count_allocations.load(std::memory_order_relaxed)) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* counted_new(std::size_t size) {
-  if (void* p = counted_malloc(size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-// Every non-aligned form is replaced, all on malloc/free. GCC 12 flags free() on memory from a
-// new-expression that it inlined here, which is what a replacement does by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  return counted_new(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_new(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-#pragma GCC diagnostic pop
+#include "tests/support/counting_new.hpp"
 
 namespace {
 
 using locus::envs::Kwargs;
+using locus::test_support::AllocationCounter;
 
 // Steps `env` `steps` times with random actions (drawn beforehand), resetting at episode ends.
 long allocations_while_stepping(locus::envs::Env& env, int steps, std::uint64_t seed) {
@@ -86,11 +33,9 @@ long allocations_while_stepping(locus::envs::Env& env, int steps, std::uint64_t 
     }
   };
   run();  // warm-up: every info key and outcome once, the Info's storage grown
-  g_allocations = 0;
-  g_count_allocations = true;
+  const AllocationCounter counter;
   run();
-  g_count_allocations = false;
-  return g_allocations.load();
+  return counter.count();
 }
 
 }  // namespace
@@ -115,12 +60,14 @@ int main() {
       {"ContextDecisionMaking-v0", {{"use_expl_context", true}, {"trials_per_episode", 2}}},
   };
   // The counter itself works: a vector that grows is seen.
-  g_allocations = 0;
-  g_count_allocations = true;
-  std::vector<int>* volatile probe = new std::vector<int>(100);
-  g_count_allocations = false;
-  delete probe;
-  if (g_allocations.load() < 2) {
+  long probe_allocations = 0;
+  {
+    const AllocationCounter counter;
+    std::vector<int>* volatile probe = new std::vector<int>(100);
+    probe_allocations = counter.count();
+    delete probe;
+  }
+  if (probe_allocations < 2) {
     std::cerr << "cognitive_allocation_check: the allocation counter saw nothing\n";
     return 1;
   }
@@ -143,11 +90,12 @@ int main() {
       }
     };
     run();
-    g_allocations = 0;
-    g_count_allocations = true;
-    run();
-    g_count_allocations = false;
-    const long allocations = g_allocations.load();
+    long allocations = 0;
+    {
+      const AllocationCounter counter;
+      run();
+      allocations = counter.count();
+    }
     std::cout << (allocations == 0 ? "ok    " : "FAIL  ")
               << "VectorEnv GoNoGo-v0 x 64, autoreset: " << allocations
               << " allocations in 2000 vector steps\n";

@@ -19,9 +19,13 @@ when numpy or gymnasium is not installed.
 """
 
 import json
-import subprocess
 import sys
 import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oracle_common import (acrobot_policy, cartpole_policy, mountain_car_policy,  # noqa: E402
+                           run_dump)
 
 try:
     import numpy as np
@@ -34,25 +38,6 @@ SEEDS = [0, 1, 7, 42, 123, 2**32 + 5]
 STEPS = 400
 ATOL = 1e-5
 REWARD_RTOL = 1e-12
-
-
-def cartpole_policy(obs, rng):
-    if rng.random() < 0.3:
-        return int(rng.integers(2))
-    return int(obs[2] + 0.5 * obs[3] > 0)
-
-
-def acrobot_policy(obs, rng):
-    # Pumping energy: torque along the second joint's velocity.
-    if rng.random() < 0.1:
-        return int(rng.integers(3))
-    return 2 if obs[5] > 0 else 0
-
-
-def mountain_car_policy(obs, rng):
-    if rng.random() < 0.1:
-        return int(rng.integers(3))
-    return 2 if obs[1] > 0 else 0
 
 
 def continuous_mountain_car_policy(obs, rng):
@@ -124,11 +109,7 @@ def run_locus(dump, env_id, kwargs, options, attrs, seed, actions):
         command += ["--attrs", json.dumps(attrs)]
     # repr of the float32 value as a float64 is exact, so the dump reads back the same float32.
     text = "\n".join(repr(float(a)) if isinstance(a, np.floating) else str(a) for a in actions)
-    result = subprocess.run(command, input=text + "\n", capture_output=True, text=True,
-                            check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr}")
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return run_dump(command, text)
 
 
 class Stats:

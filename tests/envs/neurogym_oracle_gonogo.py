@@ -32,10 +32,12 @@ when numpy or neurogym is not installed.
 
 import importlib.util
 import json
-import subprocess
 import sys
 import types
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oracle_common import run_dump  # noqa: E402
 
 try:
     import numpy as np
@@ -171,12 +173,7 @@ def run_locus(dump, kwargs, seed, ground_truths, actions):
     trials = [{"ground_truth": int(g)} for g in ground_truths]
     command = [dump, "GoNoGo-v0", str(seed), "--kwargs", json.dumps(kwargs),
                "--trials", json.dumps(trials)]
-    result = subprocess.run(command, input="\n".join(map(str, actions)) + "\n",
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} ... failed ({result.returncode}): "
-                           f"{result.stderr}")
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return run_dump(command, "\n".join(map(str, actions)), shown_args=4)
 
 
 def compare(name, want_lines, got_lines, stats):

@@ -23,11 +23,11 @@ neurogym is not installed.
 """
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oracle_common import run_dump  # noqa: E402
 # Loads NeuroGym (or exits 77) and brings numpy.
 import neurogym_oracle_gonogo as gonogo  # noqa: E402
 
@@ -135,12 +135,7 @@ def run_neurogym(cls, kwargs, seed, indices):
 def run_locus(dump, env_id, kwargs, seed, conditions, actions):
     command = [dump, env_id, str(seed), "--kwargs", json.dumps(kwargs),
                "--trials", json.dumps(conditions)]
-    result = subprocess.run(command, input="\n".join(map(str, actions)) + "\n",
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:5])} ... failed ({result.returncode}): "
-                           f"{result.stderr}")
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return run_dump(command, "\n".join(map(str, actions)), shown_args=5)
 
 
 def compare(name, want_lines, got_lines, stats):

@@ -2,82 +2,19 @@
 // and FrameStackObservation, with their semantics checked against gymnasium 1.x and the packed
 // step path checked to allocate nothing.
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 
 #include "envs/registry.hpp"
 #include "envs/wrappers/wrappers.hpp"
+#include "tests/support/counting_new.hpp"
 
 using namespace locus::envs;
 
-namespace {
-
-// Counts operator new calls while enabled, to prove that the packed step path allocates nothing.
-std::atomic<bool> g_count_allocations{false};
-std::atomic<long> g_allocations{0};
-
-}  // namespace
-
-// Every non-aligned form is replaced, all on malloc/free, so that no memory crosses between these
-// and the library's (or a sanitizer's) versions. GCC 12 flags free() on memory from a
-// new-expression that it inlined here, which is what a replacement does by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-void* counted_malloc(std::size_t size) noexcept {
-  if (g_count_allocations.load(std::memory_order_relaxed)) ++g_allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* counted_new(std::size_t size) {
-  if (void* p = counted_malloc(size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t size) {
-  return counted_new(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_new(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
-#pragma GCC diagnostic pop
+// Counts operator new calls, to prove that the packed step path allocates nothing.
+using locus::test_support::AllocationCounter;
 
 namespace {
-
-struct AllocationCounter {
-  AllocationCounter() {
-    g_allocations = 0;
-    g_count_allocations = true;
-  }
-  ~AllocationCounter() { g_count_allocations = false; }
-  long count() const { return g_allocations.load(); }
-};
 
 Value action(std::int64_t a) {
   return Array::scalar<std::int64_t>(a);
