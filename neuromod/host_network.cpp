@@ -410,10 +410,8 @@ ModulationArgs HostNetwork::modulation_args(std::size_t l) const {
   args.rows = rows_;
   args.units = layer.units;
   args.row_context = row_context_.data();
-  args.gain =
-      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
-  args.bias =
-      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.gain = block_value(layers_[l].gain);
+  args.bias = block_value(layers_[l].bias);
   args.center = layer.center;
   args.activation = layer.activation;
   args.site = layer.site;
@@ -581,20 +579,12 @@ void HostNetwork::layer_linear(std::size_t l, const float* x, std::size_t fan_in
 }
 
 RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
-  const LayerSpec& layer = spec_.layers[l];
   RecurrentLayerArgs args;
-  args.recurrence = layer.recurrence;
-  args.activation = layer.activation;
-  args.alpha = layer.alpha;
-  args.steps = steps_;
-  args.batch = batch_;
-  args.units = layer.units;
+  static_cast<RecurrentShape&>(args) = recurrent_shape(spec_, l, steps_, batch_);
   args.recurrent_weight = blocks_[std::size_t(layers_[l].recurrent_weight)].value.data();
   args.weight_gain = weight_gains_[l];
-  args.gain =
-      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
-  args.bias =
-      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.gain = block_value(layers_[l].gain);
+  args.bias = block_value(layers_[l].bias);
   args.row_context = row_context_.data();
   args.starts = episode_starts_.empty() ? nullptr : episode_starts_.data();
   return args;
@@ -603,21 +593,12 @@ RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
 void HostNetwork::recurrent_layer_forward(std::size_t l) {
   const LayerSpec& layer = spec_.layers[l];
   RecurrentTrace& trace = traces_[l];
-  trace.noise.clear();
-  if (layer.recurrent_noise > 0.0f) {
-    trace.noise.resize(rows_ * layer.units);
-    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
-                         trace.noise.data());
-  }
+  draw_layer_noise(spec_, l, noise_draws_, rows_, trace.noise);
   // The layer's tensors in the state: a hidden state per recurrent layer, then an LSTM's cell.
   const float* initial_hidden = nullptr;
   const float* initial_cell = nullptr;
   if (initial_state_) {
-    std::size_t index = 0;
-    for (std::size_t k = 0; k < l; ++k) {
-      const Recurrence r = spec_.layers[k].recurrence;
-      index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
-    }
+    const std::size_t index = recurrent_state_index(spec_, l);
     initial_hidden = (*initial_state_)[index].data();
     if (layer.recurrence == Recurrence::kLstm) initial_cell = (*initial_state_)[index + 1].data();
   }

@@ -109,6 +109,10 @@ class HostNetwork final : public Network {
   }
   void check_values(const float* data, std::size_t n, const std::string& where) const;
   ModulationArgs modulation_args(std::size_t layer) const;
+  // The values of block `block`, or null for kNoBlock.
+  const float* block_value(int block) const {
+    return block == kNoBlock ? nullptr : blocks_[std::size_t(block)].value.data();
+  }
   // Rows of layer l's weight: units, times the gates of a recurrent layer.
   std::size_t layer_width(std::size_t l) const;
   // forward and forward_sequence after their checks: the rows' contexts, then every layer and head.

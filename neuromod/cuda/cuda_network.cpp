@@ -1303,19 +1303,14 @@ void CudaNetworkImpl::recurrent_forward(std::size_t l, const float* input_sum, f
   LayerState& state = layers_[l];
   cuda::RecurrentInputs inputs = recurrent_inputs(l);
   if (initial_state_) {  // host arrays: the layer uploads them
-    const std::size_t index = cuda::recurrent_state_index(spec_, l);
+    const std::size_t index = recurrent_state_index(spec_, l);
     inputs.initial_hidden = (*initial_state_)[index].data();
     if (layer.recurrence == Recurrence::kLstm)
       inputs.initial_cell = (*initial_state_)[index + 1].data();
   }
   // The host network's noise, drawn as it draws it (one draw per noisy layer and pass), so that
   // the backends agree.
-  state.noise.clear();
-  if (layer.recurrent_noise > 0.0f) {
-    state.noise.resize(rows_ * layer.units);
-    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
-                         state.noise.data());
-  }
+  draw_layer_noise(spec_, l, noise_draws_, rows_, state.noise);
   state.recurrent->forward(stream_, cublas_, cuda::recurrent_shape(spec_, l, steps_, batch_),
                            inputs, state.noise, input_sum, hidden);
 }
