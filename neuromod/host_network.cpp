@@ -1094,12 +1094,7 @@ OptimizerState HostNetwork::read_optimizer_state(std::string_view name, ContextI
     const float* begin = array.data() + instance * block.width;
     return std::vector<float>(begin, begin + block.width);
   };
-  OptimizerState state;
-  state.steps = block.steps[instance];
-  const std::size_t arrays = optimizer_.state_arrays();
-  if (arrays >= 1) state.first = instance_of(block.first);
-  if (arrays >= 2) state.second = instance_of(block.second);
-  return state;
+  return read_state(optimizer_, block.steps[instance], block.first, block.second, instance_of);
 }
 
 void HostNetwork::write_optimizer_state(std::string_view name, ContextId context,

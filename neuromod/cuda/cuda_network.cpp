@@ -1219,12 +1219,7 @@ OptimizerState CudaNetworkImpl::read_optimizer_state(std::string_view name,
                                 block.width * sizeof(float), cudaMemcpyDeviceToHost));
     return values;
   };
-  OptimizerState state;
-  state.steps = block.steps[instance];
-  const std::size_t arrays = optimizer_.state_arrays();
-  if (arrays >= 1) state.first = instance_of(block.first);
-  if (arrays >= 2) state.second = instance_of(block.second);
-  return state;
+  return read_state(optimizer_, block.steps[instance], block.first, block.second, instance_of);
 }
 
 void CudaNetworkImpl::write_optimizer_state(std::string_view name, ContextId context,
