@@ -24,26 +24,6 @@ constexpr std::size_t align8(std::size_t n) {
 // Gymnasium's Tuple and Dict draw child seeds with np_random.integers(np.iinfo(np.int32).max).
 constexpr std::int64_t kSubseedHigh = std::numeric_limits<std::int32_t>::max();
 
-template <class T>
-T load(const std::byte* p) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return *p != std::byte{0};
-  } else {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-}
-
-template <class T>
-void store(std::byte* p, T v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    *p = std::byte(v ? 1 : 0);
-  } else {
-    std::memcpy(p, &v, sizeof(T));
-  }
-}
-
 std::string num(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
@@ -190,22 +170,22 @@ void Discrete::pack(const Value& value, std::span<std::byte> out) const {
   expect_safe_cast(a, DType::kInt64, *this);
   expect_shape(a, Shape{}, *this);
   check_packed_size(out.size(), packed_bytes(), *this, "pack");
-  store<std::int64_t>(out.data(), a.get_int(0));
+  store_element<std::int64_t>(out.data(), a.get_int(0));
 }
 
 Value Discrete::unpack(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "unpack");
-  return Array::scalar<std::int64_t>(load<std::int64_t>(packed.data()));
+  return Array::scalar<std::int64_t>(load_element<std::int64_t>(packed.data()));
 }
 
 bool Discrete::contains_packed(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "contains_packed");
-  return in_discrete_range(load<std::int64_t>(packed.data()), start_, n_);
+  return in_discrete_range(load_element<std::int64_t>(packed.data()), start_, n_);
 }
 
 void Discrete::sample_packed(std::span<std::byte> out) {
   check_packed_size(out.size(), packed_bytes(), *this, "sample_packed");
-  store<std::int64_t>(out.data(), start_ + np_random().integers(n_));
+  store_element<std::int64_t>(out.data(), start_ + np_random().integers(n_));
 }
 
 std::string Discrete::to_string() const {
@@ -370,7 +350,7 @@ void Box::sample_into(std::span<std::byte> out) {
         result = std::clamp(result, saturate_int64(low_[i]), saturate_int64(high_[i]));
       }
     }
-    store<T>(out.data() + i * sizeof(T), result);
+    store_element<T>(out.data() + i * sizeof(T), result);
   };
   if (interval_count_[kBounded] == static_cast<std::int64_t>(n)) {
     for (std::size_t i = 0; i < n; ++i) finish(i, rng.uniform(low_[i], sample_high_[i]));
@@ -404,7 +384,7 @@ template <class T>
 bool Box::elements_in_bounds(std::span<const std::byte> packed) const {
   const std::size_t n = low_.size();
   for (std::size_t i = 0; i < n; ++i) {
-    const T x = load<T>(packed.data() + i * sizeof(T));
+    const T x = load_element<T>(packed.data() + i * sizeof(T));
     if constexpr (std::is_same_v<T, std::int64_t>) {
       const auto lx = static_cast<long double>(x);
       if (!(lx >= low_[i] && lx <= high_[i])) return false;
@@ -480,9 +460,9 @@ Array bounds_array(const std::vector<double>& values, DType dtype, const Shape& 
     auto* out = a.bytes().data();
     for (std::size_t i = 0; i < values.size(); ++i) {
       if constexpr (std::is_same_v<T, std::int64_t>) {
-        store<T>(out + i * sizeof(T), saturate_int64(values[i]));
+        store_element<T>(out + i * sizeof(T), saturate_int64(values[i]));
       } else {
-        store<T>(out + i * sizeof(T), cast_double<T>(values[i]));
+        store_element<T>(out + i * sizeof(T), cast_double<T>(values[i]));
       }
     }
   });
@@ -591,8 +571,8 @@ void MultiDiscrete::sample_packed(std::span<std::byte> out) {
   Rng& rng = np_random();
   for (std::size_t i = 0; i < nvec_.size(); ++i) {
     const double u = rng.random() * static_cast<double>(nvec_[i]);
-    store<std::int64_t>(out.data() + i * sizeof(std::int64_t),
-                        cast_double<std::int64_t>(u) + start_[i]);
+    store_element<std::int64_t>(out.data() + i * sizeof(std::int64_t),
+                                cast_double<std::int64_t>(u) + start_[i]);
   }
 }
 
@@ -625,7 +605,7 @@ Value MultiDiscrete::unpack(std::span<const std::byte> packed) const {
 bool MultiDiscrete::contains_packed(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "contains_packed");
   for (std::size_t i = 0; i < nvec_.size(); ++i) {
-    const auto x = load<std::int64_t>(packed.data() + i * sizeof(std::int64_t));
+    const auto x = load_element<std::int64_t>(packed.data() + i * sizeof(std::int64_t));
     if (!in_discrete_range(x, start_[i], nvec_[i])) return false;
   }
   return true;
