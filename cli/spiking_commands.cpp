@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -48,21 +49,25 @@ struct CommonArgs {
   std::string python;
 };
 
+// An option whose --help shows its default.
+template <typename T>
+CLI::Option* option(CLI::App* sub, const std::string& name, T& value, const std::string& help) {
+  return sub->add_option(name, value, help)->capture_default_str();
+}
+
 void add_common_options(CLI::App* sub, CommonArgs& args, double default_duration) {
   args.duration = default_duration;
   sub->add_option("--out", args.out, "Folder for the CSV files and plots")->required();
   sub->add_option("--seeds", args.seeds, "Seeds; results are averaged over them")
       ->delimiter(',')
       ->capture_default_str();
-  sub->add_option("--warmup", args.warmup, "Unmeasured time before each measurement (ms)")
-      ->capture_default_str();
-  sub->add_option("--duration", args.duration, "Measured time per circuit (ms)")
-      ->capture_default_str();
-  sub->add_option("--pyramidal", args.pyramidal, "Pyramidal cells")->capture_default_str();
-  sub->add_option("--pv", args.pv, "PV interneurons")->capture_default_str();
-  sub->add_option("--som", args.som, "SOM interneurons")->capture_default_str();
-  sub->add_option("--geometry", args.geometry, "Layout: ring or sheet")->capture_default_str();
-  sub->add_option("--dt", args.dt, "Integration step (ms)")->capture_default_str();
+  option(sub, "--warmup", args.warmup, "Unmeasured time before each measurement (ms)");
+  option(sub, "--duration", args.duration, "Measured time per circuit (ms)");
+  option(sub, "--pyramidal", args.pyramidal, "Pyramidal cells");
+  option(sub, "--pv", args.pv, "PV interneurons");
+  option(sub, "--som", args.som, "SOM interneurons");
+  option(sub, "--geometry", args.geometry, "Layout: ring or sheet");
+  option(sub, "--dt", args.dt, "Integration step (ms)");
   sub->add_option("--threads", args.threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -179,6 +184,31 @@ void print_curves(const std::vector<spk::GainCurve>& curves) {
   }
 }
 
+// The measurement's timing and seeds, as every experiment takes them from the common flags.
+template <typename Options>
+void set_measurement(Options& options, const CommonArgs& common) {
+  options.warmup = common.warmup;
+  options.duration = common.duration;
+  options.seeds = common.seeds;
+}
+
+// The gain and inhibition experiments' options: the common flags and --somatic-rates.
+spk::GainOptions gain_options(const CommonArgs& common, const std::string& somatic_rates) {
+  spk::GainOptions options;
+  options.base = base_circuit(common, spk::GainOptions::default_experiment_circuit());
+  options.somatic_rates = parse_range(somatic_rates, "--somatic-rates");
+  set_measurement(options, common);
+  return options;
+}
+
+// The closing line of a run: its time since `start` and the files it wrote into `out`.
+void print_done(std::chrono::steady_clock::time_point start, std::string_view files,
+                const std::filesystem::path& out) {
+  fmt::print("{:.1f} s; wrote {} in {}\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), files,
+             out.string());
+}
+
 // --- gain ---------------------------------------------------------------------------------------
 
 struct GainArgs {
@@ -191,12 +221,7 @@ struct GainArgs {
 
 void run_gain(const GainArgs& args) {
   const auto limit = thread_limit(args.common.threads);
-  spk::GainOptions options;
-  options.base = base_circuit(args.common, spk::GainOptions::default_experiment_circuit());
-  options.somatic_rates = parse_range(args.somatic_rates, "--somatic-rates");
-  options.warmup = args.common.warmup;
-  options.duration = args.common.duration;
-  options.seeds = args.common.seeds;
+  const spk::GainOptions options = gain_options(args.common, args.somatic_rates);
   std::vector<spk::GainCondition> conditions;
   for (const double coupling : parse_range(args.couplings, "--couplings")) {
     for (const double dendritic : parse_range(args.dendritic_rates, "--dendritic-rates")) {
@@ -225,9 +250,7 @@ void run_gain(const GainArgs& args) {
   }
   spk::write_text_atomically(out / "gain_traces.csv", trace_text);
   print_curves(curves);
-  fmt::print("{:.1f} s; wrote gain_curves.csv, gain_summary.csv, gain_traces.csv in {}\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-             out.string());
+  print_done(start, "gain_curves.csv, gain_summary.csv, gain_traces.csv", out);
   make_plots("gain", args.common);
 }
 
@@ -243,12 +266,7 @@ struct InhibitionArgs {
 
 void run_inhibition(const InhibitionArgs& args) {
   const auto limit = thread_limit(args.common.threads);
-  spk::GainOptions options;
-  options.base = base_circuit(args.common, spk::GainOptions::default_experiment_circuit());
-  options.somatic_rates = parse_range(args.somatic_rates, "--somatic-rates");
-  options.warmup = args.common.warmup;
-  options.duration = args.common.duration;
-  options.seeds = args.common.seeds;
+  const spk::GainOptions options = gain_options(args.common, args.somatic_rates);
   const double d = args.dendritic_rate;
   const double k = args.coupling;
   const double r = args.raised;
@@ -267,9 +285,7 @@ void run_inhibition(const InhibitionArgs& args) {
   spk::write_text_atomically(out / "inhibition_curves.csv", spk::gain_curves_csv(curves));
   spk::write_text_atomically(out / "inhibition_summary.csv", spk::gain_summary_csv(curves));
   print_curves(curves);
-  fmt::print("{:.1f} s; wrote inhibition_curves.csv, inhibition_summary.csv in {}\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-             out.string());
+  print_done(start, "inhibition_curves.csv, inhibition_summary.csv", out);
   make_plots("inhibition", args.common);
 }
 
@@ -296,9 +312,7 @@ void run_plasticity(const PlasticityArgs& args) {
   options.base = base_circuit(args.common, base);
   options.somatic_rate = args.somatic_rate;
   options.initial_weight = args.initial_weight;
-  options.warmup = args.common.warmup;
-  options.duration = args.common.duration;
-  options.seeds = args.common.seeds;
+  set_measurement(options, args.common);
   std::vector<spk::PlasticityCondition> conditions;
   for (const double eta : parse_range(args.plasticity, "--plasticity")) {
     for (const double dendritic : parse_range(args.dendritic_rates, "--dendritic-rates")) {
@@ -323,9 +337,7 @@ void run_plasticity(const PlasticityArgs& args) {
     fmt::print("{:<32} {:>10.2f} {:>8.2f} {:>14.5f} {:>14.5f}\n", r.condition.label, r.post_rate,
                r.burst_fraction, r.weight_change_per_s, r.abs_weight_change_per_s);
   }
-  fmt::print("{:.1f} s; wrote plasticity_summary.csv, plasticity_weights.csv in {}\n",
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-             out.string());
+  print_done(start, "plasticity_summary.csv, plasticity_weights.csv", out);
   make_plots("plasticity", args.common);
 }
 
@@ -340,36 +352,25 @@ Command add_spiking_command(CLI::App& app) {
   auto* gain = spiking->add_subcommand(
       "gain", "Rate vs somatic input for several dendritic drives and couplings; gain = slope");
   add_common_options(gain, gain_args->common, 1000.0);
-  gain->add_option("--somatic-rates", gain_args->somatic_rates,
-                   "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'")
-      ->capture_default_str();
-  gain->add_option("--dendritic-rates", gain_args->dendritic_rates,
-                   "Dendritic Poisson drives (Hz), one curve each")
-      ->capture_default_str();
-  gain->add_option("--couplings", gain_args->couplings, "Soma-dendrite couplings, one set each")
-      ->capture_default_str();
-  gain->add_option("--trace-rate", gain_args->trace_rate,
-                   "Somatic input (Hz) of the example voltage traces")
-      ->capture_default_str();
+  option(gain, "--somatic-rates", gain_args->somatic_rates,
+         "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'");
+  option(gain, "--dendritic-rates", gain_args->dendritic_rates,
+         "Dendritic Poisson drives (Hz), one curve each");
+  option(gain, "--couplings", gain_args->couplings, "Soma-dendrite couplings, one set each");
+  option(gain, "--trace-rate", gain_args->trace_rate,
+         "Somatic input (Hz) of the example voltage traces");
 
   auto inhibition_args = std::make_shared<InhibitionArgs>();
   auto* inhibition = spiking->add_subcommand(
       "inhibition", "Rate vs somatic input with SOM (dendritic) or PV (somatic) inhibition raised");
   add_common_options(inhibition, inhibition_args->common, 1000.0);
-  inhibition
-      ->add_option("--somatic-rates", inhibition_args->somatic_rates,
-                   "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'")
-      ->capture_default_str();
-  inhibition
-      ->add_option("--dendritic-rate", inhibition_args->dendritic_rate,
-                   "Dendritic Poisson drive (Hz)")
-      ->capture_default_str();
-  inhibition->add_option("--coupling", inhibition_args->coupling, "Soma-dendrite coupling")
-      ->capture_default_str();
-  inhibition
-      ->add_option("--raised", inhibition_args->raised,
-                   "Factor on SOM or PV synapses in the raised conditions")
-      ->capture_default_str();
+  option(inhibition, "--somatic-rates", inhibition_args->somatic_rates,
+         "Somatic Poisson input rates (Hz): 'start:stop:step' or 'x,y,z'");
+  option(inhibition, "--dendritic-rate", inhibition_args->dendritic_rate,
+         "Dendritic Poisson drive (Hz)");
+  option(inhibition, "--coupling", inhibition_args->coupling, "Soma-dendrite coupling");
+  option(inhibition, "--raised", inhibition_args->raised,
+         "Factor on SOM or PV synapses in the raised conditions");
 
   auto plasticity_args = std::make_shared<PlasticityArgs>();
   auto* plasticity = spiking->add_subcommand(
@@ -378,26 +379,16 @@ Command add_spiking_command(CLI::App& app) {
   plasticity_args->common.pv = 0;
   plasticity_args->common.som = 0;
   add_common_options(plasticity, plasticity_args->common, 2000.0);
-  plasticity
-      ->add_option("--dendritic-rates", plasticity_args->dendritic_rates,
-                   "Dendritic Poisson drives (Hz), one condition each")
-      ->capture_default_str();
-  plasticity
-      ->add_option("--plasticity", plasticity_args->plasticity,
-                   "Neuromodulatory STDP-rate factors, one set each")
-      ->capture_default_str();
-  plasticity->add_option("--inputs", plasticity_args->inputs, "Plastic Poisson input sources")
-      ->capture_default_str();
-  plasticity->add_option("--input-rate", plasticity_args->input_rate, "Rate of each input (Hz)")
-      ->capture_default_str();
-  plasticity
-      ->add_option("--somatic-rate", plasticity_args->somatic_rate,
-                   "Somatic background Poisson input (Hz)")
-      ->capture_default_str();
-  plasticity
-      ->add_option("--initial-weight", plasticity_args->initial_weight,
-                   "Initial weight of every plastic synapse (nS)")
-      ->capture_default_str();
+  option(plasticity, "--dendritic-rates", plasticity_args->dendritic_rates,
+         "Dendritic Poisson drives (Hz), one condition each");
+  option(plasticity, "--plasticity", plasticity_args->plasticity,
+         "Neuromodulatory STDP-rate factors, one set each");
+  option(plasticity, "--inputs", plasticity_args->inputs, "Plastic Poisson input sources");
+  option(plasticity, "--input-rate", plasticity_args->input_rate, "Rate of each input (Hz)");
+  option(plasticity, "--somatic-rate", plasticity_args->somatic_rate,
+         "Somatic background Poisson input (Hz)");
+  option(plasticity, "--initial-weight", plasticity_args->initial_weight,
+         "Initial weight of every plastic synapse (nS)");
 
   return {spiking, [gain, inhibition, plasticity, gain_args, inhibition_args, plasticity_args] {
             if (gain->parsed()) {

@@ -17,26 +17,6 @@ namespace {
 constexpr std::array<std::string_view, 8> kDTypeNames = {"bool",  "int8",  "uint8",   "int16",
                                                          "int32", "int64", "float32", "float64"};
 
-template <class T>
-T load(const std::byte* p) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return *p != std::byte{0};
-  } else {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-}
-
-template <class T>
-void store(std::byte* p, T v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    *p = std::byte(v ? 1 : 0);
-  } else {
-    std::memcpy(p, &v, sizeof(T));
-  }
-}
-
 // numpy on x86-64 converts floating values to integers with cvttsd2si: NaN and out-of-range values
 // become the "integer indefinite" (the minimum), and the 8- and 16-bit types go through int32 and
 // keep its low bits. Emulating that (instead of a C++ cast, undefined out of range) makes astype
@@ -549,8 +529,8 @@ void cast_elements(DType from, std::span<const std::byte> in, DType to, std::spa
     visit_dtype(to, [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
       for (std::size_t i = 0; i < n; ++i) {
-        store<To>(out.data() + i * sizeof(To),
-                  convert_value<To>(load<From>(in.data() + i * sizeof(From))));
+        store_element<To>(out.data() + i * sizeof(To),
+                          convert_value<To>(load_element<From>(in.data() + i * sizeof(From))));
       }
     });
   });
@@ -585,7 +565,8 @@ double Array::get_double(std::int64_t i) const {
   }
   return visit_dtype(dtype_, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    return convert_value<double>(load<T>(bytes_.data() + static_cast<std::size_t>(i) * sizeof(T)));
+    return convert_value<double>(
+        load_element<T>(bytes_.data() + static_cast<std::size_t>(i) * sizeof(T)));
   });
 }
 
@@ -597,7 +578,7 @@ std::int64_t Array::get_int(std::int64_t i) const {
   return visit_dtype(dtype_, [&](auto tag) {
     using T = typename decltype(tag)::type;
     return convert_value<std::int64_t>(
-        load<T>(bytes_.data() + static_cast<std::size_t>(i) * sizeof(T)));
+        load_element<T>(bytes_.data() + static_cast<std::size_t>(i) * sizeof(T)));
   });
 }
 

@@ -206,6 +206,26 @@ class Value {
   std::variant<Array, ValueTuple, ValueDict> data_;
 };
 
+// One element of type T at `p`, which need not be aligned (a bool is one byte, 0 or 1).
+template <class T>
+T load_element(const std::byte* p) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return *p != std::byte{0};
+  } else {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+  }
+}
+template <class T>
+void store_element(std::byte* p, T v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    *p = std::byte(v ? 1 : 0);
+  } else {
+    std::memcpy(p, &v, sizeof(T));
+  }
+}
+
 // Typed view of a caller-provided byte buffer (the allocation-free path). Buffers handed out by
 // locus are aligned for their element type.
 template <class T>

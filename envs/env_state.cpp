@@ -61,15 +61,8 @@ void Env::restore_state(const nlohmann::json& state) {
                           "into " +
                           spec_->id);
   }
-  // An env's fields are checked as they are read, and a check can fail after some were set: the
-  // env goes back to the state saved here, so that a refused state changes nothing.
-  const nlohmann::json before = save_state();
-  try {
-    apply_state(state);
-  } catch (...) {
-    apply_state(before);
-    throw;
-  }
+  state_json::apply_or_roll_back(state, save_state(),
+                                 [this](const nlohmann::json& s) { apply_state(s); });
 }
 
 void Env::apply_state(const nlohmann::json& state) {

@@ -18,6 +18,13 @@ namespace locus::envs {
 
 using EnvFactory = std::function<std::unique_ptr<Env>(const Kwargs& kwargs)>;
 
+// The factory of an Env subclass constructible from Kwargs.
+template <class EnvClass>
+EnvFactory env_factory() {
+  return
+      [](const Kwargs& kwargs) { return std::unique_ptr<Env>(std::make_unique<EnvClass>(kwargs)); };
+}
+
 struct EnvId {
   std::optional<std::string> ns;
   std::string name;
@@ -84,15 +91,13 @@ inline std::unique_ptr<Env> make(std::string_view id, const Kwargs& kwargs = Kwa
 // Registers an Env subclass constructible from Kwargs, at static-initialization time:
 //   LOCUS_REGISTER_ENV(MyEnv, "MyEnv-v0", .max_episode_steps = 200);
 // The designated initializers set any EnvSpec field besides id and entry_point.
-#define LOCUS_REGISTER_ENV(EnvClass, env_id, ...)                                     \
-  static const bool locus_registered_##EnvClass = [] {                                \
-    ::locus::envs::EnvSpec locus_spec{__VA_ARGS__};                                   \
-    locus_spec.id = env_id;                                                           \
-    locus_spec.entry_point = [](const ::locus::envs::Kwargs& kwargs) {                \
-      return std::unique_ptr<::locus::envs::Env>(std::make_unique<EnvClass>(kwargs)); \
-    };                                                                                \
-    ::locus::envs::Registry::global().register_env(std::move(locus_spec));            \
-    return true;                                                                      \
+#define LOCUS_REGISTER_ENV(EnvClass, env_id, ...)                          \
+  static const bool locus_registered_##EnvClass = [] {                     \
+    ::locus::envs::EnvSpec locus_spec{__VA_ARGS__};                        \
+    locus_spec.id = env_id;                                                \
+    locus_spec.entry_point = ::locus::envs::env_factory<EnvClass>();       \
+    ::locus::envs::Registry::global().register_env(std::move(locus_spec)); \
+    return true;                                                           \
   }()
 
 }  // namespace locus::envs

@@ -487,36 +487,23 @@ Uint128 advance_lcg(Uint128 state, Uint128 delta, Uint128 mult, Uint128 plus) {
   return acc_mult * state + acc_plus;
 }
 
-// Lemire's nearly divisionless method on 32-bit draws (numpy's buffered_bounded_lemire_uint32).
-// rng is the inclusive range and must be below 2^32 - 1.
-uint32_t bounded_lemire_u32(Pcg64& bits, uint32_t rng) {
-  const uint32_t rng_excl = rng + 1;
-  uint64_t m = static_cast<uint64_t>(bits.next_u32()) * rng_excl;
-  auto leftover = static_cast<uint32_t>(m);
+// Lemire's nearly divisionless method (numpy's buffered_bounded_lemire_uint8/16/32 and
+// bounded_lemire_uint64): an offset in [0, rng] from draws of next() (each a T), multiplied in the
+// wider type Wide. rng must be below T's maximum.
+template <class T, class Wide, class Next>
+T bounded_lemire(T rng, const Next& next) {
+  const T rng_excl = static_cast<T>(rng + 1);
+  Wide m = static_cast<Wide>(next()) * rng_excl;
+  auto leftover = static_cast<T>(m);
   if (leftover < rng_excl) {
     // Computing the exact threshold costs a division, so only do it when the cheap bound fails.
-    const uint32_t threshold = (std::numeric_limits<uint32_t>::max() - rng) % rng_excl;
+    const auto threshold = static_cast<T>((std::numeric_limits<T>::max() - rng) % rng_excl);
     while (leftover < threshold) {
-      m = static_cast<uint64_t>(bits.next_u32()) * rng_excl;
-      leftover = static_cast<uint32_t>(m);
+      m = static_cast<Wide>(next()) * rng_excl;
+      leftover = static_cast<T>(m);
     }
   }
-  return static_cast<uint32_t>(m >> 32);
-}
-
-// numpy's bounded_lemire_uint64; rng must be below 2^64 - 1.
-uint64_t bounded_lemire_u64(Pcg64& bits, uint64_t rng) {
-  const uint64_t rng_excl = rng + 1;
-  Uint128 m = static_cast<Uint128>(bits.next_u64()) * rng_excl;
-  auto leftover = static_cast<uint64_t>(m);
-  if (leftover < rng_excl) {
-    const uint64_t threshold = (std::numeric_limits<uint64_t>::max() - rng) % rng_excl;
-    while (leftover < threshold) {
-      m = static_cast<Uint128>(bits.next_u64()) * rng_excl;
-      leftover = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
+  return static_cast<T>(m >> std::numeric_limits<T>::digits);
 }
 
 // numpy's random_bounded_uint64_fill for one value: an offset in [0, rng]. Ranges that fit in 32
@@ -527,10 +514,11 @@ uint64_t bounded_u64(Pcg64& bits, uint64_t rng) {
   if (rng <= 0xFFFFFFFFULL) {
     // Lemire's rng + 1 would wrap to 0 here, and every 32-bit value is wanted anyway.
     if (rng == 0xFFFFFFFFULL) return bits.next_u32();
-    return bounded_lemire_u32(bits, static_cast<uint32_t>(rng));
+    return bounded_lemire<uint32_t, uint64_t>(static_cast<uint32_t>(rng),
+                                              [&bits] { return bits.next_u32(); });
   }
   if (rng == std::numeric_limits<uint64_t>::max()) return bits.next_u64();
-  return bounded_lemire_u64(bits, rng);
+  return bounded_lemire<uint64_t, Uint128>(rng, [&bits] { return bits.next_u64(); });
 }
 
 // The 8- and 16-bit integer paths split each 32-bit draw into 4 or 2 pieces, low piece first.
@@ -559,18 +547,7 @@ class NarrowBuffer {
   U bounded(U rng) {
     if (rng == 0) return 0;
     if (rng == std::numeric_limits<U>::max()) return next();
-    const uint32_t rng_excl = static_cast<uint32_t>(rng) + 1;
-    constexpr uint32_t kLowMask = (1U << kBits) - 1;
-    uint32_t m = static_cast<uint32_t>(next()) * rng_excl;
-    uint32_t leftover = m & kLowMask;
-    if (leftover < rng_excl) {
-      const uint32_t threshold = (kLowMask - rng) % rng_excl;
-      while (leftover < threshold) {
-        m = static_cast<uint32_t>(next()) * rng_excl;
-        leftover = m & kLowMask;
-      }
-    }
-    return static_cast<U>(m >> kBits);
+    return bounded_lemire<U, uint32_t>(rng, [this] { return next(); });
   }
 
  private:
@@ -995,7 +972,8 @@ void Rng::integers_fill(std::span<T> out, int64_t low, int64_t high) {
         } else if (rng == std::numeric_limits<U>::max()) {
           draw = bit_generator_.next_u32();
         } else {
-          draw = bounded_lemire_u32(bit_generator_, rng);
+          draw =
+              bounded_lemire<uint32_t, uint64_t>(rng, [this] { return bit_generator_.next_u32(); });
         }
         value = static_cast<T>(static_cast<U>(off + draw));
       }

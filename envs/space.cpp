@@ -24,26 +24,6 @@ constexpr std::size_t align8(std::size_t n) {
 // Gymnasium's Tuple and Dict draw child seeds with np_random.integers(np.iinfo(np.int32).max).
 constexpr std::int64_t kSubseedHigh = std::numeric_limits<std::int32_t>::max();
 
-template <class T>
-T load(const std::byte* p) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return *p != std::byte{0};
-  } else {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-}
-
-template <class T>
-void store(std::byte* p, T v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    *p = std::byte(v ? 1 : 0);
-  } else {
-    std::memcpy(p, &v, sizeof(T));
-  }
-}
-
 std::string num(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
@@ -109,50 +89,6 @@ void expect_safe_cast(const Array& a, DType to, const Space& space) {
 bool in_discrete_range(std::int64_t x, std::int64_t start, std::int64_t n) {
   return x >= start && static_cast<std::uint64_t>(x) - static_cast<std::uint64_t>(start) <
                            static_cast<std::uint64_t>(n);
-}
-
-// Offsets of children packed one after the other, each at a multiple of 8 bytes.
-std::size_t layout_children(const std::vector<SpacePtr>& spaces,
-                            std::vector<std::size_t>& offsets) {
-  offsets.clear();
-  std::size_t end = 0;
-  for (const auto& s : spaces) {
-    offsets.push_back(end);
-    end = align8(end + s->packed_bytes());
-  }
-  return end;
-}
-
-// Zeroes the gaps between children so that packed buffers are fully deterministic.
-void zero_padding(const std::vector<SpacePtr>& spaces, const std::vector<std::size_t>& offsets,
-                  std::size_t total, std::span<std::byte> out) {
-  for (std::size_t i = 0; i < spaces.size(); ++i) {
-    const std::size_t begin = offsets[i] + spaces[i]->packed_bytes();
-    const std::size_t end = i + 1 < spaces.size() ? offsets[i + 1] : total;
-    if (end > begin) std::memset(out.data() + begin, 0, end - begin);
-  }
-}
-
-std::vector<std::uint64_t> seed_children(std::vector<SpacePtr>& spaces,
-                                         std::optional<std::uint64_t> seed, Rng* own) {
-  std::vector<std::uint64_t> seeds;
-  if (!seed) {
-    for (auto& s : spaces) {
-      const auto child = s->seed(std::nullopt);
-      seeds.insert(seeds.end(), child.begin(), child.end());
-    }
-    return seeds;
-  }
-  // numpy's integers(high, size=k) with the default int64 dtype is k scalar draws, in order.
-  std::vector<std::uint64_t> subseeds;
-  for (std::size_t i = 0; i < spaces.size(); ++i) {
-    subseeds.push_back(static_cast<std::uint64_t>(own->integers(kSubseedHigh)));
-  }
-  for (std::size_t i = 0; i < spaces.size(); ++i) {
-    const auto child = spaces[i]->seed(subseeds[i]);
-    seeds.insert(seeds.end(), child.begin(), child.end());
-  }
-  return seeds;
 }
 
 }  // namespace
@@ -234,22 +170,22 @@ void Discrete::pack(const Value& value, std::span<std::byte> out) const {
   expect_safe_cast(a, DType::kInt64, *this);
   expect_shape(a, Shape{}, *this);
   check_packed_size(out.size(), packed_bytes(), *this, "pack");
-  store<std::int64_t>(out.data(), a.get_int(0));
+  store_element<std::int64_t>(out.data(), a.get_int(0));
 }
 
 Value Discrete::unpack(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "unpack");
-  return Array::scalar<std::int64_t>(load<std::int64_t>(packed.data()));
+  return Array::scalar<std::int64_t>(load_element<std::int64_t>(packed.data()));
 }
 
 bool Discrete::contains_packed(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "contains_packed");
-  return in_discrete_range(load<std::int64_t>(packed.data()), start_, n_);
+  return in_discrete_range(load_element<std::int64_t>(packed.data()), start_, n_);
 }
 
 void Discrete::sample_packed(std::span<std::byte> out) {
   check_packed_size(out.size(), packed_bytes(), *this, "sample_packed");
-  store<std::int64_t>(out.data(), start_ + np_random().integers(n_));
+  store_element<std::int64_t>(out.data(), start_ + np_random().integers(n_));
 }
 
 std::string Discrete::to_string() const {
@@ -414,7 +350,7 @@ void Box::sample_into(std::span<std::byte> out) {
         result = std::clamp(result, saturate_int64(low_[i]), saturate_int64(high_[i]));
       }
     }
-    store<T>(out.data() + i * sizeof(T), result);
+    store_element<T>(out.data() + i * sizeof(T), result);
   };
   if (interval_count_[kBounded] == static_cast<std::int64_t>(n)) {
     for (std::size_t i = 0; i < n; ++i) finish(i, rng.uniform(low_[i], sample_high_[i]));
@@ -448,7 +384,7 @@ template <class T>
 bool Box::elements_in_bounds(std::span<const std::byte> packed) const {
   const std::size_t n = low_.size();
   for (std::size_t i = 0; i < n; ++i) {
-    const T x = load<T>(packed.data() + i * sizeof(T));
+    const T x = load_element<T>(packed.data() + i * sizeof(T));
     if constexpr (std::is_same_v<T, std::int64_t>) {
       const auto lx = static_cast<long double>(x);
       if (!(lx >= low_[i] && lx <= high_[i])) return false;
@@ -524,9 +460,9 @@ Array bounds_array(const std::vector<double>& values, DType dtype, const Shape& 
     auto* out = a.bytes().data();
     for (std::size_t i = 0; i < values.size(); ++i) {
       if constexpr (std::is_same_v<T, std::int64_t>) {
-        store<T>(out + i * sizeof(T), saturate_int64(values[i]));
+        store_element<T>(out + i * sizeof(T), saturate_int64(values[i]));
       } else {
-        store<T>(out + i * sizeof(T), cast_double<T>(values[i]));
+        store_element<T>(out + i * sizeof(T), cast_double<T>(values[i]));
       }
     }
   });
@@ -635,8 +571,8 @@ void MultiDiscrete::sample_packed(std::span<std::byte> out) {
   Rng& rng = np_random();
   for (std::size_t i = 0; i < nvec_.size(); ++i) {
     const double u = rng.random() * static_cast<double>(nvec_[i]);
-    store<std::int64_t>(out.data() + i * sizeof(std::int64_t),
-                        cast_double<std::int64_t>(u) + start_[i]);
+    store_element<std::int64_t>(out.data() + i * sizeof(std::int64_t),
+                                cast_double<std::int64_t>(u) + start_[i]);
   }
 }
 
@@ -669,7 +605,7 @@ Value MultiDiscrete::unpack(std::span<const std::byte> packed) const {
 bool MultiDiscrete::contains_packed(std::span<const std::byte> packed) const {
   check_packed_size(packed.size(), packed_bytes(), *this, "contains_packed");
   for (std::size_t i = 0; i < nvec_.size(); ++i) {
-    const auto x = load<std::int64_t>(packed.data() + i * sizeof(std::int64_t));
+    const auto x = load_element<std::int64_t>(packed.data() + i * sizeof(std::int64_t));
     if (!in_discrete_range(x, start_[i], nvec_[i])) return false;
   }
   return true;
@@ -777,20 +713,90 @@ bool MultiBinary::equals(const Space& other) const {
   return o != nullptr && o->shape_ == shape_;
 }
 
+// --- CompositeSpace ----------------------------------------------------------------------------
+
+void CompositeSpace::set_children(std::vector<SpacePtr> spaces) {
+  spaces_ = std::move(spaces);
+  offsets_.clear();
+  std::size_t end = 0;
+  for (const auto& s : spaces_) {
+    offsets_.push_back(end);
+    end = align8(end + s->packed_bytes());
+  }
+  packed_bytes_ = end;
+}
+
+std::vector<std::uint64_t> CompositeSpace::seed(std::optional<std::uint64_t> seed) {
+  std::vector<std::uint64_t> seeds;
+  if (!seed) {
+    for (auto& s : spaces_) {
+      const auto child = s->seed(std::nullopt);
+      seeds.insert(seeds.end(), child.begin(), child.end());
+    }
+    return seeds;
+  }
+  rng_ = std::make_unique<Rng>(*seed);
+  // numpy's integers(high, size=k) with the default int64 dtype is k scalar draws, in order.
+  std::vector<std::uint64_t> subseeds;
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    subseeds.push_back(static_cast<std::uint64_t>(rng_->integers(kSubseedHigh)));
+  }
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    const auto child = spaces_[i]->seed(subseeds[i]);
+    seeds.insert(seeds.end(), child.begin(), child.end());
+  }
+  return seeds;
+}
+
+bool CompositeSpace::contains_packed(std::span<const std::byte> packed) const {
+  check_packed_size(packed.size(), packed_bytes_, *this, "contains_packed");
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    if (!spaces_[i]->contains_packed(child_bytes(packed, i))) return false;
+  }
+  return true;
+}
+
+void CompositeSpace::sample_packed(std::span<std::byte> out) {
+  check_packed_size(out.size(), packed_bytes_, *this, "sample_packed");
+  for (std::size_t i = 0; i < spaces_.size(); ++i) spaces_[i]->sample_packed(child_bytes(out, i));
+  zero_padding(out);
+}
+
+void CompositeSpace::zero_padding(std::span<std::byte> out) const {
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    const std::size_t begin = offsets_[i] + spaces_[i]->packed_bytes();
+    const std::size_t end = i + 1 < spaces_.size() ? offsets_[i + 1] : packed_bytes_;
+    if (end > begin) std::memset(out.data() + begin, 0, end - begin);
+  }
+}
+
+std::vector<Value> CompositeSpace::unpack_children(std::span<const std::byte> packed) const {
+  check_packed_size(packed.size(), packed_bytes_, *this, "unpack");
+  std::vector<Value> values;
+  values.reserve(spaces_.size());
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    values.push_back(spaces_[i]->unpack(child_bytes(packed, i)));
+  }
+  return values;
+}
+
+bool CompositeSpace::children_equal(const CompositeSpace& other) const {
+  if (other.spaces_.size() != spaces_.size()) return false;
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    if (!spaces_[i]->equals(*other.spaces_[i])) return false;
+  }
+  return true;
+}
+
 // --- Tuple -------------------------------------------------------------------------------------
 
-Tuple::Tuple(std::vector<SpacePtr> spaces) : spaces_(std::move(spaces)) {
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    if (!spaces_[i]) {
+Tuple::Tuple(std::vector<SpacePtr> spaces) {
+  for (std::size_t i = 0; i < spaces.size(); ++i) {
+    if (!spaces[i]) {
       throw InvalidArgumentError("Tuple: spaces[" + std::to_string(i) + "] is null");
     }
   }
-  packed_bytes_ = layout_children(spaces_, offsets_);
-}
-
-std::vector<std::uint64_t> Tuple::seed(std::optional<std::uint64_t> seed) {
-  if (seed) rng_ = std::make_unique<Rng>(*seed);
-  return seed_children(spaces_, seed, rng_.get());
+  set_children(std::move(spaces));
 }
 
 Value Tuple::sample() {
@@ -821,38 +827,12 @@ void Tuple::pack(const Value& value, std::span<std::byte> out) const {
                       " values, got " + std::to_string(t.size()));
   }
   check_packed_size(out.size(), packed_bytes_, *this, "pack");
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    spaces_[i]->pack(t[i], out.subspan(offsets_[i], spaces_[i]->packed_bytes()));
-  }
-  zero_padding(spaces_, offsets_, packed_bytes_, out);
+  for (std::size_t i = 0; i < t.size(); ++i) spaces_[i]->pack(t[i], child_bytes(out, i));
+  zero_padding(out);
 }
 
 Value Tuple::unpack(std::span<const std::byte> packed) const {
-  check_packed_size(packed.size(), packed_bytes_, *this, "unpack");
-  ValueTuple values;
-  values.reserve(spaces_.size());
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    values.push_back(spaces_[i]->unpack(packed.subspan(offsets_[i], spaces_[i]->packed_bytes())));
-  }
-  return values;
-}
-
-bool Tuple::contains_packed(std::span<const std::byte> packed) const {
-  check_packed_size(packed.size(), packed_bytes_, *this, "contains_packed");
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    if (!spaces_[i]->contains_packed(packed.subspan(offsets_[i], spaces_[i]->packed_bytes()))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-void Tuple::sample_packed(std::span<std::byte> out) {
-  check_packed_size(out.size(), packed_bytes_, *this, "sample_packed");
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    spaces_[i]->sample_packed(out.subspan(offsets_[i], spaces_[i]->packed_bytes()));
-  }
-  zero_padding(spaces_, offsets_, packed_bytes_, out);
+  return ValueTuple(unpack_children(packed));
 }
 
 std::string Tuple::to_string() const {
@@ -879,11 +859,7 @@ SpacePtr Tuple::clone() const {
 
 bool Tuple::equals(const Space& other) const {
   const auto* o = dynamic_cast<const Tuple*>(&other);
-  if (o == nullptr || o->spaces_.size() != spaces_.size()) return false;
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    if (!spaces_[i]->equals(*o->spaces_[i])) return false;
-  }
-  return true;
+  return o != nullptr && children_equal(*o);
 }
 
 // --- Dict --------------------------------------------------------------------------------------
@@ -891,6 +867,7 @@ bool Tuple::equals(const Space& other) const {
 Dict::Dict(std::vector<std::pair<std::string, SpacePtr>> spaces) {
   std::sort(spaces.begin(), spaces.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<SpacePtr> children;
   for (std::size_t i = 0; i < spaces.size(); ++i) {
     if (!keys_.empty() && spaces[i].first == keys_.back()) {
       throw InvalidArgumentError("Dict: key " + py_repr(spaces[i].first) + " appears twice");
@@ -900,9 +877,9 @@ Dict::Dict(std::vector<std::pair<std::string, SpacePtr>> spaces) {
                                  " is null");
     }
     keys_.push_back(std::move(spaces[i].first));
-    spaces_.push_back(std::move(spaces[i].second));
+    children.push_back(std::move(spaces[i].second));
   }
-  packed_bytes_ = layout_children(spaces_, offsets_);
+  set_children(std::move(children));
 }
 
 const SpacePtr& Dict::at(std::string_view key) const {
@@ -915,11 +892,6 @@ const SpacePtr& Dict::at(std::string_view key) const {
                                (keys.empty() ? "none" : keys));
   }
   return spaces_[static_cast<std::size_t>(it - keys_.begin())];
-}
-
-std::vector<std::uint64_t> Dict::seed(std::optional<std::uint64_t> seed) {
-  if (seed) rng_ = std::make_unique<Rng>(*seed);
-  return seed_children(spaces_, seed, rng_.get());
 }
 
 Value Dict::sample() {
@@ -953,7 +925,7 @@ void Dict::pack(const Value& value, std::span<std::byte> out) const {
     if (v == nullptr) {
       throw BufferError(to_string() + ".pack: the value has no key " + py_repr(keys_[i]));
     }
-    spaces_[i]->pack(*v, out.subspan(offsets_[i], spaces_[i]->packed_bytes()));
+    spaces_[i]->pack(*v, child_bytes(out, i));
   }
   if (d.keys.size() != keys_.size()) {
     for (const auto& k : d.keys) {
@@ -962,36 +934,14 @@ void Dict::pack(const Value& value, std::span<std::byte> out) const {
       }
     }
   }
-  zero_padding(spaces_, offsets_, packed_bytes_, out);
+  zero_padding(out);
 }
 
 Value Dict::unpack(std::span<const std::byte> packed) const {
-  check_packed_size(packed.size(), packed_bytes_, *this, "unpack");
   ValueDict d;
+  d.values = unpack_children(packed);
   d.keys = keys_;
-  d.values.reserve(spaces_.size());
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    d.values.push_back(spaces_[i]->unpack(packed.subspan(offsets_[i], spaces_[i]->packed_bytes())));
-  }
   return d;
-}
-
-bool Dict::contains_packed(std::span<const std::byte> packed) const {
-  check_packed_size(packed.size(), packed_bytes_, *this, "contains_packed");
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    if (!spaces_[i]->contains_packed(packed.subspan(offsets_[i], spaces_[i]->packed_bytes()))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-void Dict::sample_packed(std::span<std::byte> out) {
-  check_packed_size(out.size(), packed_bytes_, *this, "sample_packed");
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    spaces_[i]->sample_packed(out.subspan(offsets_[i], spaces_[i]->packed_bytes()));
-  }
-  zero_padding(spaces_, offsets_, packed_bytes_, out);
 }
 
 std::string Dict::to_string() const {
@@ -1020,11 +970,7 @@ SpacePtr Dict::clone() const {
 
 bool Dict::equals(const Space& other) const {
   const auto* o = dynamic_cast<const Dict*>(&other);
-  if (o == nullptr || o->keys_ != keys_) return false;
-  for (std::size_t i = 0; i < spaces_.size(); ++i) {
-    if (!spaces_[i]->equals(*o->spaces_[i])) return false;
-  }
-  return true;
+  return o != nullptr && o->keys_ == keys_ && children_equal(*o);
 }
 
 // --- JSON --------------------------------------------------------------------------------------

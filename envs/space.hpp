@@ -198,66 +198,79 @@ class MultiBinary final : public Space {
   Shape shape_;
 };
 
-class Tuple final : public Space {
+// Tuple and Dict: children packed one after the other (see the file comment), seeded, sampled and
+// checked child by child.
+class CompositeSpace : public Space {
  public:
-  explicit Tuple(std::vector<SpacePtr> spaces);
   const std::vector<SpacePtr>& spaces() const { return spaces_; }
   std::size_t offset(std::size_t i) const { return offsets_.at(i); }
 
-  SpaceKind kind() const override { return SpaceKind::kTuple; }
   // As Gymnasium: seed(s) seeds this space's generator with s, then seeds each child with
   // np_random.integers(2**31 - 1), in order; seed() reseeds every child from entropy. Returns the
   // children's seeds, flattened in order.
   std::vector<std::uint64_t> seed(std::optional<std::uint64_t> seed = std::nullopt) override;
-  Value sample() override;
-  bool contains(const Value& value) const override;
   std::size_t packed_bytes() const override { return packed_bytes_; }
-  void pack(const Value& value, std::span<std::byte> out) const override;
-  Value unpack(std::span<const std::byte> packed) const override;
   bool contains_packed(std::span<const std::byte> packed) const override;
   void sample_packed(std::span<std::byte> out) override;
-  std::string to_string() const override;
-  nlohmann::json to_json() const override;
-  SpacePtr clone() const override;
-  bool equals(const Space& other) const override;
   bool is_leaf() const override { return false; }
 
- private:
+ protected:
+  // Takes the children (none null: the subclass has checked) and lays them out.
+  void set_children(std::vector<SpacePtr> spaces);
+  // Child i's bytes in a packed value of this space.
+  std::span<const std::byte> child_bytes(std::span<const std::byte> packed, std::size_t i) const {
+    return packed.subspan(offsets_[i], spaces_[i]->packed_bytes());
+  }
+  std::span<std::byte> child_bytes(std::span<std::byte> packed, std::size_t i) const {
+    return packed.subspan(offsets_[i], spaces_[i]->packed_bytes());
+  }
+  // Zeroes the gaps between the children, after they are packed, so that packed buffers are fully
+  // deterministic.
+  void zero_padding(std::span<std::byte> out) const;
+  // Each child unpacked from `packed` (which is checked to be packed_bytes() long), in order.
+  std::vector<Value> unpack_children(std::span<const std::byte> packed) const;
+  // Whether `other` has as many children, each equal to this one's.
+  bool children_equal(const CompositeSpace& other) const;
+
   std::vector<SpacePtr> spaces_;
   std::vector<std::size_t> offsets_;
   std::size_t packed_bytes_ = 0;
 };
 
-class Dict final : public Space {
+class Tuple final : public CompositeSpace {
  public:
-  // Keys are sorted, as Gymnasium does for a dict argument.
-  explicit Dict(std::vector<std::pair<std::string, SpacePtr>> spaces);
-  const std::vector<std::string>& keys() const { return keys_; }
-  const std::vector<SpacePtr>& spaces() const { return spaces_; }
-  const SpacePtr& at(std::string_view key) const;  // throws InvalidArgumentError naming the keys
-  std::size_t offset(std::size_t i) const { return offsets_.at(i); }
+  explicit Tuple(std::vector<SpacePtr> spaces);
 
-  SpaceKind kind() const override { return SpaceKind::kDict; }
-  // As Tuple::seed, children in sorted key order.
-  std::vector<std::uint64_t> seed(std::optional<std::uint64_t> seed = std::nullopt) override;
+  SpaceKind kind() const override { return SpaceKind::kTuple; }
   Value sample() override;
   bool contains(const Value& value) const override;
-  std::size_t packed_bytes() const override { return packed_bytes_; }
   void pack(const Value& value, std::span<std::byte> out) const override;
   Value unpack(std::span<const std::byte> packed) const override;
-  bool contains_packed(std::span<const std::byte> packed) const override;
-  void sample_packed(std::span<std::byte> out) override;
   std::string to_string() const override;
   nlohmann::json to_json() const override;
   SpacePtr clone() const override;
   bool equals(const Space& other) const override;
-  bool is_leaf() const override { return false; }
+};
+
+class Dict final : public CompositeSpace {
+ public:
+  // Keys are sorted, as Gymnasium does for a dict argument; the children are seeded in that order.
+  explicit Dict(std::vector<std::pair<std::string, SpacePtr>> spaces);
+  const std::vector<std::string>& keys() const { return keys_; }
+  const SpacePtr& at(std::string_view key) const;  // throws InvalidArgumentError naming the keys
+
+  SpaceKind kind() const override { return SpaceKind::kDict; }
+  Value sample() override;
+  bool contains(const Value& value) const override;
+  void pack(const Value& value, std::span<std::byte> out) const override;
+  Value unpack(std::span<const std::byte> packed) const override;
+  std::string to_string() const override;
+  nlohmann::json to_json() const override;
+  SpacePtr clone() const override;
+  bool equals(const Space& other) const override;
 
  private:
   std::vector<std::string> keys_;
-  std::vector<SpacePtr> spaces_;
-  std::vector<std::size_t> offsets_;
-  std::size_t packed_bytes_ = 0;
 };
 
 // Rebuilds a space from Space::to_json() (used by plugins, checkpoints and the bindings).

@@ -36,6 +36,20 @@ nlohmann::json from_bytes(std::span<const std::byte> bytes);
 nlohmann::json from_rng(const Pcg64::State& state);
 nlohmann::json from_info(const Info& info);
 
+// Restores `state` with apply(state). A state's fields are checked as they are read, and a check
+// can fail after some were set: then apply(before), the state saved just before, puts everything
+// back and the error propagates, so that a refused state changes nothing.
+template <typename Apply>
+void apply_or_roll_back(const nlohmann::json& state, const nlohmann::json& before,
+                        const Apply& apply) {
+  try {
+    apply(state);
+  } catch (...) {
+    apply(before);
+    throw;
+  }
+}
+
 }  // namespace locus::envs::state_json
 
 namespace locus::envs {

@@ -88,15 +88,8 @@ void VectorEnv::restore_state(const nlohmann::json& state) {
   if (!envs.is_array() || static_cast<std::int64_t>(envs.size()) != n) {
     reader.fail("envs", "must be an array of " + std::to_string(n) + " env states");
   }
-  // Each sub-env checks its own state as it restores it: a refusal part-way puts back the state
-  // saved here, so that nothing changes.
-  const nlohmann::json before = save_state();
-  try {
-    apply_state(state);
-  } catch (...) {
-    apply_state(before);
-    throw;
-  }
+  state_json::apply_or_roll_back(state, save_state(),
+                                 [this](const nlohmann::json& s) { apply_state(s); });
 }
 
 void VectorEnv::apply_state(const nlohmann::json& state) {

@@ -208,7 +208,7 @@ HostNetwork::HostNetwork(const NetworkSpec& spec, Backend backend)
           add_block(prefix + "output_gain", ParameterKind::kHeadOutputGain, h, true, true, {1});
     }
   }
-  weight_gains_.assign(num_layers + spec_.heads.size(), 1.0f);
+  weight_gains_.reset(num_layers + spec_.heads.size());
   generate_fixed_structure();
   linear_.resize(num_layers);
   saved_.resize(num_layers);
@@ -362,7 +362,7 @@ void HostNetwork::initialize_context_instance(Block& block, std::size_t context)
 
 ContextId HostNetwork::add_context(std::size_t weight_set) {
   checks::weight_set(spec_, weight_set);
-  const std::size_t context = frozen_.size();
+  const std::size_t context = contexts_.size();
   if (context >= std::size_t(std::numeric_limits<ContextId>::max())) {
     throw ContextError("add_context: too many contexts");
   }
@@ -376,40 +376,21 @@ ContextId HostNetwork::add_context(std::size_t weight_set) {
     block.has_grad.push_back(0);
     initialize_context_instance(block, context);
   }
-  frozen_.push_back(0);
-  context_set_.push_back(static_cast<std::uint32_t>(weight_set));
-  return static_cast<ContextId>(context);
+  return contexts_.add(weight_set);
 }
 
 std::size_t HostNetwork::weight_set(ContextId context) const {
-  return context_set_[context_index(context, "weight_set")];
+  return contexts_.weight_set(context);
 }
 
 ContextId HostNetwork::clone_context(ContextId source) {
-  const std::size_t from = context_index(source, "clone_context");
-  const ContextId id = add_context(context_set_[from]);
+  const std::size_t from = contexts_.index(source, "clone_context");
+  const ContextId id = add_context(contexts_.weight_sets()[from]);
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
     std::copy_n(block.value_of(from), block.width, block.value_of(std::size_t(id)));
   }
   return id;
-}
-
-std::size_t HostNetwork::context_index(ContextId context, std::string_view what) const {
-  return checks::context_index(context, frozen_.size(), what);
-}
-
-void HostNetwork::select_context(ContextId context) {
-  context_index(context, "select_context");
-  selected_ = context;
-}
-
-void HostNetwork::set_frozen(ContextId context, bool frozen) {
-  frozen_[context_index(context, "set_frozen")] = frozen ? 1 : 0;
-}
-
-bool HostNetwork::is_frozen(ContextId context) const {
-  return frozen_[context_index(context, "is_frozen")] != 0;
 }
 
 bool HostNetwork::learns(const Block& block) const {
@@ -429,10 +410,8 @@ ModulationArgs HostNetwork::modulation_args(std::size_t l) const {
   args.rows = rows_;
   args.units = layer.units;
   args.row_context = row_context_.data();
-  args.gain =
-      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
-  args.bias =
-      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.gain = block_value(layers_[l].gain);
+  args.bias = block_value(layers_[l].bias);
   args.center = layer.center;
   args.activation = layer.activation;
   args.site = layer.site;
@@ -441,7 +420,7 @@ ModulationArgs HostNetwork::modulation_args(std::size_t l) const {
 
 const std::vector<std::vector<std::size_t>>& HostNetwork::rows_by_context() {
   if (!groups_valid_) {
-    groups_.assign(frozen_.size(), {});
+    groups_.assign(contexts_.size(), {});
     for (std::size_t r = 0; r < rows_; ++r) groups_[std::size_t(row_context_[r])].push_back(r);
     groups_valid_ = true;
   }
@@ -456,7 +435,7 @@ const std::vector<Matrix>& HostNetwork::forward(const Matrix& inputs,
                                                 std::span<const ContextId> context_ids) {
   checks::feed_forward_only(spec_);
   checks::forward_inputs(spec_, inputs.shape()[0], inputs.shape()[1], context_ids.size(),
-                         selected_);
+                         contexts_.selected());
   steps_ = 1;
   batch_ = inputs.shape()[0];
   episode_starts_.clear();
@@ -515,21 +494,22 @@ const std::vector<Matrix>& HostNetwork::run_forward(const Matrix& inputs,
   has_forward_ = false;
   groups_valid_ = false;
   row_context_.resize(rows);
-  context_in_batch_.assign(frozen_.size(), 0);
+  context_in_batch_.assign(contexts_.size(), 0);
   for (std::size_t r = 0; r < rows; ++r) {
-    const ContextId c = checks::row_context(context_ids, r, selected_, frozen_.size());
+    const ContextId c = checks::row_context(context_ids, r, contexts_.selected(), contexts_.size());
     row_context_[r] = c;
     context_in_batch_[std::size_t(c)] = 1;
   }
   if (spec_.weight_sets > 1) {  // a stable counting sort of the rows by weight set
     const std::size_t sets = spec_.weight_sets;
     set_offsets_.assign(sets + 1, 0);
-    for (std::size_t r = 0; r < rows; ++r) ++set_offsets_[context_set_[row_context_[r]] + 1];
+    for (std::size_t r = 0; r < rows; ++r)
+      ++set_offsets_[contexts_.weight_sets()[std::size_t(row_context_[r])] + 1];
     for (std::size_t s = 0; s < sets; ++s) set_offsets_[s + 1] += set_offsets_[s];
     set_next_.assign(set_offsets_.begin(), set_offsets_.end() - 1);
     set_order_.resize(rows);
     for (std::size_t r = 0; r < rows; ++r)
-      set_order_[set_next_[context_set_[row_context_[r]]]++] = r;
+      set_order_[set_next_[contexts_.weight_sets()[std::size_t(row_context_[r])]]++] = r;
   }
   // Keep the inputs only if a learnable weight reads them (baselines); modulated networks don't.
   const bool keep_input = spec_.layers.empty() || blocks_[std::size_t(layers_[0].weight)].trainable;
@@ -599,20 +579,12 @@ void HostNetwork::layer_linear(std::size_t l, const float* x, std::size_t fan_in
 }
 
 RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
-  const LayerSpec& layer = spec_.layers[l];
   RecurrentLayerArgs args;
-  args.recurrence = layer.recurrence;
-  args.activation = layer.activation;
-  args.alpha = layer.alpha;
-  args.steps = steps_;
-  args.batch = batch_;
-  args.units = layer.units;
+  static_cast<RecurrentShape&>(args) = recurrent_shape(spec_, l, steps_, batch_);
   args.recurrent_weight = blocks_[std::size_t(layers_[l].recurrent_weight)].value.data();
   args.weight_gain = weight_gains_[l];
-  args.gain =
-      layers_[l].gain == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].gain)].value.data();
-  args.bias =
-      layers_[l].bias == kNoBlock ? nullptr : blocks_[std::size_t(layers_[l].bias)].value.data();
+  args.gain = block_value(layers_[l].gain);
+  args.bias = block_value(layers_[l].bias);
   args.row_context = row_context_.data();
   args.starts = episode_starts_.empty() ? nullptr : episode_starts_.data();
   return args;
@@ -621,21 +593,12 @@ RecurrentLayerArgs HostNetwork::recurrent_args(std::size_t l) const {
 void HostNetwork::recurrent_layer_forward(std::size_t l) {
   const LayerSpec& layer = spec_.layers[l];
   RecurrentTrace& trace = traces_[l];
-  trace.noise.clear();
-  if (layer.recurrent_noise > 0.0f) {
-    trace.noise.resize(rows_ * layer.units);
-    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
-                         trace.noise.data());
-  }
+  draw_layer_noise(spec_, l, noise_draws_, rows_, trace.noise);
   // The layer's tensors in the state: a hidden state per recurrent layer, then an LSTM's cell.
   const float* initial_hidden = nullptr;
   const float* initial_cell = nullptr;
   if (initial_state_) {
-    std::size_t index = 0;
-    for (std::size_t k = 0; k < l; ++k) {
-      const Recurrence r = spec_.layers[k].recurrence;
-      index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
-    }
+    const std::size_t index = recurrent_state_index(spec_, l);
     initial_hidden = (*initial_state_)[index].data();
     if (layer.recurrence == Recurrence::kLstm) initial_cell = (*initial_state_)[index + 1].data();
   }
@@ -697,7 +660,7 @@ void HostNetwork::head_forward(std::size_t h, const float* features) {
                           }
                         });
   } else {
-    for (std::size_t c = 0; c < frozen_.size(); ++c) {
+    for (std::size_t c = 0; c < contexts_.size(); ++c) {
       const auto& group = rows_by_context()[c];
       if (group.empty()) continue;
       resize(scratch_, group.size(), f + m);  // gathered features, then outputs
@@ -728,7 +691,7 @@ void HostNetwork::head_forward(std::size_t h, const float* features) {
 }
 
 void HostNetwork::backward(std::span<const Matrix> head_gradients) {
-  checks::backward_call(has_forward_, context_in_batch_.size() == frozen_.size(),
+  checks::backward_call(has_forward_, context_in_batch_.size() == contexts_.size(),
                         head_gradients.size(), spec_.heads.size());
   const std::size_t num_layers = spec_.layers.size();
   // The lowest layer with something to learn: the gradient must flow down to it and no further.
@@ -838,7 +801,7 @@ void HostNetwork::layer_backward_to_linear(std::size_t l) {
   gradients.recurrent_weight = learns(recurrent) ? recurrent.grad.data() : nullptr;
   gradients.gain = dgain;
   gradients.bias = dbias;
-  gradients.contexts = frozen_.size();
+  gradients.contexts = contexts_.size();
   recurrent_backward(kernels_, recurrent_args(l), traces_[l], feature_grad_.data(), gradients);
   if (gradients.recurrent_weight) recurrent.has_grad[0] = 1;
 }
@@ -849,7 +812,7 @@ void HostNetwork::head_backward(std::size_t h, const Matrix& grad, const float* 
   const float scale = weight_gains_[spec_.layers.size() + h];
   const float* dy = grad.data();
   const float* r = head_linear_[h].data();
-  const std::size_t contexts = frozen_.size();
+  const std::size_t contexts = contexts_.size();
   auto mark = [&](Block& block) {
     if (!block.per_context) {
       block.has_grad[0] = 1;
@@ -969,7 +932,8 @@ StepStats HostNetwork::step() {
   for (Block& block : blocks_) {
     if (!learns(block)) continue;
     for (std::size_t i = 0; i < block.instances(); ++i) {
-      if (block.has_grad[i] && !(block.per_context && frozen_[i])) targets.push_back({&block, i});
+      if (block.has_grad[i] && !(block.per_context && contexts_.frozen_at(i)))
+        targets.push_back({&block, i});
     }
   }
   StepStats stats;
@@ -1032,17 +996,6 @@ std::vector<std::int32_t> HostNetwork::connectivity(std::size_t layer) const {
   return layers_[layer].sparse_index;
 }
 
-void HostNetwork::set_weight_gain(std::size_t slot, float gain) {
-  checks::weight_gain_slot("set_weight_gain", slot, weight_gains_.size());
-  checks::weight_gain_value(gain, slot);
-  weight_gains_[slot] = gain;
-}
-
-float HostNetwork::weight_gain(std::size_t slot) const {
-  checks::weight_gain_slot("weight_gain", slot, weight_gains_.size());
-  return weight_gains_[slot];
-}
-
 void HostNetwork::set_matmul_precision(MatmulPrecision precision) {
   if (precision == MatmulPrecision::kTf32) {
     throw InvalidArgumentError(fmt::format(
@@ -1102,7 +1055,7 @@ std::vector<ParameterInfo> HostNetwork::parameters() const {
           {block.name, block.kind, block.index, kSharedContext, block.shape, block.trainable});
     }
   }
-  for (std::size_t c = 0; c < frozen_.size(); ++c) {
+  for (std::size_t c = 0; c < contexts_.size(); ++c) {
     for (const Block& block : blocks_) {
       if (block.per_context) {
         result.push_back({block.name, block.kind, block.index, static_cast<ContextId>(c),
@@ -1115,15 +1068,7 @@ std::vector<ParameterInfo> HostNetwork::parameters() const {
 
 const HostNetwork::Block& HostNetwork::find_block(std::string_view name, ContextId context,
                                                   std::size_t& instance) const {
-  std::vector<std::string> known;
-  for (const Block& block : blocks_) {
-    if (block.name == name) {
-      instance = checks::parameter_instance(name, block.per_context, context, frozen_.size());
-      return block;
-    }
-    known.push_back(block.name);
-  }
-  checks::unknown_parameter(spec_.name, name, known);
+  return checks::find_block(blocks_, spec_.name, name, context, contexts_.size(), instance);
 }
 
 std::vector<float> HostNetwork::read_parameter(std::string_view name, ContextId context) const {
@@ -1149,12 +1094,7 @@ OptimizerState HostNetwork::read_optimizer_state(std::string_view name, ContextI
     const float* begin = array.data() + instance * block.width;
     return std::vector<float>(begin, begin + block.width);
   };
-  OptimizerState state;
-  state.steps = block.steps[instance];
-  const std::size_t arrays = optimizer_.state_arrays();
-  if (arrays >= 1) state.first = instance_of(block.first);
-  if (arrays >= 2) state.second = instance_of(block.second);
-  return state;
+  return read_state(optimizer_, block.steps[instance], block.first, block.second, instance_of);
 }
 
 void HostNetwork::write_optimizer_state(std::string_view name, ContextId context,

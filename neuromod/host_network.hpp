@@ -10,9 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "neuromod/context_table.hpp"
 #include "neuromod/kernels.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/recurrent_layer.hpp"
+#include "neuromod/weight_gains.hpp"
 
 namespace locus::neuromod {
 
@@ -27,11 +29,13 @@ class HostNetwork final : public Network {
   ContextId add_context(std::size_t weight_set) override;
   std::size_t weight_set(ContextId context) const override;
   ContextId clone_context(ContextId source) override;
-  std::size_t context_count() const override { return frozen_.size(); }
-  void select_context(ContextId context) override;
-  ContextId selected_context() const override { return selected_; }
-  void set_frozen(ContextId context, bool frozen) override;
-  bool is_frozen(ContextId context) const override;
+  std::size_t context_count() const override { return contexts_.size(); }
+  void select_context(ContextId context) override { contexts_.select(context); }
+  ContextId selected_context() const override { return contexts_.selected(); }
+  void set_frozen(ContextId context, bool frozen) override {
+    contexts_.set_frozen(context, frozen);
+  }
+  bool is_frozen(ContextId context) const override { return contexts_.is_frozen(context); }
 
   const std::vector<Matrix>& forward(const Matrix& inputs,
                                      std::span<const ContextId> context_ids = {}) override;
@@ -49,8 +53,8 @@ class HostNetwork final : public Network {
   const OptimizerConfig& optimizer() const override { return optimizer_; }
   StepStats step() override;
 
-  void set_weight_gain(std::size_t slot, float gain) override;
-  float weight_gain(std::size_t slot) const override;
+  void set_weight_gain(std::size_t slot, float gain) override { weight_gains_.set(slot, gain); }
+  float weight_gain(std::size_t slot) const override { return weight_gains_.get(slot); }
   void set_matmul_precision(MatmulPrecision precision) override;
   MatmulPrecision matmul_precision() const override { return precision_; }
 
@@ -99,13 +103,16 @@ class HostNetwork final : public Network {
   void generate_fixed_structure();
   void initialize_context_instance(Block& block, std::size_t context);
   bool learns(const Block& block) const;
-  std::size_t context_index(ContextId context, std::string_view what) const;
   const Block& find_block(std::string_view name, ContextId context, std::size_t& instance) const;
   Block& find_block(std::string_view name, ContextId context, std::size_t& instance) {
     return const_cast<Block&>(std::as_const(*this).find_block(name, context, instance));
   }
   void check_values(const float* data, std::size_t n, const std::string& where) const;
   ModulationArgs modulation_args(std::size_t layer) const;
+  // The values of block `block`, or null for kNoBlock.
+  const float* block_value(int block) const {
+    return block == kNoBlock ? nullptr : blocks_[std::size_t(block)].value.data();
+  }
   // Rows of layer l's weight: units, times the gates of a recurrent layer.
   std::size_t layer_width(std::size_t l) const;
   // forward and forward_sequence after their checks: the rows' contexts, then every layer and head.
@@ -146,12 +153,10 @@ class HostNetwork final : public Network {
   std::vector<Block> blocks_;
   std::vector<LayerBlocks> layers_;
   std::vector<HeadBlocks> heads_;
-  std::vector<char> frozen_;
-  std::vector<std::uint32_t> context_set_;  // (contexts): the weight set of each
-  ContextId selected_ = 0;
+  ContextTable contexts_;
   GradientMode mode_ = GradientMode::kAllTrainable;
   OptimizerConfig optimizer_;
-  std::vector<float> weight_gains_;
+  WeightGains weight_gains_;
   std::uint64_t structure_digest_ = 0;
   bool check_finite_ = true;
   MatmulPrecision precision_ = MatmulPrecision::kFloat32;

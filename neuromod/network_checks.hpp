@@ -28,6 +28,23 @@ std::size_t parameter_instance(std::string_view name, bool per_context, ContextI
 [[noreturn]] void unknown_parameter(std::string_view network, std::string_view name,
                                     const std::vector<std::string>& known);
 
+// The parameter block named `name` among any backend's `blocks` (each with .name and
+// .per_context), with the instance `context` asks for in `instance` (parameter_instance), or
+// unknown_parameter.
+template <typename Blocks>
+auto& find_block(Blocks& blocks, std::string_view network, std::string_view name, ContextId context,
+                 std::size_t contexts, std::size_t& instance) {
+  std::vector<std::string> known;
+  for (auto& block : blocks) {
+    if (block.name == name) {
+      instance = parameter_instance(name, block.per_context, context, contexts);
+      return block;
+    }
+    known.push_back(block.name);
+  }
+  unknown_parameter(network, name, known);
+}
+
 // What write_parameter accepts: a trainable parameter, the right size, finite values (if checked).
 void writable_values(std::string_view name, bool trainable, std::size_t width,
                      std::span<const float> values, bool check_finite);

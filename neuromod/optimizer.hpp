@@ -59,6 +59,19 @@ struct OptimizerState {
   bool operator==(const OptimizerState&) const = default;
 };
 
+// One instance's OptimizerState, as every backend reads it from its own memory: `steps`, and of a
+// block's `first` and `second` arrays the ones `config` keeps, each through read(array).
+template <typename Array, typename Read>
+OptimizerState read_state(const OptimizerConfig& config, std::int64_t steps, const Array& first,
+                          const Array& second, const Read& read) {
+  OptimizerState state;
+  state.steps = steps;
+  const std::size_t arrays = config.state_arrays();
+  if (arrays >= 1) state.first = read(first);
+  if (arrays >= 2) state.second = read(second);
+  return state;
+}
+
 // One update of `value` from `gradient` (times gradient_scale, the clipping factor; value clipping
 // is applied here too). `first` and `second` are the state arrays (each either empty or the size of
 // `value`, as state_arrays() says), zero before the first step; `step` is the 1-based count of

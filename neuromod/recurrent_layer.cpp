@@ -338,6 +338,28 @@ void enter_step(const RecurrentLayerArgs& args, std::size_t row, const float* h,
 
 }  // namespace
 
+RecurrentShape recurrent_shape(const NetworkSpec& spec, std::size_t layer, std::size_t steps,
+                               std::size_t batch) {
+  const LayerSpec& l = spec.layers.at(layer);
+  RecurrentShape shape;
+  shape.recurrence = l.recurrence;
+  shape.activation = l.activation;
+  shape.alpha = l.alpha;
+  shape.steps = steps;
+  shape.batch = batch;
+  shape.units = l.units;
+  return shape;
+}
+
+std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer) {
+  std::size_t index = 0;
+  for (std::size_t k = 0; k < layer; ++k) {
+    const Recurrence r = spec.layers[k].recurrence;
+    index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
+  }
+  return index;
+}
+
 void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
                           std::size_t rows, std::size_t units, float std_dev, float* noise) {
   constexpr std::uint64_t kRecurrentNoiseStream = 6;  // beside host_network.cpp's weight streams
@@ -349,6 +371,16 @@ void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t d
       noise[i] = static_cast<float>(std_dev * stream.normal());
     }
   });
+}
+
+void draw_layer_noise(const NetworkSpec& spec, std::size_t layer, std::uint64_t& draws,
+                      std::size_t rows, std::vector<float>& noise) {
+  const LayerSpec& l = spec.layers[layer];
+  noise.clear();
+  if (l.recurrent_noise > 0.0f) {
+    noise.resize(rows * l.units);
+    draw_recurrent_noise(spec.seed, layer, draws++, rows, l.units, l.recurrent_noise, noise.data());
+  }
 }
 
 void recurrent_forward(const Kernels& kernels, const RecurrentLayerArgs& args,

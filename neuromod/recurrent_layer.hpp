@@ -26,19 +26,33 @@ namespace locus::neuromod {
 // Sequences per task of the cell math in recurrent_forward and recurrent_backward.
 inline constexpr std::size_t kSequenceChunk = 16;
 
-struct RecurrentLayerArgs {
+// A recurrent layer over a sequence batch: its cell and `steps` steps of `batch` sequences.
+struct RecurrentShape {
   Recurrence recurrence = Recurrence::kElman;
   Activation activation = Activation::kTanh;  // Elman only
   float alpha = 1.0f;                         // Elman only
   std::size_t steps = 0, batch = 0, units = 0;
+  std::size_t gates() const { return gate_count(recurrence); }
+  std::size_t width() const { return gates() * units; }
+  std::size_t rows() const { return steps * batch; }
+  bool lstm() const { return recurrence == Recurrence::kLstm; }
+};
+
+// The shape of layer `layer` of `spec` over `steps` steps of `batch` sequences.
+RecurrentShape recurrent_shape(const NetworkSpec& spec, std::size_t layer, std::size_t steps,
+                               std::size_t batch);
+
+// The index in a RecurrentState (network.hpp) of layer `layer`'s hidden state; an LSTM's cell
+// state follows it.
+std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer);
+
+struct RecurrentLayerArgs : RecurrentShape {
   const float* recurrent_weight = nullptr;    // U (gates * units, units)
   float weight_gain = 1.0f;                   // s_w, on both products
   const float* gain = nullptr;                // (contexts, gates * units), or null (1)
   const float* bias = nullptr;                // (contexts, gates * units), or null (0)
   const std::int32_t* row_context = nullptr;  // (rows)
   const std::uint8_t* starts = nullptr;       // (rows), or null: non-zero zeroes the state first
-  std::size_t gates() const { return gate_count(recurrence); }
-  std::size_t rows() const { return steps * batch; }
 };
 
 // What the forward pass keeps for backward; every array (rows, width) row-major.
@@ -62,6 +76,10 @@ struct RecurrentTrace {
 // thread count, and every backend draws the same noise (the CUDA one uploads it).
 void draw_recurrent_noise(std::uint64_t seed, std::size_t layer, std::uint64_t draw,
                           std::size_t rows, std::size_t units, float std_dev, float* noise);
+// A pass's noise for layer `layer` of `spec` over `rows` rows into `noise` (emptied when the layer
+// has none), as every backend draws it: one draw per noisy layer and pass, counted in `draws`.
+void draw_layer_noise(const NetworkSpec& spec, std::size_t layer, std::uint64_t& draws,
+                      std::size_t rows, std::vector<float>& noise);
 
 // Runs the steps. initial_hidden and initial_cell (LSTM) are (batch, units), or null for zeros.
 // Reads trace.input_sum (and trace.noise if not empty); writes the rest of the trace.

@@ -8,55 +8,60 @@
 
 namespace locus::envs {
 
-namespace {
+MountainCarBase::MountainCarBase(const Kwargs& kwargs, const char* context, double goal_position)
+    : context_(context), goal_position_(goal_position) {
+  KwargsReader reader(kwargs, context);
+  goal_velocity_ = reader.get<double>("goal_velocity", 0.0);
+  render_mode_ = reader.get<std::string>("render_mode", "");
+  reader.finish();
 
-SpacePtr car_observation_space() {
-  return std::make_shared<Box>(std::vector<double>{-1.2, -0.07}, std::vector<double>{0.6, 0.07},
-                               Shape{2}, DType::kFloat32);
+  set_observation_space(std::make_shared<Box>(
+      std::vector<double>{-1.2, -0.07}, std::vector<double>{0.6, 0.07}, Shape{2}, DType::kFloat32));
+  metadata_.render_modes = {"ansi"};
+  metadata_.render_fps = 30;
 }
 
-void write_car_observation(const std::array<double, 2>& state, std::span<std::byte> observation) {
+void MountainCarBase::apply_render_mode() {
+  if (!render_mode_.empty()) set_render_mode(render_mode_);
+}
+
+void MountainCarBase::reset_car(const Kwargs& options, std::span<std::byte> observation) {
+  const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, context_);
+  state_ = {np_random().uniform(low, high), 0.0};
+  write_observation(observation);
+}
+
+void MountainCarBase::write_observation(std::span<std::byte> observation) const {
   auto obs = as_span<float>(observation);
-  obs[0] = static_cast<float>(state[0]);
-  obs[1] = static_cast<float>(state[1]);
+  obs[0] = static_cast<float>(state_[0]);
+  obs[1] = static_cast<float>(state_[1]);
 }
 
 // One row: the track from -1.2 to 0.6 with the car 'C' and the goal flag 'F'.
-std::string render_car(const std::array<double, 2>& state, double goal_position) {
+std::string MountainCarBase::render() {
   constexpr int kWidth = 37;
   auto column_of = [](double position) {
     const int c = static_cast<int>(std::lround((position + 1.2) / 1.8 * (kWidth - 1)));
     return static_cast<std::size_t>(std::clamp(c, 0, kWidth - 1));
   };
   std::string row(kWidth, '_');
-  row[column_of(goal_position)] = 'F';
-  row[column_of(state[0])] = 'C';
+  row[column_of(goal_position_)] = 'F';
+  row[column_of(state_[0])] = 'C';
   std::ostringstream out;
   out.precision(4);
-  out << '[' << row << "] position=" << state[0] << " velocity=" << state[1] << '\n';
+  out << '[' << row << "] position=" << state_[0] << " velocity=" << state_[1] << '\n';
   return out.str();
 }
 
-}  // namespace
-
-MountainCarEnv::MountainCarEnv(const Kwargs& kwargs) {
-  KwargsReader reader(kwargs, "MountainCar");
-  goal_velocity_ = reader.get<double>("goal_velocity", 0.0);
-  const std::string render_mode = reader.get<std::string>("render_mode", "");
-  reader.finish();
-
-  set_observation_space(car_observation_space());
+MountainCarEnv::MountainCarEnv(const Kwargs& kwargs)
+    : MountainCarBase(kwargs, "MountainCar", kGoalPosition) {
   set_action_space(std::make_shared<Discrete>(3));
-  metadata_.render_modes = {"ansi"};
-  metadata_.render_fps = 30;
-  if (!render_mode.empty()) set_render_mode(render_mode);
+  apply_render_mode();
 }
 
 void MountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/, const Kwargs& options,
                                 std::span<std::byte> observation, Info& /*info*/) {
-  const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCar");
-  state_ = {np_random().uniform(low, high), 0.0};
-  write_car_observation(state_, observation);
+  reset_car(options, observation);
 }
 
 StepOutcome MountainCarEnv::step_impl(std::span<const std::byte> action,
@@ -71,36 +76,23 @@ StepOutcome MountainCarEnv::step_impl(std::span<const std::byte> action,
   if (position == kMinPosition && velocity < 0) velocity = 0;
   const bool terminated = position >= kGoalPosition && velocity >= goal_velocity_;
   state_ = {position, velocity};
-  write_car_observation(state_, observation);
+  write_observation(observation);
   return {-1.0, terminated, false};
 }
 
-std::string MountainCarEnv::render() {
-  return render_car(state_, kGoalPosition);
-}
-
-ContinuousMountainCarEnv::ContinuousMountainCarEnv(const Kwargs& kwargs) {
-  KwargsReader reader(kwargs, "MountainCarContinuous");
-  goal_velocity_ = reader.get<double>("goal_velocity", 0.0);
-  const std::string render_mode = reader.get<std::string>("render_mode", "");
-  reader.finish();
-
-  set_observation_space(car_observation_space());
+ContinuousMountainCarEnv::ContinuousMountainCarEnv(const Kwargs& kwargs)
+    : MountainCarBase(kwargs, "MountainCarContinuous", kGoalPosition) {
   set_action_space(std::make_shared<Box>(kMinAction, kMaxAction, Shape{1}, DType::kFloat32));
   // Gymnasium's env clips the force itself (min/max), whatever was asked.
   take_raw_box_actions();
-  metadata_.render_modes = {"ansi"};
-  metadata_.render_fps = 30;
-  if (!render_mode.empty()) set_render_mode(render_mode);
+  apply_render_mode();
 }
 
 void ContinuousMountainCarEnv::reset_impl(const std::optional<Seed>& /*seed*/,
                                           const Kwargs& options, std::span<std::byte> observation,
                                           Info& /*info*/) {
-  const auto [low, high] = parse_reset_bounds(options, -0.6, -0.4, "MountainCarContinuous");
-  state_ = {np_random().uniform(low, high), 0.0};
   state_is_float32_ = false;
-  write_car_observation(state_, observation);
+  reset_car(options, observation);
 }
 
 bool ContinuousMountainCarEnv::advance(NumpyScalar force) {
@@ -151,12 +143,8 @@ StepOutcome ContinuousMountainCarEnv::step_impl(std::span<const std::byte> actio
   // The cost uses the requested action, not the clipped force, as Gymnasium does.
   const double a = requested.value;
   const double reward = (terminated ? 100.0 : 0.0) - (a * a) * 0.1;
-  write_car_observation(state_, observation);
+  write_observation(observation);
   return {reward, terminated, false};
-}
-
-std::string ContinuousMountainCarEnv::render() {
-  return render_car(state_, kGoalPosition);
 }
 
 }  // namespace locus::envs

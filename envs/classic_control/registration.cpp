@@ -8,42 +8,34 @@
 
 namespace locus::envs {
 
-namespace {
-template <class EnvClass>
-EnvFactory factory() {
-  return
-      [](const Kwargs& kwargs) { return std::unique_ptr<Env>(std::make_unique<EnvClass>(kwargs)); };
-}
-}  // namespace
-
 void register_classic_control_envs(Registry& registry) {
   registry.register_env({.id = "CartPole-v0",
-                         .entry_point = factory<CartPoleEnv>(),
+                         .entry_point = env_factory<CartPoleEnv>(),
                          .reward_threshold = 195.0,
                          .max_episode_steps = 200,
                          .description = "Balance a pole on a cart (Barto et al. 1983), 200 steps"});
   registry.register_env({.id = "CartPole-v1",
-                         .entry_point = factory<CartPoleEnv>(),
+                         .entry_point = env_factory<CartPoleEnv>(),
                          .reward_threshold = 475.0,
                          .max_episode_steps = 500,
                          .description = "Balance a pole on a cart (Barto et al. 1983), 500 steps"});
   registry.register_env({.id = "MountainCar-v0",
-                         .entry_point = factory<MountainCarEnv>(),
+                         .entry_point = env_factory<MountainCarEnv>(),
                          .reward_threshold = -110.0,
                          .max_episode_steps = 200,
                          .description = "Drive an underpowered car up a hill (Moore 1990)"});
   registry.register_env(
       {.id = "MountainCarContinuous-v0",
-       .entry_point = factory<ContinuousMountainCarEnv>(),
+       .entry_point = env_factory<ContinuousMountainCarEnv>(),
        .reward_threshold = 90.0,
        .max_episode_steps = 999,
        .description = "Drive an underpowered car up a hill with a continuous force (Moore 1990)"});
   registry.register_env({.id = "Pendulum-v1",
-                         .entry_point = factory<PendulumEnv>(),
+                         .entry_point = env_factory<PendulumEnv>(),
                          .max_episode_steps = 200,
                          .description = "Swing a pendulum up and keep it upright"});
   registry.register_env({.id = "Acrobot-v1",
-                         .entry_point = factory<AcrobotEnv>(),
+                         .entry_point = env_factory<AcrobotEnv>(),
                          .reward_threshold = -100.0,
                          .max_episode_steps = 500,
                          .description = "Swing a two-link arm's tip above a line (Sutton 1996)"});

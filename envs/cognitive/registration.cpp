@@ -15,45 +15,39 @@
 namespace locus::envs {
 
 namespace {
-template <class EnvClass>
-EnvFactory factory() {
-  return
-      [](const Kwargs& kwargs) { return std::unique_ptr<Env>(std::make_unique<EnvClass>(kwargs)); };
-}
-
 constexpr std::int64_t kCognitiveTimeLimit = 1000;
 }  // namespace
 
 void register_cognitive_envs(Registry& registry) {
   registry.register_env(
       {.id = "GoNoGo-v0",
-       .entry_point = factory<GoNoGoEnv>(),
+       .entry_point = env_factory<GoNoGoEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description = "Go/No-Go with a delay (NeuroGym GoNogo-v0, Zhang et al. 2019)"});
   registry.register_env(
       {.id = "SetShiftGoNoGo-v0",
-       .entry_point = factory<SetShiftGoNoGoEnv>(),
+       .entry_point = env_factory<SetShiftGoNoGoEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description =
            "Go/No-Go on visual A/B + auditory X/Y pairs; the rewarded stimulus switches"});
   registry.register_env(
       {.id = "ReversalBandit-v0",
-       .entry_point = factory<ReversalBanditEnv>(),
+       .entry_point = env_factory<ReversalBanditEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description = "Two-armed bandit whose reward probabilities swap every block"});
   registry.register_env(
       {.id = "PerceptualDecisionMaking-v0",
-       .entry_point = factory<PerceptualDecisionMakingEnv>(),
+       .entry_point = env_factory<PerceptualDecisionMakingEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description = "Noisy motion direction, two-alternative choice (NeuroGym, Britten 1992)"});
   registry.register_env(
       {.id = "DelayMatchSample-v0",
-       .entry_point = factory<DelayMatchSampleEnv>(),
+       .entry_point = env_factory<DelayMatchSampleEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description = "Delayed match-to-sample on a ring stimulus (NeuroGym, Miller 1996)"});
   registry.register_env(
       {.id = "ContextDecisionMaking-v0",
-       .entry_point = factory<ContextDecisionMakingEnv>(),
+       .entry_point = env_factory<ContextDecisionMakingEnv>(),
        .max_episode_steps = kCognitiveTimeLimit,
        .description = "Two modalities, the context picks the relevant one (NeuroGym, Mante 2013)"});
 }

@@ -16,9 +16,9 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
   rewards_ = reader.get_numbers("rewards", std::vector<double>(initial_p_.size(), 1.0));
   block_length_min_ = reader.get<std::int64_t>("block_length", 50);
   block_length_max_ = reader.get<std::int64_t>("block_length_max", block_length_min_);
-  const double sigma = reader.get<double>("sigma", 0.0);
-  trials_per_episode_ = reader.get<std::int64_t>("trials_per_episode", 0);
-  const std::string render_mode = reader.get<std::string>("render_mode", "");
+  CommonSettings settings;
+  read_common_settings(reader, 0.0, settings);
+  trials_per_episode_ = settings.trials_per_episode;
   reader.finish();
 
   const std::string context = "ReversalBandit";
@@ -46,36 +46,13 @@ ReversalBanditEnv::ReversalBanditEnv(const Kwargs& kwargs) {
                                std::to_string(block_length_min_) + " and " +
                                std::to_string(block_length_max_));
   }
-  if (!std::isfinite(sigma) || sigma < 0) {
-    throw InvalidArgumentError(context + ": 'sigma' must be a finite non-negative number, got " +
-                               nlohmann::json(sigma).dump());
-  }
-  if (trials_per_episode_ < 0) {
-    throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
-                               "positive, got " + std::to_string(trials_per_episode_));
-  }
-  if (!render_mode.empty() && render_mode != "ansi") {
-    throw UnsupportedRenderModeError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
-                                     render_mode + "\"");
-  }
-  noise_std_ = sigma / std::sqrt(dt);
 
+  // One trial per step of dt milliseconds.
   const auto n = initial_p_.size();
-  const double inf = std::numeric_limits<double>::infinity();
   const double low = std::min(0.0, *std::min_element(rewards_.begin(), rewards_.end()));
   const double high = std::max(1.0, *std::max_element(rewards_.begin(), rewards_.end()));
-  const bool noisy = noise_std_ > 0;
-  set_observation_space(std::make_shared<Box>(noisy ? -inf : low, noisy ? inf : high,
-                                              Shape{static_cast<std::int64_t>(1 + n)},
-                                              DType::kFloat32));
-  set_action_space(std::make_shared<Discrete>(static_cast<std::int64_t>(n)));
-  metadata_.render_modes = {"ansi"};
-  metadata_.render_fps = 1000.0 / dt;  // one trial per step of dt milliseconds
-  if (!render_mode.empty()) {
-    set_render_mode(render_mode);
-    rendering_ = true;
-    rendered_.observation.resize(1 + n);
-  }
+  set_task_spaces(settings, dt, 1 + n, low, high, static_cast<std::int64_t>(n));
+  if (rendering_) rendered_.observation.resize(1 + n);
   p_ = initial_p_;
   current_block_length_ = block_length_min_;
   update_best_arm();
@@ -101,7 +78,6 @@ void ReversalBanditEnv::restart_experiment() {
 }
 
 void ReversalBanditEnv::write_observation(std::span<float> obs, double reward, std::int64_t arm) {
-  const auto noise = [this] { return noise_std_ > 0 ? noise_std_ * rng_->standard_normal() : 0.0; };
   obs[0] = static_cast<float>(reward + noise());
   for (std::size_t i = 1; i < obs.size(); ++i) {
     const double pulled = static_cast<std::int64_t>(i - 1) == arm ? 1.0 : 0.0;
@@ -186,12 +162,7 @@ void ReversalBanditEnv::record_render(bool reset, std::int64_t arm, double rewar
 }
 
 std::string ReversalBanditEnv::render() {
-  if (!rendering_) {
-    warn(name() +
-         ": render() was called without a render mode; make the env with render_mode \"ansi\" "
-         "(kwargs {\"render_mode\": \"ansi\"}) to get a text line per step");
-    return "";
-  }
+  if (!rendering_) return render_without_mode();
   if (!rendered_.valid) return "ReversalBandit: no trial yet (call reset() first)\n";
   const RenderedPull& r = rendered_;
   char buffer[64];
@@ -209,13 +180,8 @@ std::string ReversalBanditEnv::render() {
                   static_cast<long long>(r.arm), r.reward, r.correct ? "best" : "not best");
     line += buffer;
   }
-  line += " -> obs [";
-  for (std::size_t i = 0; i < r.observation.size(); ++i) {
-    std::snprintf(buffer, sizeof(buffer), i == 0 ? "%.2f" : " %.2f",
-                  static_cast<double>(r.observation[i]));
-    line += buffer;
-  }
-  line += r.reversal ? "] | reversal\n" : "]\n";
+  append_observation(line, r.observation);
+  line += r.reversal ? " | reversal\n" : "\n";
   return line;
 }
 

@@ -31,12 +31,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "envs/cognitive/trial_timeline.hpp"
-#include "envs/env.hpp"
+#include "envs/cognitive/cognitive_env.hpp"
 
 namespace locus::envs {
 
-class ReversalBanditEnv final : public Env {
+class ReversalBanditEnv final : public CognitiveEnv {
  public:
   explicit ReversalBanditEnv(const Kwargs& kwargs = Kwargs::object());
   std::string name() const override { return "ReversalBanditEnv"; }
@@ -71,7 +70,6 @@ class ReversalBanditEnv final : public Env {
   std::vector<double> rewards_;
   std::int64_t block_length_min_ = 50;
   std::int64_t block_length_max_ = 50;
-  double noise_std_ = 0.0;
   std::int64_t trials_per_episode_ = 0;
 
   std::vector<double> p_;
@@ -81,7 +79,6 @@ class ReversalBanditEnv final : public Env {
   std::int64_t trials_in_block_ = 0;
   std::int64_t trial_ = 0;  // index of the next trial, since the last seeded reset
   std::int64_t trials_this_episode_ = 0;
-  Rng* rng_ = nullptr;  // np_random(), refreshed on every reset
 
   // What render() describes, recorded only when rendering_.
   struct RenderedPull {
@@ -98,7 +95,6 @@ class ReversalBanditEnv final : public Env {
   };
   void record_render(bool reset, std::int64_t arm, double reward, bool correct, bool reversal,
                      std::span<const float> observation);
-  bool rendering_ = false;
   RenderedPull rendered_;
 };
 

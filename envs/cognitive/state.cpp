@@ -138,10 +138,7 @@ nlohmann::json TrialEnv::save_render_state() const {
 
 void TrialEnv::restore_render_state(const StateReader& fields) {
   if (!rendering_) return;  // what a render-less env shows is nothing
-  if (fields.at("render").is_null()) {
-    fields.fail("render", "is null: the state was saved without render_mode \"ansi\"");
-  }
-  const StateReader reader = fields.object("render");
+  const StateReader reader = render_fields(fields);
   RenderedStep r;
   r.valid = reader.get_bool("valid");
   r.reset = reader.get_bool("reset");
@@ -295,10 +292,7 @@ void ReversalBanditEnv::restore_state_impl(const nlohmann::json& fields) {
   const std::int64_t trial = reader.get_int("trial", 0);
   const std::int64_t trials_this_episode = reader.get_int("trials_this_episode", 0);
   if (rendering_) {
-    if (reader.at("render").is_null()) {
-      reader.fail("render", "is null: the state was saved without render_mode \"ansi\"");
-    }
-    const StateReader render = reader.object("render");
+    const StateReader render = render_fields(reader);
     RenderedPull r;
     r.valid = render.get_bool("valid");
     r.reset = render.get_bool("reset");

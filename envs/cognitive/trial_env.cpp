@@ -52,22 +52,8 @@ TrialTimeline TrialEnv::read_common(KwargsReader& kwargs, const Defaults& defaul
                                     Settings& settings) {
   const std::string& context = kwargs.context();
   const double dt = kwargs.get<double>("dt", defaults.dt);
-  settings.sigma = kwargs.get<double>("sigma", defaults.sigma);
-  if (!std::isfinite(settings.sigma) || settings.sigma < 0) {
-    throw InvalidArgumentError(context + ": 'sigma' must be a finite non-negative number, got " +
-                               nlohmann::json(settings.sigma).dump());
-  }
+  read_common_settings(kwargs, defaults.sigma, settings);
   settings.abort = kwargs.get<bool>("abort", false);
-  settings.render_mode = kwargs.get<std::string>("render_mode", "");
-  if (!settings.render_mode.empty() && settings.render_mode != "ansi") {
-    throw UnsupportedRenderModeError(context + ": 'render_mode' must be \"ansi\" or null, got \"" +
-                                     settings.render_mode + "\"");
-  }
-  settings.trials_per_episode = kwargs.get<std::int64_t>("trials_per_episode", 0);
-  if (settings.trials_per_episode < 0) {
-    throw InvalidArgumentError(context + ": 'trials_per_episode' must be 0 (endless trials) or " +
-                               "positive, got " + std::to_string(settings.trials_per_episode));
-  }
   settings.rewards = defaults.rewards;
   if (const Kwargs* rewards = kwargs.get_object("rewards")) {
     KwargsReader reader(*rewards, context + ": rewards");
@@ -96,7 +82,6 @@ TrialEnv::TrialEnv(std::string task_name, TrialTimeline timeline, const Settings
     : timeline_(std::move(timeline)),
       task_name_(std::move(task_name)),
       sigma_(settings.sigma),
-      noise_std_(settings.sigma / std::sqrt(timeline_.dt())),
       rewards_(settings.rewards),
       abort_(settings.abort),
       go_no_go_outcomes_(go_no_go_outcomes),
@@ -111,22 +96,8 @@ TrialEnv::TrialEnv(std::string task_name, TrialTimeline timeline, const Settings
                                     ? std::string("missing")
                                     : timeline_.duration(decision_period_).to_json().dump()));
   }
-  // Gaussian noise is unbounded; without it every channel stays within [low, high].
-  const bool noisy = noise_std_ > 0;
-  const double inf = std::numeric_limits<double>::infinity();
-  set_observation_space(std::make_shared<Box>(noisy ? -inf : low, noisy ? inf : high,
-                                              Shape{static_cast<std::int64_t>(observation_size)},
-                                              DType::kFloat32));
-  set_action_space(std::make_shared<Discrete>(num_actions));
-  metadata_.render_modes = {"ansi"};
-  metadata_.render_fps = 1000.0 / timeline_.dt();  // one frame per step of dt milliseconds
-  // read_common accepted only "ansi" (set_render_mode's own error would call name(), which a
-  // constructor of this abstract class cannot).
-  if (!settings.render_mode.empty()) {
-    set_render_mode(settings.render_mode);
-    rendering_ = true;
-    rendered_.observation.resize(observation_size);
-  }
+  set_task_spaces(settings, timeline_.dt(), observation_size, low, high, num_actions);
+  if (rendering_) rendered_.observation.resize(observation_size);
 }
 
 void TrialEnv::queue_trial(const Kwargs& conditions) {
@@ -281,12 +252,7 @@ void TrialEnv::record_render(bool reset, std::int64_t trial, std::int64_t step, 
 }
 
 std::string TrialEnv::render() {
-  if (!rendering_) {
-    warn(name() +
-         ": render() was called without a render mode; make the env with render_mode \"ansi\" "
-         "(kwargs {\"render_mode\": \"ansi\"}) to get a text line per step");
-    return "";
-  }
+  if (!rendering_) return render_without_mode();
   if (!rendered_.valid) return task_name_ + ": no trial yet (call reset() first)\n";
   const RenderedStep& r = rendered_;
   char buffer[96];
@@ -305,13 +271,7 @@ std::string TrialEnv::render() {
                   static_cast<long long>(r.action), r.reward);
     line += buffer;
   }
-  line += " -> obs [";
-  for (std::size_t i = 0; i < r.observation.size(); ++i) {
-    std::snprintf(buffer, sizeof(buffer), i == 0 ? "%.2f" : " %.2f",
-                  static_cast<double>(r.observation[i]));
-    line += buffer;
-  }
-  line += "]";
+  append_observation(line, r.observation);
   if (r.outcome != TrialOutcome::kNone) {
     line += " | ";
     line += ::locus::envs::to_string(r.outcome);

@@ -61,8 +61,8 @@
 #include <string_view>
 #include <vector>
 
+#include "envs/cognitive/cognitive_env.hpp"
 #include "envs/cognitive/trial_timeline.hpp"
-#include "envs/env.hpp"
 
 namespace locus::envs {
 
@@ -96,16 +96,13 @@ struct TrialRewards {
 double ring_angle(std::size_t index, std::size_t channels);
 void ring_stimulus(std::span<double> out, double direction, double strength);
 
-class TrialEnv : public Env {
+class TrialEnv : public CognitiveEnv {
  public:
   // What every timed task reads from its kwargs: dt, sigma, rewards, timing, abort and
   // trials_per_episode.
-  struct Settings {
-    double sigma = 0.0;
+  struct Settings : CommonSettings {
     TrialRewards rewards;
     bool abort = false;
-    std::int64_t trials_per_episode = 0;
-    std::string render_mode;  // "" (none) or "ansi"
   };
   struct Defaults {
     double dt = 100.0;
@@ -126,8 +123,6 @@ class TrialEnv : public Env {
 
   double dt() const { return timeline_.dt(); }
   double sigma() const { return sigma_; }
-  // Standard deviation of the observation noise per step: sigma / sqrt(dt), as NeuroGym.
-  double noise_std() const { return noise_std_; }
   const TrialRewards& rewards() const { return rewards_; }
   bool abort_enabled() const { return abort_; }
   std::int64_t trials_per_episode() const { return trials_per_episode_; }
@@ -171,8 +166,6 @@ class TrialEnv : public Env {
   virtual nlohmann::json save_task_state() const = 0;
   virtual void restore_task_state(const StateReader& task) = 0;
 
-  // N(0, noise_std()) from np_random(), or 0 without noise.
-  double noise() { return noise_std_ > 0 ? noise_std_ * rng_->standard_normal() : 0.0; }
   Rng& rng() { return *rng_; }
 
   // The periods every task has (kNoPeriod when absent).
@@ -211,18 +204,15 @@ class TrialEnv : public Env {
   void record_render(bool reset, std::int64_t trial, std::int64_t step, std::size_t period,
                      std::int64_t action, double reward, TrialOutcome outcome, bool terminated,
                      std::span<const float> observation);
-  bool rendering_ = false;
   RenderedStep rendered_;
 
   double sigma_ = 0.0;
-  double noise_std_ = 0.0;
   TrialRewards rewards_;
   bool abort_ = false;
   bool go_no_go_outcomes_ = false;
   std::int64_t trials_per_episode_ = 0;
   std::int64_t trial_index_ = -1;  // incremented as each trial begins
   std::int64_t trials_this_episode_ = 0;
-  Rng* rng_ = nullptr;  // np_random(), refreshed on every reset (a seeded reset replaces it)
   std::deque<Kwargs> queued_;
 };
 

@@ -165,10 +165,7 @@ namespace {
 const bool registered = [] {
   Registry::global().register_env(
       {.id = "FashionMNISTBandit-v0",
-       .entry_point =
-           [](const Kwargs& kwargs) {
-             return std::unique_ptr<Env>(std::make_unique<ImageBanditEnv>(kwargs));
-           },
+       .entry_point = env_factory<ImageBanditEnv>(),
        .max_episode_steps = 100,
        .description = "Contextual bandit on Fashion-MNIST images (reward 1 for the right label); "
                       "kwargs pick a split/permuted/rotated stream, task and scenario"});

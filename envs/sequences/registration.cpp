@@ -10,18 +10,12 @@ namespace locus::envs {
 void register_sequence_envs(Registry& registry) {
   registry.register_env(
       {.id = "TaskSequence-v0",
-       .entry_point =
-           [](const Kwargs& kwargs) {
-             return std::unique_ptr<Env>(std::make_unique<TaskSequence>(kwargs));
-           },
+       .entry_point = env_factory<TaskSequence>(),
        .description = "Registered tasks in sequence with NeuroGym's schedules and a continual-"
                       "learning scenario; default: the CartPole domain-shift family"});
   registry.register_env(
       {.id = kTaskSwitchId,
-       .entry_point =
-           [](const Kwargs& kwargs) {
-             return std::unique_ptr<Env>(std::make_unique<TaskSwitchEnv>(kwargs));
-           },
+       .entry_point = env_factory<TaskSwitchEnv>(),
        .description = "Registered tasks of a continual sequence, one shown at a time, switched by "
                       "the learner; default: the CartPole domain-shift family"});
 }

@@ -43,20 +43,12 @@ bool has_non_finite(const Space& space, std::span<const std::byte> packed) {
     }
     return false;
   }
-  auto any_child = [&](const std::vector<SpacePtr>& children, auto offset) {
+  if (const auto* composite = dynamic_cast<const CompositeSpace*>(&space)) {
+    const auto& children = composite->spaces();
     for (std::size_t i = 0; i < children.size(); ++i) {
-      const std::size_t begin = offset(i);
-      if (has_non_finite(*children[i], packed.subspan(begin, children[i]->packed_bytes()))) {
-        return true;
-      }
+      const auto bytes = packed.subspan(composite->offset(i), children[i]->packed_bytes());
+      if (has_non_finite(*children[i], bytes)) return true;
     }
-    return false;
-  };
-  if (const auto* tuple = dynamic_cast<const Tuple*>(&space)) {
-    return any_child(tuple->spaces(), [&](std::size_t i) { return tuple->offset(i); });
-  }
-  if (const auto* dict = dynamic_cast<const Dict*>(&space)) {
-    return any_child(dict->spaces(), [&](std::size_t i) { return dict->offset(i); });
   }
   return false;
 }

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 
+#include "neuromod/context_table.hpp"
 #include "neuromod/cuda/batch_plan.hpp"
 #include "neuromod/cuda/cuda_check.hpp"
 #include "neuromod/cuda/cuda_recurrent.hpp"
@@ -26,6 +27,7 @@
 #include "neuromod/host_network.hpp"
 #include "neuromod/network_checks.hpp"
 #include "neuromod/recurrent_layer.hpp"
+#include "neuromod/weight_gains.hpp"
 
 namespace locus::neuromod {
 
@@ -150,11 +152,13 @@ class CudaNetworkImpl final : public CudaNetwork {
   ContextId add_context(std::size_t weight_set) override;
   std::size_t weight_set(ContextId context) const override { return layout_.weight_set(context); }
   ContextId clone_context(ContextId source) override;
-  std::size_t context_count() const override { return frozen_.size(); }
-  void select_context(ContextId context) override;
-  ContextId selected_context() const override { return selected_; }
-  void set_frozen(ContextId context, bool frozen) override;
-  bool is_frozen(ContextId context) const override;
+  std::size_t context_count() const override { return contexts_.size(); }
+  void select_context(ContextId context) override { contexts_.select(context); }
+  ContextId selected_context() const override { return contexts_.selected(); }
+  void set_frozen(ContextId context, bool frozen) override {
+    contexts_.set_frozen(context, frozen);
+  }
+  bool is_frozen(ContextId context) const override { return contexts_.is_frozen(context); }
 
   const std::vector<Matrix>& forward(const Matrix& inputs,
                                      std::span<const ContextId> context_ids = {}) override;
@@ -172,8 +176,8 @@ class CudaNetworkImpl final : public CudaNetwork {
   const OptimizerConfig& optimizer() const override { return optimizer_; }
   StepStats step() override;
 
-  void set_weight_gain(std::size_t slot, float gain) override;
-  float weight_gain(std::size_t slot) const override;
+  void set_weight_gain(std::size_t slot, float gain) override { weight_gains_.set(slot, gain); }
+  float weight_gain(std::size_t slot) const override { return weight_gains_.get(slot); }
 
   std::vector<ParameterInfo> parameters() const override { return layout_.parameters(); }
   std::vector<float> read_parameter(std::string_view name, ContextId context) const override;
@@ -241,10 +245,11 @@ class CudaNetworkImpl final : public CudaNetwork {
   bool learns(const Block& block) const {
     return block.trainable && (block.per_context || mode_ == GradientMode::kAllTrainable);
   }
-  std::size_t context_index(ContextId context, std::string_view what) const;
-  Block& find_block(std::string_view name, ContextId context, std::size_t& instance);
+  Block& find_block(std::string_view name, ContextId context, std::size_t& instance) {
+    return checks::find_block(blocks_, spec_.name, name, context, contexts_.size(), instance);
+  }
   const Block& find_block(std::string_view name, ContextId context, std::size_t& instance) const {
-    return const_cast<CudaNetworkImpl*>(this)->find_block(name, context, instance);
+    return checks::find_block(blocks_, spec_.name, name, context, contexts_.size(), instance);
   }
   void reserve_instances(Block& block, std::size_t instances);
   cuda::ModulationLaunch modulation(std::size_t layer) const;
@@ -314,17 +319,15 @@ class CudaNetworkImpl final : public CudaNetwork {
   std::vector<Block> blocks_;
   std::vector<LayerState> layers_;
   std::vector<HeadState> heads_;
-  std::vector<char> frozen_;
-  ContextId selected_ = 0;
+  ContextTable contexts_;
   GradientMode mode_ = GradientMode::kAllTrainable;
   OptimizerConfig optimizer_;
-  std::vector<float> weight_gains_;
+  WeightGains weight_gains_;
   bool check_finite_ = true;
 
   // The last batch.
   std::size_t rows_ = 0;
   bool has_forward_ = false;
-  std::vector<std::uint32_t> context_set_;  // (contexts): each context's weight set
   // The last batch's plan: its contexts, groups, weight-set runs and the staging of its upload.
   cuda::BatchPlan plan_;
   // True when the batch's rows were sorted by set: the network's row i is the caller's row
@@ -451,9 +454,8 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
     }
     fan_in = layer.units;
   }
-  weight_gains_.assign(spec_.layers.size() + spec_.heads.size(), 1.0f);
+  weight_gains_.reset(spec_.layers.size() + spec_.heads.size());
   outputs_.resize(spec_.heads.size());
-  frozen_.clear();
   // The layout already holds context 0; mirror it on the device.
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
@@ -464,8 +466,7 @@ CudaNetworkImpl::CudaNetworkImpl(const NetworkSpec& spec)
     LOCUS_CUDA_CHECK(cudaMemcpy(block.value.data(), values.data(), values.size() * sizeof(float),
                                 cudaMemcpyHostToDevice));
   }
-  frozen_.push_back(0);
-  context_set_.push_back(0);
+  contexts_.add(0);
 }
 
 CudaNetworkImpl::~CudaNetworkImpl() = default;
@@ -482,10 +483,6 @@ void CudaNetworkImpl::reserve_instances(Block& block, std::size_t instances) {
   block.capacity = capacity;
 }
 
-std::size_t CudaNetworkImpl::context_index(ContextId context, std::string_view what) const {
-  return checks::context_index(context, frozen_.size(), what);
-}
-
 ContextId CudaNetworkImpl::add_context(std::size_t weight_set) {
   const ContextId id = layout_.add_context(weight_set);  // initial values and the checks
   for (Block& block : blocks_) {
@@ -497,33 +494,19 @@ ContextId CudaNetworkImpl::add_context(std::size_t weight_set) {
     block.steps.push_back(0);
     block.has_grad.push_back(0);
   }
-  frozen_.push_back(0);
-  context_set_.push_back(static_cast<std::uint32_t>(weight_set));
+  contexts_.add(weight_set);
   return id;
 }
 
 ContextId CudaNetworkImpl::clone_context(ContextId source) {
-  const std::size_t from = context_index(source, "clone_context");
-  const ContextId id = add_context(context_set_[from]);
+  const std::size_t from = contexts_.index(source, "clone_context");
+  const ContextId id = add_context(contexts_.weight_sets()[from]);
   for (Block& block : blocks_) {
     if (!block.per_context) continue;
     LOCUS_CUDA_CHECK(cudaMemcpy(block.value_of(std::size_t(id)), block.value_of(from),
                                 block.width * sizeof(float), cudaMemcpyDeviceToDevice));
   }
   return id;
-}
-
-void CudaNetworkImpl::select_context(ContextId context) {
-  context_index(context, "select_context");
-  selected_ = context;
-}
-
-void CudaNetworkImpl::set_frozen(ContextId context, bool frozen) {
-  frozen_[context_index(context, "set_frozen")] = frozen ? 1 : 0;
-}
-
-bool CudaNetworkImpl::is_frozen(ContextId context) const {
-  return frozen_[context_index(context, "is_frozen")] != 0;
 }
 
 void CudaNetworkImpl::set_matmul_precision(MatmulPrecision precision) {
@@ -629,11 +612,11 @@ void CudaNetworkImpl::prepare_batch(std::size_t rows, std::span<const ContextId>
   // replaced the inputs it kept already).
   has_forward_ = false;
   has_loss_ = false;
-  checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), selected_);
+  checks::forward_inputs(spec_, rows, spec_.input_dim, context_ids.size(), contexts_.selected());
   cuda::plan_batch({.rows = rows,
                     .context_ids = context_ids,
-                    .selected = selected_,
-                    .context_set = context_set_,
+                    .selected = contexts_.selected(),
+                    .context_set = contexts_.weight_sets(),
                     .weight_sets = spec_.weight_sets,
                     .episode_starts = episode_starts},
                    plan_);
@@ -757,7 +740,7 @@ const std::vector<Matrix>& CudaNetworkImpl::forward(const Matrix& inputs,
                                                     std::span<const ContextId> context_ids) {
   checks::feed_forward_only(spec_);
   checks::forward_inputs(spec_, inputs.shape()[0], inputs.shape()[1], context_ids.size(),
-                         selected_);
+                         contexts_.selected());
   steps_ = 1;
   batch_ = inputs.shape()[0];
   return run_host_forward(inputs, context_ids, {});
@@ -813,7 +796,7 @@ void CudaNetworkImpl::mark(Block& block) {
 }
 
 void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
-  checks::backward_call(has_forward_, plan_.context_in_batch.size() == frozen_.size(),
+  checks::backward_call(has_forward_, plan_.context_in_batch.size() == contexts_.size(),
                         head_gradients.size(), spec_.heads.size());
   std::vector<const float*> device(spec_.heads.size(), nullptr);
   for (std::size_t h = 0; h < spec_.heads.size(); ++h) {
@@ -832,7 +815,7 @@ void CudaNetworkImpl::backward(std::span<const Matrix> head_gradients) {
 }
 
 void CudaNetworkImpl::backward_device(std::span<const float* const> head_gradients) {
-  checks::backward_call(has_forward_, plan_.context_in_batch.size() == frozen_.size(),
+  checks::backward_call(has_forward_, plan_.context_in_batch.size() == contexts_.size(),
                         head_gradients.size(), spec_.heads.size());
   const std::size_t num_layers = spec_.layers.size();
   std::size_t lowest = num_layers;
@@ -1064,7 +1047,7 @@ StepStats CudaNetworkImpl::step() {
     if (!learns(block)) continue;
     const std::size_t at = instances.size();
     for (std::size_t i = 0; i < block.instances(); ++i) {
-      if (block.has_grad[i] && !(block.per_context && frozen_[i])) {
+      if (block.has_grad[i] && !(block.per_context && contexts_.frozen_at(i))) {
         instances.push_back(static_cast<std::int32_t>(i));
         steps.push_back(block.steps[i] + 1);
       }
@@ -1202,30 +1185,6 @@ std::pair<double, double> CudaNetworkImpl::last_loss_and_entropy() {
   return {totals[0], totals[1]};
 }
 
-void CudaNetworkImpl::set_weight_gain(std::size_t slot, float gain) {
-  checks::weight_gain_slot("set_weight_gain", slot, weight_gains_.size());
-  checks::weight_gain_value(gain, slot);
-  weight_gains_[slot] = gain;
-}
-
-float CudaNetworkImpl::weight_gain(std::size_t slot) const {
-  checks::weight_gain_slot("weight_gain", slot, weight_gains_.size());
-  return weight_gains_[slot];
-}
-
-CudaNetworkImpl::Block& CudaNetworkImpl::find_block(std::string_view name, ContextId context,
-                                                    std::size_t& instance) {
-  std::vector<std::string> known;
-  for (Block& block : blocks_) {
-    if (block.name == name) {
-      instance = checks::parameter_instance(name, block.per_context, context, frozen_.size());
-      return block;
-    }
-    known.push_back(block.name);
-  }
-  checks::unknown_parameter(spec_.name, name, known);
-}
-
 std::vector<float> CudaNetworkImpl::read_parameter(std::string_view name, ContextId context) const {
   std::size_t instance = 0;
   const Block& block = find_block(name, context, instance);
@@ -1260,12 +1219,7 @@ OptimizerState CudaNetworkImpl::read_optimizer_state(std::string_view name,
                                 block.width * sizeof(float), cudaMemcpyDeviceToHost));
     return values;
   };
-  OptimizerState state;
-  state.steps = block.steps[instance];
-  const std::size_t arrays = optimizer_.state_arrays();
-  if (arrays >= 1) state.first = instance_of(block.first);
-  if (arrays >= 2) state.second = instance_of(block.second);
-  return state;
+  return read_state(optimizer_, block.steps[instance], block.first, block.second, instance_of);
 }
 
 void CudaNetworkImpl::write_optimizer_state(std::string_view name, ContextId context,
@@ -1344,19 +1298,14 @@ void CudaNetworkImpl::recurrent_forward(std::size_t l, const float* input_sum, f
   LayerState& state = layers_[l];
   cuda::RecurrentInputs inputs = recurrent_inputs(l);
   if (initial_state_) {  // host arrays: the layer uploads them
-    const std::size_t index = cuda::recurrent_state_index(spec_, l);
+    const std::size_t index = recurrent_state_index(spec_, l);
     inputs.initial_hidden = (*initial_state_)[index].data();
     if (layer.recurrence == Recurrence::kLstm)
       inputs.initial_cell = (*initial_state_)[index + 1].data();
   }
   // The host network's noise, drawn as it draws it (one draw per noisy layer and pass), so that
   // the backends agree.
-  state.noise.clear();
-  if (layer.recurrent_noise > 0.0f) {
-    state.noise.resize(rows_ * layer.units);
-    draw_recurrent_noise(spec_.seed, l, noise_draws_++, rows_, layer.units, layer.recurrent_noise,
-                         state.noise.data());
-  }
+  draw_layer_noise(spec_, l, noise_draws_, rows_, state.noise);
   state.recurrent->forward(stream_, cublas_, cuda::recurrent_shape(spec_, l, steps_, batch_),
                            inputs, state.noise, input_sum, hidden);
 }

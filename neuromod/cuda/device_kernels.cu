@@ -7,6 +7,7 @@
 
 #include "neuromod/cuda/cuda_check.hpp"
 #include "neuromod/cuda/device_kernels.hpp"
+#include "neuromod/cuda/recurrent_steps.hpp"
 
 namespace locus::neuromod::cuda {
 
@@ -23,35 +24,6 @@ int blocks_for(std::size_t n, int threads = kThreads) {
 
 void require(bool condition, const std::string& message) {
   if (!condition) throw InvalidArgumentError("CUDA kernel launch: " + message);
-}
-
-__device__ __forceinline__ float activate(Activation activation, float v) {
-  switch (activation) {
-    case Activation::kIdentity:
-      return v;
-    case Activation::kRelu:
-      return v > 0.0f ? v : 0.0f;
-    case Activation::kTanh:
-      return tanhf(v);
-    case Activation::kSoftplus:
-      return v > 20.0f ? v : log1pf(expf(v));
-  }
-  return v;
-}
-
-// The activation's derivative from its output a = act(v) (as the reference kernels).
-__device__ __forceinline__ float activation_slope(Activation activation, float a) {
-  switch (activation) {
-    case Activation::kIdentity:
-      return 1.0f;
-    case Activation::kRelu:
-      return a > 0.0f ? 1.0f : 0.0f;
-    case Activation::kTanh:
-      return 1.0f - a * a;
-    case Activation::kSoftplus:  // sigmoid(v) = 1 - e^-a for a = softplus(v)
-      return -expm1f(-a);
-  }
-  return 1.0f;
 }
 
 // Sum over the block in a fixed tree; every thread gets the result. blockDim.x == kThreads.
@@ -135,9 +107,9 @@ __device__ __forceinline__ void modulate_one(const ModulationLaunch& a, float z,
   const float u = z - mean;
   if (a.site == ModulationSite::kPreActivation) {
     saved = u;
-    h = activate(a.activation, gain * u + bias);
+    h = cell::activate(a.activation, gain * u + bias);
   } else {
-    const float act = activate(a.activation, u);
+    const float act = cell::activate(a.activation, u);
     saved = act;
     h = gain * act + bias;
   }
@@ -200,11 +172,11 @@ __device__ __forceinline__ void modulate_backward_one(const ModulationLaunch& a,
                                                       float& through_gain, float& du) {
   // Each site reads only what its derivative needs (h or saved): these kernels are memory-bound.
   if (a.site == ModulationSite::kPreActivation) {
-    through_gain = dh * activation_slope(a.activation, h[e]);
+    through_gain = dh * cell::slope(a.activation, h[e]);
     du = through_gain * gain;
   } else {
     through_gain = dh;
-    du = dh * gain * activation_slope(a.activation, saved[e]);
+    du = dh * gain * cell::slope(a.activation, saved[e]);
   }
 }
 

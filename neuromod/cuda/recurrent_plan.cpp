@@ -16,6 +16,16 @@ T* step_block(T* base, const RecurrentShape& shape, std::size_t t, std::size_t c
   return base ? base + at_step(shape, t, cols) : nullptr;
 }
 
+CellShape cell_shape(const RecurrentShape& shape) {
+  CellShape cell;
+  cell.recurrence = shape.recurrence;
+  cell.activation = shape.activation;
+  cell.alpha = shape.alpha;
+  cell.batch = shape.batch;
+  cell.units = shape.units;
+  return cell;
+}
+
 }  // namespace
 
 Product product_forward(const float* x, std::size_t rows, std::size_t in, const float* weight,
@@ -39,19 +49,6 @@ Product product_backward_weight(const float* dz, std::size_t rows, std::size_t o
   // dW^T (in, out) += x^T (in, rows) dz (rows, out)
   return {false,   true, int(in),  int(out), int(rows), alpha,  x,
           int(in), dz,   int(out), 1.0f,     dweight,   int(in)};
-}
-
-RecurrentShape recurrent_shape(const NetworkSpec& spec, std::size_t layer, std::size_t steps,
-                               std::size_t batch) {
-  const LayerSpec& l = spec.layers.at(layer);
-  RecurrentShape shape;
-  shape.recurrence = l.recurrence;
-  shape.activation = l.activation;
-  shape.alpha = l.alpha;
-  shape.steps = steps;
-  shape.batch = batch;
-  shape.units = l.units;
-  return shape;
 }
 
 RecurrentBufferSizes recurrent_buffer_sizes(const RecurrentShape& shape, bool noise,
@@ -93,12 +90,7 @@ std::vector<RecurrentOp> plan_recurrent_forward(const RecurrentShape& shape,
     float* recurrent_sum = step_block(trace.recurrent_sum, shape, t, width);
     ops.emplace_back(product_forward(previous, B, H, inputs.recurrent_weight, width,
                                      inputs.weight_gain, 0.0f, recurrent_sum));
-    CellForwardStep step;
-    step.recurrence = shape.recurrence;
-    step.activation = shape.activation;
-    step.alpha = shape.alpha;
-    step.batch = B;
-    step.units = H;
+    CellForwardStep step{cell_shape(shape)};
     step.input_sum = step_block(trace.input_sum, shape, t, width);
     step.recurrent_sum = recurrent_sum;
     step.previous = previous;
@@ -130,12 +122,7 @@ std::vector<RecurrentOp> plan_recurrent_backward(const RecurrentShape& shape,
   std::vector<RecurrentOp> ops;
   ops.reserve(2 * shape.steps + 1);
   for (std::size_t t = shape.steps; t-- > 0;) {
-    CellBackwardStep step;
-    step.recurrence = shape.recurrence;
-    step.activation = shape.activation;
-    step.alpha = shape.alpha;
-    step.batch = B;
-    step.units = H;
+    CellBackwardStep step{cell_shape(shape)};
     step.d_hidden = step_block(gradients.d_hidden, shape, t, H);
     step.input_sum = step_block(trace.input_sum, shape, t, width);
     step.recurrent_sum = step_block(trace.recurrent_sum, shape, t, width);
@@ -166,15 +153,6 @@ std::vector<RecurrentOp> plan_recurrent_backward(const RecurrentShape& shape,
                                              gradients.d_recurrent_weight));
   }
   return ops;
-}
-
-std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer) {
-  std::size_t index = 0;
-  for (std::size_t k = 0; k < layer; ++k) {
-    const Recurrence r = spec.layers[k].recurrence;
-    index += r == Recurrence::kNone ? 0 : (r == Recurrence::kLstm ? 2 : 1);
-  }
-  return index;
 }
 
 }  // namespace locus::neuromod::cuda

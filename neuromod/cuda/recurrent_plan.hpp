@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "neuromod/cuda/recurrent_steps.hpp"
+#include "neuromod/recurrent_layer.hpp"
 #include "neuromod/spec.hpp"
 
 namespace locus::neuromod::cuda {
@@ -57,19 +58,10 @@ Product product_backward_weight(const float* dz, std::size_t rows, std::size_t o
 
 using RecurrentOp = std::variant<StateEntry, Product, CellForwardStep, CellBackwardStep>;
 
-struct RecurrentShape {
-  Recurrence recurrence = Recurrence::kElman;
-  Activation activation = Activation::kTanh;  // Elman only
-  float alpha = 1.0f;                         // Elman only
-  std::size_t steps = 0, batch = 0, units = 0;
-  std::size_t gates() const { return gates_of(recurrence); }
-  std::size_t width() const { return gates() * units; }
-  std::size_t rows() const { return steps * batch; }
-  bool lstm() const { return recurrence == Recurrence::kLstm; }
-};
-// The shape of layer `layer` of `spec` over `steps` steps of `batch` sequences.
-RecurrentShape recurrent_shape(const NetworkSpec& spec, std::size_t layer, std::size_t steps,
-                               std::size_t batch);
+// The layer's shape, as the host backend has it (recurrent_layer.hpp).
+using neuromod::recurrent_shape;
+using neuromod::recurrent_state_index;
+using neuromod::RecurrentShape;
 
 // What the layer reads that is not its trace. All pointers address the same memory (the device,
 // or the host in the tests).
@@ -125,9 +117,5 @@ std::vector<RecurrentOp> plan_recurrent_backward(const RecurrentShape& shape,
                                                  const RecurrentInputs& inputs,
                                                  const RecurrentTraceBuffers& trace,
                                                  const RecurrentGradientBuffers& gradients);
-
-// The index in a RecurrentState (network.hpp) of layer `layer`'s hidden state; an LSTM's cell
-// state follows it.
-std::size_t recurrent_state_index(const NetworkSpec& spec, std::size_t layer);
 
 }  // namespace locus::neuromod::cuda

@@ -44,11 +44,15 @@ struct StateEntry {
   float* previous_cell = nullptr;         // out, LSTM only (else null)
 };
 
-struct CellForwardStep {
+// The cell of a step, forward and backward: `batch` sequences of `units` units.
+struct CellShape {
   Recurrence recurrence = Recurrence::kElman;
   Activation activation = Activation::kTanh;  // Elman only
   float alpha = 1.0f;                         // Elman only
   std::size_t batch = 0, units = 0;
+};
+
+struct CellForwardStep : CellShape {
   const float* input_sum = nullptr;           // xz (batch, width)
   const float* recurrent_sum = nullptr;       // hz (batch, width)
   const float* previous = nullptr;            // (batch, units)
@@ -67,11 +71,7 @@ struct CellForwardStep {
   const std::int32_t* next_starts = nullptr;
 };
 
-struct CellBackwardStep {
-  Recurrence recurrence = Recurrence::kElman;
-  Activation activation = Activation::kTanh;
-  float alpha = 1.0f;
-  std::size_t batch = 0, units = 0;
+struct CellBackwardStep : CellShape {
   const float* d_hidden = nullptr;            // (batch, units): the gradient at h' from above
   const float* input_sum = nullptr;           // (batch, width) of the forward pass
   const float* recurrent_sum = nullptr;       // (batch, width)

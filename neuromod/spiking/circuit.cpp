@@ -58,6 +58,44 @@ struct Circuit::StepInputs {
   double plasticity = 1.0;
 };
 
+namespace {
+
+// The kernels' constants of soma `p` for steps of `dt` ms.
+detail::SomaConstants soma_constants(const IzhikevichParams& p, double dt) {
+  return {.dt = dt,
+          .k = p.k,
+          .v_rest = p.v_rest,
+          .v_threshold = p.v_threshold,
+          .a = p.a,
+          .b = p.b,
+          .inv_c = 1.0 / p.capacitance,
+          .v_peak = p.v_peak,
+          .peak_slope = p.v_peak_u_slope,
+          .c_slope = p.c_u_slope,
+          .u_max = p.u_max};
+}
+
+// The kernels' synapse constants of `syn` with this step's conductance decays.
+detail::SynapseConstants synapse_constants(const SynapseParams& syn, double decay_ampa,
+                                           double decay_nmda, double decay_gaba) {
+  return {.e_exc = syn.e_excitatory,
+          .e_inh = syn.e_inhibitory,
+          .nmda_ratio = syn.nmda_ratio,
+          .mg_factor = syn.mg_concentration / syn.mg_half,
+          .mg_slope = syn.mg_slope,
+          .decay_ampa = decay_ampa,
+          .decay_nmda = decay_nmda,
+          .decay_gaba = decay_gaba};
+}
+
+}  // namespace
+
+void Circuit::decay_chunk_traces(const StepInputs& in, std::int64_t begin, std::int64_t end) {
+  if (!plastic_) return;
+  detail::decay_traces(trace_pre_.data(), in.decay_pre, begin, end);
+  detail::decay_traces(trace_post_.data(), in.decay_post, begin, end);
+}
+
 const PoissonTable& Circuit::poisson_table(std::size_t which, double mean) {
   PoissonTable& table = poisson_tables_[which];
   if (table.mean != mean) table.build(mean);
@@ -314,7 +352,6 @@ void Circuit::advance_one_step() {
 void Circuit::update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOutput& out) {
   const IzhikevichParams& s = config_.pyramidal.soma;
   const DendriteParams& d = config_.pyramidal.dendrite;
-  const SynapseParams& syn = config_.synapses;
   const std::int64_t begin = chunk.begin, end = chunk.end;
   const auto length = static_cast<std::size_t>(end - begin);
   // Poisson input first (one uniform per neuron and drive, in that order), then the membranes.
@@ -330,21 +367,11 @@ void Circuit::update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOu
   }
   double* slot = arrivals_.data() + in.read_slot * kChannels * total_;
   const detail::PyramidalKernel kernel{
-      .dt = config_.dt,
-      .k = s.k,
-      .v_rest = s.v_rest,
-      .v_threshold = s.v_threshold,
-      .a = s.a,
-      .b = s.b,
-      .inv_c = 1.0 / s.capacitance,
-      .v_peak = s.v_peak,
-      .peak_slope = s.v_peak_u_slope,
-      .c_slope = s.c_u_slope,
+      .soma = soma_constants(s, config_.dt),
       .c_regular = s.c,
       .d_regular = s.d,
       .c_burst = config_.pyramidal.burst_c,
       .d_burst = config_.pyramidal.burst_d,
-      .u_max = s.u_max,
       .inv_cd = 1.0 / d.capacitance,
       .vd_rest = d.v_rest,
       .leak = d.leak,
@@ -359,14 +386,7 @@ void Circuit::update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOu
       .bap_from = static_cast<double>(bap_delay_steps_),
       .bap_to = static_cast<double>(bap_delay_steps_ + bap_duration_steps_),
       .coupled = in.coupling > 0.0,
-      .e_exc = syn.e_excitatory,
-      .e_inh = syn.e_inhibitory,
-      .nmda_ratio = syn.nmda_ratio,
-      .mg_factor = syn.mg_concentration / syn.mg_half,
-      .mg_slope = syn.mg_slope,
-      .decay_ampa = in.decay_ampa,
-      .decay_nmda = in.decay_nmda,
-      .decay_gaba = in.decay_gaba,
+      .synapses = synapse_constants(config_.synapses, in.decay_ampa, in.decay_nmda, in.decay_gaba),
       .current_soma = in.soma.current,
       .current_dendrite = in.dendrite.current,
       .step = static_cast<double>(in.step),
@@ -393,10 +413,7 @@ void Circuit::update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOu
       .begin = begin,
       .end = end};
   detail::run_pyramidal_kernel(kernel);
-  if (plastic_) {
-    detail::decay_traces(trace_pre_.data(), in.decay_pre, begin, end);
-    detail::decay_traces(trace_post_.data(), in.decay_post, begin, end);
-  }
+  decay_chunk_traces(in, begin, end);
   for (std::int64_t i = begin; i < end; ++i) {
     const auto local = static_cast<std::size_t>(i - begin);
     if (out.spiked[local] != 0.0) out.spikes.push_back(static_cast<std::int32_t>(i));
@@ -407,7 +424,6 @@ void Circuit::update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOu
 void Circuit::update_interneurons(const StepInputs& in, const Chunk& chunk, ChunkOutput& out) {
   const IzhikevichParams& p = chunk.kind == PopulationKind::kPv ? config_.pv : config_.som;
   const StepDrive& drive = chunk.kind == PopulationKind::kPv ? in.pv : in.som;
-  const SynapseParams& syn = config_.synapses;
   const std::int64_t begin = chunk.begin, end = chunk.end;
   out.drive_soma.assign(static_cast<std::size_t>(end - begin), 0.0);
   if (drive.active()) {
@@ -415,44 +431,25 @@ void Circuit::update_interneurons(const StepInputs& in, const Chunk& chunk, Chun
                          out.drive_soma.data() - begin);
   }
   double* slot = arrivals_.data() + in.read_slot * kChannels * total_;
-  const detail::IzhikevichKernel kernel{.dt = config_.dt,
-                                        .k = p.k,
-                                        .v_rest = p.v_rest,
-                                        .v_threshold = p.v_threshold,
-                                        .a = p.a,
-                                        .b = p.b,
-                                        .inv_c = 1.0 / p.capacitance,
-                                        .v_peak = p.v_peak,
-                                        .peak_slope = p.v_peak_u_slope,
-                                        .c = p.c,
-                                        .c_slope = p.c_u_slope,
-                                        .d = p.d,
-                                        .u_max = p.u_max,
-                                        .e_exc = syn.e_excitatory,
-                                        .e_inh = syn.e_inhibitory,
-                                        .nmda_ratio = syn.nmda_ratio,
-                                        .mg_factor = syn.mg_concentration / syn.mg_half,
-                                        .mg_slope = syn.mg_slope,
-                                        .decay_ampa = in.decay_ampa,
-                                        .decay_nmda = in.decay_nmda,
-                                        .decay_gaba = in.decay_gaba,
-                                        .current = drive.current,
-                                        .v = v_.data(),
-                                        .u = u_.data(),
-                                        .ga = g_ampa_.data(),
-                                        .gn = g_nmda_.data(),
-                                        .gg = g_gaba_.data(),
-                                        .in_soma_exc = slot + kSomaExcitatory * total_,
-                                        .in_soma_inh = slot + kSomaInhibitory * total_,
-                                        .poisson = out.drive_soma.data() - begin,
-                                        .spiked = out.spiked.data() - begin,
-                                        .begin = begin,
-                                        .end = end};
+  const detail::IzhikevichKernel kernel{
+      .soma = soma_constants(p, config_.dt),
+      .c = p.c,
+      .d = p.d,
+      .synapses = synapse_constants(config_.synapses, in.decay_ampa, in.decay_nmda, in.decay_gaba),
+      .current = drive.current,
+      .v = v_.data(),
+      .u = u_.data(),
+      .ga = g_ampa_.data(),
+      .gn = g_nmda_.data(),
+      .gg = g_gaba_.data(),
+      .in_soma_exc = slot + kSomaExcitatory * total_,
+      .in_soma_inh = slot + kSomaInhibitory * total_,
+      .poisson = out.drive_soma.data() - begin,
+      .spiked = out.spiked.data() - begin,
+      .begin = begin,
+      .end = end};
   detail::run_izhikevich_kernel(kernel);
-  if (plastic_) {
-    detail::decay_traces(trace_pre_.data(), in.decay_pre, begin, end);
-    detail::decay_traces(trace_post_.data(), in.decay_post, begin, end);
-  }
+  decay_chunk_traces(in, begin, end);
   for (std::int64_t i = begin; i < end; ++i) {
     if (out.spiked[static_cast<std::size_t>(i - begin)] != 0.0) {
       out.spikes.push_back(static_cast<std::int32_t>(i));
@@ -467,10 +464,7 @@ void Circuit::update_inputs(const StepInputs& in, const Chunk& chunk, ChunkOutpu
       out.spikes.push_back(static_cast<std::int32_t>(i));
     }
   }
-  if (plastic_) {
-    detail::decay_traces(trace_pre_.data(), in.decay_pre, begin, end);
-    detail::decay_traces(trace_post_.data(), in.decay_post, begin, end);
-  }
+  decay_chunk_traces(in, begin, end);
 }
 
 void Circuit::deliver_and_learn(const StepInputs& in) {

@@ -127,6 +127,8 @@ class Circuit {
   void update_pyramidal(const StepInputs& in, const Chunk& chunk, ChunkOutput& out);
   void update_interneurons(const StepInputs& in, const Chunk& chunk, ChunkOutput& out);
   void update_inputs(const StepInputs& in, const Chunk& chunk, ChunkOutput& out);
+  // Decays the STDP traces of neurons [begin, end) by this step's factors (when plastic).
+  void decay_chunk_traces(const StepInputs& in, std::int64_t begin, std::int64_t end);
   const PoissonTable& poisson_table(std::size_t which, double mean);
   void deliver_and_learn(const StepInputs& in);
   void record_after_step();

@@ -17,18 +17,16 @@ namespace locus::neuromod::spiking::detail {
 // into libm, selects between computed outcomes instead of branches, and `ivdep` because the
 // arrays never overlap (GCC ignores restrict on local pointers).
 LOCUS_SPIKING_CLONES void run_pyramidal_kernel(const PyramidalKernel& p) {
-  const double dt = p.dt, k = p.k, v_rest = p.v_rest, v_threshold = p.v_threshold, a = p.a;
-  const double b = p.b, inv_c = p.inv_c, v_peak = p.v_peak, peak_slope = p.peak_slope;
+  const auto [dt, k, v_rest, v_threshold, a, b, inv_c, v_peak, peak_slope, c_slope, u_max] = p.soma;
+  const auto [e_exc, e_inh, nmda_ratio, mg_factor, mg_slope, decay_ampa, decay_nmda, decay_gaba] =
+      p.synapses;
   const double inv_cd = p.inv_cd;
-  const double c_slope = p.c_slope, c_regular = p.c_regular, d_regular = p.d_regular;
-  const double c_burst = p.c_burst, d_burst = p.d_burst, u_max = p.u_max;
+  const double c_regular = p.c_regular, d_regular = p.d_regular;
+  const double c_burst = p.c_burst, d_burst = p.d_burst;
   const double vd_rest = p.vd_rest, leak = p.leak, k_calcium = p.k_calcium, f_half = p.f_half;
   const double inv_f_slope = p.inv_f_slope, ad = p.ad, bd = p.bd;
   const double calcium_threshold = p.calcium_threshold, bap_amplitude = p.bap_amplitude;
   const double soma_coupling = p.soma_coupling, bap_from = p.bap_from, bap_to = p.bap_to;
-  const double e_exc = p.e_exc, e_inh = p.e_inh, nmda_ratio = p.nmda_ratio;
-  const double mg_factor = p.mg_factor, mg_slope = p.mg_slope, decay_ampa = p.decay_ampa;
-  const double decay_nmda = p.decay_nmda, decay_gaba = p.decay_gaba;
   const double current_soma = p.current_soma, current_dendrite = p.current_dendrite;
   const double step = p.step;
   const bool coupled = p.coupled;
@@ -114,12 +112,10 @@ LOCUS_SPIKING_CLONES void run_pyramidal_kernel(const PyramidalKernel& p) {
 }
 
 LOCUS_SPIKING_CLONES void run_izhikevich_kernel(const IzhikevichKernel& p) {
-  const double dt = p.dt, k = p.k, v_rest = p.v_rest, v_threshold = p.v_threshold, a = p.a;
-  const double b = p.b, inv_c = p.inv_c, v_peak = p.v_peak, peak_slope = p.peak_slope;
-  const double c = p.c, c_slope = p.c_slope, d = p.d, u_max = p.u_max;
-  const double e_exc = p.e_exc, e_inh = p.e_inh, nmda_ratio = p.nmda_ratio;
-  const double mg_factor = p.mg_factor, mg_slope = p.mg_slope, decay_ampa = p.decay_ampa;
-  const double decay_nmda = p.decay_nmda, decay_gaba = p.decay_gaba, current = p.current;
+  const auto [dt, k, v_rest, v_threshold, a, b, inv_c, v_peak, peak_slope, c_slope, u_max] = p.soma;
+  const auto [e_exc, e_inh, nmda_ratio, mg_factor, mg_slope, decay_ampa, decay_nmda, decay_gaba] =
+      p.synapses;
+  const double c = p.c, d = p.d, current = p.current;
   double* __restrict v = p.v;
   double* __restrict u = p.u;
   double* __restrict ga = p.ga;

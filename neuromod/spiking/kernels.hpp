@@ -11,17 +11,28 @@
 
 namespace locus::neuromod::spiking::detail {
 
+// An Izhikevich soma's constants for one step (every population has one); the reset's c and d
+// are the kernel's own.
+struct SomaConstants {
+  double dt, k, v_rest, v_threshold, a, b, inv_c, v_peak, peak_slope, c_slope, u_max;
+};
+
+// The conductance synapses' constants for one step.
+struct SynapseConstants {
+  double e_exc, e_inh, nmda_ratio, mg_factor, mg_slope, decay_ampa, decay_nmda, decay_gaba;
+};
+
 // One step of neurons [begin, end) of the two-compartment pyramidal population.
 struct PyramidalKernel {
   // Soma (Izhikevich) and its resets.
-  double dt, k, v_rest, v_threshold, a, b, inv_c, v_peak, peak_slope, c_slope;
-  double c_regular, d_regular, c_burst, d_burst, u_max;
+  SomaConstants soma;
+  double c_regular, d_regular, c_burst, d_burst;
   // Dendrite.
   double inv_cd, vd_rest, leak, k_calcium, f_half, inv_f_slope, ad, bd, calcium_threshold;
   double bap_amplitude, soma_coupling, bap_from, bap_to;  // BAP window in steps since a spike
   bool coupled;  // coupling > 0: calcium spikes switch the soma to the bursting reset
   // Synapses and drive.
-  double e_exc, e_inh, nmda_ratio, mg_factor, mg_slope, decay_ampa, decay_nmda, decay_gaba;
+  SynapseConstants synapses;
   double current_soma, current_dendrite, step;
   // State (indexed by global id) and this step's inputs and outputs.
   double *v, *u, *vd, *ud, *ga, *gn, *gg, *ga_d, *gn_d, *gg_d, *last_spike, *calcium_active;
@@ -34,8 +45,9 @@ void run_pyramidal_kernel(const PyramidalKernel& kernel);
 
 // One step of Izhikevich interneurons [begin, end).
 struct IzhikevichKernel {
-  double dt, k, v_rest, v_threshold, a, b, inv_c, v_peak, peak_slope, c, c_slope, d, u_max;
-  double e_exc, e_inh, nmda_ratio, mg_factor, mg_slope, decay_ampa, decay_nmda, decay_gaba;
+  SomaConstants soma;
+  double c, d;  // the reset
+  SynapseConstants synapses;
   double current;
   double *v, *u, *ga, *gn, *gg, *in_soma_exc, *in_soma_inh;
   const double* poisson;

@@ -242,6 +242,18 @@ def _without_limit(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k != "max_episode_steps"}
 
 
+def _probe_and_register(
+    env_id: str, factory: Callable[..., gymnasium.Env], env_kwargs: Mapping[str, Any]
+) -> str:
+    """Registers `factory` as `env_id`, with the spaces of one env it makes (closed after)."""
+    probe = _probe(factory, env_id, _without_limit(env_kwargs))
+    try:
+        _register(env_id, factory, probe)
+    finally:
+        probe.close()
+    return env_id
+
+
 def _resolve(env: Any, env_kwargs: Mapping[str, Any]) -> str:
     """The id a run records for `env`; Python envs are registered in the C++ registry."""
     if isinstance(env, str):
@@ -261,12 +273,7 @@ def _resolve(env: Any, env_kwargs: Mapping[str, Any]) -> str:
         else:
             env_id = env
             factory = _string_factory(env)
-        probe = _probe(factory, env_id, _without_limit(env_kwargs))
-        try:
-            _register(env_id, factory, probe)
-        finally:
-            probe.close()
-        return env_id
+        return _probe_and_register(env_id, factory, env_kwargs)
     if isinstance(env, gymnasium.Env):
         spec = env.spec
         env_id = _gymnasium_spec_id(spec) if spec is not None else _object_id(type(env.unwrapped))
@@ -274,13 +281,7 @@ def _resolve(env: Any, env_kwargs: Mapping[str, Any]) -> str:
         _register(env_id, factory, env)
         return env_id
     if callable(env):
-        env_id = _object_id(env)
-        probe = _probe(env, env_id, _without_limit(env_kwargs))
-        try:
-            _register(env_id, env, probe)
-        finally:
-            probe.close()
-        return env_id
+        return _probe_and_register(_object_id(env), env, env_kwargs)
     raise TypeError(
         f"env must be an env id, 'module:Name', a gymnasium.Env class, a function returning a "
         f"gymnasium.Env, or a gymnasium.Env instance; got {type(env).__name__}"

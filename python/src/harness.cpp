@@ -154,6 +154,22 @@ struct TaskCurves {
   }
 };
 
+// Binds `metric` (min_accuracy or worst_case_accuracy: the task curves, evaluation index `now` and
+// current task) as `name` of `metrics`.
+template <typename Metric>
+void def_task_accuracy(py::module_& metrics, const char* name, Metric metric, const char* doc) {
+  metrics.def(
+      name,
+      [metric](py::handle curves, py::handle iterations, py::handle block_ends, std::int64_t now,
+               std::int64_t current_task) {
+        const TaskCurves c(curves, iterations, block_ends);
+        return metric(c.curves, span_of(c.iterations), span_of(c.block_ends),
+                      non_negative(now, "now"), non_negative(current_task, "current_task"));
+      },
+      py::arg("curves"), py::arg("iterations"), py::arg("block_ends"), py::arg("now"),
+      py::arg("current_task"), doc);
+}
+
 void bind_metrics(py::module_& metrics) {
   metrics.doc() =
       "Continual-learning metrics of the locus harness (bench/harness/metrics.hpp, docs/bench.md)";
@@ -215,30 +231,12 @@ void bind_metrics(py::module_& metrics) {
       "The gap after boundary k: a dict with baseline (mean of the last `window` evaluations of "
       "block k), depth, recovery (iterations from the switch until the smoothed curve is back "
       "within epsilon of the baseline), censored (never recovered) and area.");
-  metrics.def(
-      "min_accuracy",
-      [](py::handle curves, py::handle iterations, py::handle block_ends, std::int64_t now,
-         std::int64_t current_task) {
-        const TaskCurves c(curves, iterations, block_ends);
-        return bench::min_accuracy(c.curves, span_of(c.iterations), span_of(c.block_ends),
-                                   non_negative(now, "now"),
-                                   non_negative(current_task, "current_task"));
-      },
-      py::arg("curves"), py::arg("iterations"), py::arg("block_ends"), py::arg("now"),
-      py::arg("current_task"),
+  def_task_accuracy(
+      metrics, "min_accuracy", &bench::min_accuracy,
       "min-ACC at evaluation index `now`: mean over the tasks j < current_task of their lowest "
       "accuracy after their block; curves of shape (tasks, evaluations); NaN for task 0.");
-  metrics.def(
-      "worst_case_accuracy",
-      [](py::handle curves, py::handle iterations, py::handle block_ends, std::int64_t now,
-         std::int64_t current_task) {
-        const TaskCurves c(curves, iterations, block_ends);
-        return bench::worst_case_accuracy(c.curves, span_of(c.iterations), span_of(c.block_ends),
-                                          non_negative(now, "now"),
-                                          non_negative(current_task, "current_task"));
-      },
-      py::arg("curves"), py::arg("iterations"), py::arg("block_ends"), py::arg("now"),
-      py::arg("current_task"),
+  def_task_accuracy(
+      metrics, "worst_case_accuracy", &bench::worst_case_accuracy,
       "WC-ACC = A_k(now) / k + (1 - 1/k) min-ACC, k = current_task + 1; the current task's "
       "accuracy for task 0.");
   metrics.def(

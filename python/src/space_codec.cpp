@@ -70,18 +70,13 @@ SpaceCodec::Node SpaceCodec::build(const envs::Space& space, std::size_t offset)
       node.shape.assign(binary.shape().begin(), binary.shape().end());
       break;
     }
+    case envs::SpaceKind::kDict:
+      node.keys = static_cast<const envs::Dict&>(space).keys();
+      [[fallthrough]];
     case envs::SpaceKind::kTuple: {
-      const auto& tuple = static_cast<const envs::Tuple&>(space);
-      for (std::size_t i = 0; i < tuple.spaces().size(); ++i) {
-        node.children.push_back(build(*tuple.spaces()[i], offset + tuple.offset(i)));
-      }
-      break;
-    }
-    case envs::SpaceKind::kDict: {
-      const auto& dict = static_cast<const envs::Dict&>(space);
-      node.keys = dict.keys();
-      for (std::size_t i = 0; i < dict.spaces().size(); ++i) {
-        node.children.push_back(build(*dict.spaces()[i], offset + dict.offset(i)));
+      const auto& composite = static_cast<const envs::CompositeSpace&>(space);
+      for (std::size_t i = 0; i < composite.spaces().size(); ++i) {
+        node.children.push_back(build(*composite.spaces()[i], offset + composite.offset(i)));
       }
       break;
     }

@@ -67,6 +67,30 @@ agents::ProgressFn progress_callback(const py::object& progress) {
   };
 }
 
+// Runs `run` (a training call returning its summary) without the GIL, flushes the C++ warnings it
+// raised into Python's and returns the summary as Python objects.
+template <typename Run>
+py::object without_gil(const Run& run) {
+  nlohmann::json summary;
+  {
+    py::gil_scoped_release release;
+    summary = run();
+  }
+  flush_warnings();
+  return from_json(summary);
+}
+
+// train and resume: the progress callback and, with stop_on_signals, a stop at the next checkpoint
+// on Ctrl-C or SIGTERM, around run(callback, stop).
+template <typename Run>
+py::object run_training(const py::object& progress, bool stop_on_signals, const Run& run) {
+  const agents::ProgressFn callback = progress_callback(progress);
+  std::optional<agents::StopOnSignals> signals;
+  if (stop_on_signals) signals.emplace();
+  const agents::StopFlag* stop = signals ? &signals->flag() : nullptr;
+  return without_gil([&] { return run(callback, stop); });
+}
+
 }  // namespace
 
 void bind_training(py::module_& module) {
@@ -95,17 +119,9 @@ void bind_training(py::module_& module) {
          bool stop_on_signals) {
         const agents::RunConfig config =
             agents::RunConfig::from_json(to_json(config_json, "locus.train config"));
-        const agents::ProgressFn callback = progress_callback(progress);
-        std::optional<agents::StopOnSignals> signals;
-        if (stop_on_signals) signals.emplace();
-        const agents::StopFlag* stop = signals ? &signals->flag() : nullptr;
-        nlohmann::json summary;
-        {
-          py::gil_scoped_release release;
-          summary = agents::train(config, out, callback, stop);
-        }
-        flush_warnings();
-        return from_json(summary);
+        return run_training(progress, stop_on_signals, [&](const auto& callback, auto stop) {
+          return agents::train(config, out, callback, stop);
+        });
       },
       py::arg("config"), py::arg("out"), py::arg("progress") = py::none(),
       py::arg("stop_on_signals") = false,
@@ -117,17 +133,9 @@ void bind_training(py::module_& module) {
       [](const std::string& dir, const py::dict& requested, const py::object& progress,
          bool stop_on_signals) {
         const nlohmann::json settings = to_json(requested, "locus.resume settings");
-        const agents::ProgressFn callback = progress_callback(progress);
-        std::optional<agents::StopOnSignals> signals;
-        if (stop_on_signals) signals.emplace();
-        const agents::StopFlag* stop = signals ? &signals->flag() : nullptr;
-        nlohmann::json summary;
-        {
-          py::gil_scoped_release release;
-          summary = agents::resume(dir, settings, callback, stop);
-        }
-        flush_warnings();
-        return from_json(summary);
+        return run_training(progress, stop_on_signals, [&](const auto& callback, auto stop) {
+          return agents::resume(dir, settings, callback, stop);
+        });
       },
       py::arg("dir"), py::arg("settings") = py::dict(), py::arg("progress") = py::none(),
       py::arg("stop_on_signals") = false,
@@ -158,13 +166,7 @@ void bind_training(py::module_& module) {
         if (episodes == 0) {
           throw envs::InvalidArgumentError("evaluate: episodes must be positive, got 0");
         }
-        nlohmann::json result;
-        {
-          py::gil_scoped_release release;
-          result = agents::evaluate(dir, episodes, seed);
-        }
-        flush_warnings();
-        return from_json(result);
+        return without_gil([&] { return agents::evaluate(dir, episodes, seed); });
       },
       py::arg("dir"), py::arg("episodes") = 10, py::arg("seed") = py::none(),
       "Evaluates the checkpoint(s) of a run directory (agents::evaluate); writes eval.json.");
