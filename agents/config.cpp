@@ -61,14 +61,14 @@ struct Field {
     }                                                                             \
   }
 
-#define LOCUS_ENUM_FIELD(key, member, parse, table)                                              \
-  {                                                                                              \
-    key, Field {                                                                                 \
-      [](AgentConfig& c, const nlohmann::json& v, const config::Reader& reader) {                \
-        c.member = parse(reader.convert<std::string>(v, key));                                   \
-      },                                                                                         \
-          [](const AgentConfig& c) { return nlohmann::json(std::string(table.name(c.member))); } \
-    }                                                                                            \
+#define LOCUS_ENUM_FIELD(key, member, parse, table)                                                \
+  {                                                                                                \
+    key, Field {                                                                                   \
+      [](AgentConfig& c, const nlohmann::json& v, const config::Reader& reader) {                  \
+        c.member = parse(reader.convert<std::string>(v, key));                                     \
+      },                                                                                           \
+          [](const AgentConfig& c) { return nlohmann::json(std::string((table).name(c.member))); } \
+    }                                                                                              \
   }
 
 const std::vector<std::pair<std::string, Field>>& fields() {

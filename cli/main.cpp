@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -67,7 +68,7 @@ std::string chosen_command(const CLI::App& app) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_command_line(int argc, char** argv) {
   CLI::App app{"locus: neuromodulated reinforcement learning and continual learning"};
   const std::string kernels = locus::neuromod::openblas_kernels();
   app.set_version_flag("--version",
@@ -128,4 +129,15 @@ int main(int argc, char** argv) {
     return kExitRuntimeError;
   }
   return 0;
+}
+
+// The last resort: building the command line itself (option declarations, the version string)
+// can only fail by running out of memory, which run_command_line()'s handlers cannot report.
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (...) {
+    std::fputs("locus: error: could not start (out of memory?)\n", stderr);
+    return kExitRuntimeError;
+  }
 }

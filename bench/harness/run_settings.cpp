@@ -342,7 +342,7 @@ std::string gain_source(const std::string& method, const json& settings,
     throw InvalidArgumentError(
         fmt::format("method '{}': fixed_gain_from and matched_lr_from exclude each other", method));
   }
-  const std::string source = fixed_from.empty() ? lr_from : fixed_from;
+  std::string source = fixed_from.empty() ? lr_from : fixed_from;
   if (source.empty()) return source;
   const char* via = fixed_from.empty() ? "matched_lr_from" : "fixed_gain_from";
   const std::optional<json> dependency = settings_of(source);

@@ -62,6 +62,8 @@ const char* class_name(const locus::Error& error) {
 }  // namespace
 
 void register_exception_translators() {
+  // By value: pybind11's ExceptionTranslator is a void (*)(std::exception_ptr).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr error) {
     if (!error) return;
     try {
