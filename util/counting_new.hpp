@@ -1,7 +1,8 @@
 #pragma once
 // Replaces the global operator new with one that counts its calls while an AllocationCounter is
 // alive, to prove that a step path allocates nothing. It DEFINES the replacement operators: include
-// it in exactly one source file of a program (a second one would define them twice).
+// it in exactly one source file of a program (a second one would define them twice). For test and
+// benchmark programs only (tests/envs, bench/perf), never for a library.
 //
 // Every non-aligned form is replaced, all on malloc/free, so that no memory crosses between these
 // and the library's (or a sanitizer's) versions.
@@ -11,7 +12,7 @@
 #include <cstdlib>
 #include <new>
 
-namespace locus::test_support {
+namespace locus::util {
 
 inline std::atomic<bool> g_count_allocations{false};
 inline std::atomic<long> g_allocations{0};
@@ -41,23 +42,23 @@ class AllocationCounter {
   long count() const { return g_allocations.load(); }
 };
 
-}  // namespace locus::test_support
+}  // namespace locus::util
 
 // GCC 12 flags free() on memory from a new-expression that it inlined here, which is what a
 // replacement does by design.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
-  return locus::test_support::counted_new(size);
+  return locus::util::counted_new(size);
 }
 void* operator new[](std::size_t size) {
-  return locus::test_support::counted_new(size);
+  return locus::util::counted_new(size);
 }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return locus::test_support::counted_malloc(size);
+  return locus::util::counted_malloc(size);
 }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return locus::test_support::counted_malloc(size);
+  return locus::util::counted_malloc(size);
 }
 void operator delete(void* p) noexcept {
   std::free(p);

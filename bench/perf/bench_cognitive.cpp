@@ -17,13 +17,13 @@
 
 #include "env_throughput.hpp"
 #include "envs/cognitive/go_no_go.hpp"
-#include "tests/support/counting_new.hpp"
+#include "util/counting_new.hpp"
 
 namespace {
 
 using json = nlohmann::json;
 using namespace locus::bench_perf;
-using locus::test_support::AllocationCounter;
+using locus::util::AllocationCounter;
 
 constexpr const char* kEnvId = "GoNoGo-v0";
 

@@ -10,12 +10,12 @@
 
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
-#include "tests/support/counting_new.hpp"
+#include "util/counting_new.hpp"
 
 namespace {
 
 using locus::envs::Kwargs;
-using locus::test_support::AllocationCounter;
+using locus::util::AllocationCounter;
 
 // Steps `env` `steps` times with random actions (drawn beforehand), resetting at episode ends.
 long allocations_while_stepping(locus::envs::Env& env, int steps, std::uint64_t seed) {

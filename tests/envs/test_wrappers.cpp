@@ -7,12 +7,12 @@
 
 #include "envs/registry.hpp"
 #include "envs/wrappers/wrappers.hpp"
-#include "tests/support/counting_new.hpp"
+#include "util/counting_new.hpp"
 
 using namespace locus::envs;
 
 // Counts operator new calls, to prove that the packed step path allocates nothing.
-using locus::test_support::AllocationCounter;
+using locus::util::AllocationCounter;
 
 namespace {
 
