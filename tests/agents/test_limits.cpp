@@ -58,8 +58,9 @@ TEST_CASE("config numbers are range-checked, not wrapped or cast out of range",
   CHECK_THROWS_WITH(AgentConfig::from_json({{"num_envs", -1}}),
                     Contains("config key 'num_envs' is -1; allowed: 0 to 18446744073709551615"));
   // Past float's range: converting 1e300 to float is undefined behaviour.
-  CHECK_THROWS_WITH(AgentConfig::from_json({{"max_grad_norm", 1e300}}),
-                    Contains("config key 'max_grad_norm' is 1e+300; allowed: -3.4028234663852886e+38 to"));
+  CHECK_THROWS_WITH(
+      AgentConfig::from_json({{"max_grad_norm", 1e300}}),
+      Contains("config key 'max_grad_norm' is 1e+300; allowed: -3.4028234663852886e+38 to"));
   CHECK_THROWS_WITH(AgentConfig::from_json({{"learning_rate", -1e300}}),
                     Contains("config key 'learning_rate' is -1e+300; allowed"));
   // Every uint64 is a seed; nlohmann's get<std::int64_t>() made the largest ones negative.

@@ -1,7 +1,7 @@
-// Continual learning of cognitive tasks (bench/harness/cognitive.hpp): a modulated recurrent network keeps
-// every finished task bit for bit (backward transfer exactly 0); a trainable one changes its shared
-// weights on every task; evaluating never changes training; the sweep's cognitive scenario and its
-// errors.
+// Continual learning of cognitive tasks (bench/harness/cognitive.hpp): a modulated recurrent
+// network keeps every finished task bit for bit (backward transfer exactly 0); a trainable one
+// changes its shared weights on every task; evaluating never changes training; the sweep's
+// cognitive scenario and its errors.
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-// The set-shifting study's measures (bench/studies/set_shift/set_shift.hpp) on hand-made trial sequences, the
-// Mann-Whitney U test against scipy.stats.mannwhitneyu, and a tiny study run.
+// The set-shifting study's measures (bench/studies/set_shift/set_shift.hpp) on hand-made trial
+// sequences, the Mann-Whitney U test against scipy.stats.mannwhitneyu, and a tiny study run.
 
 #include <catch2/catch.hpp>
 #include <string>

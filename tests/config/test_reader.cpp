@@ -18,7 +18,7 @@ TEST_CASE("Reader returns typed values and fallbacks", "[config][reader]") {
                        {"name", "gru"}, {"none", nullptr}, {"list", {1, 2.5}}};
   Reader reader(object, "test");
   CHECK(reader.get<int>("n", 0) == 3);
-  CHECK(reader.get<std::size_t>("n", 0) == 3);  // a C++ int is a signed JSON integer
+  CHECK(reader.get<std::size_t>("n", 0) == 3);          // a C++ int is a signed JSON integer
   CHECK(reader.get<std::size_t>("big", 0) == 1000000);  // YAML's 1e6 is a double
   CHECK(reader.get<double>("x", 0.0) == 2.5);
   CHECK(reader.get<float>("x", 0.0f) == 2.5f);

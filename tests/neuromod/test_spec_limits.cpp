@@ -28,9 +28,8 @@ std::string spec_json(const std::string& input_dim, const std::string& layer,
 TEST_CASE("spec JSON numbers are range-checked", "[spec][limits]") {
   const std::string layer = R"({"units": 4})";
   CHECK(network_spec_from_json(spec_json("3", layer)).input_dim == 3);
-  CHECK_THROWS_WITH(
-      network_spec_from_json(spec_json("-1", layer)),
-      Contains("network spec: the spec: key 'input_dim' is -1; allowed: 0 to"));
+  CHECK_THROWS_WITH(network_spec_from_json(spec_json("-1", layer)),
+                    Contains("network spec: the spec: key 'input_dim' is -1; allowed: 0 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("1e300", layer)),
                     Contains("the spec: key 'input_dim' is 1e+300; allowed: 0 to"));
   CHECK_THROWS_WITH(network_spec_from_json(spec_json("3", R"({"units": -4})")),
