@@ -108,8 +108,7 @@ json TaskSwitchEnv::save_state_impl() const {
   json tasks = json::array();
   for (const Task& task : tasks_) {
     tasks.push_back({{"env", task.env->save_state()},
-                     {"observation", state_json::from_bytes(task.observation)},
-                     {"seeded", task.seeded}});
+                     {"observation", state_json::from_bytes(task.observation)}});
   }
   return {{"tasks", tasks}, {"active", active_}, {"pending", pending_}};
 }
@@ -126,7 +125,6 @@ void TaskSwitchEnv::restore_state_impl(const json& fields) {
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     const StateReader task(saved[i], name(), fmt::format("fields.tasks[{}]", i));
     tasks_[i].observation = task.get_bytes("observation", tasks_[i].observation.size());
-    tasks_[i].seeded = task.get_bool("seeded");
     // Checks its own state; Env::restore_state rolls everything back if one is refused.
     tasks_[i].env->restore_state(task.at("env"));
   }
@@ -138,9 +136,6 @@ void TaskSwitchEnv::reset_impl(const std::optional<Seed>& seed, const Kwargs& op
                                std::span<std::byte> observation, Info& info) {
   active_ = pending_;
   Task& task = tasks_[static_cast<std::size_t>(active_)];
-  // As any Gymnasium env: a task first reset without a seed draws fresh entropy (the harness
-  // always seeds; `seeded` records whether it did).
-  task.seeded = task.seeded || seed.has_value();
   task.env->reset(task.observation, info, seed, options);
   write_observation(observation);
 }

@@ -8,9 +8,9 @@
 // Observations (a 1-D float32 Box in every task) are padded with zeros to the largest task's size
 // and optionally end with a one-hot task id (task_input); the observation space's bounds are the
 // union over the tasks (0 where a task lacks a dimension). Every task must have the same action
-// space. set_task(k) takes effect at the next reset(); a task is reset with a seed the first time
-// it is shown (an unseeded first reset is refused: its results would not repeat) and continues
-// its own generator after that.
+// space. set_task(k) takes effect at the next reset(); each task keeps its own generator, seeded
+// by the first reset that shows it with a seed (as any Gymnasium env, a reset without one draws
+// fresh entropy), and continues it after that.
 //
 // Registered as TaskSwitch-v0. kwargs (all optional):
 //   "tasks":      a non-empty list of {"id": ..., "kwargs": {...}}; default the CartPole
@@ -58,7 +58,6 @@ class TaskSwitchEnv final : public Env {
     std::string id;
     std::unique_ptr<Env> env;
     std::vector<std::byte> observation;  // its own packed float32 observation
-    bool seeded = false;
   };
 
   void add_task(const std::string& id, const Kwargs& kwargs);
