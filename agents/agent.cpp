@@ -19,8 +19,6 @@ namespace locus::agents {
 
 namespace {
 
-constexpr std::size_t kRecentWindow = 100;
-
 void check_finite(double value, std::string_view what, std::size_t update) {
   if (!std::isfinite(value)) {
     throw TrainingError(

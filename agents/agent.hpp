@@ -154,7 +154,9 @@ class Agent {
   // Whether checkpoints hold the envs' state and the episodes in progress (every env supports
   // state saving): then a run need not cut episodes at checkpoints.
   bool saves_episodes() const;
-  // Episode returns and trial outcomes (1 correct, 0 not) of the last 100 of each.
+  // Episode returns and trial outcomes (1 correct, 0 not) of the last kRecentWindow of each (what a
+  // checkpoint holds, and at most what it may hold).
+  static constexpr std::size_t kRecentWindow = 100;
   const std::deque<double>& recent_returns() const { return recent_returns_; }
   const std::deque<int>& recent_trials() const { return recent_trials_; }
   std::size_t episodes() const { return episodes_; }

@@ -23,7 +23,6 @@ namespace {
 constexpr char kMagic[8] = {'L', 'O', 'C', 'U', 'S', 'A', 'G', '\0'};
 // 2: the policy type, the network's own optimizer state, the head's tensors.
 constexpr std::uint32_t kFormatVersion = 2;
-constexpr std::size_t kRecentWindow = 100;
 
 }  // namespace
 

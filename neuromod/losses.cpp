@@ -14,14 +14,15 @@ namespace locus::neuromod {
 
 namespace {
 
-constexpr std::size_t kRowBlock = 32;
+constexpr std::size_t kLossRowBlock = 32;
 
 // body(row) for every row, in fixed blocks of rows (results written per row, so any thread count
 // gives the same values).
 template <typename Body>
 void for_rows(std::size_t rows, const Body& body) {
-  util::run_blocks((rows + kRowBlock - 1) / kRowBlock, [&](std::size_t b) {
-    for (std::size_t r = b * kRowBlock; r < std::min(rows, (b + 1) * kRowBlock); ++r) body(r);
+  util::run_blocks((rows + kLossRowBlock - 1) / kLossRowBlock, [&](std::size_t b) {
+    for (std::size_t r = b * kLossRowBlock; r < std::min(rows, (b + 1) * kLossRowBlock); ++r)
+      body(r);
   });
 }
 

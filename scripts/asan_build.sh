@@ -14,7 +14,8 @@ ASAN_BUILD=$ROOT/build-fuzz
 # headers, see below).
 configure_asan_build() {
   if [[ -f $ASAN_BUILD/CMakeCache.txt ]] && grep -q '^LOCUS_TESTS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt" &&
-    grep -q '^LOCUS_PRECOMPILE_HEADERS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt"; then
+    grep -q '^LOCUS_PRECOMPILE_HEADERS:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt" &&
+    grep -q '^CMAKE_UNITY_BUILD:BOOL=ON$' "$ASAN_BUILD/CMakeCache.txt"; then
     return
   fi
   local launcher=()
@@ -28,9 +29,12 @@ configure_asan_build() {
   # -O1 -g1: what the sanitizers need for useful stacks, at half the compile time of -O2 -g.
   # LOCUS_PRECOMPILE_HEADERS: the common headers parsed once per target, not once per file
   # (cmake/LocusPrecompiledHeaders.cmake; ccache then compiles those files without caching them).
+  # CMAKE_UNITY_BUILD: each target's sources compiled eight to a translation unit, which cuts this
+  # build by 30 % (clean, 2 cores, no ccache: 8.1 -> 5.8 min for the envs tests and every fuzz
+  # target); it also catches two files defining the same internal name.
   CC=${CC:-${compilers[0]}} CXX=${CXX:-${compilers[1]}} cmake -S "$ROOT" -B "$ASAN_BUILD" \
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DLOCUS_FUZZ=ON -DLOCUS_TESTS=ON \
-    -DLOCUS_PRECOMPILE_HEADERS=ON \
+    -DLOCUS_PRECOMPILE_HEADERS=ON -DCMAKE_UNITY_BUILD=ON \
     -DLOCUS_BENCH=OFF -DLOCUS_CUDA=OFF -DLOCUS_PYTHON=OFF \
     -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" "${launcher[@]}" >/dev/null
 }

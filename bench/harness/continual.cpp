@@ -7,11 +7,12 @@
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "util/nan.hpp"
 
 namespace locus::bench {
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using util::kNaN;
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

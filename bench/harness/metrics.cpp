@@ -7,12 +7,13 @@
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "util/nan.hpp"
 
 namespace locus::bench {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using util::kNaN;
 
 std::size_t check_square(const AccuracyMatrix& r) {
   if (r.empty()) throw InvalidArgumentError("accuracy matrix is empty; it needs at least one task");

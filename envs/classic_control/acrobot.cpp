@@ -6,18 +6,11 @@
 
 #include "envs/classic_control/cartpole.hpp"
 #include "envs/classic_control/numpy_float32_trig.hpp"
+#include "envs/classic_control/numpy_square.hpp"
 
 namespace locus::envs {
 
 namespace {
-
-// numpy computes a float64 scalar's x**2 with libm's pow, which glibc rounds to within 0.52 ulp
-// but not always to the same double as x*x; GCC folds pow(x, 2.0) into x*x, so the exponent is
-// made opaque to keep libm's rounding.
-double numpy_square(double x) {
-  volatile double two = 2.0;
-  return std::pow(x, two);
-}
 
 // Gymnasium's wrap(): shifts by whole turns rather than taking fmod, which can round differently.
 double wrap(double x, double m, double big_m) {

@@ -4,25 +4,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "envs/classic_control/numpy_square.hpp"
+
 namespace locus::envs {
-
-namespace {
-
-// numpy computes a float64 scalar's x**2 with libm's pow, which glibc rounds to within 0.52 ulp
-// but not always to the same double as x*x; GCC folds pow(x, 2.0) into x*x, so the exponent is
-// made opaque to keep libm's rounding.
-double numpy_square(double x) {
-  volatile double two = 2.0;
-  return std::pow(x, two);
-}
-
-// The float32 twin: numpy's float32 scalar x**2 is powf.
-float numpy_square(float x) {
-  volatile float two = 2.0F;
-  return std::pow(x, two);
-}
-
-}  // namespace
 
 double angle_normalize(double x) {
   // numpy's remainder: fmod, then shifted into the divisor's sign (Python's % semantics).

@@ -10,12 +10,13 @@
 
 #include "neuromod/spiking/errors.hpp"
 #include "neuromod/spiking/kernels.hpp"
+#include "util/nan.hpp"
 
 namespace locus::neuromod::spiking {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using util::kNaN;
 constexpr std::int64_t kChannels = 4;
 constexpr std::int64_t kSomaExcitatory = 0;
 constexpr std::int64_t kSomaInhibitory = 1;

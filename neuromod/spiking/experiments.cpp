@@ -7,12 +7,13 @@
 #include <numeric>
 
 #include "neuromod/spiking/errors.hpp"
+#include "util/nan.hpp"
 
 namespace locus::neuromod::spiking {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using util::kNaN;
 
 double mean_of(const std::vector<double>& values) {
   if (values.empty()) return 0.0;

@@ -15,23 +15,13 @@
 #include "envs/classic_control/mountain_car.hpp"
 #include "envs/classic_control/pendulum.hpp"
 #include "envs/registry.hpp"
+#include "tests/envs/observation_util.hpp"
 
 using namespace locus::envs;
+using locus::envs::testing::observation_of;
+using locus::envs::testing::require_close;
 
 namespace {
-
-std::vector<float> observation_of(const Value& value) {
-  auto span = value.array().as<float>();
-  return {span.begin(), span.end()};
-}
-
-void require_close(const std::vector<float>& got, const std::vector<double>& want) {
-  REQUIRE(got.size() == want.size());
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    INFO("element " << i);
-    REQUIRE(got[i] == Approx(want[i]).margin(1e-6));
-  }
-}
 
 Value discrete(std::int64_t a) {
   return Array::scalar<std::int64_t>(a);

@@ -11,16 +11,13 @@
 #include "envs/errors.hpp"
 #include "envs/wrappers/env_checker.hpp"
 #include "tests/envs/cognitive_test_util.hpp"
+#include "tests/envs/warning_capture.hpp"
 
 namespace {
 
 using namespace locus::envs;
 using locus::envs::testing::TaskRunner;
-
-std::vector<std::string> g_warnings;
-void capture_warning(const std::string& message) {
-  g_warnings.push_back(message);
-}
+using locus::envs::testing::WarningCapture;
 
 const Kwargs kAnsi = {{"render_mode", "ansi"}};
 
@@ -115,13 +112,14 @@ TEST_CASE("a cognitive task refuses other render modes and warns without one",
 
   GoNoGoEnv env;
   env.reset(0);
-  g_warnings.clear();
-  set_warning_handler(capture_warning);
-  const std::string frame = env.render();
-  set_warning_handler(nullptr);
+  std::string frame;
+  {
+    WarningCapture capture;
+    frame = env.render();
+  }
   REQUIRE(frame.empty());
-  REQUIRE(g_warnings.size() == 1);
-  REQUIRE(g_warnings[0].find("without a render mode") != std::string::npos);
+  REQUIRE(WarningCapture::messages().size() == 1);
+  REQUIRE(WarningCapture::messages()[0].find("without a render mode") != std::string::npos);
 }
 
 TEST_CASE("ReversalBandit renders one line per pull in render mode ansi", "[cognitive][render]") {

@@ -7,8 +7,10 @@
 
 #include "envs/registry.hpp"
 #include "envs/wrappers/wrappers.hpp"
+#include "tests/envs/warning_capture.hpp"
 
 using namespace locus::envs;
+using locus::envs::testing::WarningCapture;
 
 namespace {
 
@@ -122,26 +124,6 @@ bool has_warning(const CheckResult& result, const std::string& part) {
   }
   return false;
 }
-
-std::vector<std::string> g_warnings;
-void capture_warning(const std::string& message) {
-  g_warnings.push_back(message);
-}
-
-// Routes locus::envs::warn into g_warnings for the lifetime of the object.
-struct WarningCapture {
-  WarningCapture() {
-    g_warnings.clear();
-    set_warning_handler(capture_warning);
-  }
-  ~WarningCapture() { set_warning_handler(nullptr); }
-  bool saw(const std::string& part) const {
-    for (const auto& w : g_warnings) {
-      if (w.find(part) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 }  // namespace
 
@@ -263,21 +245,21 @@ TEST_CASE("PassiveEnvChecker warns once on the first reset and step", "[checker]
     REQUIRE(
         capture.saw("The obs returned by the `reset()` method is not within the observation "
                     "space"));
-    g_warnings.clear();
+    WarningCapture::clear();
     env.reset(2);
-    REQUIRE(g_warnings.empty());  // only the first reset is checked
+    REQUIRE(WarningCapture::messages().empty());  // only the first reset is checked
   }
   SECTION("a NaN reward") {
     WarningCapture capture;
     PassiveEnvChecker env(std::make_unique<FaultyEnv>(Fault::kNanReward));
     env.reset(1);
-    REQUIRE(g_warnings.empty());
+    REQUIRE(WarningCapture::messages().empty());
     const auto r = env.step(Array::scalar<std::int64_t>(1));
     REQUIRE(std::isnan(r.reward));  // passed through unchanged
     REQUIRE(capture.saw("The reward is a NaN value."));
-    g_warnings.clear();
+    WarningCapture::clear();
     env.step(Array::scalar<std::int64_t>(1));
-    REQUIRE(g_warnings.empty());
+    REQUIRE(WarningCapture::messages().empty());
   }
   SECTION("an observation outside the space at step") {
     WarningCapture capture;
@@ -313,16 +295,16 @@ TEST_CASE("PassiveEnvChecker warns once on the first reset and step", "[checker]
     PassiveEnvChecker env(std::make_unique<NoFpsEnv>());
     REQUIRE(env.render() == "frame");
     REQUIRE(capture.saw("No render fps was declared"));
-    g_warnings.clear();
+    WarningCapture::clear();
     REQUIRE(env.render() == "frame");
-    REQUIRE(g_warnings.empty());
+    REQUIRE(WarningCapture::messages().empty());
   }
   SECTION("a correct env is silent") {
     WarningCapture capture;
     auto env = make("CartPole-v1");
     env->reset(0);
     env->step(Array::scalar<std::int64_t>(0));
-    REQUIRE(g_warnings.empty());
+    REQUIRE(WarningCapture::messages().empty());
   }
 }
 

@@ -15,32 +15,18 @@
 #include "envs/registry.hpp"
 #include "envs/wrapper.hpp"
 #include "envs/wrappers/time_limit.hpp"
+#include "tests/envs/warning_capture.hpp"
 
 namespace {
 
 using namespace locus::envs;
+using locus::envs::testing::WarningCapture;
 
 std::vector<std::byte> packed_action(std::int64_t action) {
   std::vector<std::byte> bytes(sizeof action);
   std::memcpy(bytes.data(), &action, sizeof action);
   return bytes;
 }
-
-std::vector<std::string> g_warnings;
-void capture_warning(const std::string& message) {
-  g_warnings.push_back(message);
-}
-
-// Routes locus::envs::warn into g_warnings for the lifetime of the object.
-struct WarningCapture {
-  WarningCapture() {
-    g_warnings.clear();
-    set_warning_handler(capture_warning);
-  }
-  ~WarningCapture() { set_warning_handler(nullptr); }
-  WarningCapture(const WarningCapture&) = delete;
-  WarningCapture& operator=(const WarningCapture&) = delete;
-};
 
 // Forwards another action than the one it was given (its own, out of the inner action space) to
 // Wrapper::step_impl: the inner env must check that one itself.
@@ -184,6 +170,7 @@ TEST_CASE("stepping a make()'d stack after its episode ended warns once", "[wrap
   env->step(packed_action(0), obs, info);
   env->step(packed_action(0), obs, info);
   // One warning from the layer the caller stepped, not one per layer of the stack.
-  REQUIRE(g_warnings.size() == 1);
-  REQUIRE(g_warnings[0].find("TimeLimit: step() called after the episode ended") == 0);
+  REQUIRE(WarningCapture::messages().size() == 1);
+  REQUIRE(WarningCapture::messages()[0].find("TimeLimit: step() called after the episode ended") ==
+          0);
 }
