@@ -42,12 +42,7 @@ DEFAULT_SECONDS = 120
 
 # Paths whose findings do not fail the run (yet); each entry is a regex on the path from the
 # repository root, with the reason it is here.
-EXCLUDED = [
-    # bench/perf/bench_{cognitive,envs,neuromod,recurrent,spiking}.cpp and neuromod_repro.cpp:
-    # bugprone-exception-escape in main() (the CLI11 option declarations sit outside the try that
-    # reports errors). Benchmark drivers, not library code; to be fixed, then this entry removed.
-    r"^bench/perf/",
-]
+EXCLUDED = []
 
 # Set to True once `python3 scripts/tidy.py --all` has run clean: from then on a finding anywhere
 # is a regression.

@@ -17,6 +17,7 @@
 
 #include "env_throughput.hpp"
 #include "envs/cognitive/go_no_go.hpp"
+#include "program.hpp"
 #include "util/counting_new.hpp"
 
 namespace {
@@ -65,7 +66,9 @@ int run(const EnvBenchOptions& options) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   EnvBenchOptions options;
   options.vector_steps = 2'000;
   CLI::App app{"locus GoNoGo-v0 throughput benchmark (JSON on stdout or --json)"};
@@ -78,4 +81,11 @@ int main(int argc, char** argv) {
     std::cerr << "locus_bench_cognitive: " << error.what() << '\n';
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_cognitive",
+                                         [&] { return benchmark_main(argc, argv); });
 }

@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import machine_busy_seconds  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 # Messages name the driver that was run (run_env_bench, run_cognitive_bench, ...).
@@ -37,14 +40,6 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def busy_seconds() -> float:
-    """CPU seconds spent busy by the whole machine since boot (all cores), from /proc/stat."""
-    with open("/proc/stat", encoding="utf-8") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is already in user
-
-
 def children_seconds() -> float:
     times = os.times()
     return times.children_user + times.children_system
@@ -59,9 +54,9 @@ def wait_quiet(max_wait: float, threshold: float = 0.15) -> float:
     start = time.monotonic()
     next_message = start
     while True:
-        before = busy_seconds()
+        before = machine_busy_seconds()
         time.sleep(0.5)
-        load = (busy_seconds() - before) / 0.5
+        load = (machine_busy_seconds() - before) / 0.5
         now = time.monotonic()
         if load < threshold or now - start >= max_wait:
             return load
@@ -82,10 +77,10 @@ def run_json(command: list[str], what: str, max_wait: float) -> tuple[dict, dict
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "out.json"
         print(f"$ {shlex.join(command + ['--json', str(path)])}", file=sys.stderr, flush=True)
-        busy0, mine0, wall0 = busy_seconds(), children_seconds(), time.monotonic()
+        busy0, mine0, wall0 = machine_busy_seconds(), children_seconds(), time.monotonic()
         completed = subprocess.run(command + ["--json", str(path)], check=False)
         wall = time.monotonic() - wall0
-        others = (busy_seconds() - busy0) - (children_seconds() - mine0)
+        others = (machine_busy_seconds() - busy0) - (children_seconds() - mine0)
         if completed.returncode != 0:
             raise SystemExit(f"{PROGRAM}: {what} failed with exit status "
                              f"{completed.returncode}")
@@ -186,3 +181,39 @@ def env_thread_options(quick: bool, repeats: int) -> tuple[int, str, int]:
 ENV_METHOD = ("actions pre-drawn; one untimed warm-up run, then timed runs of a fixed step count "
               "until `repeats` ran with no other process on the cores they need (at most 3 x "
               "repeats tries); median env-steps/s (vector: num_envs x vector steps)")
+
+
+def sb3_ppo_kwargs(hyperparameters: dict) -> dict:
+    """SB3's (and sb3-contrib's) PPO keyword arguments for locus's PPO config keys, so that both
+    learners run the same settings."""
+    h = hyperparameters
+    return {
+        "n_steps": h["rollout_steps"],
+        "batch_size": h["num_envs"] * h["rollout_steps"] // h["minibatches"],
+        "n_epochs": h["ppo_epochs"],
+        "learning_rate": h["learning_rate"],
+        "gamma": h["gamma"],
+        "gae_lambda": h["gae_lambda"],
+        "clip_range": h["clip_epsilon"],
+        "clip_range_vf": h["value_clip"] or None,  # locus's 0 is "no value clipping"
+        "ent_coef": h["entropy_coef"],
+        "vf_coef": h["value_coef"],
+        "max_grad_norm": h["max_grad_norm"],
+        "normalize_advantage": h["normalize_advantages"],
+    }
+
+
+def add_run_options(parser, out: Path, repeats: int, quick: bool = False) -> None:
+    """The options every throughput benchmark takes: --out, --repeats, --wait-quiet, --check, and
+    --quick where the benchmark has a quick mode."""
+    parser.add_argument("--out", default=str(out))
+    parser.add_argument("--repeats", type=int, default=repeats)
+    if quick:
+        parser.add_argument("--quick", action="store_true",
+                            help="a few seconds in all, to check that everything runs (noisy "
+                                 "figures)")
+    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS",
+                        help="before each run, wait up to this long for other processes to "
+                             "leave the CPUs idle (default 60; 0: do not wait)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit with status 1 when a goal is missed")

@@ -31,7 +31,7 @@
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/presets.hpp"
 #include "neuromod/random.hpp"
-#include "util/atomic_file.hpp"
+#include "program.hpp"
 
 using namespace locus::neuromod;
 
@@ -122,7 +122,9 @@ Cost step_cost(std::size_t rows, std::size_t input, std::size_t hidden, std::siz
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   CLI::App app{"CUDA backend training-step benchmark (modulated MLP)"};
   std::vector<std::size_t> batches = {128, 1024, 8192, 65536};
   std::vector<std::size_t> context_counts = {1, 16, 256};
@@ -251,13 +253,13 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (!out_path.empty()) {
-    try {
-      locus::util::write_file_atomically<std::runtime_error>(out_path, results.dump(2));
-    } catch (const std::runtime_error& e) {
-      std::fprintf(stderr, "bench_cuda: %s\n", e.what());
-      return 1;
-    }
-  }
+  if (!out_path.empty()) locus::bench_perf::write_results(results, out_path);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_cuda",
+                                         [&] { return benchmark_main(argc, argv); });
 }

@@ -11,6 +11,7 @@
 
 #include "env_throughput.hpp"
 #include "envs/classic_control/cartpole.hpp"
+#include "program.hpp"
 
 namespace {
 
@@ -40,7 +41,9 @@ int run(const EnvBenchOptions& options) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   EnvBenchOptions options;
   CLI::App app{"locus environment-throughput benchmark (JSON on stdout or --json)"};
   add_env_bench_options(app, options);
@@ -54,4 +57,11 @@ int main(int argc, char** argv) {
     std::cerr << "locus_bench_envs: " << error.what() << '\n';
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_envs",
+                                         [&] { return benchmark_main(argc, argv); });
 }

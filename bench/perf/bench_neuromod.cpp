@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -31,7 +30,7 @@
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
-#include "util/atomic_file.hpp"
+#include "program.hpp"
 
 using namespace locus::neuromod;
 using namespace locus::bench_perf;
@@ -81,23 +80,10 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
     net->zero_grad();
     net->backward(grads);
   };
-  // Iterations per repeat: about seconds_per_repeat, measured on the warm-up.
-  std::size_t iterations = 1;
-  arena.execute([&] {
-    const auto start = std::chrono::steady_clock::now();
-    std::size_t done = 0;
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
-           seconds_per_repeat) {
-      iteration(done++);
-    }
-    iterations = std::max<std::size_t>(done, 3);
-  });
-  const Repeats r =
-      time_repeats(repeats, double(iterations * config.batch), kAllowedBackgroundCores, [&] {
-        arena.execute([&] {
-          for (std::size_t i = 0; i < iterations; ++i) iteration(i);
-        });
-      });
+  // At least 3 iterations a try.
+  const auto [iterations, r] =
+      time_calibrated_iterations(arena, seconds_per_repeat, 3, repeats, double(config.batch),
+                                 kAllowedBackgroundCores, iteration);
   std::string name = "modulated MLP batch " + std::to_string(config.batch) + ", " +
                      std::to_string(config.contexts) +
                      (config.agents > 1 ? " agents, " : " ctx, ") + std::to_string(config.threads) +
@@ -130,7 +116,9 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   CLI::App app{"Forward + backward throughput of a modulated MLP 784-400-400-10"};
   std::size_t repeats = 7;
   double seconds = 0.5;
@@ -155,40 +143,33 @@ int main(int argc, char** argv) {
     if (cores > 1) threads.push_back(cores);
   }
   nlohmann::json results = nlohmann::json::array();
-  try {
-    for (const std::string& p : precisions) {
-      const MatmulPrecision precision = matmul_precision_from_string(p);
-      for (std::size_t t : threads) {
-        for (std::size_t b : batches) {
-          if (agents.empty()) {
-            for (std::size_t c : contexts) {
-              results.push_back(measure({b, c, t, precision}, repeats, seconds));
-            }
+  for (const std::string& p : precisions) {
+    const MatmulPrecision precision = matmul_precision_from_string(p);
+    for (std::size_t t : threads) {
+      for (std::size_t b : batches) {
+        if (agents.empty()) {
+          for (std::size_t c : contexts) {
+            results.push_back(measure({b, c, t, precision}, repeats, seconds));
           }
-          for (std::size_t k : agents) {
-            if (b % k != 0) {
-              throw std::invalid_argument("batch " + std::to_string(b) + " is not a multiple of " +
-                                          std::to_string(k) + " agents");
-            }
-            results.push_back(measure({b, k, t, precision, k}, repeats, seconds));
+        }
+        for (std::size_t k : agents) {
+          if (b % k != 0) {
+            throw std::invalid_argument("batch " + std::to_string(b) + " is not a multiple of " +
+                                        std::to_string(k) + " agents");
           }
+          results.push_back(measure({b, k, t, precision, k}, repeats, seconds));
         }
       }
     }
-  } catch (const std::exception& e) {  // an unknown or unsupported precision, a bad agent count
-    std::fprintf(stderr, "locus_bench_neuromod: %s\n", e.what());
-    return 1;
   }
   const nlohmann::json out = {{"benchmark", "neuromod_forward_backward"}, {"results", results}};
-  if (json_path.empty()) {
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    try {
-      locus::util::write_file_atomically<std::runtime_error>(json_path, out.dump(2) + "\n");
-    } catch (const std::runtime_error& e) {
-      std::fprintf(stderr, "locus_bench_neuromod: %s\n", e.what());
-      return 1;
-    }
-  }
+  locus::bench_perf::write_results(out, json_path);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_neuromod",
+                                         [&] { return benchmark_main(argc, argv); });
 }

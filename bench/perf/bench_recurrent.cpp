@@ -28,7 +28,7 @@
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
-#include "util/atomic_file.hpp"
+#include "program.hpp"
 
 using namespace locus::neuromod;
 using namespace locus::bench_perf;
@@ -83,24 +83,10 @@ nlohmann::json measure(const Config& config, const Shape& shape, std::size_t rep
     net->zero_grad();
     net->backward(grads);
   };
-  // Iterations per repeat: about seconds_per_repeat, measured on the warm-up (at least one; the
-  // largest configurations take about a second an iteration).
-  std::size_t iterations = 1;
-  arena.execute([&] {
-    const auto start = std::chrono::steady_clock::now();
-    std::size_t done = 0;
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
-           seconds_per_repeat) {
-      iteration(done++);
-    }
-    iterations = std::max<std::size_t>(done, 1);
-  });
-  const Repeats r =
-      time_repeats(repeats, double(iterations * config.batch), kAllowedBackgroundCores, [&] {
-        arena.execute([&] {
-          for (std::size_t i = 0; i < iterations; ++i) iteration(i);
-        });
-      });
+  // At least 1 iteration a try (the largest configurations take about a second an iteration).
+  const auto [iterations, r] =
+      time_calibrated_iterations(arena, seconds_per_repeat, 1, repeats, double(config.batch),
+                                 kAllowedBackgroundCores, iteration);
   const std::string name = config_name(config);
   std::fprintf(stderr, "%-44s %10.1f sequences/s (median of %zu%s)\n", name.c_str(), r.median_rate,
                r.counted, r.contaminated ? ", machine busy: figure low" : "");
@@ -135,7 +121,9 @@ Recurrence cell_from_string(const std::string& name) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   CLI::App app{"Forward + backward throughput of recurrent networks over sequences"};
   std::size_t repeats = 5;
   double seconds = 0.3;
@@ -163,34 +151,27 @@ int main(int argc, char** argv) {
     if (cores > 1) threads.push_back(cores);
   }
   nlohmann::json results = nlohmann::json::array();
-  try {
-    for (const std::string& cell : cells) {
-      const Recurrence recurrence = cell_from_string(cell);
-      for (const std::string& mode : modes) {
-        for (std::size_t h : hiddens) {
-          for (std::size_t b : batches) {
-            for (std::size_t t : threads) {
-              results.push_back(
-                  measure({recurrence, mode == "modulated", b, h, t}, shape, repeats, seconds));
-            }
+  for (const std::string& cell : cells) {
+    const Recurrence recurrence = cell_from_string(cell);
+    for (const std::string& mode : modes) {
+      for (std::size_t h : hiddens) {
+        for (std::size_t b : batches) {
+          for (std::size_t t : threads) {
+            results.push_back(
+                measure({recurrence, mode == "modulated", b, h, t}, shape, repeats, seconds));
           }
         }
       }
     }
-  } catch (const std::exception& e) {  // an unknown cell, a network the memory check refuses
-    std::fprintf(stderr, "locus_bench_recurrent: %s\n", e.what());
-    return 1;
   }
   const nlohmann::json out = {{"benchmark", "recurrent_forward_backward"}, {"results", results}};
-  if (json_path.empty()) {
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    try {
-      locus::util::write_file_atomically<std::runtime_error>(json_path, out.dump(2) + "\n");
-    } catch (const std::runtime_error& e) {
-      std::fprintf(stderr, "locus_bench_recurrent: %s\n", e.what());
-      return 1;
-    }
-  }
+  locus::bench_perf::write_results(out, json_path);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_recurrent",
+                                         [&] { return benchmark_main(argc, argv); });
 }

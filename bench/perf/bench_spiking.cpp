@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,6 +33,7 @@
 #include "measurement.hpp"
 #include "neuromod/spiking/circuit.hpp"
 #include "neuromod/spiking/connectivity.hpp"
+#include "program.hpp"
 
 using locus::bench_perf::median;
 
@@ -72,9 +72,8 @@ spk::CircuitConfig benchmark_circuit(std::int64_t neurons, std::uint64_t seed) {
 }
 
 void write_binary(const std::filesystem::path& path, const void* data, std::size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+  locus::util::write_file_atomically<std::runtime_error>(
+      path, std::string_view(static_cast<const char*>(data), bytes));
 }
 
 // The network for the peers: per projection the synapses' (pre, post) local indices as int32
@@ -155,12 +154,14 @@ void export_network(const spk::Circuit& circuit, const std::filesystem::path& fo
                            {"files", {stem + "_pre.i32", stem + "_post.i32"}}});
   }
   doc["projections"] = projections;
-  std::ofstream(folder / "network.json") << doc.dump(2) << "\n";
+  locus::bench_perf::write_results(doc, (folder / "network.json").string());
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   CLI::App app{"locus spiking-circuit throughput (neuron-steps/s, synaptic events/s)"};
   std::vector<std::int64_t> sizes = {1000, 10000};
   std::vector<int> threads = {1, 2};
@@ -237,10 +238,13 @@ int main(int argc, char** argv) {
     }
   }
   const json doc = {{"duration_ms", duration}, {"repeats", repeats}, {"results", results}};
-  if (!json_path.empty()) {
-    std::ofstream(json_path) << doc.dump(2) << "\n";
-  } else {
-    std::cout << doc.dump(2) << "\n";
-  }
+  locus::bench_perf::write_results(doc, json_path);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_bench_spiking",
+                                         [&] { return benchmark_main(argc, argv); });
 }

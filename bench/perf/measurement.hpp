@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace locus::bench_perf {
@@ -96,6 +97,32 @@ Repeats time_repeats(std::size_t repeats, double work, double allowed_background
   r.median_rate = median(counted);
   r.counted = counted.size();
   return r;
+}
+
+// Times `iteration(i)` (which does `work_per_iteration` units) inside `arena`: a warm-up of about
+// `seconds_per_repeat` sets how many iterations a try runs (at least `min_iterations`), then
+// time_repeats times that many per try. Returns (iterations per try, the tries).
+template <typename Arena, typename Iteration>
+std::pair<std::size_t, Repeats> time_calibrated_iterations(
+    Arena& arena, double seconds_per_repeat, std::size_t min_iterations, std::size_t repeats,
+    double work_per_iteration, double allowed_background_cores, const Iteration& iteration) {
+  std::size_t iterations = 1;
+  arena.execute([&] {
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t done = 0;
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+           seconds_per_repeat) {
+      iteration(done++);
+    }
+    iterations = std::max(done, min_iterations);
+  });
+  Repeats tries =
+      time_repeats(repeats, double(iterations) * work_per_iteration, allowed_background_cores, [&] {
+        arena.execute([&] {
+          for (std::size_t i = 0; i < iterations; ++i) iteration(i);
+        });
+      });
+  return {iterations, std::move(tries)};
 }
 
 }  // namespace locus::bench_perf

@@ -20,26 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-ALLOWED_BACKGROUND_CORES = 0.25
-
-
-def machine_busy_seconds() -> float:
-    with open("/proc/stat", encoding="utf-8") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import rate_fields, time_calibrated_iterations  # noqa: E402
 
 
 class ModulatedMLP(torch.nn.Module):
@@ -119,47 +106,18 @@ def measure(batch: int, contexts: int, threads: int, repeats: int, seconds: floa
         loss.backward()
         return float(loss.detach())
 
-    start = time.perf_counter()
-    done = 0
-    while time.perf_counter() - start < seconds:
-        iteration(done)
-        done += 1
-    iterations = max(done, 3)
-    rates, clean, background, cpu_rates = [], [], [], []
-    for _ in range(3 * repeats):
-        if len(clean) >= repeats:
-            break
-        busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
-        start = time.perf_counter()
-        for i in range(iterations):
-            iteration(i)
-        elapsed = time.perf_counter() - start
-        others = max(0.0, ((machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0)) / elapsed)
-        rate = iterations * batch / elapsed
-        # Samples per CPU-second of this process (see bench_neuromod.cpp).
-        cpu_rates.append(iterations * batch / (own_cpu_seconds() - own0))
-        rates.append(rate)
-        background.append(others)
-        if others <= ALLOWED_BACKGROUND_CORES:
-            clean.append(rate)
-    contaminated = len(clean) < repeats
-    med = statistics.median(rates if contaminated else clean)
+    iterations, r = time_calibrated_iterations(iteration, seconds, 3, repeats, batch)
     name = f"modulated MLP batch {batch}, {contexts} {'agents' if agents > 1 else 'ctx'}, " \
         f"{threads} thr"
     if precision != "float32":
         name += f", {precision}"
-    note = ", machine busy: figure low" if contaminated else ""
-    print(f"{name:<44} {med:12.0f} samples/s (PyTorch, {intra_op_threads} intra-op threads{note})",
-          file=sys.stderr, flush=True)
+    print(f"{name:<44} {r.median_rate:12.0f} samples/s (PyTorch, {intra_op_threads} intra-op "
+          f"threads{r.busy_note()})", file=sys.stderr, flush=True)
     return {"name": name, "impl": f"torch {torch.__version__}",
             "config": {"batch": batch, "contexts": contexts, "threads": threads, "agents": agents,
                        "intra_op_threads": intra_op_threads, "precision": precision,
                        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default")},
-            "iterations_per_repeat": iterations, "samples_per_second": rates,
-            "background_cores": background, "allowed_background_cores": ALLOWED_BACKGROUND_CORES,
-            "median_samples_per_second": med, "contaminated": contaminated,
-            "samples_per_cpu_second": cpu_rates,
-            "median_samples_per_cpu_second": statistics.median(cpu_rates)}
+            "iterations_per_repeat": iterations, **rate_fields("samples", r)}
 
 
 def main() -> None:

@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <vector>
@@ -31,6 +30,7 @@
 #include "neuromod/network.hpp"
 #include "neuromod/presets.hpp"
 #include "neuromod/random.hpp"
+#include "program.hpp"
 
 using namespace locus;
 using neuromod::ContextId;
@@ -126,7 +126,9 @@ std::string row_text(const std::vector<double>& values) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int benchmark_main(int argc, char** argv) {
   CLI::App app{
       "Rotated Fashion-MNIST: modulated random network (arXiv 2204.04297) vs a trainable "
       "MLP fine-tuned in sequence"};
@@ -270,10 +272,14 @@ int main(int argc, char** argv) {
                   {"train_seconds", seconds_mlp},
                   {"bytes", memory.dense_equivalent_bytes}};
     }
-    const std::filesystem::path out(json_path);
-    const std::filesystem::path tmp = out.string() + ".tmp";
-    std::ofstream(tmp) << j.dump(2) << "\n";
-    std::filesystem::rename(tmp, out);
+    locus::bench_perf::write_results(j, json_path);
   }
   return changed_predictions == 0 && drop(r_modulated) == 0.0 ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return locus::bench_perf::guarded_main("locus_neuromod_repro",
+                                         [&] { return benchmark_main(argc, argv); });
 }

@@ -13,14 +13,15 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import sys
-import time
 import warnings
 from typing import Callable
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import rate_fields, time_repeats  # noqa: E402
 
 ACTION_TABLE = 1 << 16  # as in bench_envs.cpp
 
@@ -29,59 +30,20 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine has spent busy since boot, from /proc/stat."""
-    with open("/proc/stat", encoding="utf-8") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # all threads, EnvPool's workers included
-    return usage.ru_utime + usage.ru_stime
-
-
-ALLOWED_BACKGROUND_CORES = 0.25  # as in bench_envs.cpp, which says why
-
-
 def measure(name: str, impl: str, repeats: int, env_steps: int, config: dict,
             body: Callable[[], float]) -> dict:
     """As bench_envs.cpp's measure(): warm-up, then timed runs until `repeats` clean ones."""
     checksum = body()  # warm-up
-    allowed = ALLOWED_BACKGROUND_CORES
-    seconds, background, clean = [], [], []
-    for _ in range(3 * repeats):
-        if len(clean) >= repeats:
-            break
-        busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
-        start = time.perf_counter()
+
+    def run() -> None:
+        nonlocal checksum
         checksum += body()
-        elapsed = time.perf_counter() - start
-        others = ((machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0)) / elapsed
-        seconds.append(elapsed)
-        background.append(max(0.0, others))
-        if others <= allowed:
-            clean.append(env_steps / elapsed)
-    rates = [env_steps / s for s in seconds]
-    contaminated = len(clean) < repeats
-    med = statistics.median(rates if contaminated else clean)
-    note = ", machine busy: figure low" if contaminated else ""
-    log(f"{name:<40} {med:14.0f} env-steps/s (median of {len(rates if contaminated else clean)}"
-        f"{note})")
-    return {
-        "name": name,
-        "impl": impl,
-        "config": config,
-        "env_steps_per_repeat": env_steps,
-        "repeats": repeats,
-        "seconds": seconds,
-        "steps_per_second": rates,
-        "background_cores": background,
-        "allowed_background_cores": allowed,
-        "contaminated": contaminated,
-        "median_steps_per_second": med,
-        "checksum": float(checksum),
-    }
+
+    r = time_repeats(run, repeats, env_steps)
+    log(f"{name:<40} {r.median_rate:14.0f} env-steps/s (median of {r.counted}{r.busy_note()}), "
+        f"{statistics.median(r.cpu_rates):.0f} per CPU second")
+    return {"name": name, "impl": impl, "config": config, "env_steps_per_repeat": env_steps,
+            "repeats": repeats, **rate_fields("steps", r), "checksum": float(checksum)}
 
 
 def gymnasium_single(args, rng) -> dict:

@@ -20,64 +20,24 @@ Exit status 77 when NeuroGym is not installed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import statistics
 import sys
-import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import ACTION_TABLE, log, own_cpu_seconds  # noqa: E402
-from peers import measure as measure_wall  # noqa: E402
+from peers import ACTION_TABLE, log, measure  # noqa: E402
 
-
-def measure(name, impl, repeats, env_steps, config, body) -> dict:
-    """peers.measure(), plus each repeat's rate per second of this process's CPU time (as
-    bench_cognitive.cpp reports it): the figure other processes disturb least on a shared
-    machine."""
-    cpu_seconds = []
-
-    def timed_body() -> float:
-        start = own_cpu_seconds()
-        result = body()
-        cpu_seconds.append(own_cpu_seconds() - start)
-        return result
-
-    result = measure_wall(name, impl, repeats, env_steps, config, timed_body)
-    rates = [env_steps / s for s in cpu_seconds[1:]]  # the first call is the warm-up
-    result["steps_per_cpu_second"] = rates
-    result["median_steps_per_cpu_second"] = statistics.median(rates)
-    log(f"{name:<40} {result['median_steps_per_cpu_second']:14.0f} env-steps per CPU second")
-    return result
+# The NeuroGym oracles' loader (tests/envs/neurogym_loader.py): the peer is the task they check.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "envs"))
+from neurogym_loader import import_neurogym_task  # noqa: E402
 
 
 def load_gonogo():
-    """NeuroGym's GoNogo class, its version, and how it was imported."""
-    from importlib import metadata
-
-    if importlib.util.find_spec("neurogym") is None:
-        raise ImportError("neurogym is not installed")
-    version = metadata.version("neurogym")
-    try:
-        from neurogym.envs.native.gonogo import GoNogo
-        return GoNogo, version, "import neurogym"
-    except ImportError as error:
-        reason = f"{type(error).__name__}: {error}"
-    for name in [m for m in sys.modules if m == "neurogym" or m.startswith("neurogym.")]:
-        del sys.modules[name]
-    root = Path(importlib.util.find_spec("neurogym").origin).parent
-    for name, folder in [("neurogym", root), ("neurogym.utils", root / "utils"),
-                         ("neurogym.envs", root / "envs"),
-                         ("neurogym.envs.native", root / "envs" / "native")]:
-        module = types.ModuleType(name)
-        module.__path__ = [str(folder)]
-        sys.modules[name] = module
-    from neurogym.envs.native.gonogo import GoNogo
-    return GoNogo, version, f"task module loaded directly ({reason})"
+    """(GoNogo class, NeuroGym's version, how it was imported); ImportError without NeuroGym."""
+    return import_neurogym_task("gonogo", "GoNogo")
 
 
 def single(name, env, args, rng) -> dict:

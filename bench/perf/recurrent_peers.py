@@ -19,27 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-ALLOWED_BACKGROUND_CORES = 0.25
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_timing import rate_fields, time_calibrated_iterations  # noqa: E402
+
+
 CELLS = {"elman": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
-
-
-def machine_busy_seconds() -> float:
-    with open("/proc/stat", encoding="utf-8") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def config_name(cell: str, mode: str, batch: int, hidden: int, threads: int) -> str:
@@ -71,44 +60,15 @@ def measure(cell: str, mode: str, batch: int, hidden: int, threads: int, args) -
         loss.backward()
         return float(loss.detach())
 
-    start = time.perf_counter()
-    done = 0
-    while time.perf_counter() - start < args.seconds:
-        iteration(done)
-        done += 1
-    iterations = max(done, 1)
-    rates, clean, background, cpu_rates = [], [], [], []
-    for _ in range(3 * args.repeats):
-        if len(clean) >= args.repeats:
-            break
-        busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
-        start = time.perf_counter()
-        for i in range(iterations):
-            iteration(i)
-        elapsed = time.perf_counter() - start
-        own = own_cpu_seconds() - own0
-        others = max(0.0, ((machine_busy_seconds() - busy0) - own) / elapsed)
-        rate = iterations * batch / elapsed
-        cpu_rates.append(iterations * batch / own)
-        rates.append(rate)
-        background.append(others)
-        if others <= ALLOWED_BACKGROUND_CORES:
-            clean.append(rate)
-    contaminated = len(clean) < args.repeats
-    med = statistics.median(rates if contaminated else clean)
+    iterations, r = time_calibrated_iterations(iteration, args.seconds, 1, args.repeats, batch)
     name = config_name(cell, mode, batch, hidden, threads)
-    note = ", machine busy: figure low" if contaminated else ""
-    print(f"{name:<44} {med:10.1f} sequences/s (PyTorch {mode}{note})", file=sys.stderr,
-          flush=True)
+    print(f"{name:<44} {r.median_rate:10.1f} sequences/s (PyTorch {mode}{r.busy_note()})",
+          file=sys.stderr, flush=True)
     return {"name": name, "impl": f"torch {torch.__version__}",
             "config": {"cell": cell, "mode": mode, "batch": batch, "hidden": hidden,
                        "threads": threads, "steps": args.steps, "input": args.input,
                        "outputs": args.outputs},
-            "iterations_per_repeat": iterations, "sequences_per_second": rates,
-            "background_cores": background, "allowed_background_cores": ALLOWED_BACKGROUND_CORES,
-            "median_sequences_per_second": med, "contaminated": contaminated,
-            "sequences_per_cpu_second": cpu_rates,
-            "median_sequences_per_cpu_second": statistics.median(cpu_rates)}
+            "iterations_per_repeat": iterations, **rate_fields("sequences", r)}
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import (BUSY_MARK, ENV_METHOD, REPO, cpu_model, document_start,  # noqa: E402
-                          env_thread_options, finish, goal_text, locus_binary, run_json,
-                          steps_comparisons)
+from bench_common import (add_run_options, BUSY_MARK, ENV_METHOD, REPO, cpu_model,  # noqa: E402
+                          document_start, env_thread_options, finish, goal_text, locus_binary,
+                          run_json, steps_comparisons)
 
 GOAL = 100.0
 
@@ -47,19 +47,12 @@ def comparisons(num_envs: int, cores: int) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_options(parser, REPO / "bench/perf/results/cognitive_throughput.json",
+                    repeats=7, quick=True)
     parser.add_argument("--locus", default="build/bin/locus_bench_cognitive",
                         help="path of locus_bench_cognitive (relative paths: from the current "
                              "directory, else from the repository root)")
-    parser.add_argument("--out", default=str(REPO / "bench/perf/results/cognitive_throughput.json"))
     parser.add_argument("--num-envs", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true",
-                        help="a few seconds in all, to check that everything runs (noisy figures)")
-    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS",
-                        help="before each run, wait up to this long for other processes to "
-                             "leave the CPUs idle (default 60; 0: do not wait)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a goal is missed")
     args = parser.parse_args()
 
     locus = locus_binary(args.locus, "locus_bench_cognitive")

@@ -22,7 +22,6 @@ its faster setting.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,8 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import (BUSY_MARK, REPO, cpu_model, document_start, finish,  # noqa: E402
-                          locus_binary, run_json, torch_version)
+from bench_common import (add_run_options, BUSY_MARK, REPO, cpu_model, document_start,  # noqa: E402
+                          finish, locus_binary, run_json, torch_version)
 
 GOAL = 1.5
 
@@ -46,13 +45,11 @@ def cpu_has_avx512_bf16() -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_options(parser, REPO / "bench/perf/results/neuromod_throughput.json", repeats=7)
     parser.add_argument("--locus", default="build/bin/locus_bench_neuromod")
     parser.add_argument("--torch-python", default="/usr/bin/python3",
                         help="a Python interpreter with torch (default: Debian's python3-torch)")
-    parser.add_argument("--out", default=str(REPO / "bench/perf/results/neuromod_throughput.json"))
-    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=0.5, help="seconds per timed repeat")
-    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating locus/PyTorch rounds; each side keeps its best")
     parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"],
@@ -61,7 +58,6 @@ def main() -> int:
                         help="instead of mixed contexts: agents with their own weights "
                              "(locus weight sets against torch.bmm)")
     parser.add_argument("--batch", type=int, nargs="+", default=[128, 1024])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
     locus = locus_binary(args.locus, "locus_bench_neuromod")

@@ -37,8 +37,8 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import peers  # noqa: E402  (bench/perf/peers.py: the shared measure())
-from bench_common import (BUSY_MARK, BUSY_WARNING, ENV_METHOD, cpu_model,  # noqa: E402
-                          document_start, finish, goal_text, run_json, steps_comparisons)
+from bench_common import (add_run_options, BUSY_MARK, BUSY_WARNING, ENV_METHOD,  # noqa: E402
+                          cpu_model, document_start, finish, goal_text, run_json, steps_comparisons)
 
 
 def locus_vector(args, rng, threads: int, copy: bool = False) -> dict:
@@ -126,21 +126,14 @@ def comparisons(n: int, cores: int) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(REPO / "bench/perf/results/python_throughput.json"))
+    add_run_options(parser, REPO / "bench/perf/results/python_throughput.json",
+                    repeats=7, quick=True)
     parser.add_argument("--num-envs", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--single-steps", type=int, default=100_000)
     parser.add_argument("--vector-steps", type=int, default=2_000)
     parser.add_argument("--threads", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="a few seconds in all, to check that everything runs (noisy figures)")
     parser.add_argument("--no-envpool", action="store_true", help="skip the EnvPool peer")
-    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS",
-                        help="before each run, wait up to this long for other processes to "
-                             "leave the CPUs idle (default 60; 0: do not wait)")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a goal is missed")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_common import (BUSY_MARK, REPO, cpu_model, document_start, finish,  # noqa: E402
-                          locus_binary, run_json, torch_version)
+from bench_common import (add_run_options, BUSY_MARK, REPO, cpu_model, document_start,  # noqa: E402
+                          finish, locus_binary, run_json, torch_version)
 
 GOAL = 1.5
 GOAL_BATCH = 64  # the goal applies from this batch size on
@@ -70,13 +69,11 @@ def cpu_flags() -> set[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_options(parser, REPO / "bench/perf/results/recurrent_throughput.json", repeats=5)
     parser.add_argument("--locus", default="build/bin/locus_bench_recurrent")
     parser.add_argument("--torch-python", default=sys.executable,
                         help="a Python interpreter with torch (default: this one)")
-    parser.add_argument("--out", default=str(REPO / "bench/perf/results/recurrent_throughput.json"))
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.3, help="seconds per timed repeat")
-    parser.add_argument("--wait-quiet", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating locus/PyTorch rounds; each side keeps its best")
     parser.add_argument("--cells", nargs="+", choices=["elman", "gru", "lstm"],
@@ -86,7 +83,6 @@ def main() -> int:
     parser.add_argument("--openblas-coretype", default=None,
                         help="OPENBLAS_CORETYPE for locus (default: SkylakeX when OpenBLAS falls "
                              "back to an SSE kernel on an AVX-512 CPU; \"\" keeps its choice)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
     locus = locus_binary(args.locus, "locus_bench_recurrent")

@@ -81,7 +81,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from bench_common import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from bench_common import cpu_model, sb3_ppo_kwargs, wait_quiet, write_atomically  # noqa: E402
+from peer_timing import machine_busy_seconds  # noqa: E402
 from run_recurrent_bench import FALLBACK_CORES, cpu_flags, openblas_core  # noqa: E402
 
 TARGET = 0.95  # share of correct trials (issue #18)
@@ -117,21 +118,7 @@ LOCUS_STEP_BUDGET = 1_000_000_000
 
 
 def sb3_kwargs() -> dict:
-    h = HYPERPARAMETERS
-    return {
-        "n_steps": h["rollout_steps"],
-        "batch_size": h["num_envs"] * h["rollout_steps"] // h["minibatches"],
-        "n_epochs": h["ppo_epochs"],
-        "learning_rate": h["learning_rate"],
-        "gamma": h["gamma"],
-        "gae_lambda": h["gae_lambda"],
-        "clip_range": h["clip_epsilon"],
-        "clip_range_vf": h["value_clip"] or None,
-        "ent_coef": h["entropy_coef"],
-        "vf_coef": h["value_coef"],
-        "max_grad_norm": h["max_grad_norm"],
-        "normalize_advantage": h["normalize_advantages"],
-    }
+    return sb3_ppo_kwargs(HYPERPARAMETERS)
 
 
 def sb3_policy_kwargs(critic: str) -> dict:
@@ -218,7 +205,7 @@ def sb3_seed(seed: int, threads: int, max_minutes: float, critic: str, max_wait:
     load_before = wait_quiet(max_wait)
     uptime = load_now()
     print(f"sb3-contrib: RecurrentPPO seed {seed} (load {uptime})", file=sys.stderr, flush=True)
-    busy0, wall0, cpu0 = busy_seconds(), time.monotonic(), time.process_time()
+    busy0, wall0, cpu0 = machine_busy_seconds(), time.monotonic(), time.process_time()
     env = make_vec_env(GYM_ID, n_envs=h["num_envs"], seed=seed, vec_env_cls=DummyVecEnv)
     model = RecurrentPPO("MlpLstmPolicy", env, seed=seed, device="cpu", verbose=0,
                          policy_kwargs=sb3_policy_kwargs(critic), **sb3_kwargs())
@@ -228,7 +215,7 @@ def sb3_seed(seed: int, threads: int, max_minutes: float, critic: str, max_wait:
         stop.check()  # the outcomes of the last, cut rollout count toward the best share
     wall = time.monotonic() - wall0
     cpu = time.process_time() - cpu0
-    others = max(0.0, (busy_seconds() - busy0) - cpu)
+    others = max(0.0, (machine_busy_seconds() - busy0) - cpu)
     env.close()
     result = not_reached(stop.best, max_minutes)
     if stop.reached is not None:
@@ -302,7 +289,7 @@ def locus_seed(locus: str, seed: int, threads: int, max_minutes: float, work: Pa
     load_before = wait_quiet(max_wait)
     uptime = load_now()
     print(f"$ {shlex.join(command)}   (load {uptime})", file=sys.stderr, flush=True)
-    busy0, wall0 = busy_seconds(), time.monotonic()
+    busy0, wall0 = machine_busy_seconds(), time.monotonic()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, env=locus_environment(locus))
@@ -325,7 +312,7 @@ def locus_seed(locus: str, seed: int, threads: int, max_minutes: float, work: Pa
                          f"{process.returncode}: {shlex.join(command)}\n{stderr.strip()}{hint}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the locus process: the only child
     cpu = (children.ru_utime - children0.ru_utime) + (children.ru_stime - children0.ru_stime)
-    others = max(0.0, (busy_seconds() - busy0) - cpu)
+    others = max(0.0, (machine_busy_seconds() - busy0) - cpu)
     result = not_reached(best, max_minutes)
     if row is not None:
         result.update(reached=True, wall_to_target_s=float(row["time_s"]),

@@ -53,7 +53,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from bench_common import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from bench_common import cpu_model, sb3_ppo_kwargs, wait_quiet, write_atomically  # noqa: E402
+from peer_timing import machine_busy_seconds  # noqa: E402
 
 THRESHOLD = 475.0  # CartPole-v1's reward threshold
 EVAL_EVERY = 4  # updates between evaluations
@@ -84,21 +85,7 @@ HYPERPARAMETERS = {
 
 
 def sb3_kwargs() -> dict:
-    h = HYPERPARAMETERS
-    return {
-        "n_steps": h["rollout_steps"],
-        "batch_size": h["num_envs"] * h["rollout_steps"] // h["minibatches"],
-        "n_epochs": h["ppo_epochs"],
-        "learning_rate": h["learning_rate"],
-        "gamma": h["gamma"],
-        "gae_lambda": h["gae_lambda"],
-        "clip_range": h["clip_epsilon"],
-        "clip_range_vf": None,
-        "ent_coef": h["entropy_coef"],
-        "vf_coef": h["value_coef"],
-        "max_grad_norm": h["max_grad_norm"],
-        "normalize_advantage": h["normalize_advantages"],
-    }
+    return sb3_ppo_kwargs(HYPERPARAMETERS)
 
 
 def rounded_steps(total: int) -> int:
@@ -125,7 +112,7 @@ def run_locus(locus: str, seed: int, steps: int, threads: int, evaluate: bool, w
     command = [locus, "train", "--config", str(config_path), "--quiet", "--out", str(out)]
     load_before = wait_quiet(max_wait)
     print(f"$ {shlex.join(command)}", file=sys.stderr, flush=True)
-    busy0, wall0 = busy_seconds(), time.monotonic()
+    busy0, wall0 = machine_busy_seconds(), time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     # wait4 gives this child's own CPU time (RUSAGE_CHILDREN would also count any earlier child
     # that subprocess happens to reap meanwhile).
@@ -136,7 +123,7 @@ def run_locus(locus: str, seed: int, steps: int, threads: int, evaluate: bool, w
         raise SystemExit(f"run_sb3_bench: locus train failed with exit status "
                          f"{process.returncode}: {shlex.join(command)}")
     cpu = usage.ru_utime + usage.ru_stime
-    others = max(0.0, (busy_seconds() - busy0) - cpu)
+    others = max(0.0, (machine_busy_seconds() - busy0) - cpu)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"metrics": read_metrics(out / "metrics.csv"), "summary": summary,
             "process_cpu_s": cpu, "process_wall_s": wall,
@@ -243,7 +230,7 @@ def sb3_seed(seed: int, steps: int, threads: int, max_wait: float) -> dict:
     h = HYPERPARAMETERS
     load_before = wait_quiet(max_wait)
     print(f"sb3: PPO seed {seed}, {steps} steps", file=sys.stderr, flush=True)
-    busy0, wall0, cpu0 = busy_seconds(), time.monotonic(), time.process_time()
+    busy0, wall0, cpu0 = machine_busy_seconds(), time.monotonic(), time.process_time()
     env = make_vec_env(h["env"], n_envs=h["num_envs"], seed=seed)
     eval_env = make_vec_env(h["env"], n_envs=4, seed=10_000 + seed)
     model = PPO("MlpPolicy", env, seed=seed, device="cpu", verbose=0,
@@ -259,7 +246,7 @@ def sb3_seed(seed: int, steps: int, threads: int, max_wait: float) -> dict:
         clock.evaluate()  # after the last update, as locus evaluates at update 196 = 4 * 49
     wall = time.monotonic() - wall0
     cpu = time.process_time() - cpu0
-    others = max(0.0, (busy_seconds() - busy0) - cpu)
+    others = max(0.0, (machine_busy_seconds() - busy0) - cpu)
     reached = next((e for e in clock.evaluations if e["mean_return"] >= THRESHOLD), None)
     return {
         "steps": int(model.num_timesteps),

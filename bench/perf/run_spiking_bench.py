@@ -37,21 +37,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from bench_common import busy_seconds, cpu_model, wait_quiet, write_atomically  # noqa: E402
+from bench_common import cpu_model, wait_quiet, write_atomically  # noqa: E402
+from peer_timing import machine_busy_seconds  # noqa: E402
 
 
 def run(command: list[str], max_wait: float) -> dict:
     """Runs a command after waiting for a quiet machine; returns the background load."""
     before = wait_quiet(max_wait)
     print(f"$ {shlex.join(command)}", file=sys.stderr, flush=True)
-    busy0, wall0 = busy_seconds(), time.monotonic()
+    busy0, wall0 = machine_busy_seconds(), time.monotonic()
     times0 = os.times()
     completed = subprocess.run(command, check=False)
     wall = time.monotonic() - wall0
     times1 = os.times()
     mine = (times1.children_user + times1.children_system) - (times0.children_user +
                                                              times0.children_system)
-    others = max(0.0, (busy_seconds() - busy0) - mine)
+    others = max(0.0, (machine_busy_seconds() - busy0) - mine)
     if completed.returncode != 0:
         raise SystemExit(f"run_spiking_bench: failed ({completed.returncode}): "
                          f"{shlex.join(command)}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -85,7 +84,7 @@ def build(doc: dict, b2):
     # `burst` as a local variable of the reset: declare it through the namespace-free form.
     pyr.v = py["vr"]
     pyr.vd = py["vrd"]
-    interneuron_eqs = f"""
+    interneuron_eqs = """
         dv/dt = (k * (v - vr) * (v - vt) - u + I) / C / ms : 1
         du/dt = a * (b * (v - vr) - u) / ms : 1
         I = current - (ga + gn / (1 + mg / mg_half * exp(-mg_slope * v))) * (v - e_exc)
