@@ -1,5 +1,10 @@
 #include "agents/train_flags.hpp"
 
+#include <fmt/format.h>
+
+#include "agents/errors.hpp"
+#include "agents/run_config.hpp"
+
 namespace locus::agents {
 
 const std::vector<TrainFlag>& train_flags() {
@@ -55,6 +60,36 @@ std::string_view to_string(FlagValue value) {
       return "switch";
   }
   return "text";
+}
+
+nlohmann::json given_train_settings(const std::string& config_file,
+                                    const nlohmann::json& flag_values,
+                                    std::optional<std::uint64_t> agents,
+                                    std::uint64_t default_seed) {
+  nlohmann::json settings = nlohmann::json::object();
+  if (!config_file.empty()) settings = read_config_file(config_file);
+  if (!settings.is_object()) {
+    throw ConfigError(fmt::format("config file {} must hold a mapping of keys", config_file));
+  }
+  for (const auto& [key, value] : flag_values.items()) settings[key] = value;
+  if (agents) {
+    if (*agents == 0) throw ConfigError("--agents must be positive, got 0");
+    if (*agents > RunConfig::kMaxSeeds) {
+      throw ConfigError(
+          fmt::format("--agents must be at most {}, got {}", RunConfig::kMaxSeeds, *agents));
+    }
+    // A seed read from YAML is a signed integer: count from it too (a bad seed is refused later,
+    // with the rest of the config).
+    const auto seed = settings.find("seed");
+    const bool has_seed =
+        seed != settings.end() && (seed->is_number_unsigned() ||
+                                   (seed->is_number_integer() && seed->get<std::int64_t>() >= 0));
+    const std::uint64_t first = has_seed ? seed->get<std::uint64_t>() : default_seed;
+    std::vector<std::uint64_t> seeds;
+    for (std::uint64_t i = 0; i < *agents; ++i) seeds.push_back(first + i);
+    settings["seeds"] = seeds;
+  }
+  return settings;
 }
 
 }  // namespace locus::agents

@@ -4,10 +4,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cmath>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,86 +14,11 @@
 #include "agents/run.hpp"
 #include "agents/run_signals.hpp"
 #include "agents/train_flags.hpp"
+#include "agents/train_report.hpp"
 #include "cli/commands.hpp"
 
 namespace locus::cli {
 namespace {
-
-// One stderr line redrawn in place at most a few times per second.
-class ProgressBar {
- public:
-  ProgressBar(std::size_t agents, std::size_t steps_per_agent, bool enabled)
-      : steps_(agents, 0),
-        returns_(agents, std::nan("")),
-        success_(agents, std::nan("")),
-        total_(agents * steps_per_agent),
-        enabled_(enabled),
-        start_(std::chrono::steady_clock::now()) {}
-
-  void update(std::size_t agent, const agents::UpdateStats& stats, const agents::Agent& a) {
-    if (!enabled_) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    steps_[agent] = stats.steps;
-    if (!a.recent_returns().empty()) {
-      double sum = 0.0;
-      for (double r : a.recent_returns()) sum += r;
-      returns_[agent] = sum / double(a.recent_returns().size());
-    }
-    if (!a.recent_trials().empty()) {
-      double sum = 0.0;
-      for (int c : a.recent_trials()) sum += c;
-      success_[agent] = sum / double(a.recent_trials().size());
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    draw(now);
-  }
-
-  void finish() {
-    if (!enabled_) return;
-    draw(std::chrono::steady_clock::now());
-    fmt::print(stderr, "\n");
-  }
-
- private:
-  void draw(std::chrono::steady_clock::time_point now) {
-    std::size_t done = 0;
-    for (std::size_t s : steps_) done += s;
-    if (first_steps_ == SIZE_MAX) first_steps_ = done;
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double rate = elapsed > 0 ? double(done - first_steps_) / elapsed : 0.0;
-    const double fraction = total_ > 0 ? std::min(1.0, double(done) / double(total_)) : 1.0;
-    constexpr int kWidth = 24;
-    const int filled = static_cast<int>(fraction * kWidth);
-    std::string bar(std::size_t(filled), '#');
-    bar.append(std::size_t(kWidth - filled), '.');
-    auto mean = [](const std::vector<double>& xs) {
-      double sum = 0.0;
-      int n = 0;
-      for (double x : xs) {
-        if (!std::isnan(x)) {
-          sum += x;
-          ++n;
-        }
-      }
-      return n > 0 ? sum / n : std::nan("");
-    };
-    const double ret = mean(returns_), success = mean(success_);
-    fmt::print(stderr, "\r[{}] {:3.0f}% {}/{} steps  {:.0f} steps/s  return {}  success {}   ", bar,
-               100.0 * fraction, done, total_, rate,
-               std::isnan(ret) ? std::string("-") : fmt::format("{:.2f}", ret),
-               std::isnan(success) ? std::string("-") : fmt::format("{:.0f}%", 100.0 * success));
-  }
-
-  std::mutex mutex_;
-  std::vector<std::size_t> steps_;
-  std::vector<double> returns_, success_;
-  std::size_t total_;
-  bool enabled_;
-  std::size_t first_steps_ = SIZE_MAX;
-  std::chrono::steady_clock::time_point start_, last_{};
-};
 
 // The values of `locus train`'s flags (agents/train_flags.hpp), by flag name. std::map keeps each
 // value where CLI11 stores it while the others are added.
@@ -160,31 +82,6 @@ void add_train_flags(CLI::App& cmd, TrainOptions& options) {
   options.option.at("--resume")->excludes(options.option.at("--out"));
 }
 
-void print_summary(const nlohmann::json& summary, const std::string& dir) {
-  if (summary.contains("runs")) {
-    const auto& ret = summary["eval_return"];
-    const auto& success = summary["eval_success_rate"];
-    fmt::print("{} agents: eval return {} (std {})", summary["runs"].size(),
-               ret.is_null() ? "-" : fmt::format("{:.3f}", ret["mean"].get<double>()),
-               ret.is_null() ? "-" : fmt::format("{:.3f}", ret["std"].get<double>()));
-    if (!success.is_null()) {
-      fmt::print(", success rate {:.3f} (std {:.3f})", success["mean"].get<double>(),
-                 success["std"].get<double>());
-    }
-  } else {
-    const auto& eval = summary["eval"];
-    fmt::print("{} steps: eval return {}", summary["steps"].get<std::size_t>(),
-               eval["return_mean"].is_null()
-                   ? "-"
-                   : fmt::format("{:.3f}", eval["return_mean"].get<double>()));
-    if (!eval["success_rate"].is_null()) {
-      fmt::print(", success rate {:.3f}", eval["success_rate"].get<double>());
-    }
-    fmt::print(", {:.0f} steps/s", summary["steps_per_second"].get<double>());
-  }
-  fmt::print("\nsummary: {}/summary.json\n", dir);
-}
-
 }  // namespace
 
 Command add_train_command(CLI::App& app) {
@@ -196,31 +93,16 @@ Command add_train_command(CLI::App& app) {
   // The settings given on the command line and in --config, as flat config keys (flags win);
   // --agents N counts from the given seed, else from `default_seed`.
   auto given_settings = [=](std::uint64_t default_seed) {
-    nlohmann::json json = nlohmann::json::object();
-    if (!options->config_file().empty()) json = agents::read_config_file(options->config_file());
-    if (!json.is_object()) {
-      throw agents::ConfigError(
-          fmt::format("config file {} must hold a mapping of keys", options->config_file()));
-    }
+    nlohmann::json flag_values = nlohmann::json::object();
     for (const agents::TrainFlag& flag : agents::train_flags()) {
       if (!flag.key.empty() && options->given(flag.name)) {
-        json[std::string(flag.key)] = options->value(flag);
+        flag_values[std::string(flag.key)] = options->value(flag);
       }
     }
-    if (options->given("--agents")) {
-      const std::uint64_t count = options->whole.at("--agents");
-      if (count == 0) throw agents::ConfigError("--agents must be positive, got 0");
-      if (count > agents::RunConfig::kMaxSeeds) {
-        throw agents::ConfigError(fmt::format("--agents must be at most {}, got {}",
-                                              agents::RunConfig::kMaxSeeds, count));
-      }
-      const bool has_seed = json.contains("seed") && json["seed"].is_number_unsigned();
-      const std::uint64_t first = has_seed ? json["seed"].get<std::uint64_t>() : default_seed;
-      std::vector<std::uint64_t> list;
-      for (std::uint64_t i = 0; i < count; ++i) list.push_back(first + i);
-      json["seeds"] = list;
-    }
-    return json;
+    return agents::given_train_settings(
+        options->config_file(), flag_values,
+        options->given("--agents") ? std::optional(options->whole.at("--agents")) : std::nullopt,
+        default_seed);
   };
 
   auto run = [=]() {
@@ -247,7 +129,7 @@ Command add_train_command(CLI::App& app) {
         fmt::print(stderr, "locus: resuming {} with {} {} (was {})\n", options->resume_dir(),
                    change.key, change.requested.dump(), change.saved.dump());
       }
-      ProgressBar bar(config.run_seeds().size(), config.steps, show);
+      agents::TrainProgress bar(config.run_seeds().size(), config.steps, show);
       const auto summary = agents::resume(
           options->resume_dir(), requested,
           [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
@@ -255,7 +137,7 @@ Command add_train_command(CLI::App& app) {
           },
           &stop);
       bar.finish();
-      print_summary(summary, options->resume_dir());
+      fmt::print("{}\n", agents::train_summary_text(summary, options->resume_dir()));
       return;
     }
     if (options->out().empty()) {
@@ -263,7 +145,7 @@ Command add_train_command(CLI::App& app) {
     }
     const agents::RunConfig config =
         agents::RunConfig::from_json(given_settings(agents::AgentConfig().seed));
-    ProgressBar bar(config.run_seeds().size(), config.steps, show);
+    agents::TrainProgress bar(config.run_seeds().size(), config.steps, show);
     const auto summary = agents::train(
         config, options->out(),
         [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
@@ -271,7 +153,7 @@ Command add_train_command(CLI::App& app) {
         },
         &stop);
     bar.finish();
-    print_summary(summary, options->out());
+    fmt::print("{}\n", agents::train_summary_text(summary, options->out()));
   };
   return {cmd, run};
 }

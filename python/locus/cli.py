@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import time
 from typing import Any
 
 EXIT_RUNTIME_ERROR = 1
@@ -72,96 +70,14 @@ def _parser() -> tuple[argparse.ArgumentParser, list[tuple[str, str]]]:
     return parser, config_flags
 
 
-_MAX_AGENTS = 4096  # agents::RunConfig::kMaxSeeds
-
-
-class _Progress:
-    """One stderr line redrawn in place at most five times a second (as the C++ command's)."""
-
-    def __init__(self, agents: int, steps_per_agent: int, enabled: bool) -> None:
-        self.steps = [0] * agents
-        self.returns: list[float | None] = [None] * agents
-        self.total = agents * steps_per_agent
-        self.enabled = enabled
-        self.start = self.last = time.monotonic()
-
-    def __call__(self, row: dict[str, Any]) -> None:
-        self.steps[row["agent"]] = row["steps"]
-        self.returns[row["agent"]] = row["return_100"]
-        now = time.monotonic()
-        if self.enabled and now - self.last >= 0.2:
-            self.last = now
-            self.draw(now)
-
-    def draw(self, now: float) -> None:
-        done = sum(self.steps)
-        fraction = min(1.0, done / self.total) if self.total else 1.0
-        bar = "#" * int(fraction * 24) + "." * (24 - int(fraction * 24))
-        rate = done / (now - self.start) if now > self.start else 0.0
-        known = [r for r in self.returns if r is not None]
-        ret = f"{sum(known) / len(known):.2f}" if known else "-"
-        print(
-            f"\r[{bar}] {100 * fraction:3.0f}% {done}/{self.total} steps  {rate:.0f} steps/s  "
-            f"return {ret}   ",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.draw(time.monotonic())
-            print(file=sys.stderr)
-
-
-def _number(value: Any) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        f"{value:.3f}"
-    )
-
-
-def _print_summary(summary: dict[str, Any], out: str) -> None:
-    if "runs" in summary:
-        ret, success = summary["eval_return"], summary["eval_success_rate"]
-        line = (
-            f"{len(summary['runs'])} agents: eval return "
-            f"{_number(ret and ret['mean'])} (std {_number(ret and ret['std'])})"
-        )
-        if success:
-            line += f", success rate {success['mean']:.3f} (std {success['std']:.3f})"
-    else:
-        evaluation = summary["eval"]
-        line = f"{summary['steps']} steps: eval return {_number(evaluation['return_mean'])}"
-        if evaluation["success_rate"] is not None:
-            line += f", success rate {evaluation['success_rate']:.3f}"
-        line += f", {summary['steps_per_second']:.0f} steps/s"
-    print(line)
-    print(f"summary: {out}/summary.json")
-
-
 def _given_settings(args: argparse.Namespace, default_seed: int) -> dict[str, Any]:
-    """The settings of --config, the extra keys and the flags, as flat config keys (flags win)."""
+    """The settings of --config and the flags, as flat config keys (flags win), with the seeds of
+    --agents: the C++ command's own reading (agents::given_train_settings)."""
     from locus import _core
-    from locus.errors import InvalidArgumentError
 
-    config: dict[str, Any] = {}
-    if args.config:
-        config = _core.read_config_file(args.config)
-        if not isinstance(config, dict):
-            raise InvalidArgumentError(f"config file {args.config} must hold a mapping of keys")
-    for dest, key in args.config_flags:
-        value = getattr(args, dest)
-        if value is not None:
-            config[key] = value
-    if args.agents is not None:
-        if args.agents <= 0:
-            raise InvalidArgumentError(f"--agents must be positive, got {args.agents}")
-        if args.agents > _MAX_AGENTS:
-            raise InvalidArgumentError(f"--agents must be at most {_MAX_AGENTS}, got {args.agents}")
-        first = config.get("seed", default_seed)
-        first = first if isinstance(first, int) else default_seed
-        config["seeds"] = list(range(first, first + args.agents))
-    return config
+    flag_values = {key: getattr(args, dest) for dest, key in args.config_flags
+                   if getattr(args, dest) is not None}
+    return _core.given_train_settings(args.config or "", flag_values, args.agents, default_seed)
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -177,12 +93,12 @@ def _train(args: argparse.Namespace) -> None:
         config, changes = _core.resumed_config(args.resume, given)
         for key, before, after in changes:
             print(f"locus: resuming {args.resume} with {key} {after} (was {before})", file=sys.stderr)
-        progress = _Progress(len(config["seeds"]) or 1, config["steps"], show)
+        progress = _core.TrainProgress(len(config["seeds"]) or 1, config["steps"], show)
         summary = training.resume(
             args.resume, progress=progress, stop_on_signals=True, **given
         )
         progress.finish()
-        _print_summary(summary, args.resume)
+        print(_core.train_summary_text(summary, args.resume))
         return
     if not args.out:
         raise InvalidArgumentError("locus train needs --out DIR (or --resume DIR)")
@@ -192,7 +108,7 @@ def _train(args: argparse.Namespace) -> None:
         raise InvalidArgumentError("locus train needs --env (or an env key in --config)")
     env_kwargs = config.pop("env_kwargs", None)
     agents = len(config.get("seeds") or []) or 1
-    progress = _Progress(agents, int(config.get("steps", 100000)), show)
+    progress = _core.TrainProgress(agents, int(config.get("steps", 100000)), show)
     summary = training.train(
         env,
         out=args.out,
@@ -202,7 +118,7 @@ def _train(args: argparse.Namespace) -> None:
         **config,
     )
     progress.finish()
-    _print_summary(summary, args.out)
+    print(_core.train_summary_text(summary, args.out))
 
 
 def _eval(args: argparse.Namespace) -> None:

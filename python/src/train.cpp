@@ -16,13 +16,16 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agents/run.hpp"
+#include "agents/run_metrics.hpp"
 #include "agents/run_signals.hpp"
 #include "agents/train_flags.hpp"
+#include "agents/train_report.hpp"
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "envs/errors.hpp"
@@ -47,20 +50,28 @@ std::unique_ptr<envs::Env> make_registered_python_env(const std::string& id,
   return make_python_env(items[0], items[1].cast<py::dict>(), items[2].cast<py::dict>());
 }
 
+// Where progress is the command line's progress line (TrainProgress), it is updated in C++ from
+// the workers, without the GIL; any other callable gets a dict per update.
 agents::ProgressFn progress_callback(const py::object& progress) {
   if (progress.is_none()) return {};
+  if (py::isinstance<agents::TrainProgress>(progress)) {
+    auto* line = progress.cast<agents::TrainProgress*>();  // the caller holds it through the run
+    return [line](std::size_t agent, const agents::UpdateStats& stats, const agents::Agent& a) {
+      line->update(agent, stats, a);
+    };
+  }
   return [progress](std::size_t agent, const agents::UpdateStats& stats, const agents::Agent& a) {
+    const auto none_if_nan = [](double x) {
+      return std::isnan(x) ? py::object(py::none()) : py::object(py::float_(x));
+    };
     py::gil_scoped_acquire gil;
     py::dict row;
     row["agent"] = agent;
     row["update"] = stats.update;
     row["steps"] = stats.steps;
     row["episode_returns"] = py::cast(stats.episode_returns);
-    double sum = 0.0;
-    for (double r : a.recent_returns()) sum += r;
-    row["return_100"] = a.recent_returns().empty()
-                            ? py::object(py::none())
-                            : py::object(py::float_(sum / double(a.recent_returns().size())));
+    row["return_100"] = none_if_nan(agents::mean_recent_return(a));
+    row["success_100"] = none_if_nan(agents::recent_success_rate(a));
     row["loss"] = stats.loss;
     row["entropy"] = stats.entropy;
     progress(row);
@@ -197,6 +208,30 @@ void bind_training(py::module_& module) {
       },
       "The flags of `locus train` (agents/train_flags.hpp): name, run-config key (empty for the "
       "command's own flags), value kind (text, whole, number, whole_list, switch) and help.");
+  module.def(
+      "given_train_settings",
+      [](const std::string& config_file, const py::dict& flag_values,
+         std::optional<std::uint64_t> agents, std::uint64_t default_seed) {
+        return from_json(agents::given_train_settings(
+            config_file, to_json(flag_values, "locus train flags"), agents, default_seed));
+      },
+      py::arg("config_file"), py::arg("flag_values"), py::arg("agents"), py::arg("default_seed"),
+      "The settings of a `locus train` command line as flat run-config keys: the --config file's, "
+      "overridden by the flags given (key -> value), and seeds from --agents "
+      "(agents::given_train_settings).");
+  module.def(
+      "train_summary_text",
+      [](const py::dict& summary, const std::string& run_dir) {
+        return agents::train_summary_text(to_json(summary, "locus train summary"), run_dir);
+      },
+      py::arg("summary"), py::arg("run_dir"),
+      "The text `locus train` prints when a run ends (agents::train_summary_text).");
+  py::class_<agents::TrainProgress>(module, "TrainProgress",
+                                    "`locus train`'s progress line on stderr; pass it as the "
+                                    "progress of train() or resume(), then call finish().")
+      .def(py::init<std::size_t, std::size_t, bool>(), py::arg("agents"),
+           py::arg("steps_per_agent"), py::arg("enabled"))
+      .def("finish", &agents::TrainProgress::finish, py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace locus::python

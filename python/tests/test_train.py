@@ -287,6 +287,40 @@ def test_locus_envs_stay_in_cpp_and_progress_is_reported(tmp_path):
     assert rows[-1]["steps"] == 512 and rows[-1]["agent"] == 0
 
 
+def test_the_command_lines_progress_line_and_summary_text(tmp_path, capfd):
+    """locus.cli shows the C++ command's progress line (updated from the workers) and summary."""
+    progress = locus._core.TrainProgress(1, 512, True)
+    summary = locus.train(env="locus/CartPole-v1", steps=512, num_envs=2, out=str(tmp_path / "r"),
+                          progress=progress, **FAST)
+    progress.finish()
+    line = capfd.readouterr().err.rsplit("\r", 1)[-1]
+    assert line.startswith("[########################] 100% 512/512 steps"), line
+    assert "steps/s  return " in line and line.endswith("\n")
+    text = locus._core.train_summary_text(summary, "runs/x")
+    assert text.startswith("512 steps: eval return ")
+    assert text.endswith("summary: runs/x/summary.json")
+    several = {"runs": [{}, {}], "eval_return": {"mean": 1.5, "std": 0.25},
+               "eval_success_rate": None}
+    assert locus._core.train_summary_text(several, "d").splitlines()[0] == \
+        "2 agents: eval return 1.500 (std 0.250)"
+
+
+def test_given_train_settings_merge_the_config_file_flags_and_agents(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("env: CartPole-v1\nseed: 7\nsteps: 100\n")
+    given = locus._core.given_train_settings(str(config), {"steps": 200}, 3, 0)
+    assert given == {"env": "CartPole-v1", "seed": 7, "steps": 200, "seeds": [7, 8, 9]}
+    assert locus._core.given_train_settings("", {}, 2, 5)["seeds"] == [5, 6]
+    assert locus._core.given_train_settings("", {"agent": "ppo"}, None, 0) == {"agent": "ppo"}
+    with pytest.raises(errors.InvalidArgumentError, match="--agents must be positive, got 0"):
+        locus._core.given_train_settings("", {}, 0, 0)
+    with pytest.raises(errors.InvalidArgumentError, match="at most 4096, got 4097"):
+        locus._core.given_train_settings("", {}, 4097, 0)
+    config.write_text("- a list\n")
+    with pytest.raises(errors.InvalidArgumentError, match="must hold a mapping of keys"):
+        locus._core.given_train_settings(str(config), {}, None, 0)
+
+
 def test_evaluate_and_resume(tmp_path):
     out = tmp_path / "run"
     args = dict(agent="a2c", num_envs=4, seed=2, **{**FAST, "checkpoint_every": 4})
