@@ -2,10 +2,7 @@
 // CSV files into --out and then PNG plots through neuromod/spiking/plot_spiking.py when a Python
 // with matplotlib is available (it says so when not).
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
@@ -23,9 +20,8 @@
 #include "neuromod/spiking/errors.hpp"
 #include "neuromod/spiking/experiments.hpp"
 #include "neuromod/spiking/tools.hpp"
+#include "util/process.hpp"
 #include "util/python_probe.hpp"
-
-extern char** environ;
 
 namespace locus::cli {
 
@@ -122,28 +118,6 @@ spk::CircuitConfig base_circuit(const CommonArgs& args, spk::CircuitConfig confi
   return config;
 }
 
-// Runs argv without a shell; returns the exit status (-1 if it could not start). Output is
-// discarded when quiet.
-int run_process(const std::vector<std::string>& argv, bool quiet) {
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  }
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // Plots through plot_spiking.py, or says why not and how to plot later.
 void make_plots(const std::string& kind, const CommonArgs& args) {
   if (args.no_plot) return;
@@ -162,7 +136,7 @@ void make_plots(const std::string& kind, const CommonArgs& args) {
         *problem, later);
     return;
   }
-  if (run_process({python, script, kind, args.out}, false) != 0) {
+  if (util::run_program({python, script, kind, args.out}) != 0) {
     throw std::runtime_error("the plotting script failed: " + later);
   }
 }

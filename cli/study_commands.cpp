@@ -5,10 +5,8 @@
 // U tests.
 
 #include <fmt/core.h>
-#include <sys/wait.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,6 +17,7 @@
 #include "bench/harness/report.hpp"
 #include "bench/studies/set_shift/set_shift.hpp"
 #include "cli/commands.hpp"
+#include "util/process.hpp"
 #include "util/python_probe.hpp"
 
 namespace locus::cli {
@@ -67,18 +66,12 @@ void apply_policy_options(agents::AgentConfig& agent, const SetShiftOptions& opt
   }
 }
 
-std::string shell_quote(const std::string& word) {
-  std::string out = "'";
-  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 void plot(const SetShiftOptions& options) {
   if (options.no_plot) return;
   const std::string python = options.python.empty() ? bench::report_python() : options.python;
   const std::filesystem::path script = bench::set_shift_plot_script();
-  const std::string command = fmt::format("{} {} {}", shell_quote(python),
-                                          shell_quote(script.string()), shell_quote(options.out));
+  const std::vector<std::string> argv = {python, script.string(), options.out};
+  const std::string command = util::command_text(argv);
   if (!std::filesystem::exists(script)) {
     fmt::print("plot skipped: {} is missing (the CSV files are written)\n", script.string());
     return;
@@ -91,12 +84,11 @@ void plot(const SetShiftOptions& options) {
         *problem, command);
     return;
   }
-  const int status = std::system(command.c_str());
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (const int status = util::run_program(argv); status != 0) {
     fmt::print(
         "plot failed (exit status {}); the CSV files are written. Plot later with (needs "
         "matplotlib):\n  {}\n",
-        WIFEXITED(status) ? WEXITSTATUS(status) : -1, command);
+        status, command);
   }
 }
 

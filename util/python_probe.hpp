@@ -4,69 +4,13 @@
 // an interpreter that is not Python at all (LOCUS_PYTHON=/bin/true) "succeeds" having done
 // nothing, and the command reports success.
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "util/process.hpp"
 
 namespace locus::util {
-
-struct CapturedRun {
-  int exit_status = -1;  // -1: it could not be started or did not exit normally
-  std::string output;    // stdout and stderr together
-  std::string start_error;
-};
-
-// Runs argv[0] (looked up on PATH) with argv, no shell, and captures what it prints.
-inline CapturedRun run_captured(const std::vector<std::string>& argv) {
-  CapturedRun result;
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    result.start_error = std::strerror(errno);
-    return result;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (spawned != 0) {
-    close(pipe_fds[0]);
-    result.start_error = std::strerror(spawned);
-    return result;
-  }
-  char buffer[4096];
-  for (;;) {
-    const ssize_t got = read(pipe_fds[0], buffer, sizeof(buffer));
-    if (got > 0) {
-      result.output.append(buffer, static_cast<std::size_t>(got));
-    } else if (got == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return result;
-  }
-  if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
-  return result;
-}
 
 // Why `python` cannot do Python work that imports `modules`, or nullopt if it can: it must start,
 // run Python 3 code and import each module. The reason quotes the interpreter's own last line

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <optional>
 
 #include "bench/harness/errors.hpp"
+#include "util/process.hpp"
 #include "util/python_probe.hpp"
 
 namespace locus::bench {
@@ -30,12 +30,6 @@ std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
   return FileStamp{info.st_ino, info.st_mtim};
 }
 
-// Single-quotes a word for /bin/sh.
-std::string shell_quote(const std::string& word) {
-  std::string out = "'";
-  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 }  // namespace
 
 std::string report_python() {
@@ -71,13 +65,11 @@ std::filesystem::path make_report(const std::filesystem::path& sweep_dir) {
   }
   const std::filesystem::path report = sweep_dir / "report.html";
   const std::optional<FileStamp> before = stamp_of(report);
-  const std::string command =
-      fmt::format("{} {} {}", shell_quote(python), shell_quote(script.string()),
-                  shell_quote(sweep_dir.string()));
-  const int status = std::system(command.c_str());
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw SweepStateError(fmt::format("the report script failed (exit status {}): {}",
-                                      WIFEXITED(status) ? WEXITSTATUS(status) : -1, command));
+  const std::vector<std::string> argv = {python, script.string(), sweep_dir.string()};
+  const std::string command = util::command_text(argv);
+  if (const int status = util::run_program(argv); status != 0) {
+    throw SweepStateError(
+        fmt::format("the report script failed (exit status {}): {}", status, command));
   }
   // Exit status 0 is not enough: a script replaced by something else may "succeed" doing nothing.
   const std::optional<FileStamp> after = stamp_of(report);
