@@ -47,11 +47,6 @@ constexpr EnumNames<BiasKind, 3> kBiasNames{{{{BiasKind::kNone, "none"},
                                               {BiasKind::kPerContext, "per_context"}}}};
 
 template <typename Enum, std::size_t N>
-std::string_view name_of(const EnumNames<Enum, N>& names, Enum value) {
-  return names.name(value);
-}
-
-template <typename Enum, std::size_t N>
 Enum parse_enum(const EnumNames<Enum, N>& names, const std::string& text, std::string_view field) {
   if (const auto value = names.find(text)) return *value;
   throw InvalidArgumentError("network spec: " +
@@ -71,8 +66,7 @@ config::Reader spec_reader(const nlohmann::json& object, std::string where) {
 template <typename Enum, std::size_t N>
 Enum read_enum(config::Reader& reader, const EnumNames<Enum, N>& names, std::string_view key,
                Enum fallback) {
-  return parse_enum(names, reader.get<std::string>(key, std::string(name_of(names, fallback))),
-                    key);
+  return parse_enum(names, reader.get<std::string>(key, std::string(names.name(fallback))), key);
 }
 
 LayerSpec read_layer(const nlohmann::json& object) {
@@ -158,13 +152,13 @@ void validate_recurrent_layer(const std::string& name, std::size_t l, const Laye
 }  // namespace
 
 std::string_view to_string(LayerKind value) {
-  return name_of(kLayerKindNames, value);
+  return kLayerKindNames.name(value);
 }
 std::string_view to_string(Activation value) {
-  return name_of(kActivationNames, value);
+  return kActivationNames.name(value);
 }
 std::string_view to_string(Recurrence value) {
-  return name_of(kRecurrenceNames, value);
+  return kRecurrenceNames.name(value);
 }
 std::size_t gate_count(Recurrence recurrence) {
   switch (recurrence) {
@@ -177,16 +171,16 @@ std::size_t gate_count(Recurrence recurrence) {
   }
 }
 std::string_view to_string(ModulationSite value) {
-  return name_of(kSiteNames, value);
+  return kSiteNames.name(value);
 }
 std::string_view to_string(GainInit value) {
-  return name_of(kGainInitNames, value);
+  return kGainInitNames.name(value);
 }
 std::string_view to_string(ReadoutWeights value) {
-  return name_of(kReadoutNames, value);
+  return kReadoutNames.name(value);
 }
 std::string_view to_string(BiasKind value) {
-  return name_of(kBiasNames, value);
+  return kBiasNames.name(value);
 }
 
 void NetworkSpec::validate() const {

@@ -24,6 +24,7 @@
 
 #include "envs/classic_control/acrobot.hpp"
 #include "envs/registry.hpp"
+#include "tests/envs/dump_command.hpp"
 
 namespace {
 
@@ -32,17 +33,8 @@ using locus::envs::DType;
 using locus::envs::Info;
 using locus::envs::Kwargs;
 using locus::envs::SpaceKind;
+using locus::envs::testing::float32_values_json;
 using nlohmann::json;
-
-json observation_json(const std::vector<std::byte>& buffer) {
-  json out = json::array();
-  for (std::size_t i = 0; i + sizeof(float) <= buffer.size(); i += sizeof(float)) {
-    float value = 0;
-    std::memcpy(&value, buffer.data() + i, sizeof value);
-    out.push_back(static_cast<double>(value));
-  }
-  return out;
-}
 
 void set_acrobot_attributes(locus::envs::Env& env, const Kwargs& attrs) {
   auto& acrobot = dynamic_cast<locus::envs::AcrobotEnv&>(env);
@@ -65,26 +57,14 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return usage();
-  const std::string id = argv[1];
-  const std::uint64_t seed = std::stoull(argv[2]);
-  Kwargs kwargs = Kwargs::object();
-  Kwargs options = Kwargs::object();
-  Kwargs attrs = Kwargs::object();
-  for (int i = 3; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return usage();
-    if (flag == "--kwargs") {
-      kwargs = json::parse(argv[i + 1]);
-    } else if (flag == "--options") {
-      options = json::parse(argv[i + 1]);
-    } else if (flag == "--attrs") {
-      attrs = json::parse(argv[i + 1]);
-    } else {
-      return usage();
-    }
-  }
-
+  const auto command =
+      locus::envs::testing::parse_dump_command(argc, argv, {"--kwargs", "--options", "--attrs"});
+  if (!command) return usage();
+  const std::string& id = command->env_id;
+  const std::uint64_t seed = command->seed;
+  const Kwargs kwargs = command->flag_or("--kwargs", Kwargs::object());
+  const Kwargs options = command->flag_or("--options", Kwargs::object());
+  const Kwargs attrs = command->flag_or("--attrs", Kwargs::object());
   try {
     auto env = locus::envs::make(id, kwargs);
     if (!attrs.empty()) set_acrobot_attributes(env->unwrapped(), attrs);
@@ -99,7 +79,7 @@ int main(int argc, char** argv) {
     Info info;
 
     env->reset(observation, info, seed, options);
-    std::cout << json{{"reset", observation_json(observation)}}.dump() << '\n';
+    std::cout << json{{"reset", float32_values_json(observation)}}.dump() << '\n';
     for (;;) {
       if (discrete) {
         std::int64_t a = 0;
@@ -119,7 +99,7 @@ int main(int argc, char** argv) {
         if (!complete) break;
       }
       const auto outcome = env->step(action, observation, info);
-      std::cout << json{{"obs", observation_json(observation)},
+      std::cout << json{{"obs", float32_values_json(observation)},
                         {"reward", outcome.reward},
                         {"terminated", outcome.terminated},
                         {"truncated", outcome.truncated}}
@@ -127,7 +107,7 @@ int main(int argc, char** argv) {
                 << '\n';
       if (outcome.terminated || outcome.truncated) {
         env->reset(observation, info);
-        std::cout << json{{"reset", observation_json(observation)}}.dump() << '\n';
+        std::cout << json{{"reset", float32_values_json(observation)}}.dump() << '\n';
       }
     }
   } catch (const std::exception& error) {

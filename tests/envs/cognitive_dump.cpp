@@ -26,22 +26,14 @@
 
 #include "envs/cognitive/trial_env.hpp"
 #include "envs/registry.hpp"
+#include "tests/envs/dump_command.hpp"
 
 namespace {
 
 using locus::envs::Info;
 using locus::envs::Kwargs;
+using locus::envs::testing::float32_values_json;
 using nlohmann::json;
-
-json observation_json(const std::vector<std::byte>& buffer) {
-  json out = json::array();
-  for (std::size_t i = 0; i + sizeof(float) <= buffer.size(); i += sizeof(float)) {
-    float value = 0;
-    std::memcpy(&value, buffer.data() + i, sizeof value);
-    out.push_back(static_cast<double>(value));
-  }
-  return out;
-}
 
 // The keys a step or reset set (trial, ground_truth, outcome and correct only when a trial begins
 // or ends).
@@ -63,23 +55,13 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return usage();
-  const std::string id = argv[1];
-  const std::uint64_t seed = std::stoull(argv[2]);
-  Kwargs kwargs = Kwargs::object();
-  json trials = json::array();
-  for (int i = 3; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return usage();
-    if (flag == "--kwargs") {
-      kwargs = json::parse(argv[i + 1]);
-    } else if (flag == "--trials") {
-      trials = json::parse(argv[i + 1]);
-    } else {
-      return usage();
-    }
-  }
-
+  const auto command =
+      locus::envs::testing::parse_dump_command(argc, argv, {"--kwargs", "--trials"});
+  if (!command) return usage();
+  const std::string& id = command->env_id;
+  const std::uint64_t seed = command->seed;
+  const Kwargs kwargs = command->flag_or("--kwargs", Kwargs::object());
+  const json trials = command->flag_or("--trials", json::array());
   try {
     // No time limit in effect: the oracle's runs are far shorter than this.
     auto env = locus::envs::make(id, kwargs, {.max_episode_steps = std::int64_t{1} << 40});
@@ -96,13 +78,13 @@ int main(int argc, char** argv) {
     Info info;
 
     env->reset(observation, info, seed);
-    std::cout << json{{"reset", observation_json(observation)}, {"info", info_json(info)}}.dump()
+    std::cout << json{{"reset", float32_values_json(observation)}, {"info", info_json(info)}}.dump()
               << '\n';
     std::int64_t a = 0;
     while (std::cin >> a) {
       std::memcpy(action.data(), &a, sizeof a);
       const auto outcome = env->step(action, observation, info);
-      std::cout << json{{"obs", observation_json(observation)},
+      std::cout << json{{"obs", float32_values_json(observation)},
                         {"reward", outcome.reward},
                         {"terminated", outcome.terminated},
                         {"truncated", outcome.truncated},
@@ -112,7 +94,7 @@ int main(int argc, char** argv) {
       if (outcome.terminated || outcome.truncated) {
         env->reset(observation, info);
         std::cout
-            << json{{"reset", observation_json(observation)}, {"info", info_json(info)}}.dump()
+            << json{{"reset", float32_values_json(observation)}, {"info", info_json(info)}}.dump()
             << '\n';
       }
     }

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oracle_common import (acrobot_policy, cartpole_policy, mountain_car_policy,  # noqa: E402
-                           run_dump)
+                           paired_lines, run_dump)
 
 try:
     import numpy as np
@@ -127,17 +127,8 @@ class Stats:
 def compare(name, want_lines, got_lines, stats):
     """Returns a list of mismatch descriptions."""
     problems = []
-    if len(want_lines) != len(got_lines):
-        problems.append(f"{name}: {len(got_lines)} lines from locus, {len(want_lines)} from "
-                        "gymnasium")
-    for index, (want, got) in enumerate(zip(want_lines, got_lines)):
-        where = f"{name} line {index}"
-        kind = "reset" if "reset" in want else "obs"
-        if kind not in got:
-            problems.append(f"{where}: locus has {sorted(got)}, gymnasium has {kind}")
-            break
-        want_obs = np.asarray(want[kind], dtype=np.float32).astype(np.float64)
-        got_obs = np.asarray(got[kind], dtype=np.float64)
+    for where, kind, want, got, want_obs, got_obs in paired_lines(name, "gymnasium", want_lines,
+                                                                  got_lines, problems):
         if want_obs.shape != got_obs.shape:
             problems.append(f"{where}: observation shape {got_obs.shape} vs {want_obs.shape}")
             break

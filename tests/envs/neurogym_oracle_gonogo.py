@@ -30,14 +30,13 @@ Exit status 0 when everything matches, 1 on a mismatch, 2 on a usage problem, 77
 when numpy or neurogym is not installed.
 """
 
-import importlib.util
 import json
 import sys
-import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oracle_common import run_dump  # noqa: E402
+from neurogym_loader import import_neurogym_task  # noqa: E402
+from oracle_common import paired_lines, run_dump  # noqa: E402
 
 try:
     import numpy as np
@@ -48,36 +47,12 @@ except ImportError as error:  # pragma: no cover - depends on the machine
 
 def load_gonogo():
     """NeuroGym's GoNogo class and NeuroGym's version, or exit 77 when NeuroGym is missing."""
-    from importlib import metadata
-
-    if importlib.util.find_spec("neurogym") is None:
-        print("skipped: neurogym is not installed (pip install --no-deps neurogym==2.3.1; see "
-              "scripts/requirements-no-deps.txt)")
-        sys.exit(77)
-    version = metadata.version("neurogym")
     try:
-        from neurogym.envs.native.gonogo import GoNogo  # the whole package imports
-        return GoNogo, version
-    except ImportError:
-        pass
-    # neurogym/__init__.py failed (torch missing): register the packages on the way to the task
-    # modules as plain namespaces, so their own imports (neurogym.core, neurogym.utils.spaces)
-    # resolve without running the package's __init__.
-    for name in [m for m in sys.modules if m == "neurogym" or m.startswith("neurogym.")]:
-        del sys.modules[name]
-    root = Path(importlib.util.find_spec("neurogym").origin).parent
-    for name, folder in [("neurogym", root), ("neurogym.utils", root / "utils"),
-                         ("neurogym.envs", root / "envs"),
-                         ("neurogym.envs.native", root / "envs" / "native")]:
-        module = types.ModuleType(name)
-        module.__path__ = [str(folder)]
-        sys.modules[name] = module
-    try:
-        from neurogym.envs.native.gonogo import GoNogo
+        gonogo, version, _ = import_neurogym_task("gonogo", "GoNogo")
     except ImportError as error:
-        print(f"skipped: cannot import neurogym's GoNogo: {error}")
+        print(f"skipped: cannot import NeuroGym's GoNogo: {error}")
         sys.exit(77)
-    return GoNogo, version
+    return gonogo, version
 
 
 GoNogo, NEUROGYM_VERSION = load_gonogo()
@@ -179,18 +154,9 @@ def run_locus(dump, kwargs, seed, ground_truths, actions):
 def compare(name, want_lines, got_lines, stats):
     """Returns a list of mismatch descriptions."""
     problems = []
-    if len(want_lines) != len(got_lines):
-        problems.append(f"{name}: {len(got_lines)} lines from locus, {len(want_lines)} from "
-                        "NeuroGym")
     first_trial = True
-    for index, (want, got) in enumerate(zip(want_lines, got_lines)):
-        where = f"{name} line {index}"
-        kind = "reset" if "reset" in want else "obs"
-        if kind not in got:
-            problems.append(f"{where}: locus has {sorted(got)}, NeuroGym has {kind}")
-            break
-        want_obs = np.asarray(want[kind], dtype=np.float32).astype(np.float64)
-        got_obs = np.asarray(got[kind], dtype=np.float64)
+    for where, kind, want, got, want_obs, got_obs in paired_lines(name, "NeuroGym", want_lines,
+                                                                  got_lines, problems):
         if want_obs.shape != got_obs.shape or not np.array_equal(want_obs, got_obs):
             problems.append(f"{where}: observation {got_obs.tolist()} vs NeuroGym "
                             f"{want_obs.tolist()}")

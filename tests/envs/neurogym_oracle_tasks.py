@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oracle_common import run_dump  # noqa: E402
+from oracle_common import paired_lines, run_dump  # noqa: E402
 # Loads NeuroGym (or exits 77) and brings numpy.
 import neurogym_oracle_gonogo as gonogo  # noqa: E402
 
@@ -140,17 +140,8 @@ def run_locus(dump, env_id, kwargs, seed, conditions, actions):
 
 def compare(name, want_lines, got_lines, stats):
     problems = []
-    if len(want_lines) != len(got_lines):
-        problems.append(f"{name}: {len(got_lines)} lines from locus, {len(want_lines)} from "
-                        "NeuroGym")
-    for index, (want, got) in enumerate(zip(want_lines, got_lines)):
-        where = f"{name} line {index}"
-        kind = "reset" if "reset" in want else "obs"
-        if kind not in got:
-            problems.append(f"{where}: locus has {sorted(got)}, NeuroGym has {kind}")
-            break
-        want_obs = np.asarray(want[kind], dtype=np.float32).astype(np.float64)
-        got_obs = np.asarray(got[kind], dtype=np.float64)
+    for where, kind, want, got, want_obs, got_obs in paired_lines(name, "NeuroGym", want_lines,
+                                                                  got_lines, problems):
         if want_obs.shape != got_obs.shape or not np.array_equal(want_obs, got_obs):
             problems.append(f"{where}: observation {got_obs.tolist()} vs NeuroGym "
                             f"{want_obs.tolist()}")

@@ -3,8 +3,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -27,6 +31,24 @@ struct TempDir {
     std::filesystem::remove_all(path, ignored);
   }
 };
+
+// ||a - b|| / ||b|| in double precision (||b|| floored at 1e-30): infinite when the sizes differ,
+// NaN when a holds a NaN, so that a test's "< tolerance" fails either way.
+inline double relative_error(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double diff = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
+}
+
+inline double relative_error(const Matrix& a, const Matrix& b) {
+  if (a.shape() != b.shape()) return std::numeric_limits<double>::infinity();
+  return relative_error(std::span<const float>(a.data(), a.size()),
+                        std::span<const float>(b.data(), b.size()));
+}
 
 inline Matrix random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed,
                             double scale = 1.0) {

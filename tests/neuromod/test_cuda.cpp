@@ -94,15 +94,6 @@ double step_on(Network& net, const Matrix& x, std::span<const ContextId> ids,
   return loss;
 }
 
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
-}
-
 void require_same_parameters(Network& cuda, Network& reference, double tolerance) {
   for (const ParameterInfo& info : cuda.parameters()) {
     const auto a = cuda.read_parameter(info.name, info.context);

@@ -33,25 +33,10 @@ bool have_device() {
   return false;
 }
 
-double relative_error(const float* a, const float* b, std::size_t n) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
-}
-
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  for (float v : a) REQUIRE(std::isfinite(v));
-  return relative_error(a.data(), b.data(), a.size());
-}
-
 void require_close(const Matrix& a, const Matrix& b, double tolerance) {
   REQUIRE(a.shape() == b.shape());
   for (float v : a) REQUIRE(std::isfinite(v));
-  REQUIRE(relative_error(a.data(), b.data(), a.size()) < tolerance);
+  REQUIRE(relative_error(a, b) < tolerance);
 }
 
 struct RecurrentCase {

@@ -120,22 +120,6 @@ Matrix oracle_forward(const Network& net, const Matrix& x, const std::vector<Con
   return y;
 }
 
-double relative_error(const Matrix& a, const Matrix& b) {
-  double diff = 0.0, norm = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (double(a.data()[i]) - b.data()[i]) * (double(a.data()[i]) - b.data()[i]);
-    norm += double(b.data()[i]) * b.data()[i];
-  }
-  return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-30);
-}
-
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-  Matrix ma({a.size(), std::size_t{1}}), mb({b.size(), std::size_t{1}});
-  std::copy(a.begin(), a.end(), ma.begin());
-  std::copy(b.begin(), b.end(), mb.begin());
-  return relative_error(ma, mb);
-}
-
 // Context ids of the batch shapes the products treat differently. Contexts 0..5 run on sets
 // 0, 1, 2, 0, 1, 2.
 struct Batch {
