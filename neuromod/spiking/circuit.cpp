@@ -35,7 +35,11 @@ bool is_excitatory(PopulationKind kind) {
   return kind == PopulationKind::kPyramidal || kind == PopulationKind::kInput;
 }
 
-// A drive as it applies during one step: the scaled current and the Poisson input spikes.
+}  // namespace
+
+// A drive as it applies during one step: the scaled current and the Poisson input spikes. (Outside
+// the anonymous namespace: Circuit::StepInputs, which has external linkage, holds four.)
+namespace detail {
 struct StepDrive {
   double current = 0.0;
   double mean = 0.0;    // expected input spikes per step
@@ -44,8 +48,8 @@ struct StepDrive {
 
   bool active() const { return mean > 0.0 && weight != 0.0; }
 };
-
-}  // namespace
+}  // namespace detail
+using detail::StepDrive;
 
 // Everything that is constant during one step, computed once from the knobs and the pulse.
 struct Circuit::StepInputs {

@@ -281,4 +281,12 @@ py::int_ to_python(const envs::Seed& seed) {
                       .attr("from_bytes")(py::bytes(bytes), py::str("little")));
 }
 
+std::string shape_text(const py::array& array) {
+  std::string out = "(";
+  for (py::ssize_t d = 0; d < array.ndim(); ++d) {
+    out += (d ? ", " : "") + std::to_string(array.shape(d));
+  }
+  return out + (array.ndim() == 1 ? ",)" : ")");
+}
+
 }  // namespace locus::python

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "envs/array.hpp"
@@ -24,6 +25,9 @@ namespace py = pybind11;
 // else (and for a dict key that is not a str).
 envs::Kwargs to_json(py::handle object, std::string_view context);
 py::object from_json(const nlohmann::json& json);
+
+// An array's shape as numpy prints it: "(3,)", "(2, 4)".
+std::string shape_text(const py::array& array);
 
 // numpy's dtype of a locus element type, and back (nullopt: numpy has it, locus does not).
 py::dtype to_numpy_dtype(envs::DType dtype);

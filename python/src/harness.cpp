@@ -23,6 +23,7 @@
 #include "bench/harness/sweep.hpp"
 #include "bindings.hpp"
 #include "cli/sweep_progress.hpp"
+#include "convert.hpp"
 #include "envs/errors.hpp"
 
 namespace locus::python {
@@ -31,14 +32,6 @@ namespace {
 
 using FloatArray = py::array_t<double, py::array::c_style>;
 using IntArray = py::array_t<std::int64_t, py::array::c_style>;
-
-std::string shape_text(const py::array& array) {
-  std::string out = "(";
-  for (py::ssize_t d = 0; d < array.ndim(); ++d) {
-    out += (d ? ", " : "") + std::to_string(array.shape(d));
-  }
-  return out + (array.ndim() == 1 ? ",)" : ")");
-}
 
 // `object` as a contiguous float64 array of `ndim` dimensions.
 FloatArray float_array(py::handle object, const char* name, py::ssize_t ndim) {

@@ -52,14 +52,6 @@ using neuromod::ContextId;
 // The first bytes of an agent checkpoint (agents/agent.cpp), which embeds a network checkpoint.
 constexpr char kAgentCheckpointMagic[8] = {'L', 'O', 'C', 'U', 'S', 'A', 'G', '\0'};
 
-std::string shape_text(const py::array& array) {
-  std::string out = "(";
-  for (py::ssize_t d = 0; d < array.ndim(); ++d) {
-    out += (d ? ", " : "") + std::to_string(array.shape(d));
-  }
-  return out + (array.ndim() == 1 ? ",)" : ")");
-}
-
 // Owns a network, or the agent whose network it is (the pointer aliases the agent's lifetime).
 class PyNetwork {
  public:

@@ -11,17 +11,13 @@
 #include "agents/run.hpp"
 #include "agents/run_lock.hpp"
 #include "agents/runner.hpp"
+#include "tests/util/fresh_dir.hpp"
 
 using namespace locus::agents;
 namespace fs = std::filesystem;
+using locus::testing::fresh_dir;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("locus_run_resume_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
 
 RunConfig small_run(std::vector<std::uint64_t> seeds = {}) {
   RunConfig config;

@@ -17,12 +17,14 @@
 #include "bench/harness/errors.hpp"
 #include "bench/harness/rl.hpp"
 #include "bench/harness/sweep.hpp"
+#include "tests/util/fresh_dir.hpp"
 
 using namespace locus::bench;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 namespace agents = locus::agents;
 namespace fs = std::filesystem;
+using locus::testing::fresh_dir;
 
 namespace {
 
@@ -90,13 +92,6 @@ Trace train(const RlConfig& config, bool evaluate) {
   }
   trace.parameters = agents::flat_parameters(learner.agent().network());
   return trace;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("locus_bench_rl_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include "bench/harness/errors.hpp"
 #include "bench/harness/sweep.hpp"
+#include "tests/util/fresh_dir.hpp"
 
 extern char** environ;
 
@@ -28,6 +29,7 @@ using namespace locus::bench;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 namespace fs = std::filesystem;
+using locus::testing::fresh_dir;
 
 namespace {
 
@@ -58,13 +60,6 @@ methods:
     lr: 0.05
     fixed_gain_from: ngm-sgd
 )";
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("locus_bench_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);

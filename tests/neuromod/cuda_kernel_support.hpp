@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "cuda_device.hpp"
 #include "neuromod/cuda/batch_plan.hpp"
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/cuda/device_kernels.hpp"
@@ -23,12 +24,6 @@ inline constexpr cudaStream_t kStream =
     nullptr;  // the legacy default stream: ordered with cudaMemcpy
 inline constexpr double kTolerance = 1e-5;
 inline constexpr std::size_t kContexts = 3;
-
-inline bool have_device() {
-  if (cuda_available()) return true;
-  WARN("CUDA kernel test skipped: " << cuda_status());
-  return false;
-}
 
 inline std::vector<float> random_values(std::size_t n, std::uint64_t seed, double scale = 1.0,
                                         double offset = 0.0) {

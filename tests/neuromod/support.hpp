@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
 
@@ -76,6 +77,33 @@ inline std::vector<std::int32_t> random_labels(std::size_t rows, std::size_t cla
 
 // The backends the behaviour tests run on: the CPU always, and CUDA where a device is present, so
 // both backends answer to one suite (tests/neuromod/test_cuda.cpp adds the CUDA-only checks).
+// One supervised step with softmax cross-entropy on the first head (the others get no gradient):
+// forward, backward, optimizer step. Returns the loss.
+inline double cross_entropy_step(Network& net, const Matrix& inputs,
+                                 const std::vector<ContextId>& ids,
+                                 const std::vector<std::int32_t>& labels) {
+  const auto& out = net.forward(inputs, ids);
+  Matrix grad;
+  const double loss = softmax_cross_entropy(out[0], labels, &grad);
+  net.zero_grad();
+  net.backward(grad);
+  net.step();
+  return loss;
+}
+
+// Gradients for every head: cross-entropy on head 0, squared error towards 0.25 on the others.
+inline std::vector<Matrix> head_gradients(const std::vector<Matrix>& outputs,
+                                          const std::vector<std::int32_t>& labels) {
+  std::vector<Matrix> grads(outputs.size());
+  softmax_cross_entropy(outputs[0], labels, &grads[0]);
+  for (std::size_t h = 1; h < outputs.size(); ++h) {
+    Matrix target(outputs[h].shape());
+    target.fill(0.25f);
+    mean_squared_error(outputs[h], target, &grads[h]);
+  }
+  return grads;
+}
+
 inline std::vector<Backend> semantic_backends() {
   std::vector<Backend> backends = {Backend::kCpu};
   if (cuda_available()) backends.push_back(Backend::kCuda);

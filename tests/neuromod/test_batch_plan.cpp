@@ -20,7 +20,7 @@ using locus::neuromod::cuda::BatchPlan;
 using locus::neuromod::cuda::BatchRequest;
 using locus::neuromod::cuda::plan_batch;
 using locus::neuromod::cuda::SetRun;
-using Ints = std::vector<std::int32_t>;
+using IntList = std::vector<std::int32_t>;
 
 namespace {
 
@@ -30,17 +30,17 @@ BatchPlan plan_of(const BatchRequest& request) {
   return plan;
 }
 
-Ints slice(const BatchPlan& plan, std::size_t at, std::size_t count) {
+IntList slice(const BatchPlan& plan, std::size_t at, std::size_t count) {
   REQUIRE(at + count <= plan.staging.size());
   return {plan.staging.begin() + std::ptrdiff_t(at),
           plan.staging.begin() + std::ptrdiff_t(at + count)};
 }
 
-Ints chunks(const BatchPlan& plan, const cuda::RowGroupsLayout& layout) {
+IntList chunks(const BatchPlan& plan, const cuda::RowGroupsLayout& layout) {
   return slice(plan, layout.chunks, 3 * std::size_t(layout.chunk_count));
 }
 
-Ints groups(const BatchPlan& plan, const cuda::RowGroupsLayout& layout) {
+IntList groups(const BatchPlan& plan, const cuda::RowGroupsLayout& layout) {
   return slice(plan, layout.groups, 3 * std::size_t(layout.group_count));
 }
 
@@ -52,17 +52,18 @@ TEST_CASE("batch plan: rows grouped by context, the whole staging buffer worked 
   const std::vector<std::uint32_t> sets = {0, 0, 0};
   const BatchPlan plan = plan_of({.rows = 5, .context_ids = ids, .context_set = sets});
   REQUIRE(plan.rows == 5);
-  REQUIRE(plan.row_context == Ints{1, 0, 1, 2, 1});
+  REQUIRE(plan.row_context == IntList{1, 0, 1, 2, 1});
   REQUIRE(plan.context_in_batch == std::vector<char>{1, 1, 1});
   REQUIRE_FALSE(plan.rows_permuted);
   REQUIRE(plan.set_runs.empty());
-  const Ints expected = {1, 0, 1, 2, 1,  // row contexts
-                         1, 0, 2, 4, 3,  // by context: context 0's row, 1's three, 2's one
-                         0, 0, 1, 1, 1, 4, 2, 4, 5,  // its chunks (group, begin, end)
-                         0, 0, 1, 1, 1, 2, 2, 2, 3,  // its groups (target, first chunk, end chunk)
-                         0, 1, 2, 3, 4,              // all rows: the identity
-                         0, 0, 5,                    // one chunk
-                         0, 0, 1};                   // one group, target 0
+  const IntList expected = {
+      1, 0, 1, 2, 1,              // row contexts
+      1, 0, 2, 4, 3,              // by context: context 0's row, 1's three, 2's one
+      0, 0, 1, 1, 1, 4, 2, 4, 5,  // its chunks (group, begin, end)
+      0, 0, 1, 1, 1, 2, 2, 2, 3,  // its groups (target, first chunk, end chunk)
+      0, 1, 2, 3, 4,              // all rows: the identity
+      0, 0, 5,                    // one chunk
+      0, 0, 1};                   // one group, target 0
   REQUIRE(plan.staging == expected);
   REQUIRE(plan.by_context.order == 5);
   REQUIRE(plan.by_context.chunks == 10);
@@ -84,21 +85,21 @@ TEST_CASE("batch plan: a context without rows has no group, and gets no gradient
   const std::vector<std::uint32_t> sets = {0, 0, 0};
   const BatchPlan plan = plan_of({.rows = 3, .context_ids = ids, .context_set = sets});
   REQUIRE(plan.context_in_batch == std::vector<char>{1, 0, 1});
-  REQUIRE(slice(plan, plan.by_context.order, 3) == Ints{2, 0, 1});
-  REQUIRE(chunks(plan, plan.by_context) == Ints{0, 0, 1, 1, 1, 3});
-  REQUIRE(groups(plan, plan.by_context) == Ints{0, 0, 1, 2, 1, 2});
+  REQUIRE(slice(plan, plan.by_context.order, 3) == IntList{2, 0, 1});
+  REQUIRE(chunks(plan, plan.by_context) == IntList{0, 0, 1, 1, 1, 3});
+  REQUIRE(groups(plan, plan.by_context) == IntList{0, 0, 1, 2, 1, 2});
 }
 
 TEST_CASE("batch plan: without ids every row is in the selected context, cut into 64-row chunks",
           "[neuromod][cuda][plan]") {
   const std::vector<std::uint32_t> sets = {0, 0};
   const BatchPlan plan = plan_of({.rows = 130, .selected = 1, .context_set = sets});
-  REQUIRE(plan.row_context == Ints(130, 1));
+  REQUIRE(plan.row_context == IntList(130, 1));
   REQUIRE(plan.context_in_batch == std::vector<char>{0, 1});
-  REQUIRE(chunks(plan, plan.by_context) == Ints{0, 0, 64, 0, 64, 128, 0, 128, 130});
-  REQUIRE(groups(plan, plan.by_context) == Ints{1, 0, 3});
-  REQUIRE(chunks(plan, plan.all_rows) == Ints{0, 0, 64, 0, 64, 128, 0, 128, 130});
-  REQUIRE(groups(plan, plan.all_rows) == Ints{0, 0, 3});
+  REQUIRE(chunks(plan, plan.by_context) == IntList{0, 0, 64, 0, 64, 128, 0, 128, 130});
+  REQUIRE(groups(plan, plan.by_context) == IntList{1, 0, 3});
+  REQUIRE(chunks(plan, plan.all_rows) == IntList{0, 0, 64, 0, 64, 128, 0, 128, 130});
+  REQUIRE(groups(plan, plan.all_rows) == IntList{0, 0, 3});
   // A chunk boundary inside the second of two groups: 64 is the first row of its second chunk.
   const std::vector<ContextId> ids = [] {
     std::vector<ContextId> v(70, 1);
@@ -106,8 +107,8 @@ TEST_CASE("batch plan: without ids every row is in the selected context, cut int
     return v;
   }();
   const BatchPlan split = plan_of({.rows = 70, .context_ids = ids, .context_set = sets});
-  REQUIRE(chunks(split, split.by_context) == Ints{0, 0, 1, 1, 1, 65, 1, 65, 70});
-  REQUIRE(groups(split, split.by_context) == Ints{0, 0, 1, 1, 1, 3});
+  REQUIRE(chunks(split, split.by_context) == IntList{0, 0, 1, 1, 1, 65, 1, 65, 70});
+  REQUIRE(groups(split, split.by_context) == IntList{0, 0, 1, 1, 1, 3});
 }
 
 TEST_CASE("batch plan: unsorted weight sets are sorted stably, cut into runs of equal counts",
@@ -120,12 +121,12 @@ TEST_CASE("batch plan: unsorted weight sets are sorted stably, cut into runs of 
   REQUIRE(plan.rows_permuted);
   // Sets 0 and 1 have two rows each (one run of two sets), set 2 one, set 3 two.
   REQUIRE(plan.set_runs == std::vector<SetRun>{{0, 2, 2, 0}, {2, 1, 1, 4}, {3, 1, 2, 5}});
-  REQUIRE(plan.set_order == Ints{1, 4, 2, 3, 5, 0, 6});
-  REQUIRE(plan.row_context == Ints{3, 0, 1, 2, 0, 4, 3});  // the caller's order
+  REQUIRE(plan.set_order == IntList{1, 4, 2, 3, 5, 0, 6});
+  REQUIRE(plan.row_context == IntList{3, 0, 1, 2, 0, 4, 3});  // the caller's order
   // The kernels see the network's order: contexts 0 0 1 2 4 3 3.
-  REQUIRE(slice(plan, 0, 7) == Ints{0, 0, 1, 2, 4, 3, 3});
-  REQUIRE(slice(plan, plan.by_context.order, 7) == Ints{0, 1, 2, 3, 5, 6, 4});
-  REQUIRE(groups(plan, plan.by_context) == Ints{0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5});
+  REQUIRE(slice(plan, 0, 7) == IntList{0, 0, 1, 2, 4, 3, 3});
+  REQUIRE(slice(plan, plan.by_context.order, 7) == IntList{0, 1, 2, 3, 5, 6, 4});
+  REQUIRE(groups(plan, plan.by_context) == IntList{0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5});
   REQUIRE(slice(plan, plan.set_order_at, 7) == plan.set_order);
   REQUIRE(plan.starts_at == plan.set_order_at + 7);
   REQUIRE(plan.staging.size() == plan.starts_at);
@@ -138,7 +139,7 @@ TEST_CASE("batch plan: weight sets that come sorted are not permuted", "[neuromo
       plan_of({.rows = 6, .context_ids = ids, .context_set = sets, .weight_sets = 3});
   REQUIRE_FALSE(plan.rows_permuted);
   REQUIRE(plan.set_runs == std::vector<SetRun>{{0, 1, 2, 0}, {1, 1, 1, 2}, {2, 1, 3, 3}});
-  REQUIRE(slice(plan, 0, 6) == Ints{0, 0, 1, 2, 2, 2});
+  REQUIRE(slice(plan, 0, 6) == IntList{0, 0, 1, 2, 2, 2});
   REQUIRE(plan.set_order_at == plan.starts_at);  // no set order uploaded
   // A set without rows breaks a run: sets 0 and 2 have one row each, set 1 none.
   const std::vector<ContextId> gap = {0, 2};
@@ -152,7 +153,7 @@ TEST_CASE("batch plan: episode starts are uploaded last, as 0 or 1", "[neuromod]
   const std::vector<std::uint8_t> starts = {0, 3, 1};
   const BatchPlan plan = plan_of({.rows = 3, .context_set = sets, .episode_starts = starts});
   REQUIRE(plan.staging.size() == plan.starts_at + 3);
-  REQUIRE(slice(plan, plan.starts_at, 3) == Ints{0, 1, 1});
+  REQUIRE(slice(plan, plan.starts_at, 3) == IntList{0, 1, 1});
 }
 
 TEST_CASE("batch plan: bad contexts, too many rows and a wrong number of starts are refused",
@@ -201,7 +202,7 @@ TEST_CASE("batch plan: every random batch keeps the kernels' invariants",
                                       .context_ids = ids,
                                       .context_set = context_set,
                                       .weight_sets = weight_sets});
-      const Ints network_context = slice(plan, 0, rows);
+      const IntList network_context = slice(plan, 0, rows);
       // The network's order: sorted by set, each context's rows in the caller's order.
       for (std::size_t i = 0; i < rows; ++i) {
         const std::size_t caller = plan.rows_permuted ? std::size_t(plan.set_order[i]) : i;
@@ -213,9 +214,9 @@ TEST_CASE("batch plan: every random batch keeps the kernels' invariants",
       }
       // Every row once in the by-context order; each group's chunks hold its context's rows,
       // in increasing row order, at most 64 to a chunk, the chunks tiling the order.
-      const Ints order = slice(plan, plan.by_context.order, rows);
-      const Ints chunk = chunks(plan, plan.by_context);
-      const Ints group = groups(plan, plan.by_context);
+      const IntList order = slice(plan, plan.by_context.order, rows);
+      const IntList chunk = chunks(plan, plan.by_context);
+      const IntList group = groups(plan, plan.by_context);
       std::int32_t covered = 0;
       for (std::size_t g = 0; g < std::size_t(plan.by_context.group_count); ++g) {
         const std::int32_t target = group[3 * g];

@@ -24,17 +24,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void train(Network& net, ContextId context, int steps) {
+// `steps` batches of one context.
+void train_context(Network& net, ContextId context, int steps) {
   for (int i = 0; i < steps; ++i) {
-    const std::vector<ContextId> ids(16, context);
-    const auto& out = net.forward(random_matrix(16, net.spec().input_dim, 100 * context + i), ids);
-    Matrix grad;
-    softmax_cross_entropy(out[0], random_labels(16, net.spec().heads[0].units, i), &grad);
-    std::vector<Matrix> grads(out.size());
-    grads[0] = grad;
-    net.zero_grad();
-    net.backward(grads);
-    net.step();
+    cross_entropy_step(net, random_matrix(16, net.spec().input_dim, 100 * context + i),
+                       std::vector<ContextId>(16, context),
+                       random_labels(16, net.spec().heads[0].units, i));
   }
 }
 
@@ -57,7 +52,7 @@ TEST_CASE("a checkpoint restores contexts, trainable weights and state exactly",
       net->add_context();
       net->add_context();
     }
-    for (ContextId c = 0; c < ContextId(net->context_count()); ++c) train(*net, c, 3);
+    for (ContextId c = 0; c < ContextId(net->context_count()); ++c) train_context(*net, c, 3);
     net->set_frozen(0, true);
     net->select_context(ContextId(net->context_count()) - 1);
     net->set_weight_gain(1, 1.25f);
@@ -84,7 +79,7 @@ TEST_CASE("a context file moves one context between networks of the same spec",
   TempDir dir("locus_nm_test_");
   const NetworkSpec spec = modulated_mlp(10, {15}, 3, 21);
   auto source = make_network(spec);
-  train(*source, 0, 4);
+  train_context(*source, 0, 4);
   save_context(*source, 0, dir.path / "task0.ctx");
   auto target = make_network(spec);
   const ContextId id = load_context(*target, dir.path / "task0.ctx");
@@ -106,7 +101,7 @@ TEST_CASE("missing, truncated, corrupt and foreign checkpoints give clear errors
           "[neuromod][checkpoint]") {
   TempDir dir("locus_nm_test_");
   auto net = make_network(modulated_mlp(10, {15}, 3, 5));
-  train(*net, 0, 2);
+  train_context(*net, 0, 2);
   const fs::path good = dir.path / "good.ckpt";
   save_checkpoint(*net, good);
   const auto bytes = read_bytes(good);

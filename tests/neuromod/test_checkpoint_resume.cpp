@@ -115,18 +115,13 @@ std::unique_ptr<Network> fresh_network(const Setting& setting, Backend backend,
 
 // Steps first..first+count-1 of one fixed schedule: batch i is the same whichever run takes it,
 // with rows of every context mixed in one batch.
-void train(Network& net, int first, int count) {
+void train_schedule(Network& net, int first, int count) {
   const std::size_t rows = 12;
   for (int i = first; i < first + count; ++i) {
     const auto step = static_cast<std::uint64_t>(i);
-    const std::vector<ContextId> ids = random_contexts(rows, net.context_count(), 2000 + step);
-    const auto& out = net.forward(random_matrix(rows, net.spec().input_dim, 1000 + step), ids);
-    Matrix grad;
-    softmax_cross_entropy(out[0], random_labels(rows, net.spec().heads[0].units, 3000 + step),
-                          &grad);
-    net.zero_grad();
-    net.backward(grad);
-    net.step();
+    cross_entropy_step(net, random_matrix(rows, net.spec().input_dim, 1000 + step),
+                       random_contexts(rows, net.context_count(), 2000 + step),
+                       random_labels(rows, net.spec().heads[0].units, 3000 + step));
   }
 }
 
@@ -180,10 +175,10 @@ TEST_CASE("training resumed from a checkpoint continues exactly as the uninterru
         INFO(to_string(backend) << ", " << setting.label << ", " << to_string(kind));
         const OptimizerConfig config = config_of(kind);
         auto uninterrupted = fresh_network(setting, backend, config);
-        train(*uninterrupted, 0, kBefore + kAfter);
+        train_schedule(*uninterrupted, 0, kBefore + kAfter);
 
         auto interrupted = fresh_network(setting, backend, config);
-        train(*interrupted, 0, kBefore);
+        train_schedule(*interrupted, 0, kBefore);
         const fs::path file = dir.path / "resume.ckpt";
         save_checkpoint(*interrupted, file);
         // Nothing is set on the loaded network: optimizer, state and mode come from the file.
@@ -191,7 +186,7 @@ TEST_CASE("training resumed from a checkpoint continues exactly as the uninterru
         REQUIRE(same_config(resumed->optimizer(), config));
         REQUIRE(resumed->gradient_mode() == setting.mode);
         require_same_network(*interrupted, *resumed);
-        train(*resumed, kBefore, kAfter);
+        train_schedule(*resumed, kBefore, kAfter);
         require_same_network(*uninterrupted, *resumed);
         REQUIRE_FALSE(same_parameters(*interrupted, *resumed));  // it did train
 
@@ -202,7 +197,7 @@ TEST_CASE("training resumed from a checkpoint continues exactly as the uninterru
           forgetful->set_optimizer(config_of(OptimizerKind::kSgd));  // a kind change drops state
           forgetful->set_optimizer(config);
           REQUIRE(forgetful->read_optimizer_state("layer0.bias", 0).steps == 0);
-          train(*forgetful, kBefore, kAfter);
+          train_schedule(*forgetful, kBefore, kAfter);
           REQUIRE_FALSE(same_parameters(*uninterrupted, *forgetful));
         }
       }
@@ -222,7 +217,7 @@ TEST_CASE("the optimizer state is read and written per parameter tensor",
     REQUIRE(state.steps == 0);
     REQUIRE(state.first == std::vector<float>(units, 0.0f));
     REQUIRE(state.second == std::vector<float>(units, 0.0f));
-    train(*net, 0, 2);
+    train_schedule(*net, 0, 2);
     state = net->read_optimizer_state("layer0.gain", 1);
     REQUIRE(state.steps == 2);
     REQUIRE(std::any_of(state.first.begin(), state.first.end(), [](float v) { return v != 0; }));
@@ -261,7 +256,7 @@ TEST_CASE("the optimizer state is read and written per parameter tensor",
     REQUIRE(state.second.empty());
     // A context file holds no optimizer state: the context it adds starts fresh.
     TempDir dir("locus_nm_resume_");
-    train(*net, 0, 1);
+    train_schedule(*net, 0, 1);
     save_context(*net, 1, dir.path / "one.ctx");
     const ContextId added = load_context(*net, dir.path / "one.ctx");
     REQUIRE(net->read_optimizer_state("layer0.gain", 1).steps == 1);
@@ -275,7 +270,7 @@ TEST_CASE("version-1 checkpoints still load, with the default optimizer and fres
   for (const Setting& setting : settings()) {
     INFO(setting.label);
     auto net = fresh_network(setting, Backend::kCpu, config_of(OptimizerKind::kAdam));
-    train(*net, 0, 3);
+    train_schedule(*net, 0, 3);
     const fs::path v2 = dir.path / "v2.ckpt";
     save_checkpoint(*net, v2);
     const RawFile file = decode(read_bytes(v2));
@@ -294,7 +289,7 @@ TEST_CASE("version-1 checkpoints still load, with the default optimizer and fres
     }
     // It trains on, as version-1 files always did once given an optimizer.
     loaded->set_optimizer(config_of(OptimizerKind::kAdam));
-    train(*loaded, 3, 1);
+    train_schedule(*loaded, 3, 1);
     REQUIRE(loaded->read_optimizer_state("layer0.bias", 0).steps == 1);
   }
   // Context files kept their layout: a version-1 one loads too.
@@ -310,7 +305,7 @@ TEST_CASE("damaged version-2 checkpoints fail with a message naming the problem"
           "[neuromod][checkpoint]") {
   TempDir dir("locus_nm_resume_");
   auto net = fresh_network(settings()[0], Backend::kCpu, config_of(OptimizerKind::kAdam));
-  train(*net, 0, 2);
+  train_schedule(*net, 0, 2);
   const fs::path good = dir.path / "good.ckpt";
   save_checkpoint(*net, good);
   const std::vector<unsigned char> bytes = read_bytes(good);

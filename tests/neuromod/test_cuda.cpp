@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "cuda_device.hpp"
 #include "neuromod/checkpoint.hpp"
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/errors.hpp"
@@ -32,12 +33,6 @@ using namespace locus::neuromod::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-bool have_device() {
-  if (cuda_available()) return true;
-  WARN("CUDA test skipped: " << cuda_status());
-  return false;
-}
 
 // Every feature of the modulated network: a dense layer, then a centered sparse layer with the
 // published post-activation gain, a dense layer with gain and bias, a fixed readout with

@@ -33,7 +33,7 @@ const CellCase kCells[] = {
     {"lstm", Recurrence::kLstm},
 };
 
-constexpr std::size_t kBatch = 5, kUnits = 70;  // 350 elements: more than one block
+constexpr std::size_t kRows = 5, kUnits = 70;  // 350 elements: more than one block
 
 // One step's inputs for a cell kind, on both sides, with the forward step run on the host.
 struct StepData {
@@ -46,27 +46,27 @@ struct StepData {
   explicit StepData(const CellCase& c)
       : cell(c),
         width(cuda::gates_of(c.recurrence) * kUnits),
-        input_sum(random_values(kBatch * width, 50)),
-        recurrent_sum(random_values(kBatch * width, 51)),
-        previous(random_values(kBatch * kUnits, 52, 0.5)),
-        previous_cell(random_values(kBatch * kUnits, 53, 0.5)),
-        noise(random_values(kBatch * kUnits, 54, 0.2)),
+        input_sum(random_values(kRows * width, 50)),
+        recurrent_sum(random_values(kRows * width, 51)),
+        previous(random_values(kRows * kUnits, 52, 0.5)),
+        previous_cell(random_values(kRows * kUnits, 53, 0.5)),
+        noise(random_values(kRows * kUnits, 54, 0.2)),
         gain(random_values(kContexts * width, 55, 0.3, 1.0)),
         bias(random_values(kContexts * width, 56, 0.2)),
-        row_context(random_indices(kBatch, kContexts, 57)),
+        row_context(random_indices(kRows, kContexts, 57)),
         next_starts(std::vector<std::int32_t>{0, 1, 0, 0, 1}),
-        gates(kBatch * width),
-        cell_state(kBatch * kUnits),
-        hidden(kBatch * kUnits),
-        next_previous(kBatch * kUnits),
-        next_previous_cell(kBatch * kUnits) {
+        gates(kRows * width),
+        cell_state(kRows * kUnits),
+        hidden(kRows * kUnits),
+        next_previous(kRows * kUnits),
+        next_previous_cell(kRows * kUnits) {
     cuda::CellForwardStep host = forward_step(false);
     host.gates = gates.data();
     host.cell = lstm() ? cell_state.data() : nullptr;
     host.hidden = hidden.data();
     host.next_previous = next_previous.data();
     host.next_previous_cell = lstm() ? next_previous_cell.data() : nullptr;
-    for (std::size_t b = 0; b < kBatch; ++b)
+    for (std::size_t b = 0; b < kRows; ++b)
       for (std::size_t j = 0; j < kUnits; ++j) cuda::cell_forward(host, b, j);
   }
   bool lstm() const { return cell.recurrence == Recurrence::kLstm; }
@@ -76,7 +76,7 @@ struct StepData {
     s.recurrence = cell.recurrence;
     s.activation = cell.activation;
     s.alpha = cell.alpha;
-    s.batch = kBatch;
+    s.batch = kRows;
     s.units = kUnits;
     s.input_sum = device ? input_sum.d() : input_sum.host.data();
     s.recurrent_sum = device ? recurrent_sum.d() : recurrent_sum.host.data();
@@ -95,25 +95,25 @@ struct StepData {
 
 TEST_CASE("CUDA kernel launch_state_entry matches the host step", "[cuda][kernel][recurrent]") {
   if (!have_device()) return;
-  const std::vector<float> hidden = random_values(kBatch * kUnits, 58);
-  const std::vector<float> cell = random_values(kBatch * kUnits, 59);
+  const std::vector<float> hidden = random_values(kRows * kUnits, 58);
+  const std::vector<float> cell = random_values(kRows * kUnits, 59);
   const std::vector<std::int32_t> starts = {1, 0, 0, 1, 0};
   Floats dhidden(hidden), dcell(cell);
   Ints dstarts(starts);
   for (const bool lstm : {false, true}) {
     for (const bool initial : {false, true}) {
       INFO("lstm " << lstm << ", initial state " << initial);
-      std::vector<float> previous(kBatch * kUnits), previous_cell(kBatch * kUnits);
-      cuda::StateEntry host{.batch = kBatch,
+      std::vector<float> previous(kRows * kUnits), previous_cell(kRows * kUnits);
+      cuda::StateEntry host{.batch = kRows,
                             .units = kUnits,
                             .starts = starts.data(),
                             .initial_hidden = initial ? hidden.data() : nullptr,
                             .initial_cell = initial && lstm ? cell.data() : nullptr,
                             .previous = previous.data(),
                             .previous_cell = lstm ? previous_cell.data() : nullptr};
-      for (std::size_t b = 0; b < kBatch; ++b)
+      for (std::size_t b = 0; b < kRows; ++b)
         for (std::size_t j = 0; j < kUnits; ++j) cuda::enter_state(host, b, j);
-      Floats dprevious = poisoned(kBatch * kUnits), dprevious_cell = poisoned(kBatch * kUnits);
+      Floats dprevious = poisoned(kRows * kUnits), dprevious_cell = poisoned(kRows * kUnits);
       cuda::StateEntry device = host;
       device.starts = dstarts.d();
       device.initial_hidden = initial ? dhidden.d() : nullptr;
@@ -134,9 +134,9 @@ TEST_CASE("CUDA kernel launch_cell_forward matches the host step for every cell 
   for (const CellCase& c : kCells) {
     INFO(c.name);
     StepData data(c);
-    Floats gates = poisoned(kBatch * data.width), cell = poisoned(kBatch * kUnits);
-    Floats hidden = poisoned(kBatch * kUnits), next_previous = poisoned(kBatch * kUnits);
-    Floats next_previous_cell = poisoned(kBatch * kUnits);
+    Floats gates = poisoned(kRows * data.width), cell = poisoned(kRows * kUnits);
+    Floats hidden = poisoned(kRows * kUnits), next_previous = poisoned(kRows * kUnits);
+    Floats next_previous_cell = poisoned(kRows * kUnits);
     cuda::CellForwardStep step = data.forward_step(true);
     step.gates = gates.d();
     step.cell = data.lstm() ? cell.d() : nullptr;
@@ -160,7 +160,7 @@ TEST_CASE("CUDA kernel launch_cell_backward matches the host step for every cell
   for (const CellCase& c : kCells) {
     INFO(c.name);
     StepData data(c);
-    const std::size_t n = kBatch * kUnits, w = kBatch * data.width;
+    const std::size_t n = kRows * kUnits, w = kRows * data.width;
     Floats d_hidden(random_values(n, 60)), carry(random_values(n, 61));
     Floats carry_cell(random_values(n, 62)), gates(data.gates), cell(data.cell_state);
     // The host step: the same inputs, the forward's outputs, carry and carry_cell updated in place.
@@ -172,7 +172,7 @@ TEST_CASE("CUDA kernel launch_cell_backward matches the host step for every cell
       s.recurrence = c.recurrence;
       s.activation = c.activation;
       s.alpha = c.alpha;
-      s.batch = kBatch;
+      s.batch = kRows;
       s.units = kUnits;
       s.d_hidden = device ? d_hidden.d() : d_hidden.host.data();
       s.input_sum = f.input_sum;
@@ -194,7 +194,7 @@ TEST_CASE("CUDA kernel launch_cell_backward matches the host step for every cell
     host.d_recurrent_sum = d_recurrent_sum.data();
     host.gate_grad = gate_grad.data();
     host.gain_terms = gain_terms.data();
-    for (std::size_t b = 0; b < kBatch; ++b)
+    for (std::size_t b = 0; b < kRows; ++b)
       for (std::size_t j = 0; j < kUnits; ++j) cuda::cell_backward(host, b, j);
     Floats dxz = poisoned(w), dhz = poisoned(w), dgate = poisoned(w), dgain = poisoned(w);
     cuda::CellBackwardStep device = step_of(true);

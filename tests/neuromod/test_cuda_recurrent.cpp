@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cuda_device.hpp"
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/losses.hpp"
@@ -26,12 +27,6 @@ using namespace locus::neuromod::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-bool have_device() {
-  if (cuda_available()) return true;
-  WARN("CUDA test skipped: " << cuda_status());
-  return false;
-}
 
 void require_close(const Matrix& a, const Matrix& b, double tolerance) {
   REQUIRE(a.shape() == b.shape());
@@ -108,15 +103,7 @@ RecurrentState random_state(const Network& net, std::size_t batch, std::uint64_t
 }
 
 std::vector<Matrix> loss_gradients(const std::vector<Matrix>& outputs, std::uint64_t seed) {
-  std::vector<Matrix> grads(outputs.size());
-  const auto labels = random_labels(outputs[0].shape()[0], outputs[0].shape()[1], seed);
-  softmax_cross_entropy(outputs[0], labels, &grads[0]);
-  for (std::size_t h = 1; h < outputs.size(); ++h) {
-    Matrix target(outputs[h].shape());
-    target.fill(0.25f);
-    mean_squared_error(outputs[h], target, &grads[h]);
-  }
-  return grads;
+  return head_gradients(outputs, random_labels(outputs[0].shape()[0], outputs[0].shape()[1], seed));
 }
 
 // Two training steps of `backend` and the reference side by side: the second with per-row

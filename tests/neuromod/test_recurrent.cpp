@@ -136,12 +136,12 @@ std::size_t check_sequence_gradients(Network& net, const SequenceCase& c, double
   return checked;
 }
 
-struct CellCase {
+struct SmoothCell {
   Recurrence recurrence;
   Activation activation;
   float alpha;
 };
-const std::vector<CellCase> kSmoothCells = {
+const std::vector<SmoothCell> kSmoothCells = {
     {Recurrence::kElman, Activation::kTanh, 1.0f},
     {Recurrence::kElman, Activation::kSoftplus, 0.2f},  // a leaky rate network (NeuroGym's CTRNN)
     {Recurrence::kGru, Activation::kTanh, 1.0f},
@@ -152,7 +152,7 @@ const std::vector<CellCase> kSmoothCells = {
 
 TEST_CASE("recurrent gradients, modulated: per-context gains and biases of every gate",
           "[neuromod][recurrent][gradients]") {
-  for (const CellCase& cell : kSmoothCells) {
+  for (const SmoothCell& cell : kSmoothCells) {
     INFO(to_string(cell.recurrence)
          << " " << to_string(cell.activation) << " alpha " << cell.alpha);
     auto net = make_network(recurrent_spec(cell.recurrence, false, cell.activation, cell.alpha),
@@ -168,7 +168,7 @@ TEST_CASE("recurrent gradients, modulated: per-context gains and biases of every
 
 TEST_CASE("recurrent gradients, trainable: input and recurrent weights of every gate",
           "[neuromod][recurrent][gradients]") {
-  for (const CellCase& cell : kSmoothCells) {
+  for (const SmoothCell& cell : kSmoothCells) {
     INFO(to_string(cell.recurrence) << " " << to_string(cell.activation));
     auto net = make_network(recurrent_spec(cell.recurrence, true, cell.activation, cell.alpha),
                             Backend::kReference);

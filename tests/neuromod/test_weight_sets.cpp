@@ -59,19 +59,6 @@ NetworkSpec no_layer_spec() {
   return spec;
 }
 
-// Cross-entropy on head 0, squared error towards 0.25 on the others.
-std::vector<Matrix> head_gradients(const std::vector<Matrix>& outputs,
-                                   const std::vector<std::int32_t>& labels) {
-  std::vector<Matrix> grads(outputs.size());
-  softmax_cross_entropy(outputs[0], labels, &grads[0]);
-  for (std::size_t h = 1; h < outputs.size(); ++h) {
-    Matrix target(outputs[h].shape());
-    target.fill(0.25f);
-    mean_squared_error(outputs[h], target, &grads[h]);
-  }
-  return grads;
-}
-
 // "layer1.gain" from ("layer", 1, ".gain").
 std::string fmt_name(const char* prefix, std::size_t index, const char* suffix) {
   return std::string(prefix) + std::to_string(index) + suffix;
