@@ -64,12 +64,16 @@ setup_python() {
 build() {
   # LOCUS_PYTHON=ON: the build also makes the Python package (build/python/locus: the module _core
   # and the package's Python files), which .venv then imports (install_python_package).
+  # CMAKE_UNITY_BUILD: each target's sources compiled eight to a translation unit, which halves a
+  # clean build (what a fresh clone and CI do; 2 cores, no ccache: 9.9 -> 5.3 min). For an
+  # edit-compile loop, where it recompiles a file's seven companions too, configure build/ with
+  # LOCUS_CMAKE_ARGS=-DCMAKE_UNITY_BUILD=OFF (or use a build directory of your own).
   local build_dir="$ROOT/build"
   if [[ ! -f "$build_dir/CMakeCache.txt" ]] ||
     ! grep -q '^LOCUS_PYTHON:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
     log "CMake: configuring build/"
     cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DLOCUS_PYTHON=ON \
-      -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" ${LOCUS_CMAKE_ARGS:-}
+      -DCMAKE_UNITY_BUILD=ON -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" ${LOCUS_CMAKE_ARGS:-}
   fi
   log "CMake: building with $(nproc) jobs"
   cmake --build "$build_dir" -j"$(nproc)"

@@ -8,16 +8,35 @@
 # reference is installed by scripts/setup.sh, so a skip means the comparison silently stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/lint.sh
-bash scripts/sanitize.sh
+# The time each part took, printed when the script ends (however it ends): CI's budget is 25 min.
+timings=()
+phase() {  # name command...
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  timings+=("$name $((SECONDS - start)) s")
+}
+print_timings() {
+  local joined
+  joined=$(printf '%s, ' "${timings[@]}")
+  echo "[locus tests] time: ${joined%, }; ${SECONDS} s in all"
+}
+trap print_timings EXIT
+
+run_ctest() {
+  local report=$PWD/build/ctest-junit.xml
+  rm -f "$report"
+  ctest_status=0
+  ctest --test-dir build --output-on-failure -j"$(nproc)" --output-junit "$report" || ctest_status=$?
+  skip_status=0
+  .venv/bin/python scripts/skipped_tests.py "$report" || skip_status=$?
+}
+
+phase setup bash scripts/setup.sh
+phase lint bash scripts/lint.sh
+phase sanitizers bash scripts/sanitize.sh
 # Every parser's target, briefly (10 s each, two at a time): CI's time is mostly the build.
-LOCUS_FUZZ_SECONDS=${LOCUS_FUZZ_SECONDS:-10} bash scripts/fuzz.sh
-report=$PWD/build/ctest-junit.xml
-rm -f "$report"
-ctest_status=0
-ctest --test-dir build --output-on-failure -j"$(nproc)" --output-junit "$report" || ctest_status=$?
-skip_status=0
-.venv/bin/python scripts/skipped_tests.py "$report" || skip_status=$?
+phase fuzz env LOCUS_FUZZ_SECONDS="${LOCUS_FUZZ_SECONDS:-10}" bash scripts/fuzz.sh
+phase ctest run_ctest
 if ((ctest_status != 0)); then exit "$ctest_status"; fi
 exit "$skip_status"
