@@ -43,10 +43,6 @@ json measure(const EnvBenchOptions& options, const std::string& name,
       name.c_str(), r.median_rate, r.counted, r.contaminated ? ", machine busy: figure low" : "",
       median(r.cpu_rates), allocations);
   json result = measured_json(name, options, env_steps_per_repeat, std::move(config), m);
-  // Robust to other processes taking the cores (time spent descheduled is not counted); for
-  // several threads it measures work per CPU second, not speed.
-  result["steps_per_cpu_second"] = r.cpu_rates;
-  result["median_steps_per_cpu_second"] = median(r.cpu_rates);
   result["allocations_in_timed_steps"] = allocations;
   return result;
 }

@@ -37,8 +37,6 @@ using namespace locus::bench_perf;
 
 namespace {
 
-constexpr double kAllowedBackgroundCores = 0.25;
-
 struct Config {
   std::size_t batch, contexts, threads;
   MatmulPrecision precision;
@@ -92,26 +90,18 @@ nlohmann::json measure(const Config& config, std::size_t repeats, double seconds
     name += ", " + std::string(to_string(config.precision));
   std::fprintf(stderr, "%-44s %12.0f samples/s (median of %zu%s)\n", name.c_str(), r.median_rate,
                r.counted, r.contaminated ? ", machine busy: figure low" : "");
-  return {{"name", name},
-          {"impl", "locus"},
-          {"config",
-           {{"batch", config.batch},
-            {"contexts", config.contexts},
-            {"threads", config.threads},
-            {"agents", config.agents},
-            {"precision", to_string(config.precision)}}},
-          {"iterations_per_repeat", iterations},
-          {"samples_per_second", r.rates},
-          {"background_cores", r.background_cores},
-          {"allowed_background_cores", kAllowedBackgroundCores},
-          {"median_samples_per_second", r.median_rate},
-          // Samples per CPU-second of this process: on a shared machine a single-threaded figure
-          // that time-slicing by other processes barely moves (it counts spinning or waiting
-          // threads too).
-          {"samples_per_cpu_second", r.cpu_rates},
-          {"median_samples_per_cpu_second", median(r.cpu_rates)},
-          {"contaminated", r.contaminated},
-          {"checksum", checksum}};
+  nlohmann::json result = {{"name", name},
+                           {"impl", "locus"},
+                           {"config",
+                            {{"batch", config.batch},
+                             {"contexts", config.contexts},
+                             {"threads", config.threads},
+                             {"agents", config.agents},
+                             {"precision", to_string(config.precision)}}},
+                           {"iterations_per_repeat", iterations},
+                           {"checksum", checksum}};
+  result.update(rate_fields("samples", r));
+  return result;
 }
 
 }  // namespace

@@ -35,8 +35,6 @@ using namespace locus::bench_perf;
 
 namespace {
 
-constexpr double kAllowedBackgroundCores = 0.25;
-
 struct Shape {
   std::size_t steps, input, outputs;
 };
@@ -90,26 +88,21 @@ nlohmann::json measure(const Config& config, const Shape& shape, std::size_t rep
   const std::string name = config_name(config);
   std::fprintf(stderr, "%-44s %10.1f sequences/s (median of %zu%s)\n", name.c_str(), r.median_rate,
                r.counted, r.contaminated ? ", machine busy: figure low" : "");
-  return {{"name", name},
-          {"impl", "locus"},
-          {"config",
-           {{"cell", to_string(config.cell)},
-            {"mode", config.modulated ? "modulated" : "trainable"},
-            {"batch", config.batch},
-            {"hidden", config.hidden},
-            {"threads", config.threads},
-            {"steps", shape.steps},
-            {"input", shape.input},
-            {"outputs", shape.outputs}}},
-          {"iterations_per_repeat", iterations},
-          {"sequences_per_second", r.rates},
-          {"background_cores", r.background_cores},
-          {"allowed_background_cores", kAllowedBackgroundCores},
-          {"median_sequences_per_second", r.median_rate},
-          {"sequences_per_cpu_second", r.cpu_rates},
-          {"median_sequences_per_cpu_second", median(r.cpu_rates)},
-          {"contaminated", r.contaminated},
-          {"checksum", checksum}};
+  nlohmann::json result = {{"name", name},
+                           {"impl", "locus"},
+                           {"config",
+                            {{"cell", to_string(config.cell)},
+                             {"mode", config.modulated ? "modulated" : "trainable"},
+                             {"batch", config.batch},
+                             {"hidden", config.hidden},
+                             {"threads", config.threads},
+                             {"steps", shape.steps},
+                             {"input", shape.input},
+                             {"outputs", shape.outputs}}},
+                           {"iterations_per_repeat", iterations},
+                           {"checksum", checksum}};
+  result.update(rate_fields("sequences", r));
+  return result;
 }
 
 Recurrence cell_from_string(const std::string& name) {

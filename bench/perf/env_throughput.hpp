@@ -68,9 +68,6 @@ inline void add_env_bench_output_options(CLI::App& app, EnvBenchOptions& options
 // repeat within an episode and the table is not trivially cached by the branch predictor.
 inline constexpr std::size_t kActionTable = std::size_t{1} << 16;
 
-// Other processes may use this many cores during a repeat before it stops counting as clean.
-inline constexpr double kAllowedBackgroundCores = 0.25;
-
 inline std::vector<std::int64_t> random_actions(std::size_t count, std::uint64_t seed) {
   locus::envs::Rng rng(seed);
   std::vector<std::int64_t> actions(count);
@@ -102,18 +99,14 @@ inline nlohmann::json measured_json(const std::string& name, const EnvBenchOptio
                                     std::int64_t env_steps_per_repeat, nlohmann::json config,
                                     const Measured& m) {
   const Repeats& r = m.repeats;
-  return nlohmann::json{{"name", name},
-                        {"impl", "locus"},
-                        {"config", std::move(config)},
-                        {"env_steps_per_repeat", env_steps_per_repeat},
-                        {"repeats", options.repeats},
-                        {"seconds", r.seconds},
-                        {"steps_per_second", r.rates},
-                        {"background_cores", r.background_cores},
-                        {"allowed_background_cores", kAllowedBackgroundCores},
-                        {"contaminated", r.contaminated},
-                        {"median_steps_per_second", r.median_rate},
-                        {"checksum", m.checksum}};
+  nlohmann::json result = {{"name", name},
+                           {"impl", "locus"},
+                           {"config", std::move(config)},
+                           {"env_steps_per_repeat", env_steps_per_repeat},
+                           {"repeats", options.repeats},
+                           {"checksum", m.checksum}};
+  result.update(rate_fields("steps", r));
+  return result;
 }
 
 // Measures `body` (one repeat: env_steps_per_repeat env steps, returning the reward sum) under

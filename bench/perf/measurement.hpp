@@ -17,7 +17,9 @@
 #include <cmath>
 #include <cstddef>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,6 +56,10 @@ inline double own_cpu_seconds() {
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
+
+// Other processes may use this many cores during a try before it stops counting as clean: a
+// margin for /proc/stat's 10 ms ticks. The Python peers use the same (peer_timing.py).
+inline constexpr double kAllowedBackgroundCores = 0.25;
 
 // The timed repeats of one benchmark, every try kept (in order) for the JSON.
 struct Repeats {
@@ -123,6 +129,21 @@ std::pair<std::size_t, Repeats> time_calibrated_iterations(
         });
       });
   return {iterations, std::move(tries)};
+}
+
+// The JSON fields of the tries in `unit`s (samples, sequences, steps), as the Python peers write
+// theirs (peer_timing.py's rate_fields). Per CPU-second of this process: on a shared machine, a
+// single-threaded figure that time-slicing by other processes barely moves.
+inline nlohmann::json rate_fields(std::string_view unit, const Repeats& r) {
+  const std::string u(unit);
+  return {{"seconds", r.seconds},
+          {u + "_per_second", r.rates},
+          {"background_cores", r.background_cores},
+          {"allowed_background_cores", kAllowedBackgroundCores},
+          {"median_" + u + "_per_second", r.median_rate},
+          {"contaminated", r.contaminated},
+          {u + "_per_cpu_second", r.cpu_rates},
+          {"median_" + u + "_per_cpu_second", median(r.cpu_rates)}};
 }
 
 }  // namespace locus::bench_perf
