@@ -45,9 +45,11 @@ class AllocationCounter {
 }  // namespace locus::util
 
 // GCC 12 flags free() on memory from a new-expression that it inlined here, which is what a
-// replacement does by design.
+// replacement does by design. The replacements are defined in this header on purpose: a
+// replacement may not be inline, and the header is included by one file per program.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// NOLINTBEGIN(misc-definitions-in-headers)
 void* operator new(std::size_t size) {
   return locus::util::counted_new(size);
 }
@@ -78,4 +80,5 @@ void operator delete(void* p, const std::nothrow_t&) noexcept {
 void operator delete[](void* p, const std::nothrow_t&) noexcept {
   std::free(p);
 }
+// NOLINTEND(misc-definitions-in-headers)
 #pragma GCC diagnostic pop

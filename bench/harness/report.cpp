@@ -63,7 +63,7 @@ std::filesystem::path make_report(const std::filesystem::path& sweep_dir) {
         "`bash scripts/setup.sh` (it makes the repository's .venv with it)",
         *problem));
   }
-  const std::filesystem::path report = sweep_dir / "report.html";
+  std::filesystem::path report = sweep_dir / "report.html";
   const std::optional<FileStamp> before = stamp_of(report);
   const std::vector<std::string> argv = {python, script.string(), sweep_dir.string()};
   const std::string command = util::command_text(argv);

@@ -13,7 +13,9 @@
 // (batch, width) block is row-major (width = gates * units for the gate arrays, units for the
 // state arrays).
 
-#include <math.h>
+// The C functions (expf, tanhf) in the global namespace, which the device code calls as nvcc maps
+// them.
+#include <math.h>  // NOLINT(modernize-deprecated-headers)
 
 #include <cstddef>
 #include <cstdint>

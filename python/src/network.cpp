@@ -235,7 +235,7 @@ class PyNetwork {
 
   // A fresh numpy copy of `matrix` in `shape`.
   static py::array_t<float> to_numpy(const neuromod::Matrix& matrix,
-                                     std::vector<py::ssize_t> shape) {
+                                     const std::vector<py::ssize_t>& shape) {
     py::array_t<float> copy(shape);
     if (matrix.size() > 0) {
       std::memcpy(copy.mutable_data(), matrix.data(), matrix.size() * sizeof(float));

@@ -21,9 +21,9 @@ struct DumpCommand {
   std::uint64_t seed = 0;
   std::map<std::string, nlohmann::json> flags;  // flag name (with its dashes) -> parsed value
 
-  nlohmann::json flag_or(const std::string& name, nlohmann::json fallback) const {
+  nlohmann::json flag_or(const std::string& name, const nlohmann::json& fallback) const {
     const auto found = flags.find(name);
-    return found == flags.end() ? std::move(fallback) : found->second;
+    return found == flags.end() ? fallback : found->second;
   }
 };
 

@@ -12,23 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "util/hash.hpp"
+
 namespace locus::neuromod::testing {
 
-struct RawFile {
+// bugprone-exception-escape: a false positive on the implicit members of a struct holding a
+// nlohmann::json (clang-tidy 14).
+struct RawFile {  // NOLINT(bugprone-exception-escape)
   std::uint32_t version = 0;
   std::uint32_t kind = 0;
   nlohmann::json header;
   std::vector<float> data;
 };
-
-inline std::uint64_t fnv1a(const std::vector<unsigned char>& bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char byte : bytes) {
-    hash ^= byte;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
 
 template <typename T>
 inline void put(std::vector<unsigned char>& out, T value) {
@@ -70,7 +65,7 @@ inline RawFile decode(const std::vector<unsigned char>& bytes) {
   file.data.resize(data_bytes / sizeof(float));
   std::memcpy(file.data.data(), bytes.data() + offset, data_bytes);
   REQUIRE(get<std::uint64_t>(bytes, offset + data_bytes) ==
-          fnv1a(std::vector<unsigned char>(bytes.begin(), bytes.end() - 8)));
+          util::fnv1a64(bytes.data(), bytes.size() - 8));
   return file;
 }
 
@@ -84,7 +79,7 @@ inline std::vector<unsigned char> encode(const RawFile& file) {
   put<std::uint64_t>(bytes, file.data.size() * sizeof(float));
   const auto* raw = reinterpret_cast<const unsigned char*>(file.data.data());
   bytes.insert(bytes.end(), raw, raw + file.data.size() * sizeof(float));
-  put<std::uint64_t>(bytes, fnv1a(bytes));
+  put<std::uint64_t>(bytes, util::fnv1a64(bytes.data(), bytes.size()));
   return bytes;
 }
 

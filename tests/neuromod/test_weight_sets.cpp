@@ -264,6 +264,7 @@ TEST_CASE("training one weight set's contexts leaves the other sets' outputs unc
     const Matrix probe = random_matrix(30, 11, 1);
     const std::vector<ContextId> others = random_contexts(30, 6, 2);
     std::vector<ContextId> probe_ids;  // contexts on sets 0 and 2
+    probe_ids.reserve(others.size());
     for (ContextId c : others) probe_ids.push_back(net->weight_set(c) == 1 ? c - 1 : c);
     const Matrix before = net->forward(probe, probe_ids)[0];
     for (int i = 0; i < 4; ++i) {
