@@ -26,8 +26,16 @@ EXIT_RUNTIME_ERROR = 1
 EXIT_USAGE_ERROR = 2
 
 
-def _int_list(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part]
+def _whole(text: str) -> int:
+    """A whole number >= 0, as the C++ command line reads its unsigned flags."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, got '{text}'")
+    return value
+
+
+def _whole_list(text: str) -> list[int]:
+    return [_whole(part) for part in text.split(",") if part]
 
 
 def _add_train_flags(train: argparse.ArgumentParser) -> list[tuple[str, str]]:
@@ -38,9 +46,9 @@ def _add_train_flags(train: argparse.ArgumentParser) -> list[tuple[str, str]]:
 
     kinds: dict[str, dict[str, Any]] = {
         "text": {},
-        "whole": {"type": int},
+        "whole": {"type": _whole},
         "number": {"type": float},
-        "whole_list": {"type": _int_list},
+        "whole_list": {"type": _whole_list},
         "switch": {"action": "store_true"},
     }
     seeds = train.add_mutually_exclusive_group()  # --agents N or --seeds LIST

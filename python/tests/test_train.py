@@ -321,6 +321,16 @@ def test_given_train_settings_merge_the_config_file_flags_and_agents(tmp_path):
         locus._core.given_train_settings(str(config), {}, None, 0)
 
 
+def test_python_command_line_refuses_negative_whole_numbers(capsys):
+    """As the C++ command line does: its whole-number flags are unsigned."""
+    from locus import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["train", "--env", "x:Y", "--agents", "-1", "--out", "unused"])
+    assert stopped.value.code == 2
+    assert "--agents: must be a whole number of 0 or more, got '-1'" in capsys.readouterr().err
+
+
 def test_evaluate_and_resume(tmp_path):
     out = tmp_path / "run"
     args = dict(agent="a2c", num_envs=4, seed=2, **{**FAST, "checkpoint_every": 4})
