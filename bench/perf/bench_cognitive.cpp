@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bench/harness/program.hpp"
 #include "env_throughput.hpp"
 #include "envs/cognitive/go_no_go.hpp"
-#include "program.hpp"
 #include "util/counting_new.hpp"
 
 namespace {
@@ -82,6 +82,6 @@ int benchmark_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_bench_cognitive",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_bench_cognitive",
+                                    [&] { return benchmark_main(argc, argv); });
 }

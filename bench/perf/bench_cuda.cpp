@@ -26,12 +26,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/program.hpp"
 #include "measurement.hpp"
 #include "neuromod/cuda/cuda_check.hpp"
 #include "neuromod/cuda/cuda_network.hpp"
 #include "neuromod/presets.hpp"
 #include "neuromod/random.hpp"
-#include "program.hpp"
 
 using namespace locus::neuromod;
 
@@ -253,13 +253,12 @@ int benchmark_main(int argc, char** argv) {
       }
     }
   }
-  if (!out_path.empty()) locus::bench_perf::write_results(results, out_path);
+  if (!out_path.empty()) locus::bench::write_results(results, out_path);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_bench_cuda",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_bench_cuda", [&] { return benchmark_main(argc, argv); });
 }

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "bench/harness/program.hpp"
 #include "env_throughput.hpp"
 #include "envs/classic_control/cartpole.hpp"
-#include "program.hpp"
 
 namespace {
 
@@ -62,6 +62,5 @@ int benchmark_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_bench_envs",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_bench_envs", [&] { return benchmark_main(argc, argv); });
 }

@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/harness/program.hpp"
 #include "measurement.hpp"
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/random.hpp"
-#include "program.hpp"
 
 using namespace locus::neuromod;
 using namespace locus::bench_perf;
@@ -158,13 +158,13 @@ int benchmark_main(int argc, char** argv) {
     }
   }
   const nlohmann::json out = {{"benchmark", "recurrent_forward_backward"}, {"results", results}};
-  locus::bench_perf::write_results(out, json_path);
+  locus::bench::write_results(out, json_path);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_bench_recurrent",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_bench_recurrent",
+                                    [&] { return benchmark_main(argc, argv); });
 }

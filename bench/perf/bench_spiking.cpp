@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/program.hpp"
 #include "measurement.hpp"
 #include "neuromod/spiking/circuit.hpp"
 #include "neuromod/spiking/connectivity.hpp"
-#include "program.hpp"
 
 using locus::bench_perf::median;
 
@@ -154,7 +154,7 @@ void export_network(const spk::Circuit& circuit, const std::filesystem::path& fo
                            {"files", {stem + "_pre.i32", stem + "_post.i32"}}});
   }
   doc["projections"] = projections;
-  locus::bench_perf::write_results(doc, (folder / "network.json").string());
+  locus::bench::write_results(doc, (folder / "network.json").string());
 }
 
 }  // namespace
@@ -238,13 +238,13 @@ int benchmark_main(int argc, char** argv) {
     }
   }
   const json doc = {{"duration_ms", duration}, {"repeats", repeats}, {"results", results}};
-  locus::bench_perf::write_results(doc, json_path);
+  locus::bench::write_results(doc, json_path);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_bench_spiking",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_bench_spiking",
+                                    [&] { return benchmark_main(argc, argv); });
 }

@@ -24,13 +24,13 @@
 #include <numeric>
 #include <vector>
 
+#include "bench/harness/program.hpp"
 #include "envs/data/idx.hpp"
 #include "envs/data/streams.hpp"
 #include "neuromod/losses.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/presets.hpp"
 #include "neuromod/random.hpp"
-#include "program.hpp"
 
 using namespace locus;
 using neuromod::ContextId;
@@ -272,7 +272,7 @@ int benchmark_main(int argc, char** argv) {
                   {"train_seconds", seconds_mlp},
                   {"bytes", memory.dense_equivalent_bytes}};
     }
-    locus::bench_perf::write_results(j, json_path);
+    locus::bench::write_results(j, json_path);
   }
   return changed_predictions == 0 && drop(r_modulated) == 0.0 ? 0 : 2;
 }
@@ -280,6 +280,6 @@ int benchmark_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return locus::bench_perf::guarded_main("locus_neuromod_repro",
-                                         [&] { return benchmark_main(argc, argv); });
+  return locus::bench::guarded_main("locus_neuromod_repro",
+                                    [&] { return benchmark_main(argc, argv); });
 }

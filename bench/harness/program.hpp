@@ -1,6 +1,6 @@
 #pragma once
-// What every benchmark program of bench/perf shares around its measurements: a main() that no
-// exception escapes, and writing the results document.
+// What the bench programs (the benchmarks of bench/perf, a study's own executable) share around
+// their work: a main() that no exception escapes, and writing the results document.
 
 #include <cstdio>
 #include <exception>
@@ -10,7 +10,7 @@
 
 #include "util/atomic_file.hpp"
 
-namespace locus::bench_perf {
+namespace locus::bench {
 
 // Runs a benchmark program's body (argument parsing included) and turns an exception escaping it
 // into "<program>: <what>" on stderr and exit status 1.
@@ -37,4 +37,4 @@ inline void write_results(const nlohmann::json& document, const std::string& jso
   }
 }
 
-}  // namespace locus::bench_perf
+}  // namespace locus::bench
