@@ -197,8 +197,12 @@ class ReferenceKernels final : public Kernels {
       mean = a.center ? mean / double(n) : 0.0;
       for (std::size_t j = 0; j < n; ++j) dz[r * n + j] = static_cast<float>(du[j] - mean);
     }
-    for (std::size_t i = 0; i < gain_sum.size(); ++i) dgain[i] += static_cast<float>(gain_sum[i]);
-    for (std::size_t i = 0; i < bias_sum.size(); ++i) dbias[i] += static_cast<float>(bias_sum[i]);
+    if (dgain) {
+      for (std::size_t i = 0; i < gain_sum.size(); ++i) dgain[i] += static_cast<float>(gain_sum[i]);
+    }
+    if (dbias) {
+      for (std::size_t i = 0; i < bias_sum.size(); ++i) dbias[i] += static_cast<float>(bias_sum[i]);
+    }
   }
 };
 
