@@ -3,17 +3,23 @@
 
 #include <fmt/core.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "bench/harness/cognitive.hpp"
 #include "bench/harness/errors.hpp"
+#include "bench/harness/merge.hpp"
 #include "bench/harness/report.hpp"
 #include "bench/harness/rl.hpp"
 #include "bench/harness/sweep.hpp"
 #include "cli/commands.hpp"
 #include "cli/sweep_progress.hpp"
 #include "envs/errors.hpp"
+#ifdef LOCUS_HAVE_MPI
+#include "bench/mpi/mpi_sweep.hpp"
+#endif
 
 namespace locus::cli {
 
@@ -24,48 +30,138 @@ struct SweepArgs {
   std::string out;
   int jobs = 1;
   bool quiet = false;
+  std::string shard;
 };
 
+struct MergeArgs {
+  std::vector<std::string> dirs;
+  std::string out;
+};
+
+// The ranks of the MPI job this process was started in by mpirun (OpenMPI, MPICH's Hydra, Slurm's
+// srun with PMI), or 1 when it was started otherwise.
+int launched_ranks() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+    if (const char* value = std::getenv(variable)) {
+      const int ranks = std::atoi(value);
+      if (ranks > 0) return ranks;
+    }
+  }
+  return 1;
+}
+
+void print_outcome(const bench::SweepOutcome& outcome, const std::string& out) {
+  fmt::print("{} runs: {} finished earlier (skipped), {} run now", outcome.total, outcome.skipped,
+             outcome.executed);
+  if (outcome.done_elsewhere > 0) {
+    fmt::print(", {} run meanwhile by another process on {}", outcome.done_elsewhere, out);
+  }
+  fmt::print("\n");
+  if (!outcome.complete()) {
+    fmt::print(
+        "{} of the sweep's {} runs have finished in {}; the summary is written when the last "
+        "shard ends, or by `locus sweep merge {}` once every shard has finished\n",
+        outcome.sweep_finished, outcome.sweep_total, out, out);
+    return;
+  }
+  fmt::print("\n{}\n", outcome.table);
+  fmt::print("results: {}/results.jsonl, {}/summary.csv, runs in {}/runs/\n", out, out, out);
+}
+
 void run_sweep_command(const SweepArgs& args) {
-  bench::SweepConfig config;
-  std::size_t total = 0;
-  config = bench::SweepConfig::from_yaml_file(args.config);
-  total = config.expand().size();  // checks every run's settings
+  const bench::SweepConfig config = bench::SweepConfig::from_yaml_file(args.config);
+  const std::size_t total = config.expand().size();  // checks every run's settings
   const std::string out = args.out.empty() ? "runs/" + config.name : args.out;
   bench::SweepOptions options;
   options.out_dir = out;
   options.jobs = args.jobs;
+  if (!args.shard.empty()) options.shard = bench::parse_shard(args.shard);
+  const std::string shard_text =
+      args.shard.empty() ? ""
+                         : fmt::format(" (shard {}/{})", options.shard.index, options.shard.count);
   SweepProgressLine progress_line(stderr);
   if (!args.quiet) options.progress_display = &progress_line;
-  fmt::print("sweep '{}': {} runs on {} worker{} -> {}\n", config.name, total, args.jobs,
-             args.jobs == 1 ? "" : "s", out);
-  std::fflush(stdout);
-  const bench::SweepOutcome outcome = bench::run_sweep(config, options);
-  fmt::print("{} runs: {} finished earlier (skipped), {} run now\n", outcome.total, outcome.skipped,
-             outcome.executed);
+  const int ranks = launched_ranks();
+  if (ranks == 1) {
+    fmt::print("sweep '{}': {} runs{} on {} worker{} -> {}\n", config.name, total, shard_text,
+               args.jobs, args.jobs == 1 ? "" : "s", out);
+    std::fflush(stdout);
+    print_outcome(bench::run_sweep(config, options), out);
+    return;
+  }
+#ifdef LOCUS_HAVE_MPI
+  const bench::mpi::MpiWorld world;
+  if (world.rank() == 0) {
+    fmt::print("sweep '{}': {} runs{} on {} MPI ranks x {} worker{} -> {}\n", config.name, total,
+               shard_text, world.size(), args.jobs, args.jobs == 1 ? "" : "s", out);
+    std::fflush(stdout);
+  }
+  const bench::SweepOutcome outcome = bench::mpi::run_sweep_mpi(config, options, world);
+  if (world.rank() == 0) print_outcome(outcome, out);
+#else
+  throw bench::InvalidArgumentError(fmt::format(
+      "locus was started by mpirun ({} ranks) but built without MPI, so every rank would run "
+      "the whole sweep; install MPI (Debian: libopenmpi-dev) and rebuild (CMake finds it; "
+      "LOCUS_MPI=AUTO), or run without mpirun, one process per shard: locus sweep CONFIG --shard "
+      "i/N",
+      ranks));
+#endif
+}
+
+void run_merge_command(const MergeArgs& args) {
+  std::vector<std::filesystem::path> dirs(args.dirs.begin(), args.dirs.end());
+  const std::filesystem::path out =
+      args.out.empty() ? dirs.front() : std::filesystem::path(args.out);
+  const bench::MergeOutcome outcome = bench::merge_sweeps(dirs, out);
+  fmt::print("merged {} folder{} into {}: all {} runs present, {} copied\n", dirs.size(),
+             dirs.size() == 1 ? "" : "s", out.string(), outcome.runs, outcome.copied);
   fmt::print("\n{}\n", outcome.table);
-  fmt::print("results: {}/results.jsonl, {}/summary.csv, runs in {}/runs/\n", out, out, out);
+  fmt::print("results: {0}/results.jsonl, {0}/summary.csv, runs in {0}/runs/\n", out.string());
 }
 
 }  // namespace
 
 Command add_sweep_command(CLI::App& app) {
   auto args = std::make_shared<SweepArgs>();
+  auto merge_args = std::make_shared<MergeArgs>();
   CLI::App* sub = app.add_subcommand(
       "sweep", "Run a continual-learning sweep (methods x grid x seeds) from a YAML config");
   sub->add_option("config", args->config, "Sweep config (YAML), e.g. bench/configs/default.yaml")
-      ->required()
       ->check(CLI::ExistingFile);
   sub->add_option("--out", args->out, "Output directory (default runs/<config name>)");
-  sub->add_option("--jobs,-j", args->jobs, "Runs executed in parallel (TBB workers)")
-      ->check(CLI::PositiveNumber);
+  sub->add_option("--jobs,-j", args->jobs, "Runs executed in parallel (worker threads per process)")
+      ->check(CLI::Range(1, bench::kMaxJobs));
   sub->add_flag("--quiet,-q", args->quiet, "No progress line");
+  sub->add_option("--shard", args->shard,
+                  "Run only part i of N of the sweep (i/N, 0 <= i < N), e.g. one task of a Slurm "
+                  "job array; `locus sweep merge` ends it");
+  CLI::App* merge = sub->add_subcommand(
+      "merge",
+      "Check that the folders of a sweep run in shards hold every run once, gather them "
+      "and write the summary");
+  merge->add_option("dirs", merge_args->dirs, "The shards' output folders (or one shared folder)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  merge->add_option("--out", merge_args->out,
+                    "Where to gather the runs (default the first folder)");
   sub->footer("Run settings (keys of defaults, methods and grid):\n" + bench::run_settings_help() +
               "\nRL run settings (scenario: {kind: rl, tasks: [...]}):\n" +
               bench::rl_settings_help() +
               "\nCognitive run settings (scenario: {kind: cognitive, tasks: [...]}):\n" +
-              bench::cognitive_settings_help());
-  return {sub, [args] { run_sweep_command(*args); }};
+              bench::cognitive_settings_help() +
+              "\nOn a cluster: mpirun -n N locus sweep CONFIG spreads the runs over MPI ranks; "
+              "--shard i/N and `sweep merge` do it with job arrays (docs/scale-out.md).\n");
+  return {sub, [merge, args, merge_args] {
+            if (merge->parsed()) {
+              run_merge_command(*merge_args);
+            } else if (args->config.empty()) {
+              throw bench::InvalidArgumentError(
+                  "locus sweep needs a config: locus sweep CONFIG.yaml (or locus sweep merge "
+                  "DIR... to end a sweep run in shards)");
+            } else {
+              run_sweep_command(*args);
+            }
+          }};
 }
 
 Command add_report_command(CLI::App& app) {

@@ -71,6 +71,11 @@ bool cuda_available();
 // The device's name and compute capability, or why none is usable (built without CUDA, no device,
 // driver too old).
 std::string cuda_status();
+// The CUDA devices this process sees (0 without CUDA or a device).
+int cuda_device_count();
+// Makes `device` (in [0, cuda_device_count())) the calling thread's CUDA device, where the CUDA
+// networks it creates live: an MPI job's ranks on one node spread over its GPUs this way.
+void use_cuda_device(int device);
 
 // The arithmetic of the matrix products (Network::set_matmul_precision).
 enum class MatmulPrecision {

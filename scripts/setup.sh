@@ -12,6 +12,7 @@ DEBIAN_PACKAGES=(
   libtbb-dev libxtensor-dev libxsimd-dev libopenblas-dev
   catch2 pybind11-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libbenchmark-dev
   libyaml-cpp-dev dataset-fashion-mnist
+  libopenmpi-dev openmpi-bin  # mpirun locus sweep (bench/mpi)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: clang with libFuzzer and its sanitizer runtimes
   clang-format clang-tidy  # scripts/lint.sh
   python3 python3-dev python3-venv python3-pip

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "bench/harness/cognitive.hpp"
 #include "bench/harness/errors.hpp"
@@ -101,6 +103,20 @@ RunSettings parse_checked(const RunSpec& spec) {
   return run;
 }
 
+// Sets each control's `source`: the run of its depends_on method with its seed and grid point.
+void link_sources(std::vector<RunSpec>& runs) {
+  std::map<std::tuple<std::string, std::uint64_t, std::string>, std::size_t> by_key;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    by_key[{runs[i].method, runs[i].seed, runs[i].grid.dump()}] = i;
+  }
+  for (auto& run : runs) {
+    if (!run.depends_on.empty()) {
+      run.source =
+          static_cast<std::ptrdiff_t>(by_key.at({run.depends_on, run.seed, run.grid.dump()}));
+    }
+  }
+}
+
 }  // namespace
 
 std::string grid_label(const json& grid) {
@@ -139,6 +155,7 @@ std::vector<RunSpec> SweepConfig::expand() const {
       }
     }
   }
+  link_sources(runs);
   return runs;
 }
 

@@ -4,6 +4,7 @@
 // RunSettings, its id (the file name stem in DIR/runs/) and the method it takes its gain from.
 // SweepConfig::expand() (sweep_config.hpp) is defined here.
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,6 +21,9 @@ struct RunSpec {
   nlohmann::json grid = nlohmann::json::object();      // this run's grid point
   nlohmann::json settings = nlohmann::json::object();  // merged settings (without the seed)
   std::string depends_on;  // fixed_gain_from or matched_lr_from, or empty
+  // The index in the expansion of the run depends_on names (its method, same seed and grid
+  // point), or -1.
+  std::ptrdiff_t source = -1;
   // Scenario kinds rl and cognitive: the scenario's to_json(), written to the run file and
   // compared on resume; null for supervised runs.
   nlohmann::json scenario = nullptr;

@@ -1,14 +1,25 @@
 #pragma once
 // A sweep's output folder: each finished run is DIR/runs/<id>.json, written atomically, so a
-// restarted sweep finds exactly the runs that finished.
+// restarted sweep finds exactly the runs that finished; DIR/sweep.json names the sweep and holds
+// its config (SweepConfig::to_json), so that `locus sweep merge` can read it back.
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bench/harness/grid.hpp"
 
 namespace locus::bench {
+
+struct SweepConfig;
+
+// Refuses a folder of another sweep (a sweep.json of another name) and writes DIR/sweep.json.
+void write_sweep_file(const SweepConfig& config, const std::vector<RunSpec>& runs,
+                      const std::filesystem::path& out_dir);
+// The config stored in DIR/sweep.json; throws SweepStateError naming the file when it is missing
+// or damaged.
+SweepConfig read_sweep_config(const std::filesystem::path& out_dir);
 
 std::filesystem::path run_path(const std::filesystem::path& out_dir, const RunSpec& spec);
 

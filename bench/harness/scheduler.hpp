@@ -1,9 +1,12 @@
 #pragma once
 // The sweep scheduler: expands a config into runs, skips those already finished in the output
-// folder, executes the rest in parallel TBB workers (the runs a control depends on first), writes
-// each finished run atomically and ends with the summary (summary.hpp). It reports its progress
-// through SweepProgress; drawing it is the caller's (the `locus sweep` line:
-// cli/sweep_progress.hpp).
+// folder, executes the rest (or its shard's part, shard.hpp) in parallel worker threads that take
+// the next run as they finish one (a control after the run it reads its gain from), claims each
+// run before it starts so that other processes on the same folder never run it too
+// (run_claim.hpp), writes each finished run atomically and ends with the summary (summary.hpp)
+// once every run of the sweep has finished. It reports its progress through SweepProgress;
+// drawing it is the caller's (the `locus sweep` line: cli/sweep_progress.hpp). The MPI scheduler
+// (bench/mpi/mpi_sweep.hpp) spreads the same runs over ranks.
 
 #include <cstddef>
 #include <filesystem>
@@ -11,6 +14,7 @@
 #include <string>
 
 #include "bench/harness/grid.hpp"
+#include "bench/harness/shard.hpp"
 #include "bench/harness/sweep_config.hpp"
 
 namespace locus::bench {
@@ -30,7 +34,8 @@ class SweepProgress {
 
 struct SweepOptions {
   std::filesystem::path out_dir;
-  int jobs = 1;
+  int jobs = 1;                               // worker threads (per MPI rank)
+  Shard shard;                                // the part of the sweep to run (default: all of it)
   bool progress = true;                       // report to progress_display (false: to nothing)
   SweepProgress* progress_display = nullptr;  // none: no progress is shown
   // Called (from a worker thread, serialized) after each run is written; tests use it.
@@ -38,11 +43,20 @@ struct SweepOptions {
 };
 
 struct SweepOutcome {
-  std::size_t total = 0;
-  std::size_t skipped = 0;   // finished before this call
-  std::size_t executed = 0;  // run by this call
-  std::string table;         // the summary table (also in summary.csv)
+  std::size_t total = 0;           // the runs of this shard (the whole sweep without --shard)
+  std::size_t skipped = 0;         // of those, finished before this call
+  std::size_t executed = 0;        // run by this call
+  std::size_t done_elsewhere = 0;  // finished by another process while this call ran
+  std::size_t sweep_total = 0;     // the runs of the whole sweep
+  std::size_t sweep_finished = 0;  // of those, finished in the folder at the end
+  // The summary table (also in summary.csv), once every run of the sweep has finished; empty
+  // while other shards' runs are missing.
+  std::string table;
+  bool complete() const { return sweep_finished == sweep_total; }
 };
+
+// Checked here, shared with the command line: --jobs must be in [1, kMaxJobs].
+inline constexpr int kMaxJobs = 4096;
 
 SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options);
 

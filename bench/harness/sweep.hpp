@@ -1,11 +1,14 @@
 #pragma once
 // Sweeps: a YAML config names the scenario, the methods, a grid of parameters and the seeds; the
-// sweep expands methods x grid points x seeds into runs, executes them in parallel TBB workers, and
-// writes each finished run atomically (temp file + rename) to DIR/runs/<id>.json. A restarted sweep
-// reads DIR/runs/ and skips the runs that finished, so a sweep killed at any point (even by
-// SIGKILL) loses at most the runs that were in flight and repeats none that finished. At the end
-// it writes DIR/results.jsonl (one line per run), DIR/summary.csv (mean and sd over seeds per
-// method and grid point) and returns the table it prints.
+// sweep expands methods x grid points x seeds into runs, executes them in parallel worker threads,
+// and writes each finished run atomically (temp file + rename) to DIR/runs/<id>.json. A restarted
+// sweep reads DIR/runs/ and skips the runs that finished, so a sweep killed at any point (even by
+// SIGKILL) loses at most the runs that were in flight and repeats none that finished. Each run is
+// claimed (DIR/locks/<id>.lock) before it starts, so that processes sharing the folder (shards of
+// a job array, a second `locus sweep`) never run the same run. At the end it writes
+// DIR/results.jsonl (one line per run), DIR/summary.csv (mean and sd over seeds per method and
+// grid point) and returns the table it prints. Over MPI ranks, shards and their merge:
+// docs/scale-out.md.
 //
 // Config (every key of `defaults`, a method or the grid is a run setting; see run_settings_help()):
 //   name: default
@@ -40,7 +43,8 @@
 // The rooms: sweep_config.hpp (the config, read from YAML), run_settings.hpp (a run's settings,
 // parsed once), grid.hpp (the expansion into runs), run_execution.hpp (one run), run_files.hpp
 // (the output folder), scheduler.hpp (the parallel, resumable execution and its progress
-// reports) and summary.hpp (results.jsonl, summary.csv and the table).
+// reports; sweep_execution.hpp, run_queue.hpp and run_claim.hpp its parts), shard.hpp and
+// merge.hpp (a sweep in parts) and summary.hpp (results.jsonl, summary.csv and the table).
 
 #include "bench/harness/grid.hpp"
 #include "bench/harness/run_execution.hpp"

@@ -181,6 +181,37 @@ SweepConfig SweepConfig::from_yaml(const std::string& text) {
   return config;
 }
 
+json SweepConfig::to_json() const {
+  json grid_json = json::array();
+  for (const auto& [key, values] : grid) grid_json.push_back({{"key", key}, {"values", values}});
+  json methods_json = json::array();
+  for (const auto& [method, settings] : methods) {
+    methods_json.push_back({{"name", method}, {"settings", settings}});
+  }
+  return {{"name", name},      {"seeds", seeds},          {"defaults", defaults},
+          {"grid", grid_json}, {"methods", methods_json}, {"scenario", scenario}};
+}
+
+SweepConfig SweepConfig::from_json(const json& stored) {
+  try {
+    SweepConfig config;
+    config.name = stored.at("name").get<std::string>();
+    config.seeds = stored.at("seeds").get<std::vector<std::uint64_t>>();
+    config.defaults = stored.at("defaults");
+    for (const auto& entry : stored.at("grid")) {
+      config.grid.emplace_back(entry.at("key").get<std::string>(),
+                               entry.at("values").get<std::vector<json>>());
+    }
+    for (const auto& entry : stored.at("methods")) {
+      config.methods.emplace_back(entry.at("name").get<std::string>(), entry.at("settings"));
+    }
+    config.scenario = stored.at("scenario");
+    return config;
+  } catch (const json::exception& e) {
+    throw SweepStateError(fmt::format("the stored sweep config is damaged ({})", e.what()));
+  }
+}
+
 SweepConfig SweepConfig::from_yaml_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw InvalidArgumentError(fmt::format("cannot read sweep config '{}'", path.string()));

@@ -29,6 +29,10 @@ struct SweepConfig {
   // Throws InvalidArgumentError naming the bad key or value (and YAML errors with their line).
   static SweepConfig from_yaml(const std::string& text);
   static SweepConfig from_yaml_file(const std::filesystem::path& path);
+  // The config as JSON, kept in DIR/sweep.json so that `locus sweep merge` reads it back
+  // (from_json; throws SweepStateError when the stored config is damaged).
+  nlohmann::json to_json() const;
+  static SweepConfig from_json(const nlohmann::json& stored);
   // Every run in a fixed order (methods, then grid points, then seeds), checked: unknown settings,
   // bad values and missing fixed_gain_from methods fail here, before anything runs. Defined in
   // grid.cpp (the grid expansion).

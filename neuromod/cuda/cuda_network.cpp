@@ -96,6 +96,15 @@ bool cuda_available() {
   return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
+int cuda_device_count() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
+}
+
+void use_cuda_device(int device) {
+  LOCUS_CUDA_CHECK(cudaSetDevice(device));
+}
+
 std::string cuda_status() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);

@@ -49,6 +49,14 @@ bool cuda_available() {
   return false;
 }
 
+int cuda_device_count() {
+  return 0;
+}
+
+void use_cuda_device(int /*device*/) {
+  built_without_cuda("use_cuda_device");
+}
+
 std::string cuda_status() {
   return "locus was built without CUDA (no nvcc when CMake configured the build)";
 }

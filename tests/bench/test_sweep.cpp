@@ -21,6 +21,7 @@
 
 #include "bench/harness/errors.hpp"
 #include "bench/harness/sweep.hpp"
+#include "tests/bench/sweep_support.hpp"
 #include "tests/util/fresh_dir.hpp"
 
 extern char** environ;
@@ -30,60 +31,7 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 namespace fs = std::filesystem;
 using locus::testing::fresh_dir;
-
-namespace {
-
-// Tiny runs: 3 Split Fashion-MNIST tasks, 128 training and 50 held-out images each.
-const char* kTinyConfig = R"(
-name: tiny
-seeds: [0, 1]
-defaults:
-  stream: split
-  num_tasks: 3
-  train_per_task: 128
-  eval_per_task: 50
-  iterations_per_task: 8
-  eval_every: 2
-  batch_size: 16
-  hidden: [16]
-  joint: true
-methods:
-  - name: sgd
-    optimizer: sgd
-    lr: 0.05
-  - name: ngm-sgd
-    optimizer: sgd
-    lr: 0.05
-    ngm: true
-  - name: fixed-gain-sgd
-    optimizer: sgd
-    lr: 0.05
-    fixed_gain_from: ngm-sgd
-)";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A run file without what depends on the machine's speed.
-json without_timings(json run) {
-  for (const char* key : {"wall_seconds", "steps_per_second"}) run["metrics"].erase(key);
-  for (const char* key : {"train_seconds", "eval_seconds"}) run["record"].erase(key);
-  return run;
-}
-
-std::map<std::string, json> runs_in(const fs::path& dir) {
-  std::map<std::string, json> out;
-  for (const auto& entry : fs::directory_iterator(dir / "runs")) {
-    out[entry.path().filename().string()] = without_timings(json::parse(read_text(entry.path())));
-  }
-  return out;
-}
-
-}  // namespace
+using namespace locus::testing::sweep;
 
 TEST_CASE("a config expands methods x grid x seeds with settings merged in order", "[sweep]") {
   const SweepConfig config = SweepConfig::from_yaml(R"(
