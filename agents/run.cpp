@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <set>
 
@@ -188,10 +189,42 @@ nlohmann::json spread(const std::vector<nlohmann::json>& runs,
       dir.string()));
 }
 
-nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resuming,
-                       RunState& state) {
+// The summary of a run of several seeds: each seed's summary and their spread.
+nlohmann::json seeds_summary(const RunConfig& config, std::vector<nlohmann::json> runs) {
+  return {
+      {"env", config.agent.env},
+      {"agent", std::string(to_string(config.agent.agent))},
+      {"modulation", std::string(to_string(config.agent.modulation))},
+      {"network", std::string(to_string(config.agent.network))},
+      {"seeds", config.run_seeds()},
+      {"eval_return", spread(runs, "/eval/return_mean"_json_pointer)},
+      {"eval_success_rate", spread(runs, "/eval/success_rate"_json_pointer)},
+      {"train_return_100", spread(runs, "/train_return_100"_json_pointer)},
+      {"steps_per_second", spread(runs, "/steps_per_second"_json_pointer)},
+      {"runs", std::move(runs)},
+  };
+}
+
+// A seed's summary that another process of the group wrote.
+nlohmann::json read_seed_summary(const fs::path& sub) {
+  const fs::path path = sub / "summary.json";
+  std::ifstream in(path);
+  nlohmann::json summary = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!in.is_open() || !summary.is_object()) {
+    throw RunDirectoryError(fmt::format(
+        "{} is missing or damaged after every process finished; a run shared by MPI ranks needs "
+        "its directory on a file system all of them see",
+        path.string()));
+  }
+  return summary;
+}
+
+nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resuming, RunState& state,
+                       RunGroup* group) {
   const auto seeds = config.run_seeds();
+  const std::size_t member = group ? group->index() : 0, members = group ? group->count() : 1;
   if (seeds.size() == 1) {
+    if (member != 0) return nullptr;  // one seed is process 0's
     RunConfig single = config;
     single.agent.seed = seeds[0];
     // The thread limit holds for one seed too: the network's kernels run their TBB loops in the
@@ -203,15 +236,16 @@ nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resumi
     if (!summary) throw_interrupted(dir);
     return *summary;
   }
+  std::vector<std::size_t> mine;  // positions in `seeds` this process trains
+  for (std::size_t i = member; i < seeds.size(); i += members) mine.push_back(i);
   std::vector<std::optional<nlohmann::json>> summaries(seeds.size());
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    fs::create_directories(dir / fmt::format("seed_{}", seeds[i]));
-  }
-  run_parallel(seeds.size(), config.threads, [&](std::size_t i) {
+  for (const std::size_t i : mine) fs::create_directories(dir / fmt::format("seed_{}", seeds[i]));
+  run_parallel(mine.size(), config.threads, [&](std::size_t k) {
     if (stop_requested(state.stop)) {  // not started: starts from scratch when resumed
       state.interrupted = true;
       return;
     }
+    const std::size_t i = mine[k];
     RunConfig single = config;
     single.agent.seed = seeds[i];
     single.seeds.clear();
@@ -220,21 +254,15 @@ nlohmann::json run_all(const RunConfig& config, const fs::path& dir, bool resumi
     summaries[i] = train_one(single, sub, resuming, i, state);
   });
   if (state.interrupted) throw_interrupted(dir);
+  if (group) group->wait_for_all();
+  if (member != 0) return nullptr;
   std::vector<nlohmann::json> runs;
   runs.reserve(summaries.size());
-  for (auto& summary : summaries) runs.push_back(std::move(*summary));
-  nlohmann::json summary = {
-      {"env", config.agent.env},
-      {"agent", std::string(to_string(config.agent.agent))},
-      {"modulation", std::string(to_string(config.agent.modulation))},
-      {"network", std::string(to_string(config.agent.network))},
-      {"seeds", seeds},
-      {"eval_return", spread(runs, "/eval/return_mean"_json_pointer)},
-      {"eval_success_rate", spread(runs, "/eval/success_rate"_json_pointer)},
-      {"train_return_100", spread(runs, "/train_return_100"_json_pointer)},
-      {"steps_per_second", spread(runs, "/steps_per_second"_json_pointer)},
-      {"runs", runs},
-  };
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    runs.push_back(summaries[i] ? std::move(*summaries[i])
+                                : read_seed_summary(dir / fmt::format("seed_{}", seeds[i])));
+  }
+  nlohmann::json summary = seeds_summary(config, std::move(runs));
   write_atomic(dir / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
@@ -247,31 +275,43 @@ std::set<fs::path> entries_of(const fs::path& dir) {
   return out;
 }
 
-}  // namespace
-
-nlohmann::json train(const RunConfig& config, const fs::path& dir, const ProgressFn& progress,
-                     const StopFlag* stop) {
-  config.validate();
-  config.check_memory();
-  const bool existed = fs::exists(dir);
+// Process 0 of a group (or the only process): the directory made and locked (into `lock`), checked
+// to hold no run, and the run's config written.
+void prepare_new_run(const RunConfig& config, const fs::path& dir, std::optional<RunLock>& lock) {
   fs::create_directories(dir);
-  const std::set<fs::path> before = entries_of(dir);
-  std::optional<RunLock> lock;
   lock.emplace(dir);
   if (fs::exists(dir / "config.json") || fs::exists(dir / "checkpoint.bin")) {
     throw RunDirectoryError(fmt::format(
         "{} already holds a run (config.json); resume it with --resume {} or choose another --out",
         dir.string(), dir.string()));
   }
+  write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
+}
+
+}  // namespace
+
+nlohmann::json train(const RunConfig& config, const fs::path& dir, const ProgressFn& progress,
+                     const StopFlag* stop, RunGroup* group) {
+  config.validate();
+  config.check_memory();
   RunState state{progress, stop};
+  std::optional<RunLock> lock;
+  if (group != nullptr) {
+    // A run of several processes is kept whatever happens: the others may have written to it.
+    if (group->index() == 0) prepare_new_run(config, dir, lock);
+    group->wait_for_all();
+    return run_all(config, dir, false, state, group);
+  }
+  const bool existed = fs::exists(dir);
+  const std::set<fs::path> before = entries_of(dir);
   try {
-    write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
-    return run_all(config, dir, false, state);
+    prepare_new_run(config, dir, lock);
+    return run_all(config, dir, false, state, nullptr);
   } catch (...) {
     // A run that failed before any checkpoint holds nothing worth keeping: it leaves nothing
     // behind, so the same command can simply be run again. Later failures keep the run, which
-    // --resume continues from its checkpoints.
-    if (!state.checkpointed && !state.interrupted) {
+    // --resume continues from its checkpoints. A directory another process holds is not touched.
+    if (lock && !state.checkpointed && !state.interrupted) {
       lock.reset();
       std::error_code ignored;
       if (!existed) {
@@ -287,15 +327,19 @@ nlohmann::json train(const RunConfig& config, const fs::path& dir, const Progres
 }
 
 nlohmann::json resume(const fs::path& dir, const nlohmann::json& requested,
-                      const ProgressFn& progress, const StopFlag* stop) {
+                      const ProgressFn& progress, const StopFlag* stop, RunGroup* group) {
   const RunConfig saved = load_run_config(dir);
-  RunLock lock(dir);
   const RunConfig config = resumed_config(saved, requested);
-  if (config.to_json() != saved.to_json()) {
-    write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
+  std::optional<RunLock> lock;
+  if (group == nullptr || group->index() == 0) {
+    lock.emplace(dir);
+    if (config.to_json() != saved.to_json()) {
+      write_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
+    }
   }
+  if (group != nullptr) group->wait_for_all();
   RunState state{progress, stop};
-  return run_all(config, dir, true, state);
+  return run_all(config, dir, true, state, group);
 }
 
 nlohmann::json evaluate(const fs::path& dir, std::size_t episodes,

@@ -38,15 +38,33 @@ using ProgressFn = std::function<void(std::size_t agent_index, const UpdateStats
 // started do not start. train() and resume() then throw RunInterrupted.
 using StopFlag = std::atomic<bool>;
 
+// The processes that share one multi-seed run: the ranks of an MPI job (`mpirun -n N locus train
+// --seeds ...`, bench/mpi/mpi_run_group.hpp). Process `index` of `count` trains the seeds at
+// positions index, index + count, ... of the run's seed list into DIR/seed_<s>/; process 0 alone
+// prepares the run directory, holds its lock and, once every process is done, writes the summary
+// of all seeds (read from their folders: DIR must be on a file system every process sees). The
+// files are those of one process training every seed. A process that fails ends the whole job
+// (mpirun stops the others); --resume continues from the checkpoints.
+class RunGroup {
+ public:
+  virtual ~RunGroup() = default;
+  virtual std::size_t index() const = 0;
+  virtual std::size_t count() const = 0;
+  // Returns once every process of the group has called it.
+  virtual void wait_for_all() = 0;
+};
+
 // Trains into `dir` (created; must not hold a run). Returns the summary written to
-// dir/summary.json.
+// dir/summary.json (null on a group's processes other than 0).
 nlohmann::json train(const RunConfig& config, const std::filesystem::path& dir,
-                     const ProgressFn& progress = {}, const StopFlag* stop = nullptr);
+                     const ProgressFn& progress = {}, const StopFlag* stop = nullptr,
+                     RunGroup* group = nullptr);
 // Continues the run in `dir`, with the settings in `requested` (flat config keys) changed as
 // resumed_config() allows (steps may extend or shorten it).
 nlohmann::json resume(const std::filesystem::path& dir,
                       const nlohmann::json& requested = nlohmann::json::object(),
-                      const ProgressFn& progress = {}, const StopFlag* stop = nullptr);
+                      const ProgressFn& progress = {}, const StopFlag* stop = nullptr,
+                      RunGroup* group = nullptr);
 // Evaluates the checkpoint(s) of a run directory; writes dir/eval.json and returns it.
 nlohmann::json evaluate(const std::filesystem::path& dir, std::size_t episodes,
                         std::optional<std::uint64_t> seed = std::nullopt);

@@ -3,7 +3,6 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "bench/harness/rl.hpp"
 #include "bench/harness/sweep.hpp"
 #include "cli/commands.hpp"
+#include "cli/mpi_launch.hpp"
 #include "cli/sweep_progress.hpp"
 #include "envs/errors.hpp"
 #ifdef LOCUS_HAVE_MPI
@@ -37,18 +37,6 @@ struct MergeArgs {
   std::vector<std::string> dirs;
   std::string out;
 };
-
-// The ranks of the MPI job this process was started in by mpirun (OpenMPI, MPICH's Hydra, Slurm's
-// srun with PMI), or 1 when it was started otherwise.
-int launched_ranks() {
-  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
-    if (const char* value = std::getenv(variable)) {
-      const int ranks = std::atoi(value);
-      if (ranks > 0) return ranks;
-    }
-  }
-  return 1;
-}
 
 void print_outcome(const bench::SweepOutcome& outcome, const std::string& out) {
   fmt::print("{} runs: {} finished earlier (skipped), {} run now", outcome.total, outcome.skipped,
@@ -81,7 +69,7 @@ void run_sweep_command(const SweepArgs& args) {
                          : fmt::format(" (shard {}/{})", options.shard.index, options.shard.count);
   SweepProgressLine progress_line(stderr);
   if (!args.quiet) options.progress_display = &progress_line;
-  const int ranks = launched_ranks();
+  const int ranks = mpi_launched_ranks();
   if (ranks == 1) {
     fmt::print("sweep '{}': {} runs{} on {} worker{} -> {}\n", config.name, total, shard_text,
                args.jobs, args.jobs == 1 ? "" : "s", out);
@@ -99,12 +87,8 @@ void run_sweep_command(const SweepArgs& args) {
   const bench::SweepOutcome outcome = bench::mpi::run_sweep_mpi(config, options, world);
   if (world.rank() == 0) print_outcome(outcome, out);
 #else
-  throw bench::InvalidArgumentError(fmt::format(
-      "locus was started by mpirun ({} ranks) but built without MPI, so every rank would run "
-      "the whole sweep; install MPI (Debian: libopenmpi-dev) and rebuild (CMake finds it; "
-      "LOCUS_MPI=AUTO), or run without mpirun, one process per shard: locus sweep CONFIG --shard "
-      "i/N",
-      ranks));
+  throw bench::InvalidArgumentError(built_without_mpi(
+      "locus sweep", ranks, "one process per shard, locus sweep CONFIG --shard i/N"));
 #endif
 }
 

@@ -16,6 +16,10 @@
 #include "agents/train_flags.hpp"
 #include "agents/train_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/mpi_launch.hpp"
+#ifdef LOCUS_HAVE_MPI
+#include "bench/mpi/mpi_run_group.hpp"
+#endif
 
 namespace locus::cli {
 namespace {
@@ -106,6 +110,22 @@ Command add_train_command(CLI::App& app) {
   };
 
   auto run = [=]() {
+  // Under mpirun the ranks share the seeds of one run (agents::RunGroup); rank 0 prints.
+#ifdef LOCUS_HAVE_MPI
+    std::optional<bench::mpi::MpiWorld> world;
+    std::optional<bench::mpi::MpiRunGroup> ranks;
+#endif
+    agents::RunGroup* group = nullptr;
+    if (const int launched = mpi_launched_ranks(); launched > 1) {
+#ifdef LOCUS_HAVE_MPI
+      world.emplace();
+      group = &ranks.emplace(*world);
+#else
+      throw agents::ConfigError(built_without_mpi(
+          "locus train", launched, "one process trains every seed in its threads (--threads)"));
+#endif
+    }
+    const bool leader = group == nullptr || group->index() == 0;
     // A Python environment is trained by the Python package (python_commands.cpp).
     std::string env_id = options->text.at("--env");
     if (!options->resume_dir().empty()) {
@@ -116,8 +136,15 @@ Command add_train_command(CLI::App& app) {
         env_id = json["env"].get<std::string>();
       }
     }
-    if (is_python_env_id(env_id)) exec_python_cli(*cmd);
-    const bool show = !options->switches.at("--quiet") && isatty(STDERR_FILENO) != 0;
+    if (is_python_env_id(env_id)) {
+      if (group != nullptr) {
+        throw agents::ConfigError(
+            "a Python environment trains in one process (its interpreter is not shared by MPI "
+            "ranks); run locus train without mpirun, with --threads for its seeds");
+      }
+      exec_python_cli(*cmd);
+    }
+    const bool show = leader && !options->switches.at("--quiet") && isatty(STDERR_FILENO) != 0;
     const agents::StopOnSignals signals;
     const agents::StopFlag& stop = signals.flag();
     if (!options->resume_dir().empty()) {
@@ -126,6 +153,7 @@ Command add_train_command(CLI::App& app) {
       std::vector<agents::ResumeChange> changes;
       const auto config = agents::resumed_config(saved, requested, &changes);
       for (const auto& change : changes) {
+        if (!leader) break;
         fmt::print(stderr, "locus: resuming {} with {} {} (was {})\n", options->resume_dir(),
                    change.key, change.requested.dump(), change.saved.dump());
       }
@@ -135,9 +163,9 @@ Command add_train_command(CLI::App& app) {
           [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
             bar.update(i, s, a);
           },
-          &stop);
+          &stop, group);
       bar.finish();
-      fmt::print("{}\n", agents::train_summary_text(summary, options->resume_dir()));
+      if (leader) fmt::print("{}\n", agents::train_summary_text(summary, options->resume_dir()));
       return;
     }
     if (options->out().empty()) {
@@ -151,9 +179,9 @@ Command add_train_command(CLI::App& app) {
         [&](std::size_t i, const agents::UpdateStats& s, const agents::Agent& a) {
           bar.update(i, s, a);
         },
-        &stop);
+        &stop, group);
     bar.finish();
-    fmt::print("{}\n", agents::train_summary_text(summary, options->out()));
+    if (leader) fmt::print("{}\n", agents::train_summary_text(summary, options->out()));
   };
   return {cmd, run};
 }

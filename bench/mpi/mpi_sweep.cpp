@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +19,7 @@
 #include "bench/harness/errors.hpp"
 #include "bench/harness/run_queue.hpp"
 #include "bench/harness/sweep_execution.hpp"
+#include "bench/mpi/polite_wait.hpp"
 #include "neuromod/network.hpp"
 
 namespace locus::bench::mpi {
@@ -47,24 +47,6 @@ struct Reply {
   std::int32_t has_gain = 0;
 };
 
-// While waiting for a message, a thread sleeps between looks (MPI's blocking calls spin, and the
-// CPU is the workers'): first briefly, since a reply usually comes at once, then longer and longer
-// up to kPollMax, so that an idle coordinator costs the workers little (at most kPollMax of delay
-// on a run of a second or more).
-class Backoff {
- public:
-  void reset() { wait_ = kPollMin; }
-  void sleep() {
-    std::this_thread::sleep_for(wait_);
-    wait_ = std::min(wait_ * 2, kPollMax);
-  }
-
- private:
-  static constexpr std::chrono::microseconds kPollMin{20};
-  static constexpr std::chrono::microseconds kPollMax{500};
-  std::chrono::microseconds wait_ = kPollMin;
-};
-
 template <class T>
 std::vector<char> bytes_of(const T& header, const std::string& payload = {}) {
   std::vector<char> bytes(sizeof(T) + payload.size());
@@ -79,17 +61,6 @@ int message_size(std::size_t bytes) {
                 ErrorKind::kRuntime);
   }
   return static_cast<int>(bytes);
-}
-
-// Waits for `request` without spinning.
-void wait_politely(MPI_Request& request) {
-  Backoff backoff;
-  int done = 0;
-  MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-  while (!done) {
-    backoff.sleep();
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-  }
 }
 
 // Rank 0: serves the other ranks' workers from the queue until each has been told that no run is

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
+#include <exception>
+
 #include "bench/harness/errors.hpp"
+#include "bench/mpi/polite_wait.hpp"
 
 namespace locus::bench::mpi {
 
@@ -27,7 +30,14 @@ MpiWorld::MpiWorld() {
 }
 
 MpiWorld::~MpiWorld() {
+  if (std::uncaught_exceptions() > 0) return;  // see the header: mpirun ends the job
   MPI_Finalize();
+}
+
+void MpiWorld::barrier() const {
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  wait_politely(request);
 }
 
 }  // namespace locus::bench::mpi

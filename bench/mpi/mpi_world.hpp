@@ -1,8 +1,12 @@
 #pragma once
 // The MPI job this process belongs to: MPI initialized (with MPI_THREAD_MULTIPLE, since every
-// worker thread of a rank talks to the coordinator) for the lifetime of the object, and finalized
-// after. Only `locus sweep` under mpirun creates one (cli/sweep_commands.cpp): a locus started
-// without mpirun never initializes MPI.
+// worker thread of a sweep's rank talks to the coordinator) for the lifetime of the object, and
+// finalized after. Only `locus sweep` and `locus train` under mpirun create one (cli/): a locus
+// started without mpirun never initializes MPI.
+//
+// When the object is destroyed by an exception (this rank failed), MPI is not finalized: the
+// process then exits without MPI_Finalize, and mpirun stops the other ranks, which would
+// otherwise wait forever for this one.
 
 #include <string>
 
@@ -20,6 +24,8 @@ class MpiWorld {
   int size() const { return size_; }
   // The rank's number among the ranks on its node (which GPU it takes).
   int local_rank() const { return local_rank_; }
+  // Returns once every rank has called it, sleeping rather than spinning while it waits.
+  void barrier() const;
 
  private:
   int rank_ = 0;

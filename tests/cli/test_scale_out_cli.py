@@ -1,7 +1,7 @@
-"""`locus sweep` over several processes: MPI ranks (mpirun), shards of a job array and their merge,
-two processes on one folder, and a rank killed mid-sweep. Each compares its results with one
-process's run of the same sweep: the same run files and results.jsonl lines, apart from the
-wall-clock measurements that no two runs share.
+"""`locus sweep` and `locus train` over several processes: MPI ranks (mpirun), shards of a job array
+and their merge, two processes on one folder, and a rank killed mid-sweep. Each compares its
+results with one process's: the same run files and results.jsonl lines (a training run: the same
+checkpoints and summary), apart from the wall-clock measurements that no two runs share.
 
 CI runs the MPI cases on 2 cores as root: mpirun --allow-run-as-root --oversubscribe -np 2.
 """
@@ -177,3 +177,50 @@ def test_bad_shards_and_a_missing_config_are_usage_errors(locus, tmp_path):
                             timeout=60)
     assert result.returncode != 0
     assert "has no sweep.json" in result.stderr
+
+
+CARTPOLE = ("--env", "CartPole-v1", "--agent", "a2c", "--seeds", "1,2,3")
+
+
+def train(locus, *args, launcher=()):
+    return subprocess.run([*launcher, locus, "train", *args, "--quiet"], capture_output=True,
+                          text=True, timeout=300)
+
+
+def seed_files(folder):
+    """Each seed's checkpoint bytes, and the run's summary without its paths, timings and whether
+    it was resumed."""
+    folder = pathlib.Path(folder)
+    checkpoints = {p.parent.name: p.read_bytes() for p in folder.glob("seed_*/checkpoint.bin")}
+    summary = json.loads((folder / "summary.json").read_text())
+    summary.pop("steps_per_second")
+    for run in summary["runs"]:
+        for key in ("checkpoint", "wall_seconds", "steps_per_second", "resumed"):
+            run.pop(key, None)
+    return checkpoints, summary
+
+
+@needs_mpi
+def test_mpirun_train_shares_the_seeds_and_gives_the_files_of_one_process(locus, tmp_path):
+    one = train(locus, *CARTPOLE, "--steps", "6000", "--out", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    ranks = train(locus, *CARTPOLE, "--steps", "3000", "--out", str(tmp_path / "ranks"),
+                  launcher=mpirun(2))
+    assert ranks.returncode == 0, ranks.stdout + ranks.stderr
+    assert ranks.stdout.count("3 agents: eval return") == 1  # rank 0 alone prints
+    # Resumed by the ranks to the same length: the checkpoints of one uninterrupted process.
+    resumed = train(locus, "--resume", str(tmp_path / "ranks"), "--steps", "6000", launcher=mpirun(2))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    checkpoints, summary = seed_files(tmp_path / "ranks")
+    assert sorted(checkpoints) == ["seed_1", "seed_2", "seed_3"]
+    assert (checkpoints, summary) == seed_files(tmp_path / "one")
+
+
+@needs_mpi
+def test_mpirun_train_into_a_used_folder_fails_without_hanging(locus, tmp_path):
+    first = train(locus, *CARTPOLE, "--steps", "1000", "--out", str(tmp_path / "run"))
+    assert first.returncode == 0, first.stderr
+    again = train(locus, *CARTPOLE, "--steps", "1000", "--out", str(tmp_path / "run"),
+                  launcher=mpirun(2))
+    assert again.returncode != 0
+    assert "already holds a run" in again.stderr
