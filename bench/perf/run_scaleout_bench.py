@@ -10,8 +10,8 @@ and the summary included), runs per second, and parallel efficiency = (the seria
 setup's fixed start-up cost (a sweep of one tiny run with the same launcher: process and MPI
 start-up, data loading, the summary) is taken off both walls, which is what a long sweep on a
 cluster sees. The serial reference is one process with one worker thread; `run s` is its mean time
-per run inside the runs (the rest is each run's set-up and file). The coordinator's per-run file work (claim, atomic
-write, release) is timed alone, for the estimate in docs/scale-out.md.
+per run inside the runs (the rest is each run's set-up and file). The coordinator's per-run file
+work (claim, atomic write, release) is timed alone, for the estimate in docs/scale-out.md.
 
     python3 bench/perf/run_scaleout_bench.py --runs 2000 --ranks 2 4 8
 """
@@ -51,7 +51,8 @@ def write_config(folder: Path, name: str, runs: int, settings: dict) -> Path:
 
 
 def summed_run_seconds(out: Path) -> float:
-    return sum(json.loads(p.read_text())["metrics"]["wall_seconds"] for p in (out / "runs").glob("*.json"))
+    return sum(json.loads(p.read_text())["metrics"]["wall_seconds"]
+               for p in (out / "runs").glob("*.json"))
 
 
 def timed(command: list[str], max_wait: float) -> float:
@@ -116,7 +117,8 @@ def main() -> int:
         startup = {key: timed([*launcher, locus, "sweep", str(one_run), "--quiet", "--out",
                                str(tmp / f"one-{key}")], args.wait_quiet)
                    for key, launcher in launchers.items()}
-        for label, runs, settings in (("tiny", args.runs, TINY_RUN), ("long", args.long_runs, LONG_RUN)):
+        for label, runs, settings in (("tiny", args.runs, TINY_RUN),
+                                      ("long", args.long_runs, LONG_RUN)):
             config = write_config(tmp, label, runs, settings)
 
             def sweep(out: str, *extra: str) -> list[str]:
@@ -128,17 +130,19 @@ def main() -> int:
                        ("1 process, 2 threads", "threads", 2,
                         timed(sweep(f"{label}-threads", "--jobs", "2"), args.wait_quiet))]
             for ranks in args.ranks:
+                command = [*launchers[f"mpi{ranks}"], *sweep(f"{label}-mpi{ranks}", "--jobs", "1")]
                 results.append((f"mpirun -np {ranks}, 1 thread each", f"mpi{ranks}", ranks,
-                                timed([*launchers[f"mpi{ranks}"],
-                                       *sweep(f"{label}-mpi{ranks}", "--jobs", "1")], args.wait_quiet)))
-            shards = [sweep(f"{label}-shards", "--jobs", "1", "--shard", f"{i}/2") for i in range(2)]
+                                timed(command, args.wait_quiet)))
+            shards = [sweep(f"{label}-shards", "--jobs", "1", "--shard", f"{i}/2")
+                      for i in range(2)]
             results.append(("2 shards at once, one folder", "shards", 2,
                             timed_concurrently(shards, args.wait_quiet)))
             serial_steady = serial_wall - startup["serial"]
             for name, key, workers, wall in results:
                 used = min(workers, cores)
                 rows.append({"runs": label, "count": runs, "setup": name, "workers": workers,
-                             "wall_seconds": round(wall, 3), "startup_seconds": round(startup[key], 3),
+                             "wall_seconds": round(wall, 3),
+                             "startup_seconds": round(startup[key], 3),
                              "runs_per_second": round(runs / wall, 1),
                              "mean_run_seconds": round(serial_runs / runs, 5),
                              "efficiency": round(serial_wall / (used * wall), 3),

@@ -1,6 +1,6 @@
 """`locus sweep` and `locus train` over several processes: MPI ranks (mpirun), shards of a job array
-and their merge, two processes on one folder, and a rank killed mid-sweep. Each compares its
-results with one process's: the same run files and results.jsonl lines (a training run: the same
+and their merge, two processes on one folder, and a rank or a shard killed mid-sweep. Each compares
+its results with one process's: the same run files and results.jsonl lines (a training run: the same
 checkpoints and summary), apart from the wall-clock measurements that no two runs share.
 
 CI runs the MPI cases on 2 cores as root: mpirun --allow-run-as-root --oversubscribe -np 2.
@@ -17,9 +17,11 @@ import time
 import pytest
 
 TINY = pathlib.Path(__file__).resolve().parents[1] / "bench" / "tiny_sweep.yaml"
-TIMINGS = {"metrics": ("wall_seconds", "steps_per_second"), "record": ("train_seconds", "eval_seconds")}
+TIMINGS = {"metrics": ("wall_seconds", "steps_per_second"),
+           "record": ("train_seconds", "eval_seconds")}
 MPIRUN = shutil.which("mpirun")
-needs_mpi = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (scripts/setup.sh installs OpenMPI)")
+needs_mpi = pytest.mark.skipif(MPIRUN is None,
+                               reason="no mpirun (scripts/setup.sh installs OpenMPI)")
 
 
 def without_timings(run):
@@ -32,7 +34,8 @@ def without_timings(run):
 def results(folder):
     """The run files and results.jsonl lines of a finished sweep, without their timings."""
     folder = pathlib.Path(folder)
-    runs = {p.name: without_timings(json.loads(p.read_text())) for p in (folder / "runs").glob("*.json")}
+    runs = {p.name: without_timings(json.loads(p.read_text()))
+            for p in (folder / "runs").glob("*.json")}
     lines = sorted(json.dumps(without_timings(json.loads(line)), sort_keys=True)
                    for line in (folder / "results.jsonl").read_text().splitlines())
     return runs, lines
@@ -55,7 +58,8 @@ def counts(stdout):
 
 
 def longer_config(tmp_path):
-    """The tiny sweep with 4 seeds and 10x the iterations: 12 runs, long enough to kill one halfway."""
+    """The tiny sweep with 4 seeds and 10x the iterations: 12 runs, long enough to kill one
+    halfway."""
     text = TINY.read_text().replace("seeds: [0, 1]", "seeds: [0, 1, 2, 3]")
     text = text.replace("iterations_per_task: 8", "iterations_per_task: 80")
     path = tmp_path / "longer.yaml"
@@ -86,13 +90,12 @@ def test_mpirun_gives_the_results_of_one_process(locus, single, tmp_path):
 def test_a_rank_killed_loses_only_its_runs_in_flight_and_the_rerun_finishes(locus, tmp_path):
     config = longer_config(tmp_path)
     out = tmp_path / "out"
-    job = subprocess.Popen([*mpirun(2), locus, "sweep", str(config), "--out", str(out), "--jobs", "1",
-                            "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen([*mpirun(2), locus, "sweep", str(config), "--out", str(out), "--jobs",
+                            "1", "--quiet"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     victim = rank_process(job.pid, rank=1)  # found first, so that the kill lands mid-sweep
     runs = out / "runs"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(runs.glob("*.json")) if runs.exists() else []) < 3:
-        time.sleep(0.01)
+    wait_for_run_files(runs, 3)
     os.kill(victim, signal.SIGKILL)
     job.communicate(timeout=120)
     assert job.returncode != 0
@@ -108,6 +111,13 @@ def test_a_rank_killed_loses_only_its_runs_in_flight_and_the_rerun_finishes(locu
     clean = sweep(locus, "--out", str(tmp_path / "clean"), "--jobs", "2", config=config)
     assert clean.returncode == 0, clean.stderr
     assert results(out) == results(tmp_path / "clean")
+
+
+def wait_for_run_files(runs, count, seconds=120):
+    """Waits until the folder `runs` holds `count` finished runs (or the time is up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < count:
+        time.sleep(0.01)
 
 
 def rank_process(mpirun_pid, rank):
@@ -152,6 +162,33 @@ def test_three_shards_and_a_merge_give_the_results_of_one_process(locus, single,
     assert results(merged) == single
 
 
+def test_a_shard_killed_loses_only_its_runs_in_flight_and_its_rerun_finishes(locus, tmp_path):
+    config = longer_config(tmp_path)
+    out = tmp_path / "shared"
+    shard = [locus, "sweep", str(config), "--out", str(out), "--jobs", "1", "--quiet", "--shard"]
+    job = subprocess.Popen([*shard, "0/2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = out / "runs"
+    wait_for_run_files(runs, 2)
+    job.kill()  # SIGKILL, as a batch system's time limit or a lost node would
+    job.wait(timeout=60)
+    survivors = {p.name: p.read_text() for p in runs.glob("*.json")}
+    assert len(survivors) >= 2
+
+    rerun = subprocess.run([*shard, "0/2"], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    total = int(re.search(r"(\d+) runs:", rerun.stdout).group(1))
+    assert counts(rerun.stdout) == (len(survivors), total - len(survivors))  # nothing run twice
+    other = subprocess.run([*shard, "1/2"], capture_output=True, text=True, timeout=300)
+    assert other.returncode == 0, other.stderr
+    assert counts(other.stdout) == (0, 12 - total)
+    assert "| fixed-gain-sgd" in other.stdout  # the last shard to end writes the summary
+    for name, text in survivors.items():
+        assert (runs / name).read_text() == text
+    clean = sweep(locus, "--out", str(tmp_path / "clean"), "--jobs", "2", config=config)
+    assert clean.returncode == 0, clean.stderr
+    assert results(out) == results(tmp_path / "clean")
+
+
 def test_two_processes_on_one_folder_run_each_run_once(locus, single, tmp_path):
     out = tmp_path / "shared"
     command = [locus, "sweep", str(TINY), "--out", str(out), "--jobs", "1", "--quiet"]
@@ -159,7 +196,8 @@ def test_two_processes_on_one_folder_run_each_run_once(locus, single, tmp_path):
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     outputs = [first.communicate(timeout=300), second.communicate(timeout=300)]
     assert first.returncode == 0 and second.returncode == 0, outputs
-    assert sum(counts(stdout)[1] for stdout, _ in outputs) == 6  # every run run once, by one of them
+    # Every run was run once, by one of them.
+    assert sum(counts(stdout)[1] for stdout, _ in outputs) == 6
     for stdout, _ in outputs:
         assert "| fixed-gain-sgd" in stdout  # each waits for the other's runs and ends complete
     assert results(out) == single
@@ -173,8 +211,8 @@ def test_bad_shards_and_a_missing_config_are_usage_errors(locus, tmp_path):
     result = subprocess.run([locus, "sweep"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "locus sweep needs a config" in result.stderr
-    result = subprocess.run([locus, "sweep", "merge", str(tmp_path)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([locus, "sweep", "merge", str(tmp_path)], capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode != 0
     assert "has no sweep.json" in result.stderr
 
@@ -209,7 +247,8 @@ def test_mpirun_train_shares_the_seeds_and_gives_the_files_of_one_process(locus,
     assert ranks.returncode == 0, ranks.stdout + ranks.stderr
     assert ranks.stdout.count("3 agents: eval return") == 1  # rank 0 alone prints
     # Resumed by the ranks to the same length: the checkpoints of one uninterrupted process.
-    resumed = train(locus, "--resume", str(tmp_path / "ranks"), "--steps", "6000", launcher=mpirun(2))
+    resumed = train(locus, "--resume", str(tmp_path / "ranks"), "--steps", "6000",
+                    launcher=mpirun(2))
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     checkpoints, summary = seed_files(tmp_path / "ranks")
     assert sorted(checkpoints) == ["seed_1", "seed_2", "seed_3"]
