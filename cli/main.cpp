@@ -75,6 +75,12 @@ static int run_command_line(int argc, char** argv) {
                        std::string("locus ") + LOCUS_VERSION +
                            (kernels.empty() ? "" : " (OpenBLAS kernels: " + kernels + ")"));
   app.require_subcommand(1);
+  // A command's options it does not know go to the program's: --plugin may come anywhere, before or
+  // after the command (locus check Corridor-v0 --plugin lib.so). Set before the commands are
+  // added, which inherit it.
+  app.fallthrough();
+  // --help shows each option's default: the value its variable holds before parsing.
+  app.option_defaults()->always_capture_default();
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins,
                  "Shared library that registers environments (LOCUS_REGISTER_ENV); repeatable")

@@ -57,7 +57,22 @@ struct TrainOptions {
   }
 };
 
+// A default as --help shows it: numbers with at most 6 significant digits, so that a float setting
+// reads 0.01 and not 0.0099999998; empty for a setting without a default worth showing.
+std::string default_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) return fmt::format("{:.6g}", value.get<double>());
+  if (value.is_number()) return value.dump();
+  if (value.is_array()) {
+    std::string out;
+    for (const auto& item : value) out += (out.empty() ? "" : ",") + default_text(item);
+    return out;
+  }
+  return "";  // switches (off unless given) and null
+}
+
 void add_train_flags(CLI::App& cmd, TrainOptions& options) {
+  const nlohmann::json defaults = agents::RunConfig().to_json();
   for (const agents::TrainFlag& flag : agents::train_flags()) {
     const std::string name(flag.name);
     const std::string help(flag.help);
@@ -79,6 +94,8 @@ void add_train_flags(CLI::App& cmd, TrainOptions& options) {
         option = cmd.add_flag(name, options.switches[flag.name], help);
         break;
     }
+    const std::string key(flag.key);
+    option->default_str(!key.empty() && defaults.contains(key) ? default_text(defaults[key]) : "");
     options.option[flag.name] = option;
   }
   options.option.at("--config")->check(CLI::ExistingFile);
@@ -192,8 +209,11 @@ Command add_eval_command(CLI::App& app) {
   auto episodes = std::make_shared<std::size_t>(10);
   auto seed = std::make_shared<std::uint64_t>(0);
   cmd->add_option("dir", *dir, "Run directory")->required();
-  cmd->add_option("--episodes", *episodes, "Episodes (default 10)");
-  auto* seed_option = cmd->add_option("--seed", *seed, "Seed of the evaluation envs");
+  cmd->add_option("--episodes", *episodes, "Episodes");
+  auto* seed_option =
+      cmd->add_option("--seed", *seed,
+                      "Seed of the evaluation envs (default: from the agent's seed)")
+          ->default_str("");
   auto run = [=]() {
     if (*episodes == 0) throw agents::ConfigError("--episodes must be positive, got 0");
     if (is_python_env_id(agents::load_run_config(*dir).agent.env)) exec_python_cli(*cmd);

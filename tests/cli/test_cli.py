@@ -4,6 +4,7 @@ Run by CTest as `pytest tests/cli --locus build/bin/locus --plugin build/lib/...
 """
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -78,6 +79,24 @@ def test_plugin_env_can_be_checked_and_rolled_out(locus, plugin):
     result = run(locus, "--plugin", plugin, "rollout", "--env", "Corridor-v0", "--episodes", "2")
     assert result.returncode == 0, result.stderr
     assert "Corridor-v0" in result.stdout
+
+
+def test_plugin_may_come_after_the_command(locus, plugin):
+    result = run(locus, "check", "Corridor-v0", "--plugin", plugin)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(locus, "rollout", "--env", "Corridor-v0", "--plugin", plugin, "--episodes", "1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_shows_defaults_without_float_noise(locus):
+    result = run(locus, "train", "--help")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"--learning-rate FLOAT=0\.0007\s", result.stdout), result.stdout
+    assert re.search(r"--steps UINT=100000\s", result.stdout), result.stdout
+    # A float stored as float shows 0.0007, not 0.00069999998 (its double).
+    assert not re.search(r"=\d*\.\d*(0000|9999)\d", result.stdout), result.stdout
+    result = run(locus, "eval", "--help")
+    assert re.search(r"--episodes UINT=10\s", result.stdout), result.stdout
 
 
 def test_missing_plugin_is_a_usage_error(locus, tmp_path):
