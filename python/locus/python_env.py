@@ -18,11 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium
-from gymnasium.vector import AutoresetMode
 
 from locus import _core
 from locus import spaces as locus_spaces
-from locus.vector import LocusVectorEnv, _autoreset_mode
+from locus.vector import AutoresetMode, LocusVectorEnv, _autoreset_mode
 
 
 def _adapter_parts(env: gymnasium.Env) -> tuple[gymnasium.Env, dict[str, Any], dict[str, Any]]:

@@ -26,10 +26,22 @@ import copy as copy_module
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from enum import Enum
+
 import numpy as np
 import gymnasium
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
+
+try:
+    from gymnasium.vector import AutoresetMode
+except ImportError:  # gymnasium 1.0: the enum came with 1.1, whose values the C++ side uses
+
+    class AutoresetMode(Enum):  # type: ignore[no-redef]
+        NEXT_STEP = "NextStep"
+        SAME_STEP = "SameStep"
+        DISABLED = "Disabled"
+
 
 from locus import _core
 from locus import spaces as locus_spaces
@@ -327,4 +339,4 @@ def make_vec(
     return env
 
 
-__all__ = ["LocusVectorEnv", "make_vec"]
+__all__ = ["AutoresetMode", "LocusVectorEnv", "make_vec"]

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import data_equivalence
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import SyncVectorEnv
 
 import locus
 from locus import errors
+from locus.vector import AutoresetMode  # gymnasium.vector.AutoresetMode from gymnasium 1.1 on
+from reference_versions import gymnasium_autoreset_modes
 
 
 class LineWalk(gym.Env):
@@ -95,6 +97,7 @@ def test_cpp_env_checker_reports_a_broken_python_env():
         locus.check_env_cpp(OutOfSpace())
 
 
+@gymnasium_autoreset_modes
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_cpp_vector_env_of_python_envs_matches_sync_vector_env(mode):
     ours = locus.vector_from_python([LineWalk] * 5, autoreset_mode=mode, num_threads=2,

@@ -11,10 +11,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import SyncVectorEnv
 
 import locus
 from locus.errors import InvalidActionError
+from locus.vector import AutoresetMode  # gymnasium.vector.AutoresetMode from gymnasium 1.1 on
+from reference_versions import gymnasium_autoreset_modes, same_trig_as_numpy
 
 MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED]
 # CartPole ends often (terminated), Pendulum with a short limit ends by truncation, GoNoGo and
@@ -38,6 +40,8 @@ def assert_same(ours, theirs, where):
     assert data_equivalence(ours, theirs, exact=True), f"{where}:\nlocus {ours}\nsync  {theirs}"
 
 
+@same_trig_as_numpy
+@gymnasium_autoreset_modes
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("name,kwargs", CASES, ids=[c[0] for c in CASES])
 def test_matches_sync_vector_env(name, kwargs, mode):
@@ -160,6 +164,7 @@ def test_gymnasium_make_vec_reaches_locus_through_the_vector_entry_point():
     assert isinstance(sync, SyncVectorEnv)
 
 
+@gymnasium_autoreset_modes
 def test_reset_with_a_mask_resets_only_the_selected_envs():
     env = locus.make_vec("GoNoGo-v0", 4, autoreset_mode="Disabled", copy=True)
     first, _ = env.reset(seed=0)
@@ -179,6 +184,7 @@ def test_reset_with_a_mask_resets_only_the_selected_envs():
     assert "reset_mask" in options and infos["_trial"].tolist() == [False, True, False, False]
 
 
+@gymnasium_autoreset_modes
 def test_seed_lists_seed_each_env_as_given():
     seeds = [3, None, 2**64 - 1, 0, 3]
     ours = locus.make_vec("CartPole-v1", 5)
