@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "agents/errors.hpp"
+#include "agents/run_tensorboard.hpp"
 #include "util/atomic_file.hpp"
+#include "util/tensorboard_events.hpp"
 
 namespace locus::agents {
 namespace fs = std::filesystem;
@@ -86,7 +88,7 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 void open_append(std::ofstream& stream, const fs::path& path) {
-  stream.open(path, std::ios::app);
+  stream.open(path, std::ios::app | std::ios::binary);
   if (!stream) {
     throw RunDirectoryError(fmt::format("cannot open {} to append to it", path.string()));
   }
@@ -125,9 +127,13 @@ nlohmann::json eval_to_json(const EvalResult& e) {
 }
 
 RunMetrics::RunMetrics(fs::path dir, bool gain_trace)
-    : dir_(std::move(dir)), gain_trace_(gain_trace) {}
+    : dir_(std::move(dir)),
+      tensorboard_path_(dir_ / kTensorBoardFolder / util::tensorboard::kEventFileName),
+      gain_trace_(gain_trace) {}
 
 void RunMetrics::start() {
+  fs::create_directories(tensorboard_path_.parent_path());
+  write_file(tensorboard_path_, tensorboard_file({}, util::tensorboard::wall_clock_seconds()));
   write_file(dir_ / "metrics.csv", std::string(kMetricsHeader) + "\n");
   write_file(dir_ / "metrics.jsonl", "");
   write_file(dir_ / "dopamine_trace.csv", std::string(kDopamineHeader) + "\n");
@@ -147,6 +153,12 @@ bool RunMetrics::rewind(std::size_t update) {
   write_file(dir_ / "metrics.jsonl", *jsonl);
   write_file(dir_ / "dopamine_trace.csv", *dopamine);
   if (gain_trace_) write_file(dir_ / "gain_trace.csv", *gain);
+  // The event file follows metrics.jsonl's rows (a run from before TensorBoard output gains one).
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(*jsonl);
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  fs::create_directories(tensorboard_path_.parent_path());
+  write_file(tensorboard_path_, tensorboard_file(rows, util::tensorboard::wall_clock_seconds()));
   return true;
 }
 
@@ -167,6 +179,7 @@ void RunMetrics::open() {
   open_append(metrics_jsonl_, dir_ / "metrics.jsonl");
   open_append(dopamine_csv_, dir_ / "dopamine_trace.csv");
   if (gain_trace_) open_append(gain_csv_, dir_ / "gain_trace.csv");
+  open_append(tensorboard_, tensorboard_path_);
 }
 
 void RunMetrics::write(const UpdateStats& stats, double time_s,
@@ -211,6 +224,7 @@ void RunMetrics::write(const UpdateStats& stats, double time_s,
                         {"contexts", stats.contexts}};
   if (eval) row["eval"] = eval_to_json(*eval);
   metrics_jsonl_ << row.dump() << "\n";
+  tensorboard_ << tensorboard_record(row, util::tensorboard::wall_clock_seconds());
 }
 
 void RunMetrics::write_traces(Agent& agent) {
@@ -229,7 +243,8 @@ void RunMetrics::write_traces(Agent& agent) {
 }
 
 void RunMetrics::flush() {
-  for (std::ofstream* stream : {&metrics_csv_, &metrics_jsonl_, &dopamine_csv_, &gain_csv_}) {
+  for (std::ofstream* stream :
+       {&metrics_csv_, &metrics_jsonl_, &dopamine_csv_, &gain_csv_, &tensorboard_}) {
     if (!stream->is_open()) continue;
     stream->flush();
     if (!*stream) {
@@ -247,6 +262,7 @@ void RunMetrics::close() {
   metrics_jsonl_.close();
   dopamine_csv_.close();
   gain_csv_.close();
+  tensorboard_.close();
 }
 
 }  // namespace locus::agents

@@ -1,7 +1,8 @@
 #pragma once
 // The per-update files of a training run directory (agents/run.hpp): metrics.csv and
-// metrics.jsonl (one row per update), dopamine_trace.csv (every transition of the traced envs) and,
-// for da+na agents, gain_trace.csv (every noradrenaline observation).
+// metrics.jsonl (one row per update), dopamine_trace.csv (every transition of the traced envs),
+// for da+na agents gain_trace.csv (every noradrenaline observation), and TensorBoard's event file
+// tensorboard/events.out.tfevents.locus (agents/run_tensorboard.hpp).
 //
 // The files are appended to as the run goes and flushed before each checkpoint is written, so a
 // checkpoint never covers an update whose rows are not in the files. A process killed at any
@@ -52,9 +53,9 @@ class RunMetrics {
   void close();
 
  private:
-  std::filesystem::path dir_;
+  std::filesystem::path dir_, tensorboard_path_;
   bool gain_trace_;
-  std::ofstream metrics_csv_, metrics_jsonl_, dopamine_csv_, gain_csv_;
+  std::ofstream metrics_csv_, metrics_jsonl_, dopamine_csv_, gain_csv_, tensorboard_;
 };
 
 }  // namespace locus::agents

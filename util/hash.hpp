@@ -1,8 +1,10 @@
 #pragma once
-// The small hashes the project shares: FNV-1a-64 checksums and digests, and SplitMix64 (Steele, Lea
+// The small hashes the project shares: FNV-1a-64 checksums and digests, SplitMix64 (Steele, Lea
 // & Flood 2014, "Fast splittable pseudorandom number generators") for deriving seeds and generator
-// states. One copy of each, so that every checkpoint and seed derivation agrees.
+// states, and CRC-32C, the checksum of TensorBoard's record files. One copy of each, so that every
+// checkpoint and seed derivation agrees.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -46,6 +48,30 @@ constexpr std::uint64_t splitmix64(std::uint64_t& state) {
 // integers env seeds are written as.
 constexpr std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b) {
   return splitmix64_finalize(a + kSplitMix64Gamma * (b + 1)) >> 1;
+}
+
+namespace detail {
+// CRC-32C (Castagnoli) in its reflected form, polynomial 0x82F63B78 (RFC 3720, section 12.1).
+constexpr std::array<std::uint32_t, 256> crc32c_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t crc = i;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
+    table[i] = crc;
+  }
+  return table;
+}
+inline constexpr std::array<std::uint32_t, 256> kCrc32cTable = crc32c_table();
+}  // namespace detail
+
+// CRC-32C of `bytes` ("123456789" gives 0xE3069283). Byte at a time: the event files it checks
+// are written a few hundred bytes per training update.
+constexpr std::uint32_t crc32c(std::string_view bytes) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (const char c : bytes) {
+    crc = detail::kCrc32cTable[(crc ^ static_cast<unsigned char>(c)) & 0xFFu] ^ (crc >> 8);
+  }
+  return crc ^ 0xFFFFFFFFu;
 }
 
 }  // namespace locus::util

@@ -91,7 +91,7 @@ MergeOutcome merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const fs::path target = run_path(out_dir, runs[i]);
     if (fs::exists(target) && read_text(target) == texts[i]) continue;
-    write_file_atomically(target, texts[i]);
+    write_run(out_dir, runs[i], texts[i]);
     ++outcome.copied;
   }
   outcome.table = write_summary(config, out_dir);

@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "bench/harness/run_tensorboard.hpp"
 #include "bench/harness/sweep_config.hpp"
 #include "util/atomic_file.hpp"
+#include "util/tensorboard_events.hpp"
 
 namespace locus::bench {
 
@@ -88,6 +90,15 @@ json read_finished_run(const fs::path& out_dir, const RunSpec& spec) {
                     path.string(), spec.id));
   }
   return run;
+}
+
+void write_run(const fs::path& out_dir, const RunSpec& spec, const std::string& text) {
+  const fs::path events_dir = out_dir / kTensorBoardFolder / spec.id;
+  fs::create_directories(events_dir);
+  write_file_atomically(
+      events_dir / util::tensorboard::kEventFileName,
+      run_event_file(nlohmann::json::parse(text), util::tensorboard::wall_clock_seconds()));
+  write_file_atomically(run_path(out_dir, spec), text);
 }
 
 void write_file_atomically(const fs::path& path, const std::string& text) {

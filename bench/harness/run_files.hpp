@@ -1,7 +1,9 @@
 #pragma once
 // A sweep's output folder: each finished run is DIR/runs/<id>.json, written atomically, so a
 // restarted sweep finds exactly the runs that finished; DIR/sweep.json names the sweep and holds
-// its config (SweepConfig::to_json), so that `locus sweep merge` can read it back.
+// its config (SweepConfig::to_json), so that `locus sweep merge` can read it back; each run's
+// curves and metrics are also in TensorBoard's format, DIR/tensorboard/<id>/
+// (bench/harness/run_tensorboard.hpp).
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,10 @@ void write_sweep_file(const SweepConfig& config, const std::vector<RunSpec>& run
 SweepConfig read_sweep_config(const std::filesystem::path& out_dir);
 
 std::filesystem::path run_path(const std::filesystem::path& out_dir, const RunSpec& spec);
+
+// Writes a finished run: its TensorBoard events, then its run file `text` (what marks it
+// finished), each atomically.
+void write_run(const std::filesystem::path& out_dir, const RunSpec& spec, const std::string& text);
 
 // The finished run of `spec` in out_dir, or null if there is none; throws SweepStateError when
 // the file was written by a run with other settings (the folder belongs to another sweep) or

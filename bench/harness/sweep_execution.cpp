@@ -8,6 +8,7 @@
 #include "bench/harness/errors.hpp"
 #include "bench/harness/run_execution.hpp"
 #include "bench/harness/run_files.hpp"
+#include "bench/harness/run_tensorboard.hpp"
 #include "bench/harness/summary.hpp"
 #include "envs/data/idx.hpp"
 
@@ -26,24 +27,38 @@ void check_options(const SweepOptions& options) {
   if (options.out_dir.empty()) throw InvalidArgumentError("the sweep needs an output directory");
 }
 
-// Removes the temporary files of runs that were in flight when a process was killed: those of
-// runs no process holds a claim on (another process's live temporary file stays).
+// Removes the temporary files of runs that were in flight when a process was killed (their run
+// file's and their TensorBoard events'): those of runs no process holds a claim on (another
+// process's live temporary file stays).
 void remove_stale_temporary_files(const std::vector<RunSpec>& runs, const fs::path& out_dir) {
-  std::vector<fs::path> temporary;
-  for (const auto& entry : fs::directory_iterator(out_dir / "runs")) {
-    if (entry.path().filename().string().find(".tmp.") != std::string::npos) {
-      temporary.push_back(entry.path());
-    }
-  }
-  if (temporary.empty()) return;
-  for (const auto& run : runs) {
-    const std::string prefix = run.id + ".json.tmp.";
-    for (const auto& path : temporary) {
-      if (path.filename().string().rfind(prefix, 0) != 0) continue;
-      if (const auto claim = try_claim_run(out_dir, run.id)) {
-        std::error_code ignored;
-        fs::remove(path, ignored);
+  const auto temporary_in = [](const fs::path& dir, const std::string& prefix) {
+    std::vector<fs::path> found;
+    std::error_code missing;
+    for (const auto& entry : fs::directory_iterator(dir, missing)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 && name.find(".tmp.") != std::string::npos) {
+        found.push_back(entry.path());
       }
+    }
+    return found;
+  };
+  std::vector<fs::path> run_files = temporary_in(out_dir / "runs", "");
+  const bool events_folder = fs::exists(out_dir / kTensorBoardFolder);
+  if (run_files.empty() && !events_folder) return;
+  for (const auto& run : runs) {
+    std::vector<fs::path> stale;
+    for (const auto& path : run_files) {
+      if (path.filename().string().rfind(run.id + ".json.tmp.", 0) == 0) stale.push_back(path);
+    }
+    if (events_folder) {
+      for (auto& path : temporary_in(out_dir / kTensorBoardFolder / run.id, "")) {
+        stale.push_back(std::move(path));
+      }
+    }
+    if (stale.empty()) continue;
+    if (const auto claim = try_claim_run(out_dir, run.id)) {
+      std::error_code ignored;
+      for (const auto& path : stale) fs::remove(path, ignored);
     }
   }
 }
@@ -77,10 +92,6 @@ std::string execute_run_text(const RunSpec& spec, std::optional<double> source_m
   tbb::task_arena single(1);
   single.execute([&] { result = execute_run(spec, source_mean_gain); });
   return result.dump() + "\n";
-}
-
-void write_run(const fs::path& out_dir, const RunSpec& spec, const std::string& text) {
-  write_file_atomically(run_path(out_dir, spec), text);
 }
 
 void finish_sweep(const SweepConfig& config, const SweepPlan& plan, const fs::path& out_dir,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench/harness/grid.hpp"
+#include "bench/harness/run_files.hpp"
 #include "bench/harness/run_queue.hpp"
 #include "bench/harness/scheduler.hpp"
 
@@ -37,9 +38,6 @@ SweepPlan plan_sweep(const SweepConfig& config, const SweepOptions& options);
 // Executes one run on the calling thread (TBB limited to it: the workers are the parallelism, and
 // a run's result does not depend on the thread count anyway): the text of its run file.
 std::string execute_run_text(const RunSpec& spec, std::optional<double> source_mean_gain);
-
-// Writes the run's file, DIR/runs/<id>.json, atomically.
-void write_run(const std::filesystem::path& out_dir, const RunSpec& spec, const std::string& text);
 
 // Fills the outcome's sweep-wide counts and, when every run of the sweep has finished, writes
 // the summary (results.jsonl, summary.csv) and its table.

@@ -58,10 +58,11 @@ def counts(stdout):
 
 
 def longer_config(tmp_path):
-    """The tiny sweep with 4 seeds and 10x the iterations: 12 runs, long enough to kill one
-    halfway."""
+    """The tiny sweep with 4 seeds and 100x the iterations: 12 runs of about 0.2 s, long enough
+    to kill a process halfway even when the machine is busy (at 10x, 20 ms runs, a loaded machine
+    let the whole sweep finish before the kill landed)."""
     text = TINY.read_text().replace("seeds: [0, 1]", "seeds: [0, 1, 2, 3]")
-    text = text.replace("iterations_per_task: 8", "iterations_per_task: 80")
+    text = text.replace("iterations_per_task: 8", "iterations_per_task: 800")
     path = tmp_path / "longer.yaml"
     path.write_text(text)
     return path
