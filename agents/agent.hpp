@@ -162,6 +162,25 @@ class Agent {
   std::size_t episodes() const { return episodes_; }
   std::size_t na_changes() const { return na_changes_; }
 
+  // The trained policy on observations from outside its envs (locus.load(...).predict): the
+  // memory of `batch` streams of observations between calls.
+  struct Prediction {
+    std::vector<float> inputs;  // (batch, input_dim): each stream's frame stack
+    RecurrentState state;       // each stream's recurrent state (recurrent bodies)
+    AgentRandom random;         // draws the actions that are not deterministic
+  };
+  Prediction start_prediction(std::size_t batch, std::uint64_t seed) const;
+  // One action per stream into `actions` (batch * action_width() floats: a Discrete action's
+  // index, a Box action as the head gives it, unclipped) for `observations`, the streams' next
+  // observations packed one after another as the env's observation space packs one;
+  // episode_starts[i] != 0 where stream i's observation begins an episode (its memory is cleared
+  // first). Greedy (arg-max, mean) when `deterministic`, else drawn from `memory.random`. Nothing
+  // of the agent changes. Throws InvalidArgumentError on sizes that do not fit.
+  void predict(std::span<const std::byte> observations,
+               std::span<const std::uint8_t> episode_starts, bool deterministic, Prediction& memory,
+               std::span<float> actions);
+  std::size_t action_width() const;
+
   // Traces recorded since the last take_* call (the run directory streams them to CSV).
   std::vector<DopamineSample> take_dopamine_trace();
   std::vector<GainSample> take_gain_trace();

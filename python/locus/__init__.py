@@ -11,6 +11,7 @@ locus's C++ agents train on locus envs and on Python gymnasium.Envs (see locus.t
 
     summary = locus.train(env=MyEnv, agent="ppo", steps=20_000, seed=0, out="runs/my")
     locus.evaluate("runs/my")                             # as `locus eval runs/my`
+    policy = locus.load("runs/my")                        # SB3-style policy.predict(obs, state)
 
 The continual-learning harness and the modulated network, for scripting:
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 from locus import _core, errors, metrics
 from locus.env import LocusEnv
 from locus.harness import metric_array, sweep
+from locus.policy import Policy, load
 from locus.python_env import check_env_cpp, vector_from_python
 from locus.registration import (
     NAMESPACE,
@@ -56,12 +58,14 @@ __all__ = [
     "LocusEnv",
     "LocusVectorEnv",
     "Network",
+    "Policy",
     "__version__",
     "check_env_cpp",
     "env_ids",
     "errors",
     "evaluate",
     "gymnasium_id",
+    "load",
     "load_plugin",
     "locus_id",
     "make",

@@ -28,6 +28,7 @@ void bind_python_env(py::module_& module);  // Python gymnasium.Env driven as a 
 void bind_training(py::module_& module);    // locus agents trained from Python (train.cpp)
 void bind_harness(py::module_& module);     // sweeps and _core.metrics (harness.cpp)
 void bind_network(py::module_& module);     // _core.Network, for inspection (network.cpp)
+void bind_policy(py::module_& module);      // _core.Policy: a run's trained policy (policy.cpp)
 void bind_supervised(
     py::module_& module);  // recurrent networks on cognitive tasks (supervised.cpp)
 

@@ -118,5 +118,6 @@ PYBIND11_MODULE(_core, module) {
   bind_training(module);
   bind_harness(module);
   bind_network(module);
+  bind_policy(module);
   bind_supervised(module);
 }
