@@ -15,6 +15,7 @@
 #include "agents/run_metrics.hpp"
 #include "agents/runner.hpp"
 #include "envs/env.hpp"
+#include "envs/plugin.hpp"
 #include "util/atomic_file.hpp"
 
 namespace locus::agents {
@@ -290,8 +291,13 @@ void prepare_new_run(const RunConfig& config, const fs::path& dir, std::optional
 
 }  // namespace
 
-nlohmann::json train(const RunConfig& config, const fs::path& dir, const ProgressFn& progress,
+nlohmann::json train(const RunConfig& requested, const fs::path& dir, const ProgressFn& progress,
                      const StopFlag* stop, RunGroup* group) {
+  RunConfig config = requested;
+  envs::load_plugin_for(config.agent.env, config.plugin);
+  if (config.plugin.empty()) {
+    config.plugin = envs::plugin_registering(config.agent.env).value_or("");
+  }
   config.validate();
   config.check_memory();
   RunState state{progress, stop};
@@ -330,6 +336,7 @@ nlohmann::json resume(const fs::path& dir, const nlohmann::json& requested,
                       const ProgressFn& progress, const StopFlag* stop, RunGroup* group) {
   const RunConfig saved = load_run_config(dir);
   const RunConfig config = resumed_config(saved, requested);
+  envs::load_plugin_for(config.agent.env, config.plugin);
   std::optional<RunLock> lock;
   if (group == nullptr || group->index() == 0) {
     lock.emplace(dir);
@@ -346,6 +353,7 @@ nlohmann::json evaluate(const fs::path& dir, std::size_t episodes,
                         std::optional<std::uint64_t> seed) {
   const RunConfig config = load_run_config(dir);
   const auto seeds = config.run_seeds();
+  envs::load_plugin_for(config.agent.env, config.plugin);
   nlohmann::json out = nlohmann::json::object();
   std::vector<nlohmann::json> runs;
   for (std::uint64_t s : seeds) {

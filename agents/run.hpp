@@ -55,8 +55,9 @@ class RunGroup {
 };
 
 // Trains into `dir` (created; must not hold a run). Returns the summary written to
-// dir/summary.json (null on a group's processes other than 0).
-nlohmann::json train(const RunConfig& config, const std::filesystem::path& dir,
+// dir/summary.json (null on a group's processes other than 0). The env's plugin is loaded first
+// when the config names one, and recorded when --plugin registered the env.
+nlohmann::json train(const RunConfig& requested, const std::filesystem::path& dir,
                      const ProgressFn& progress = {}, const StopFlag* stop = nullptr,
                      RunGroup* group = nullptr);
 // Continues the run in `dir`, with the settings in `requested` (flat config keys) changed as

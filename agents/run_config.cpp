@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRunKeys[] = {"steps", "eval_every", "eval_episodes", "checkpoint_every",
-                                    "seeds", "threads"};
+                                    "seeds", "threads",    "plugin"};
 
 // A setting as a person wrote it: float settings are stored as float, so 0.1 reads back as
 // 0.10000000149011612 with all its digits.
@@ -86,6 +86,7 @@ nlohmann::json RunConfig::to_json() const {
   out["checkpoint_every"] = checkpoint_every;
   out["seeds"] = seeds;
   out["threads"] = threads;
+  if (!plugin.empty()) out["plugin"] = plugin;  // configs of runs without one stay as they were
   return out;
 }
 
@@ -96,6 +97,7 @@ void apply_json(RunConfig& config, const nlohmann::json& json) {
   config.eval_episodes = reader.get<std::size_t>("eval_episodes", config.eval_episodes);
   config.checkpoint_every = reader.get<std::size_t>("checkpoint_every", config.checkpoint_every);
   config.threads = reader.get<std::size_t>("threads", config.threads);
+  config.plugin = reader.get<std::string>("plugin", config.plugin);
   if (const nlohmann::json* seeds = reader.get_raw("seeds")) {
     if (!seeds->is_array())
       reader.fail("config key 'seeds' must be a list of integers, got " + seeds->dump());

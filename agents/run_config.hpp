@@ -27,6 +27,9 @@ struct RunConfig {
   std::size_t checkpoint_every = 50;  // updates between checkpoints
   std::vector<std::uint64_t> seeds;   // several agents in parallel; empty: agent.seed only
   std::size_t threads = 0;            // 0: every core
+  // The shared library that registers agent.env, when a plugin does (train records the one loaded
+  // with --plugin): train, resume and evaluate load it when the env is not registered yet.
+  std::string plugin;
 
   std::vector<std::uint64_t> run_seeds() const;
   // Every value in range (what a saved config.json must satisfy to be read).

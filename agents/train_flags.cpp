@@ -26,6 +26,9 @@ const std::vector<TrainFlag>& train_flags() {
       {"--steps", "steps", kWhole, "Environment steps per agent"},
       {"--num-envs", "num_envs", kWhole, "Envs per agent"},
       {"--seed", "seed", kWhole, "Seed"},
+      {"--kwargs", "env_kwargs", kJsonObject,
+       "The environment's make() keyword arguments as a JSON object, e.g. "
+       "'{\"trials_per_episode\": 1}'"},
       {"--out", "", kText, "Run directory to create"},
       {"--config", "", kText, "JSON or YAML file with the same keys (flags override it)"},
       {"--resume", "", kText,
@@ -58,6 +61,8 @@ std::string_view to_string(FlagValue value) {
       return "whole_list";
     case FlagValue::kSwitch:
       return "switch";
+    case FlagValue::kJsonObject:
+      return "json_object";
   }
   return "text";
 }

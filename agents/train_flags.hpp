@@ -13,11 +13,12 @@
 namespace locus::agents {
 
 enum class FlagValue {
-  kText,       // a string
-  kWhole,      // a whole number >= 0
-  kNumber,     // a real number
-  kWholeList,  // comma-separated whole numbers: 64,64
-  kSwitch,     // present or not
+  kText,        // a string
+  kWhole,       // a whole number >= 0
+  kNumber,      // a real number
+  kWholeList,   // comma-separated whole numbers: 64,64
+  kSwitch,      // present or not
+  kJsonObject,  // a JSON object: {"trials_per_episode": 1}
 };
 
 struct TrainFlag {

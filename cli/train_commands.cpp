@@ -52,6 +52,8 @@ struct TrainOptions {
         return whole_list.at(flag.name);
       case agents::FlagValue::kSwitch:
         return switches.at(flag.name);
+      case agents::FlagValue::kJsonObject:
+        return parse_kwargs(text.at(flag.name), std::string(flag.name));
     }
     return nullptr;
   }
@@ -79,6 +81,7 @@ void add_train_flags(CLI::App& cmd, TrainOptions& options) {
     CLI::Option* option = nullptr;
     switch (flag.value) {
       case agents::FlagValue::kText:
+      case agents::FlagValue::kJsonObject:
         option = cmd.add_option(name, options.text[flag.name], help);
         break;
       case agents::FlagValue::kWhole:

@@ -4,11 +4,22 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "envs/errors.hpp"
 #include "envs/registry.hpp"
 
 namespace locus::envs {
+
+namespace {
+// Which loaded plugin registered each id (absolute paths).
+std::mutex plugin_ids_mutex;
+std::map<std::string, std::string, std::less<>>& plugin_of_id() {
+  static std::map<std::string, std::string, std::less<>> ids;
+  return ids;
+}
+}  // namespace
 
 std::vector<std::string> load_plugin(const std::string& path) {
   if (!std::filesystem::exists(path)) {
@@ -41,7 +52,30 @@ std::vector<std::string> load_plugin(const std::string& path) {
                       "' registered no environment; register one with LOCUS_REGISTER_ENV "
                       "(see docs/envs.md, 'Custom environments')");
   }
+  const std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
+  const std::lock_guard<std::mutex> guard(plugin_ids_mutex);
+  for (const auto& id : added) plugin_of_id()[id] = absolute;
   return added;
+}
+
+std::optional<std::string> plugin_registering(std::string_view env_id) {
+  const std::lock_guard<std::mutex> guard(plugin_ids_mutex);
+  const auto found = plugin_of_id().find(env_id);
+  if (found == plugin_of_id().end()) return std::nullopt;
+  return found->second;
+}
+
+void load_plugin_for(const std::string& env_id, const std::string& plugin) {
+  if (plugin.empty() || Registry::global().contains(env_id)) return;
+  const std::string hint = " (the run's env " + env_id + " came from the plugin " + plugin +
+                           "; give its new path with --plugin PATH)";
+  if (!std::filesystem::exists(plugin)) {
+    throw PluginError("plugin '" + plugin + "' does not exist" + hint);
+  }
+  const std::vector<std::string> added = load_plugin(plugin);
+  if (std::find(added.begin(), added.end(), env_id) == added.end()) {
+    throw PluginError("plugin '" + plugin + "' does not register " + env_id + hint);
+  }
 }
 
 }  // namespace locus::envs

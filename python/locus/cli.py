@@ -38,6 +38,19 @@ def _whole_list(text: str) -> list[int]:
     return [_whole(part) for part in text.split(",") if part]
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object, as the C++ command line reads --kwargs."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"must be a JSON object such as '{{\"key\": 1}}', got '{text}'"
+        )
+    return value
+
+
 def _add_train_flags(train: argparse.ArgumentParser) -> list[tuple[str, str]]:
     """The flags of ``locus train``, from the one table both command lines read
     (agents/train_flags.hpp through ``_core.train_flags()``). Returns (dest, run-config key) of
@@ -50,6 +63,7 @@ def _add_train_flags(train: argparse.ArgumentParser) -> list[tuple[str, str]]:
         "number": {"type": float},
         "whole_list": {"type": _whole_list},
         "switch": {"action": "store_true"},
+        "json_object": {"type": _json_object},
     }
     seeds = train.add_mutually_exclusive_group()  # --agents N or --seeds LIST
     config_flags = []

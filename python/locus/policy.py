@@ -148,6 +148,8 @@ def load(run_dir: str | os.PathLike[str], *, run_seed: int | None = None, seed: 
             f"locus train --resume {run_dir})"
         )
     _ensure_registered(config["env"], config.get("env_kwargs") or {})
+    if config.get("plugin"):
+        _core.load_plugin_for(config["env"], config["plugin"])
     return Policy(checkpoint, seed)
 
 

@@ -110,6 +110,17 @@ PYBIND11_MODULE(_core, module) {
         return ids;
       },
       py::arg("path"), "Loads a plugin library; returns the ids it registered.");
+  module.def(
+      "load_plugin_for",
+      [](const std::string& env_id, const std::string& plugin) {
+        {
+          py::gil_scoped_release release;
+          locus::envs::load_plugin_for(env_id, plugin);
+        }
+        flush_warnings();
+      },
+      py::arg("env_id"), py::arg("plugin"),
+      "Loads `plugin` unless `env_id` is registered already (a run's recorded plugin).");
   module.def("_flush_warnings", &flush_warnings);
 
   bind_env(module);

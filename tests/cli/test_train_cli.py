@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 
 
@@ -138,3 +139,38 @@ def test_bad_policy_settings_are_clear_errors(locus, tmp_path):
     sequences = run(locus, "train", "--config", str(config), "--out", str(tmp_path / "c"))
     assert sequences.returncode == 2
     assert "minibatches" in sequences.stderr and "num_envs" in sequences.stderr
+
+
+def test_kwargs_reach_the_env_and_are_recorded(locus, tmp_path):
+    out = tmp_path / "run"
+    result = run(locus, "train", "--env", "GoNoGo-v0", "--kwargs", '{"trials_per_episode": 1}',
+                 "--steps", "640", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "config.json").read_text())["env_kwargs"] == {"trials_per_episode": 1}
+    # One trial per episode: every episode ends with its trial (metrics.jsonl counts both).
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert sum(len(r["episode_returns"]) for r in rows) == sum(r["trials"] for r in rows) > 0
+    bad = run(locus, "train", "--env", "GoNoGo-v0", "--kwargs", "[1]", "--out", str(tmp_path / "b"))
+    assert bad.returncode == 2 and "--kwargs must be a JSON object" in bad.stderr
+    unknown = run(locus, "train", "--env", "CartPole-v1", "--kwargs", '{"gravity": 1}',
+                  "--out", str(tmp_path / "u"))
+    assert unknown.returncode == 2 and "gravity" in unknown.stderr
+
+
+def test_a_run_remembers_its_plugin_for_eval_and_resume(locus, plugin, tmp_path):
+    out = tmp_path / "run"
+    result = run(locus, "train", "--env", "Corridor-v0", "--plugin", plugin, "--steps", "640",
+                 "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "config.json").read_text())["plugin"] == os.path.abspath(plugin)
+    evaluated = run(locus, "eval", str(out), "--episodes", "2")  # no --plugin
+    assert evaluated.returncode == 0, evaluated.stderr
+    resumed = run(locus, "train", "--resume", str(out), "--steps", "1280", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    # A plugin that has moved: the error names the run's plugin and the flag that fixes it.
+    config = json.loads((out / "config.json").read_text())
+    config["plugin"] = str(tmp_path / "moved.so")
+    (out / "config.json").write_text(json.dumps(config))
+    moved = run(locus, "eval", str(out))
+    assert moved.returncode == 1 and "--plugin PATH" in moved.stderr
+    assert run(locus, "eval", str(out), "--plugin", plugin).returncode == 0
