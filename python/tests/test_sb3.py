@@ -139,3 +139,37 @@ def test_sb3_ppo_learns_cartpole_on_the_adapter():
     # A random policy averages about 22; this setting reaches 500 on 3 seeds of 4 at 40,000 steps
     # (332 on the fourth).
     assert mean_return >= 300, mean_return
+
+
+def _trial_accuracy(predict, trials):
+    """Correct trials of GoNoGo-v0 (one trial per episode) under `predict`, a recurrent policy."""
+    envs = locus.sb3.make_vec_env("GoNoGo-v0", n_envs=1, seed=100,
+                                  env_kwargs={"trials_per_episode": 1})
+    observations, state, starts, correct = envs.reset(), None, np.ones(1, dtype=bool), []
+    while len(correct) < trials:
+        actions, state = predict(observations, state, starts)
+        observations, _, dones, infos = envs.step(actions)
+        starts = dones
+        if dones[0]:
+            correct.append(bool(infos[0]["correct"]))
+    return float(np.mean(correct))
+
+
+def test_sb3_contrib_recurrent_ppo_learns_gonogo_on_the_adapter():
+    # The go/no-go cue is shown before a delay: the answer needs the LSTM's memory.
+    contrib = pytest.importorskip("sb3_contrib")
+    venv = locus.sb3.make_vec_env("GoNoGo-v0", n_envs=8, seed=0,
+                                  env_kwargs={"trials_per_episode": 1})
+    model = contrib.RecurrentPPO(
+        "MlpLstmPolicy", venv, n_steps=64, batch_size=128, n_epochs=4, learning_rate=3e-3,
+        ent_coef=0.01, seed=0, device="cpu",
+        policy_kwargs={"lstm_hidden_size": 32, "net_arch": []},
+    )
+
+    def predict(observations, state, starts):
+        return model.predict(observations, state=state, episode_start=starts, deterministic=True)
+
+    before = _trial_accuracy(predict, 100)
+    model.learn(30_000)
+    after = _trial_accuracy(predict, 100)
+    assert after >= 0.95 and after > before + 0.2, (before, after)
