@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "agents/run_metrics.hpp"
+#include "util/duration_text.hpp"
 
 namespace locus::agents {
 
@@ -70,8 +71,11 @@ void TrainProgress::draw(std::chrono::steady_clock::time_point now) {
   bar.append(std::size_t(kWidth - filled), '.');
   const double mean_return = mean_of_known(returns_);
   const double success = mean_of_known(success_);
-  fmt::print(stderr, "\r[{}] {:3.0f}% {}/{} steps  {:.0f} steps/s  return {}  success {}   ", bar,
-             100.0 * fraction, done, total_, rate,
+  // The time left at the rate of this process so far (a resumed run's earlier steps excluded).
+  const double left = done >= total_ ? 0.0 : rate > 0 ? double(total_ - done) / rate : std::nan("");
+  fmt::print(stderr,
+             "\r[{}] {:3.0f}% {}/{} steps  {:.0f} steps/s  ETA {}  return {}  success {}   ", bar,
+             100.0 * fraction, done, total_, rate, util::duration_text(left),
              std::isnan(mean_return) ? std::string("-") : fmt::format("{:.2f}", mean_return),
              std::isnan(success) ? std::string("-") : fmt::format("{:.0f}%", 100.0 * success));
   std::fflush(stderr);

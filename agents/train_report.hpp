@@ -16,7 +16,8 @@
 namespace locus::agents {
 
 // One stderr line redrawn in place at most five times a second: the steps done over all agents,
-// their rate, and the agents' mean return and success rate over their last episodes and trials.
+// their rate, the time left at that rate (ETA), and the agents' mean return and success rate over
+// their last episodes and trials.
 // update() may be called from the training workers at once.
 class TrainProgress {
  public:

@@ -8,19 +8,11 @@
 #include <limits>
 #include <string>
 
+#include "util/duration_text.hpp"
+
 namespace locus::cli {
 
-namespace {
-
-std::string duration_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long>(std::lround(seconds));
-  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
-  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}s", s);
-}
-
-}  // namespace
+using util::duration_text;
 
 void SweepProgressLine::begin(std::size_t total, std::size_t finished_before, int jobs) {
   if (stream_ == nullptr || started_) return;

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 
 
@@ -174,3 +175,27 @@ def test_a_run_remembers_its_plugin_for_eval_and_resume(locus, plugin, tmp_path)
     moved = run(locus, "eval", str(out))
     assert moved.returncode == 1 and "--plugin PATH" in moved.stderr
     assert run(locus, "eval", str(out), "--plugin", plugin).returncode == 0
+
+
+def test_the_progress_line_on_a_terminal_shows_the_time_left(locus, tmp_path):
+    # The progress line is drawn only on a terminal: stderr is a pseudo-terminal here.
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([locus, "train", "--env", "CartPole-v1", "--steps", "200000",
+                                "--out", str(tmp_path / "run")],
+                               stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=300) == 0
+    lines = output.decode().split("\r")
+    assert any(re.search(r"steps/s  ETA (\d+s|\d+m\d\ds)  return", line) for line in lines), lines
+    assert "100% " in lines[-2] and "ETA 0s" in lines[-2], lines[-2:]
