@@ -8,7 +8,7 @@ import numpy as np
 import gymnasium
 from gymnasium import logger
 
-from locus import _core
+from locus import _core, rendering
 from locus import spaces as locus_spaces
 
 
@@ -38,13 +38,22 @@ class LocusEnv(gymnasium.Env):
     """
 
     def __init__(self, id: str, render_mode: str | None = None, **kwargs: Any) -> None:
-        if render_mode is not None:
+        # Pictures are drawn on the Python side (locus.rendering); the C++ env renders text only.
+        self._picture = None
+        if render_mode in rendering.PICTURE_MODES and rendering.draws(id):
+            self._picture = rendering.Picture(id, render_mode)
+        elif render_mode is not None:
             kwargs["render_mode"] = render_mode
         self._core = _core.Env(id, kwargs)
         self.locus_id = id
         # Instance attributes: every locus env shares this class.
         self.metadata = self._core.metadata
         self.render_mode = self._core.render_mode
+        if rendering.draws(id):
+            self.metadata["render_modes"] = [*self.metadata["render_modes"], *rendering.PICTURE_MODES]
+            self.metadata["render_fps"] = rendering.render_fps(id)
+        if self._picture is not None:
+            self.render_mode = render_mode
         self.observation_space = locus_spaces.from_json(self._core.observation_space)
         self.action_space = locus_spaces.from_json(self._core.action_space)
         self._np_random_seed: int | None = None
@@ -55,10 +64,15 @@ class LocusEnv(gymnasium.Env):
         observation, info = self._core.reset(seed, options)
         if seed is not None:
             self._np_random_seed = int(seed)
+        if self.render_mode == "human":
+            self.render()  # as Gymnasium's envs draw each reset and step in human mode
         return observation, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        return self._core.step(action)
+        result = self._core.step(action)
+        if self.render_mode == "human":
+            self.render()
+        return result
 
     def render(self) -> str | None:
         if self.render_mode is None:
@@ -75,9 +89,13 @@ class LocusEnv(gymnasium.Env):
                 )
             )
             return None
+        if self._picture is not None:
+            return self._picture.draw(self._core.save_state()["fields"])
         return self._core.render()
 
     def close(self) -> None:
+        if self._picture is not None:
+            self._picture.close()
         self._core.close()
 
     @property

@@ -162,6 +162,8 @@ class PyEnv {
   std::string name() const { return env_->name(); }
   std::string repr() const { return env_->to_string(); }
   bool has_reset() const { return env_->has_reset(); }
+  // Env::save_state as a dict (envs/state_json.hpp's forms): what locus.rendering draws from.
+  py::object save_state() const { return from_json(env_->save_state()); }
 
   // numpy's PCG64 state of np_random(): (state, inc, has_uint32, uinteger).
   py::tuple rng_state() {
@@ -205,6 +207,8 @@ void bind_env(py::module_& module) {
       .def("reset", &PyEnv::reset, py::arg("seed") = py::none(), py::arg("options") = py::none())
       .def("step", &PyEnv::step, py::arg("action"))
       .def("render", &PyEnv::render)
+      .def("save_state", &PyEnv::save_state,
+           "The env's state (Env::save_state) as a dict; raises when the env cannot save it")
       .def("close", &PyEnv::close)
       .def_property_readonly("observation_space", &PyEnv::observation_space,
                              "The observation space as JSON (Space::to_json)")

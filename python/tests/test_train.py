@@ -295,7 +295,7 @@ def test_the_command_lines_progress_line_and_summary_text(tmp_path, capfd):
     progress.finish()
     line = capfd.readouterr().err.rsplit("\r", 1)[-1]
     assert line.startswith("[########################] 100% 512/512 steps"), line
-    assert "steps/s  return " in line and line.endswith("\n")
+    assert "steps/s  ETA 0s  return " in line and line.endswith("\n")
     text = locus._core.train_summary_text(summary, "runs/x")
     assert text.startswith("512 steps: eval return ")
     assert text.endswith("summary: runs/x/summary.json")
