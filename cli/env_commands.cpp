@@ -9,7 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "envs/registry.hpp"
-#include "envs/wrappers/env_checker.hpp"
+#include "envs/wrappers/check_and_rollout.hpp"
 
 namespace locus::cli {
 
@@ -17,6 +17,10 @@ namespace {
 
 std::string or_dash(const std::optional<std::int64_t>& v) {
   return v ? std::to_string(*v) : std::string("-");
+}
+
+void print_line(const std::string& line) {
+  fmt::print("{}\n", line);
 }
 
 }  // namespace
@@ -79,22 +83,17 @@ Command add_check_command(CLI::App& app) {
     int steps = 500;
   };
   auto args = std::make_shared<Args>();
-  sub->add_option("env", args->env, "Environment id, e.g. CartPole-v1")->required();
+  sub->add_option("env", args->env, "Environment id, e.g. CartPole-v1, or my_module:MyEnv")
+      ->required();
   sub->add_option("--kwargs", args->kwargs, "make() keyword arguments as a JSON object");
   sub->add_option("--seed", args->seed, "Seed of the checks")->capture_default_str();
   sub->add_option("--steps", args->steps, "Steps of the random rollout")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  return {sub, [args] {
-            auto env = envs::make(args->env, parse_kwargs(args->kwargs, "--kwargs"));
-            // Gymnasium's advice: check the raw env, since make()'s wrappers (the passive checker
-            // among them) would mask or repeat what the checker looks for. The wrapped env stays
-            // alive as its owner.
-            const auto result =
-                envs::check_env(env->unwrapped(), {.seed = args->seed, .steps = args->steps});
-            for (const auto& line : result.passed) fmt::print("  ok    {}\n", line);
-            for (const auto& line : result.warnings) fmt::print("  warn  {}\n", line);
-            fmt::print("{}: all checks passed ({} warnings)\n", args->env, result.warnings.size());
+  return {sub, [sub, args] {
+            if (is_python_env_id(args->env)) exec_python_cli(*sub);
+            envs::run_check(args->env, parse_kwargs(args->kwargs, "--kwargs"), args->seed,
+                            args->steps, print_line);
           }};
 }
 
@@ -109,7 +108,7 @@ Command add_rollout_command(CLI::App& app) {
     bool render = false;
   };
   auto args = std::make_shared<Args>();
-  sub->add_option("--env", args->env, "Environment id")->capture_default_str();
+  sub->add_option("--env", args->env, "Environment id (or my_module:MyEnv)")->capture_default_str();
   sub->add_option("--kwargs", args->kwargs, "make() keyword arguments as a JSON object");
   sub->add_option("--episodes", args->episodes, "Number of episodes")
       ->check(CLI::PositiveNumber)
@@ -117,42 +116,10 @@ Command add_rollout_command(CLI::App& app) {
   sub->add_option("--seed", args->seed, "Seed of the first reset and of the action sampler")
       ->capture_default_str();
   sub->add_flag("--render", args->render, "Print the ANSI rendering after every step");
-  return {sub, [args] {
-            auto env = envs::make(args->env, parse_kwargs(args->kwargs, "--kwargs"));
-            envs::Space& actions = env->action_space();
-            actions.seed(args->seed);
-            std::vector<std::byte> observation(env->observation_space().packed_bytes());
-            std::vector<std::byte> action(actions.packed_bytes());
-            envs::Info info;
-            std::int64_t total_steps = 0;
-            const auto start = std::chrono::steady_clock::now();
-            for (int episode = 0; episode < args->episodes; ++episode) {
-              // Gymnasium's convention: seed the first reset only; later resets continue the
-              // stream.
-              if (episode == 0) {
-                env->reset(observation, info, args->seed);
-              } else {
-                env->reset(observation, info);
-              }
-              double episode_return = 0.0;
-              std::int64_t length = 0;
-              bool done = false;
-              while (!done) {
-                actions.sample_packed(action);
-                const auto outcome = env->step(action, observation, info);
-                episode_return += outcome.reward;
-                ++length;
-                done = outcome.terminated || outcome.truncated;
-                if (args->render) fmt::print("{}\n", env->render());
-              }
-              total_steps += length;
-              fmt::print("episode {:>3}: return {:>8.2f}  length {:>5}\n", episode + 1,
-                         episode_return, length);
-            }
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            fmt::print("{}: {} steps in {:.4f} s, {:.0f} steps/s (single env, random policy)\n",
-                       args->env, total_steps, seconds, total_steps / seconds);
+  return {sub, [sub, args] {
+            if (is_python_env_id(args->env)) exec_python_cli(*sub);
+            envs::run_rollout(args->env, parse_kwargs(args->kwargs, "--kwargs"), args->episodes,
+                              args->seed, args->render, print_line);
           }};
 }
 

@@ -1,8 +1,10 @@
-"""``locus train`` and ``locus eval`` for Python environments: ``python -m locus.cli train ...``.
+"""``locus train``, ``eval``, ``check`` and ``rollout`` for Python environments:
+``python -m locus.cli train ...``.
 
-The ``locus`` command line is a C++ program built without Python. When its ``train`` or ``eval``
-meets a Python environment (an id "module:Name", given by --env or a config file, or recorded in
-the config.json of the run to resume or evaluate), it replaces itself with this module run by an
+The ``locus`` command line is a C++ program built without Python. When its ``train``, ``eval``,
+``check`` or ``rollout`` meets a Python environment (an id "module:Name", given by --env, the
+command's env argument or a config file, or recorded in the config.json of the run to resume or
+evaluate), it replaces itself with this module run by an
 interpreter that has the package (cli/python_commands.cpp says which), passing the same
 arguments. The flags, the run directory and the printed lines are those of the C++ commands;
 the training itself is the same C++ code (locus.training, agents/run.hpp).
@@ -31,6 +33,13 @@ def _whole(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, got '{text}'")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got '{text}'")
     return value
 
 
@@ -89,6 +98,17 @@ def _parser() -> tuple[argparse.ArgumentParser, list[tuple[str, str]]]:
     evaluate.add_argument("dir", help="Run directory")
     evaluate.add_argument("--episodes", type=int, default=10, help="Episodes (default 10)")
     evaluate.add_argument("--seed", type=int, help="Seed of the evaluation envs")
+    check = commands.add_parser("check", help="Run the env checker and a seeded random rollout")
+    check.add_argument("env", help="Environment id (my_module:MyEnv)")
+    check.add_argument("--kwargs", type=_json_object, default={}, help="make() keyword arguments")
+    check.add_argument("--seed", type=_whole, default=123, help="Seed of the checks")
+    check.add_argument("--steps", type=_positive, default=500, help="Steps of the random rollout")
+    rollout = commands.add_parser("rollout", help="Run episodes with a uniformly random policy")
+    rollout.add_argument("--env", required=True, help="Environment id (my_module:MyEnv)")
+    rollout.add_argument("--kwargs", type=_json_object, default={}, help="make() keyword arguments")
+    rollout.add_argument("--episodes", type=_positive, default=5, help="Number of episodes")
+    rollout.add_argument("--seed", type=_whole, default=0, help="Seed of the first reset")
+    rollout.add_argument("--render", action="store_true", help="Print the ANSI rendering")
     return parser, config_flags
 
 
@@ -153,6 +173,19 @@ def _eval(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
+def _check_or_rollout(args: argparse.Namespace) -> None:
+    """``locus check`` and ``locus rollout`` of a module:Name env: registered with the C++
+    registry (locus.training), then the C++ commands' own code (envs/wrappers/check_and_rollout)."""
+    from locus import _core, training
+
+    training._ensure_registered(args.env, args.kwargs, for_agents=False)
+    if args.command == "check":
+        lines = _core.run_check(args.env, args.kwargs, args.seed, args.steps)
+    else:
+        lines = _core.run_rollout(args.env, args.kwargs, args.episodes, args.seed, args.render)
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, config_flags = _parser()
     # Exits with status 2 on a usage error, as CLI11 does.
@@ -163,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             _train(args)
-        else:
+        elif args.command == "eval":
             _eval(args)
+        else:
+            _check_or_rollout(args)
+    except errors.CheckError as error:  # as the C++ command reports a failed check
+        print(f"locus: error: {error}", file=sys.stderr)
+        return EXIT_RUNTIME_ERROR
     except errors.RunInterrupted as error:
         from locus import _core
 

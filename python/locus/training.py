@@ -215,9 +215,13 @@ def _check_spaces(env: gymnasium.Env, env_id: str) -> None:
     locus_spaces.to_json(action)
 
 
-def _register(env_id: str, factory: Callable[..., gymnasium.Env], probe: gymnasium.Env) -> None:
-    """Makes `env_id` a C++ registry entry whose envs `factory` makes (a probe checked first)."""
-    _check_spaces(probe, env_id)
+def _register(
+    env_id: str, factory: Callable[..., gymnasium.Env], probe: gymnasium.Env, for_agents: bool = True
+) -> None:
+    """Makes `env_id` a C++ registry entry whose envs `factory` makes (a probe checked first:
+    `for_agents`, that its spaces are ones locus's agents take)."""
+    if for_agents:
+        _check_spaces(probe, env_id)
     _factories[env_id] = factory
     spec = getattr(probe, "spec", None)
     threshold = getattr(spec, "reward_threshold", None)
@@ -302,14 +306,17 @@ def _make_env(env_id: str, kwargs: dict[str, Any]) -> tuple[gymnasium.Env, dict,
     )
 
 
-def _ensure_registered(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
-    """Registers the Python env of a saved run (another process may have trained it)."""
+def _ensure_registered(
+    env_id: str, env_kwargs: Mapping[str, Any], for_agents: bool = True
+) -> None:
+    """Registers the Python env of a saved run (another process may have trained it), or of
+    `locus check` and `locus rollout` (`for_agents` False: any spaces locus's envs have)."""
     if not is_python_env_id(env_id) or env_id in _factories:
         return
     factory = _string_factory(env_id)
     probe = _probe(factory, env_id, _without_limit(env_kwargs))
     try:
-        _register(env_id, factory, probe)
+        _register(env_id, factory, probe, for_agents)
     finally:
         probe.close()
 

@@ -18,6 +18,7 @@
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "envs/vector_env.hpp"
+#include "envs/wrappers/check_and_rollout.hpp"
 #include "envs/wrappers/env_checker.hpp"
 #include "space_codec.hpp"
 
@@ -58,10 +59,15 @@ class PythonEnv final : public envs::Env {
       env_.release();
       return;
     }
-    py::gil_scoped_acquire gil;
-    observation_codec_.reset();
-    action_codec_.reset();
-    env_ = py::object();
+    try {
+      py::gil_scoped_acquire gil;
+      observation_codec_.reset();
+      action_codec_.reset();
+      env_ = py::object();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+      // Taking the GIL or dropping a reference may report a Python error; there is nobody to
+      // report it to, and the objects are then leaked rather than the process ended.
+    }
   }
 
   std::string name() const override { return "PythonEnv<" + class_name_ + ">"; }
@@ -199,6 +205,37 @@ void bind_python_env(py::module_& module) {
       py::arg("steps") = 200,
       "Runs locus's C++ env checker (envs/wrappers/env_checker.hpp) on a Python gymnasium.Env "
       "driven as a locus Env; raises locus.errors.CheckError on a violation.");
+  // `locus check` and `locus rollout` for a registered id (a module:Name env registered by
+  // locus.training): the report's lines, as the C++ command prints them.
+  module.def(
+      "run_check",
+      [](const std::string& id, const py::dict& kwargs, std::uint64_t seed, int steps) {
+        const envs::Kwargs parsed = to_json(kwargs, "locus check --kwargs");
+        std::vector<std::string> lines;
+        {
+          py::gil_scoped_release release;
+          envs::run_check(id, parsed, seed, steps,
+                          [&](const std::string& line) { lines.push_back(line); });
+        }
+        flush_warnings();
+        return lines;
+      },
+      py::arg("id"), py::arg("kwargs"), py::arg("seed"), py::arg("steps"));
+  module.def(
+      "run_rollout",
+      [](const std::string& id, const py::dict& kwargs, int episodes, std::uint64_t seed,
+         bool render) {
+        const envs::Kwargs parsed = to_json(kwargs, "locus rollout --kwargs");
+        std::vector<std::string> lines;
+        {
+          py::gil_scoped_release release;
+          envs::run_rollout(id, parsed, episodes, seed, render,
+                            [&](const std::string& line) { lines.push_back(line); });
+        }
+        flush_warnings();
+        return lines;
+      },
+      py::arg("id"), py::arg("kwargs"), py::arg("episodes"), py::arg("seed"), py::arg("render"));
 }
 
 }  // namespace locus::python
