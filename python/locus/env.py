@@ -39,18 +39,17 @@ class LocusEnv(gymnasium.Env):
 
     def __init__(self, id: str, render_mode: str | None = None, **kwargs: Any) -> None:
         # Pictures are drawn on the Python side (locus.rendering); the C++ env renders text only.
-        self._picture = None
-        if render_mode in rendering.PICTURE_MODES and rendering.draws(id):
-            self._picture = rendering.Picture(id, render_mode)
-        elif render_mode is not None:
+        self._picture = rendering.drawing(id, render_mode)
+        if self._picture is None and render_mode is not None:
             kwargs["render_mode"] = render_mode
         self._core = _core.Env(id, kwargs)
         self.locus_id = id
         # Instance attributes: every locus env shares this class.
         self.metadata = self._core.metadata
         self.render_mode = self._core.render_mode
+        self.metadata["render_modes"] = [*self.metadata["render_modes"],
+                                         *rendering.picture_modes(id)]
         if rendering.draws(id):
-            self.metadata["render_modes"] = [*self.metadata["render_modes"], *rendering.PICTURE_MODES]
             self.metadata["render_fps"] = rendering.render_fps(id)
         if self._picture is not None:
             self.render_mode = render_mode
@@ -64,14 +63,19 @@ class LocusEnv(gymnasium.Env):
         observation, info = self._core.reset(seed, options)
         if seed is not None:
             self._np_random_seed = int(seed)
-        if self.render_mode == "human":
-            self.render()  # as Gymnasium's envs draw each reset and step in human mode
+        if self._picture is not None:
+            self._picture.after_reset(observation, info)
+            if self.render_mode == "human":
+                self.render()  # as Gymnasium's envs draw each reset and step in human mode
         return observation, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         result = self._core.step(action)
-        if self.render_mode == "human":
-            self.render()
+        if self._picture is not None:
+            observation, reward, _, _, info = result
+            self._picture.after_step(action, observation, reward, info)
+            if self.render_mode == "human":
+                self.render()
         return result
 
     def render(self) -> str | None:
@@ -90,7 +94,7 @@ class LocusEnv(gymnasium.Env):
             )
             return None
         if self._picture is not None:
-            return self._picture.draw(self._core.save_state()["fields"])
+            return self._picture.draw(self._core)
         return self._core.render()
 
     def close(self) -> None:

@@ -1,11 +1,14 @@
-"""Pictures of locus's classic-control envs: ``render_mode="rgb_array"`` and ``"human"``.
+"""Pictures of locus envs: ``render_mode="rgb_array"`` (and ``"human"`` for classic control).
 
-The frames are drawn by Gymnasium's own classic-control renderers (pygame), given the locus env's
-state (``Env::save_state``), so a locus env's frame is the frame Gymnasium's env returns in the same
-state, pixel for pixel, and ``gymnasium.wrappers.RecordVideo`` records locus envs. It needs pygame
-(``pip install "gymnasium[classic-control]"``), imported at the first frame. The C++ side keeps its
-text rendering ("ansi"); envs without a picture here (the cognitive tasks) refuse these modes as
-before, with ``locus.errors.UnsupportedRenderModeError``.
+- The classic-control envs are drawn by Gymnasium's own renderers (pygame), given the locus env's
+  state (``Env::save_state``), so a locus env's frame is the frame Gymnasium's env returns in the
+  same state, pixel for pixel, and ``gymnasium.wrappers.RecordVideo`` records locus envs. It needs
+  pygame (``pip install "gymnasium[classic-control]"``), imported at the first frame.
+- The cognitive tasks draw their current trial (matplotlib), as NeuroGym's plot_env shows one: the
+  observations over the trial's steps, the actions taken against the target action (info
+  "target"), and the rewards.
+The C++ side keeps its text rendering ("ansi"); other envs refuse the picture modes as before,
+with ``locus.errors.UnsupportedRenderModeError``.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def _gymnasium_class(locus_id: str) -> Any:
 
 
 class Picture:
-    """Draws one locus env's state with the Gymnasium env of the same id (made at the first frame)."""
+    """Draws one locus env's state with the Gymnasium env of the same id (made at the first frame).
+    The reset and step hooks are those of TrialPlot; a state is all a picture needs."""
 
     def __init__(self, locus_id: str, render_mode: str) -> None:
         self._locus_id = locus_id
@@ -69,11 +73,17 @@ class Picture:
         self._render_mode = render_mode
         self._env: Any = None
 
-    def draw(self, fields: dict[str, Any]) -> np.ndarray | None:
+    def after_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        pass
+
+    def after_step(self, action: Any, observation: Any, reward: float, info: dict[str, Any]) -> None:
+        pass
+
+    def draw(self, core: Any) -> np.ndarray | None:
         if self._env is None:
             # The class itself: gymnasium.make would warn about old versions (CartPole-v0).
             self._env = _gymnasium_class(self._locus_id)(render_mode=self._render_mode)
-        self._copy_state(self._env, fields)
+        self._copy_state(self._env, core.save_state()["fields"])
         return self._env.render()
 
     def close(self) -> None:
@@ -82,4 +92,94 @@ class Picture:
             self._env = None
 
 
-__all__ = ["PICTURE_MODES", "Picture", "draws", "render_fps"]
+# The cognitive tasks: their info names each step's target action and the end of each trial.
+TRIAL_TASKS = ("GoNoGo-v0", "SetShiftGoNoGo-v0", "PerceptualDecisionMaking-v0",
+               "DelayMatchSample-v0", "ContextDecisionMaking-v0")
+
+
+class TrialPlot:
+    """The current trial of a cognitive task as a picture (see the module docstring): the steps
+    since the trial began, the trial that just ended until the next step begins another."""
+
+    WIDTH, HEIGHT, DPI = 640, 400, 80
+
+    def __init__(self, locus_id: str) -> None:
+        self._locus_id = locus_id
+        self._clear()
+
+    def _clear(self) -> None:
+        self._observations: list[np.ndarray] = []
+        self._actions: list[float] = []
+        self._targets: list[float] = []
+        self._rewards: list[float] = []
+        self._ended = False
+
+    def after_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        self._clear()
+        self._observations.append(np.asarray(observation, dtype=np.float64).reshape(-1))
+
+    def after_step(self, action: Any, observation: Any, reward: float, info: dict[str, Any]) -> None:
+        if self._ended:  # the step after a trial's end belongs to the next trial
+            self._clear()
+            self._observations.append(self._last_observation)
+        self._actions.append(float(np.asarray(action).reshape(-1)[0]))
+        self._targets.append(float(info.get("target", np.nan)))
+        self._rewards.append(float(reward))
+        self._last_observation = np.asarray(observation, dtype=np.float64).reshape(-1)
+        self._ended = bool(info.get("trial_ended", False))
+        if not self._ended:
+            self._observations.append(self._last_observation)
+
+    def draw(self, core: Any) -> np.ndarray:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(self.WIDTH / self.DPI, self.HEIGHT / self.DPI), dpi=self.DPI)
+        canvas = FigureCanvasAgg(figure)
+        observations, actions, rewards = figure.subplots(3, 1, sharex=True,
+                                                         height_ratios=[2, 1, 1])
+        steps = len(self._observations)
+        if steps:
+            observations.imshow(np.array(self._observations).T, aspect="auto", cmap="viridis",
+                                interpolation="nearest", extent=(-0.5, steps - 0.5,
+                                                                 len(self._observations[0]) - 0.5,
+                                                                 -0.5))
+        if steps:
+            observations.set_yticks(range(len(self._observations[0])))
+        observations.set_ylabel("observation")
+        observations.set_title(f"{self._locus_id}: the current trial", fontsize=10)
+        taken = range(len(self._actions))
+        actions.step(taken, self._targets, where="mid", color="0.5", label="target")
+        actions.plot(taken, self._actions, "o", color="tab:blue", markersize=3, label="action")
+        actions.set_ylabel("action")
+        actions.legend(fontsize=7, loc="upper left")
+        rewards.step(taken, self._rewards, where="mid", color="tab:red")
+        rewards.set_ylabel("reward")
+        rewards.set_xlabel("step of the trial")
+        rewards.set_xlim(-0.5, max(steps, len(self._actions), 1) - 0.5)
+        figure.tight_layout()
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+    def close(self) -> None:
+        pass
+
+
+def drawing(locus_id: str, render_mode: str | None) -> Picture | TrialPlot | None:
+    """What draws `locus_id`'s frames in `render_mode`, or None (the C++ env renders, or refuses)."""
+    if render_mode in PICTURE_MODES and draws(locus_id):
+        return Picture(locus_id, render_mode)
+    if render_mode == "rgb_array" and locus_id in TRIAL_TASKS:
+        return TrialPlot(locus_id)
+    return None
+
+
+def picture_modes(locus_id: str) -> list[str]:
+    """The picture modes `locus_id` has here."""
+    if draws(locus_id):
+        return list(PICTURE_MODES)
+    return ["rgb_array"] if locus_id in TRIAL_TASKS else []
+
+
+__all__ = ["PICTURE_MODES", "Picture", "TrialPlot", "drawing", "draws", "picture_modes",
+           "render_fps"]

@@ -11,7 +11,9 @@ import pytest
 
 import locus
 
-pytest.importorskip("pygame")  # Gymnasium's classic-control renderers draw with it
+from locus import rendering
+
+pygame = pytest.importorskip("pygame")  # Gymnasium's classic-control renderers draw with it
 
 ENVS = ["CartPole-v1", "Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0"]
 
@@ -65,3 +67,24 @@ def test_text_rendering_is_unchanged():
     env = locus.LocusEnv("CartPole-v1", render_mode="ansi")
     env.reset(seed=0)
     assert "theta=" in env.render()
+
+
+@pytest.mark.parametrize("env_id", rendering.TRIAL_TASKS)
+def test_cognitive_tasks_draw_their_current_trial(env_id):
+    env = gym.make(f"locus/{env_id}", render_mode="rgb_array")
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    first = env.render()
+    assert first.shape == (400, 640, 3) and first.dtype == np.uint8
+    plot = env.unwrapped._picture
+    lengths, ended = [], False
+    for _ in range(60):
+        _, _, _, _, info = env.step(env.action_space.sample())
+        if ended:  # the step after a trial's end starts the plot of the next trial
+            assert len(plot._actions) == 1
+        lengths.append(len(plot._actions))
+        ended = info["trial_ended"]
+        assert "target" in info
+    assert max(lengths) > 1 and 1 in lengths[1:]  # trials grew, and a new one began
+    assert not np.array_equal(env.render(), first)
+    assert "rgb_array" in env.metadata["render_modes"]
