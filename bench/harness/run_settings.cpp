@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -316,6 +317,19 @@ Schedule schedule_from_settings(const json& settings) {
   }
   (void)get_int(settings, "gap_window", 1, kMaxCount);
   return s;
+}
+
+std::int64_t planned_iterations(const RunSettings& run) {
+  std::int64_t tasks = 1;
+  if (const auto* supervised = std::get_if<SupervisedConfig>(&run.learner)) {
+    tasks = envs::data::planned_num_tasks(supervised->stream);
+  } else if (const auto* rl = std::get_if<RlConfig>(&run.learner)) {
+    tasks = static_cast<std::int64_t>(rl->scenario.tasks.size());
+  } else {
+    tasks = static_cast<std::int64_t>(std::get<CognitiveConfig>(run.learner).scenario.tasks.size());
+  }
+  return std::max<std::int64_t>(
+      1, run.schedule.iterations_per_task * std::max<std::int64_t>(1, tasks));
 }
 
 RunSettings parse_run_settings(const json& scenario, const json& settings, std::uint64_t seed) {

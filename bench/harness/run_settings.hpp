@@ -60,6 +60,10 @@ std::string run_settings_help();
 SupervisedConfig supervised_config(const nlohmann::json& settings, std::uint64_t seed);
 Schedule schedule_from_settings(const nlohmann::json& settings);
 
+// The training iterations a run will take (iterations per task x its planned tasks): the unit in
+// which the sweep's progress line estimates the time left.
+std::int64_t planned_iterations(const RunSettings& run);
+
 // A lower bound of the bytes a supervised run holds (its network's weights and batch buffers, the
 // continual record), and the check that refuses a run whose estimate exceeds the available memory
 // (InvalidArgumentError naming the run, the estimate and what is available). expand() runs it.

@@ -14,7 +14,9 @@ SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options) {
   RunQueue queue(plan.runs, plan.finished, plan.todo, options.out_dir);
   {
     SweepProgress* progress = options.progress ? options.progress_display : nullptr;
-    if (progress) progress->begin(outcome.total, outcome.skipped, options.jobs);
+    if (progress) {
+      progress->begin(outcome.total, outcome.skipped, options.jobs, iterations_left(plan));
+    }
     const ProgressEnd end{progress};
     LocalWorkers workers(plan, queue, options);
     workers.join();

@@ -23,11 +23,14 @@ namespace locus::bench {
 class SweepProgress {
  public:
   virtual ~SweepProgress() = default;
-  // Once, before any run starts: the sweep's runs, how many finished before this call, workers.
-  virtual void begin(std::size_t total, std::size_t finished_before, int jobs) = 0;
-  // From the worker threads, possibly at the same time.
-  virtual void run_started() = 0;
-  virtual void run_finished(double seconds) = 0;
+  // Once, before any run starts: the sweep's runs, how many finished before this call, workers,
+  // and the training iterations of the runs left (planned_iterations: runs differ in length, so
+  // the time left is estimated per iteration, not per run).
+  virtual void begin(std::size_t total, std::size_t finished_before, int jobs,
+                     std::int64_t iterations_left) = 0;
+  // From the worker threads, possibly at the same time; `iterations` is the run's planned count.
+  virtual void run_started(std::int64_t iterations) = 0;
+  virtual void run_finished(double seconds, std::int64_t iterations) = 0;
   // Once, after the last run or the first failure.
   virtual void end() = 0;
 };

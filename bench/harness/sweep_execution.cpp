@@ -87,6 +87,12 @@ SweepPlan plan_sweep(const SweepConfig& config, const SweepOptions& options) {
   return plan;
 }
 
+std::int64_t iterations_left(const SweepPlan& plan) {
+  std::int64_t total = 0;
+  for (const std::size_t i : plan.todo) total += planned_iterations(plan.runs[i].run);
+  return total;
+}
+
 std::string execute_run_text(const RunSpec& spec, std::optional<double> source_mean_gain) {
   json result;
   tbb::task_arena single(1);
@@ -155,18 +161,21 @@ void LocalWorkers::work(const std::function<void()>& thread_start) {
 
 void LocalWorkers::execute(Assignment& assignment) {
   const RunSpec& spec = plan_.runs[assignment.index];
-  if (auto* progress = display()) progress->run_started();
+  const std::int64_t iterations = planned_iterations(spec.run);
+  if (auto* progress = display()) progress->run_started(iterations);
   const auto start = std::chrono::steady_clock::now();
   struct Finished {  // the progress line counts the run however it ends
     SweepProgress* progress;
     std::chrono::steady_clock::time_point start;
+    std::int64_t iterations;
     ~Finished() {
       if (progress) {
         progress->run_finished(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+            iterations);
       }
     }
-  } finished{display(), start};
+  } finished{display(), start, iterations};
   write_run(options_.out_dir, spec, execute_run_text(spec, assignment.source_mean_gain));
   queue_.finish(assignment.index);
   ++executed_;

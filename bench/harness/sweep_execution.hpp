@@ -35,6 +35,9 @@ struct SweepPlan {
 // temporary files of runs no process is running removed) and lists this shard's runs left.
 SweepPlan plan_sweep(const SweepConfig& config, const SweepOptions& options);
 
+// The planned training iterations of the plan's runs left (the progress line's ETA).
+std::int64_t iterations_left(const SweepPlan& plan);
+
 // Executes one run on the calling thread (TBB limited to it: the workers are the parallelism, and
 // a run's result does not depend on the thread count anyway): the text of its run file.
 std::string execute_run_text(const RunSpec& spec, std::optional<double> source_mean_gain);

@@ -144,7 +144,9 @@ class Coordinator {
           fmt::format("run '{}' failed on rank {}: {}", spec.id, worker.first, text),
           header.status == RunStatus::kFailedUsage ? ErrorKind::kUsage : ErrorKind::kRuntime)));
     }
-    if (auto* progress = display()) progress->run_finished(header.seconds);
+    if (auto* progress = display()) {
+      progress->run_finished(header.seconds, planned_iterations(spec.run));
+    }
     in_flight_.erase(it);  // releases the run's claim, after its file is written
   }
 
@@ -167,7 +169,9 @@ class Coordinator {
         reply.has_gain = assignment->source_mean_gain.has_value() ? 1 : 0;
         reply.source_mean_gain = assignment->source_mean_gain.value_or(0.0);
         in_flight_.emplace(worker, InFlight{std::move(*assignment), Clock::now()});
-        if (auto* progress = display()) progress->run_started();
+        if (auto* progress = display()) {
+          progress->run_started(planned_iterations(plan_.runs[assignment->index].run));
+        }
       } else {
         --remote_left_;
       }
@@ -254,7 +258,10 @@ SweepOutcome coordinate(const SweepConfig& config, const SweepOptions& options,
   Coordinator coordinator(plan, queue, options, (world.size() - 1) * options.jobs);
   {
     SweepProgress* progress = options.progress && !error ? options.progress_display : nullptr;
-    if (progress) progress->begin(outcome.total, outcome.skipped, options.jobs * world.size());
+    if (progress) {
+      progress->begin(outcome.total, outcome.skipped, options.jobs * world.size(),
+                      iterations_left(plan));
+    }
     const ProgressEnd end{progress};
     LocalWorkers local(plan, queue, options, gpu_selection(world));
     coordinator.serve();

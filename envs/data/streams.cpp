@@ -81,8 +81,10 @@ std::vector<RotationTap> rotation_taps(std::int64_t rows, std::int64_t cols, dou
       RotationTap& tap = taps[static_cast<std::size_t>(r * cols + c)];
       const double corner_weights[4] = {(1 - fr) * (1 - fc), (1 - fr) * fc, fr * (1 - fc), fr * fc};
       for (int k = 0; k < 4; ++k) {
-        const double rr = row0 + (k / 2);
-        const double cc = col0 + (k % 2);
+        const int row_offset = k / 2;  // corners 0, 1 on the top row, 2, 3 on the next
+        const int col_offset = k % 2;
+        const double rr = row0 + row_offset;
+        const double cc = col0 + col_offset;
         const bool inside = rr >= 0 && cc >= 0 && rr < static_cast<double>(rows) &&
                             cc < static_cast<double>(cols) && corner_weights[k] != 0.0;
         tap.source[k] = inside ? static_cast<std::int32_t>(rr * static_cast<double>(cols) + cc) : 0;
@@ -139,6 +141,22 @@ float apply_tap(const RotationTap& tap, const std::uint8_t* image) {
 }
 
 }  // namespace
+
+std::int64_t planned_num_tasks(const StreamConfig& config) {
+  if (config.num_tasks > 0) return config.num_tasks;
+  switch (config.kind) {
+    case StreamKind::kFull:
+      return 1;
+    case StreamKind::kSplit:
+      return config.classes_per_task > 0 ? std::max<std::int64_t>(1, 10 / config.classes_per_task)
+                                         : 1;
+    case StreamKind::kPermuted:
+      return kDefaultPermutedTasks;
+    case StreamKind::kRotated:
+      return std::max<std::int64_t>(1, static_cast<std::int64_t>(config.angles.size()));
+  }
+  return 1;
+}
 
 std::string_view stream_kind_name(StreamKind kind) {
   switch (kind) {

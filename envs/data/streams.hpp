@@ -104,6 +104,11 @@ struct Batch {
 
 class ImageStream;
 
+// The tasks a stream of `config` has on a data set of 10 classes (Fashion-MNIST's), known before
+// any data is read: what a progress estimate may plan with. The stream itself counts (and checks)
+// the data set's real classes.
+std::int64_t planned_num_tasks(const StreamConfig& config);
+
 // One output pixel of a bilinear rotation: four weighted source pixels (weight 0 where a neighbour
 // falls outside the image).
 struct RotationTap {
