@@ -37,7 +37,6 @@ void SweepProgressLine::run_started(std::int64_t iterations) {
 void SweepProgressLine::run_finished(double seconds, std::int64_t iterations) {
   --running_;
   ++done_;
-  ++finished_here_;
   std::lock_guard lock(mutex_);
   run_seconds_ += seconds;
   iterations_running_ -= iterations;

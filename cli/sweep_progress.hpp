@@ -38,7 +38,7 @@ class SweepProgressLine final : public bench::SweepProgress {
   bool tty_ = false;
   std::size_t total_ = 0;
   int jobs_ = 1;
-  std::atomic<std::size_t> done_{0}, running_{0}, finished_here_{0};
+  std::atomic<std::size_t> done_{0}, running_{0};
   std::chrono::steady_clock::time_point start_;
   mutable std::mutex mutex_;
   std::mutex print_mutex_;

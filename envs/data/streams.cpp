@@ -142,14 +142,15 @@ float apply_tap(const RotationTap& tap, const std::uint8_t* image) {
 
 }  // namespace
 
-std::int64_t planned_num_tasks(const StreamConfig& config) {
+std::int64_t planned_num_tasks(const StreamConfig& config, std::int64_t num_classes) {
   if (config.num_tasks > 0) return config.num_tasks;
   switch (config.kind) {
     case StreamKind::kFull:
       return 1;
     case StreamKind::kSplit:
-      return config.classes_per_task > 0 ? std::max<std::int64_t>(1, 10 / config.classes_per_task)
-                                         : 1;
+      return config.classes_per_task > 0
+                 ? std::max<std::int64_t>(1, num_classes / config.classes_per_task)
+                 : 1;
     case StreamKind::kPermuted:
       return kDefaultPermutedTasks;
     case StreamKind::kRotated:
@@ -256,7 +257,6 @@ ImageStream::ImageStream(StreamConfig config) : config_(std::move(config)) {
       if (config_.num_tasks > 1) {
         invalid("has one task; num_tasks must be 0 or 1, got " + std::to_string(config_.num_tasks));
       }
-      num_tasks_ = 1;
       break;
     case StreamKind::kSplit: {
       const std::int64_t per_task = config_.classes_per_task;
@@ -269,16 +269,15 @@ ImageStream::ImageStream(StreamConfig config) : config_(std::move(config)) {
                 " classes do not divide into tasks of " + std::to_string(per_task) +
                 "; set num_tasks to use only the first num_tasks * classes_per_task classes");
       }
-      num_tasks_ = config_.num_tasks == 0 ? num_classes_ / per_task : config_.num_tasks;
-      if (num_tasks_ * per_task > num_classes_) {
-        invalid(std::to_string(num_tasks_) + " tasks of " + std::to_string(per_task) +
-                " classes need " + std::to_string(num_tasks_ * per_task) +
-                " classes; the data set has " + std::to_string(num_classes_));
+      const std::int64_t tasks = planned_num_tasks(config_, num_classes_);
+      if (tasks * per_task > num_classes_) {
+        invalid(std::to_string(tasks) + " tasks of " + std::to_string(per_task) + " classes need " +
+                std::to_string(tasks * per_task) + " classes; the data set has " +
+                std::to_string(num_classes_));
       }
       break;
     }
     case StreamKind::kPermuted:
-      num_tasks_ = config_.num_tasks == 0 ? kDefaultPermutedTasks : config_.num_tasks;
       break;
     case StreamKind::kRotated:
       if (config_.angles.empty()) invalid("needs at least one angle");
@@ -291,9 +290,9 @@ ImageStream::ImageStream(StreamConfig config) : config_(std::move(config)) {
                 std::to_string(config_.angles.size()) + ", got " +
                 std::to_string(config_.num_tasks));
       }
-      num_tasks_ = static_cast<std::int64_t>(config_.angles.size());
       break;
   }
+  num_tasks_ = planned_num_tasks(config_, num_classes_);
 
   // Classes and targets per task.
   const bool split = config_.kind == StreamKind::kSplit;

@@ -104,10 +104,10 @@ struct Batch {
 
 class ImageStream;
 
-// The tasks a stream of `config` has on a data set of 10 classes (Fashion-MNIST's), known before
-// any data is read: what a progress estimate may plan with. The stream itself counts (and checks)
-// the data set's real classes.
-std::int64_t planned_num_tasks(const StreamConfig& config);
+// The tasks a stream of `config` has on a data set of `num_classes` classes (the stream's own
+// count, after it has checked the config against the data). Before any data is read, a progress
+// estimate plans with Fashion-MNIST's 10.
+std::int64_t planned_num_tasks(const StreamConfig& config, std::int64_t num_classes = 10);
 
 // One output pixel of a bilinear rotation: four weighted source pixels (weight 0 where a neighbour
 // falls outside the image).
