@@ -94,7 +94,7 @@ class LocusEnv(gymnasium.Env):
             )
             return None
         if self._picture is not None:
-            return self._picture.draw(self._core)
+            return self._picture.draw(self._core.save_state)
         return self._core.render()
 
     def close(self) -> None:

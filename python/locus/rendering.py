@@ -13,7 +13,7 @@ with ``locus.errors.UnsupportedRenderModeError``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import gymnasium
 import numpy as np
@@ -79,11 +79,12 @@ class Picture:
     def after_step(self, action: Any, observation: Any, reward: float, info: dict[str, Any]) -> None:
         pass
 
-    def draw(self, core: Any) -> np.ndarray | None:
+    def draw(self, save_state: Callable[[], dict[str, Any]]) -> np.ndarray | None:
+        """The frame of the state that `save_state` (the C++ env's Env::save_state) returns."""
         if self._env is None:
             # The class itself: gymnasium.make would warn about old versions (CartPole-v0).
             self._env = _gymnasium_class(self._locus_id)(render_mode=self._render_mode)
-        self._copy_state(self._env, core.save_state()["fields"])
+        self._copy_state(self._env, save_state()["fields"])
         return self._env.render()
 
     def close(self) -> None:
@@ -130,7 +131,7 @@ class TrialPlot:
         if not self._ended:
             self._observations.append(self._last_observation)
 
-    def draw(self, core: Any) -> np.ndarray:
+    def draw(self, save_state: Callable[[], dict[str, Any]] | None = None) -> np.ndarray:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -174,6 +175,68 @@ def drawing(locus_id: str, render_mode: str | None) -> Picture | TrialPlot | Non
     return None
 
 
+def _row(infos: dict[str, Any], i: int) -> dict[str, Any]:
+    """Env i's info out of a vector env's batched info (the entries its mask gives it)."""
+    row = {}
+    for key, value in infos.items():
+        if key.startswith("_") or not isinstance(value, np.ndarray):
+            continue
+        mask = infos.get(f"_{key}")
+        if mask is None or mask[i]:
+            row[key] = value[i]
+    return row
+
+
+class VectorPictures:
+    """The pictures of a vector env's sub-envs: ``render()`` gives a tuple of one frame per env,
+    as Gymnasium's SyncVectorEnv does. Each env has its own drawing (Picture or TrialPlot, above);
+    the trial plots follow each env's steps and resets in every autoreset mode."""
+
+    def __init__(self, locus_id: str, render_mode: str, num_envs: int, autoreset_mode: str) -> None:
+        self._drawings = [drawing(locus_id, render_mode) for _ in range(num_envs)]
+        # Pictures need the state only; trial plots need every step.
+        self._follows_steps = isinstance(self._drawings[0], TrialPlot)
+        self._autoreset_mode = autoreset_mode
+        # NextStep: the envs whose next step is a reset (their action is ignored).
+        self._resets_next = np.zeros(num_envs, dtype=bool)
+
+    def after_reset(self, observations: Any, infos: dict[str, Any], mask: Any) -> None:
+        if not self._follows_steps:
+            return
+        for i, drawn in enumerate(self._drawings):
+            if mask is None or mask[i]:
+                drawn.after_reset(observations[i], _row(infos, i))
+                self._resets_next[i] = False
+
+    def after_step(self, actions: Any, observations: Any, rewards: np.ndarray,
+                   terminations: np.ndarray, truncations: np.ndarray,
+                   infos: dict[str, Any]) -> None:
+        if not self._follows_steps:
+            return
+        actions = np.asarray(actions)
+        ended = np.logical_or(terminations, truncations)
+        for i, drawn in enumerate(self._drawings):
+            if self._resets_next[i]:
+                drawn.after_reset(observations[i], _row(infos, i))
+            elif ended[i] and self._autoreset_mode == "SameStep":
+                # The step's own results are under final_obs and final_info; obs is the reset's.
+                drawn.after_step(actions[i], infos["final_obs"][i], rewards[i],
+                                 _row(infos["final_info"], i))
+                drawn.after_reset(observations[i], _row(infos, i))
+            else:
+                drawn.after_step(actions[i], observations[i], rewards[i], _row(infos, i))
+        if self._autoreset_mode == "NextStep":
+            self._resets_next = ended.copy()
+
+    def draw(self, save_states: Sequence[Callable[[], dict[str, Any]]]) -> tuple[np.ndarray, ...]:
+        return tuple(drawn.draw(save_state)
+                     for drawn, save_state in zip(self._drawings, save_states))
+
+    def close(self) -> None:
+        for drawn in self._drawings:
+            drawn.close()
+
+
 def picture_modes(locus_id: str) -> list[str]:
     """The picture modes `locus_id` has here."""
     if draws(locus_id):
@@ -181,5 +244,5 @@ def picture_modes(locus_id: str) -> list[str]:
     return ["rgb_array"] if locus_id in TRIAL_TASKS else []
 
 
-__all__ = ["PICTURE_MODES", "Picture", "TrialPlot", "drawing", "draws", "picture_modes",
-           "render_fps"]
+__all__ = ["PICTURE_MODES", "Picture", "TrialPlot", "VectorPictures", "drawing", "draws",
+           "picture_modes", "render_fps"]

@@ -43,9 +43,9 @@ except ImportError:  # gymnasium 1.0: the enum came with 1.1, whose values the C
         DISABLED = "Disabled"
 
 
-from locus import _core
+from locus import _core, rendering
 from locus import spaces as locus_spaces
-from locus.errors import InvalidActionError, InvalidArgumentError
+from locus.errors import InvalidActionError, InvalidArgumentError, UnsupportedRenderModeError
 
 def _views(buffer: np.ndarray, layout: dict[str, Any], num_envs: int, stride: int) -> Any:
     """Strided views of an env-major packed buffer, one per leaf of the space (no copy).
@@ -108,7 +108,10 @@ def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
 class LocusVectorEnv(VectorEnv):
     """A batch of locus environments stepped in parallel in C++ (see the module docstring)."""
 
-    def __init__(self, core: Any, *, copy: bool = False) -> None:
+    def __init__(self, core: Any, *, copy: bool = False, render_mode: str | None = None,
+                 locus_id: str | None = None) -> None:
+        """`render_mode` "rgb_array" with the env's `locus_id`: pictures drawn here
+        (locus.rendering), the C++ envs made without a render mode."""
         self._core = core
         self.copy = copy
         self.num_envs = core.num_envs
@@ -116,6 +119,14 @@ class LocusVectorEnv(VectorEnv):
         self.metadata = dict(core.metadata)
         self.metadata["autoreset_mode"] = self.autoreset_mode
         self.render_mode = core.render_mode
+        self._pictures: rendering.VectorPictures | None = None
+        if render_mode is not None and locus_id is not None:
+            self._pictures = rendering.VectorPictures(locus_id, render_mode, self.num_envs,
+                                                      self.autoreset_mode.value)
+            self.render_mode = render_mode
+            self.metadata["render_modes"] = [*self.metadata["render_modes"], "rgb_array"]
+            if rendering.draws(locus_id):
+                self.metadata["render_fps"] = rendering.render_fps(locus_id)
         self.single_observation_space = locus_spaces.from_json(core.single_observation_space)
         self.single_action_space = locus_spaces.from_json(core.single_action_space)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -172,8 +183,11 @@ class LocusVectorEnv(VectorEnv):
                 super().reset(seed=int(seed))
         else:
             core.reset(list(seed), options, mask)
+        infos = core.infos(mask)
+        if self._pictures is not None:
+            self._pictures.after_reset(self._observations, infos, mask)
         observations = _copy_tree(self._observations) if self.copy else self._observations
-        return observations, core.infos(mask)
+        return observations, infos
 
     def _check_mask(self, mask: Any) -> np.ndarray:
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
@@ -197,6 +211,9 @@ class LocusVectorEnv(VectorEnv):
             self._write_actions(self._actions, self._action_layout, actions, "actions")
             core.step_buffered()
         infos = core.step_infos()
+        if self._pictures is not None:
+            self._pictures.after_step(actions, self._observations, self._rewards,
+                                      self._terminations, self._truncations, infos)
         if self.copy:
             return (
                 _copy_tree(self._observations),
@@ -272,15 +289,23 @@ class LocusVectorEnv(VectorEnv):
             )
         np.copyto(target, array, casting=casting)
 
-    def render(self) -> tuple[str, ...] | None:
+    def render(self) -> tuple[str, ...] | tuple[np.ndarray, ...] | None:
+        """One frame per env, as SyncVectorEnv's render: text ("ansi") or pictures
+        ("rgb_array")."""
         if self.render_mode is None:
             gymnasium.logger.warn(
                 "You are calling render method without specifying any render mode."
             )
             return None
+        if self._pictures is not None:
+            core = self._core
+            return self._pictures.draw(
+                [lambda i=i: core.save_state(i) for i in range(self.num_envs)])
         return self._core.render()
 
     def close_extras(self, **kwargs: Any) -> None:
+        if self._pictures is not None:
+            self._pictures.close()
         self._core.close()
 
     def _check_open(self) -> None:
@@ -325,8 +350,19 @@ def make_vec(
     if max_episode_steps is not None:
         env_kwargs["max_episode_steps"] = max_episode_steps
     cpp_id = locus_id(id)
+    render_mode = env_kwargs.get("render_mode")
+    if render_mode == "human" and rendering.picture_modes(cpp_id):
+        raise UnsupportedRenderModeError(
+            f"a vector env of {cpp_id} does not open windows (render_mode 'human'); make it with "
+            "render_mode='rgb_array' and wrap it in gymnasium.wrappers.vector.HumanRendering, "
+            "which shows every env's frame in one window"
+        )
+    pictures = render_mode == "rgb_array" and "rgb_array" in rendering.picture_modes(cpp_id)
+    if pictures:
+        del env_kwargs["render_mode"]  # the C++ envs render text only
     core = _core.VectorEnv(cpp_id, int(num_envs), env_kwargs, mode.value, int(num_threads))
-    env = LocusVectorEnv(core, copy=copy)
+    env = LocusVectorEnv(core, copy=copy, render_mode=render_mode if pictures else None,
+                         locus_id=cpp_id)
     gym_id = gymnasium_id(cpp_id)
     if gym_id in gymnasium.registry:
         spec = copy_module.deepcopy(gymnasium.registry[gym_id])

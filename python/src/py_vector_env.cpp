@@ -8,6 +8,7 @@
 // safe casting) and stepped with step_buffered(). Either way the actions are copied and checked
 // under the GIL, which is released while TBB steps the envs with that copy.
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -208,6 +209,15 @@ class PyVectorEnv {
     return py::tuple(py::cast(frames));
   }
 
+  // Env `index`'s Env::save_state as a dict: what locus.rendering draws its picture from.
+  py::object save_state(std::size_t index) const {
+    if (index >= vec_.num_envs()) {
+      throw py::index_error(
+          fmt::format("env index {} is out of range for {} envs", index, vec_.num_envs()));
+    }
+    return from_json(vec_.env(index).save_state());
+  }
+
   void close() {
     vec_.close();
     flush_warnings();
@@ -295,6 +305,8 @@ void bind_vector_env(py::module_& module) {
       .def("infos", &PyVectorEnv::infos, py::arg("mask") = py::none())
       .def("step_infos", &PyVectorEnv::step_infos)
       .def("render", &PyVectorEnv::render)
+      .def("save_state", &PyVectorEnv::save_state, py::arg("index"),
+           "Env index's state (Env::save_state) as a dict")
       .def("close", &PyVectorEnv::close)
       .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
       .def_property_readonly("num_threads", &PyVectorEnv::num_threads)

@@ -231,12 +231,12 @@ def test_vector_envs_take_out_of_range_continuous_actions():
 
 
 def test_unsupported_render_mode_is_a_type_error():
-    # The bandits render text only (the classic-control envs and the cognitive tasks draw
-    # pictures: test_rendering.py); vector envs render text only.
+    # The bandits render text only, alone or in a vector env (the classic-control envs and the
+    # cognitive tasks draw pictures: test_rendering.py).
     with pytest.raises(TypeError, match="rgb_array"):
         gym.make("locus/ReversalBandit-v0", render_mode="rgb_array")
     with pytest.raises(errors.UnsupportedRenderModeError):
-        locus.make_vec("CartPole-v1", 2, render_mode="rgb_array")
+        locus.make_vec("ReversalBandit-v0", 2, render_mode="rgb_array")
     # Still the ValueError it was.
     with pytest.raises(ValueError):
         locus.LocusEnv("ReversalBandit-v0", render_mode="rgb_array")

@@ -88,3 +88,84 @@ def test_cognitive_tasks_draw_their_current_trial(env_id):
     assert max(lengths) > 1 and 1 in lengths[1:]  # trials grew, and a new one began
     assert not np.array_equal(env.render(), first)
     assert "rgb_array" in env.metadata["render_modes"]
+
+
+def _vector_actions(envs, steps):
+    envs.action_space.seed(5)
+    return [envs.action_space.sample() for _ in range(steps)]
+
+
+@pytest.mark.parametrize("make", ["locus.make_vec", "gymnasium.make_vec"])
+def test_vector_frames_are_sync_vector_envs_frame_for_frame(make):
+    if make == "locus.make_vec":
+        ours = locus.make_vec("CartPole-v1", 3, render_mode="rgb_array")
+    else:
+        ours = gym.make_vec("locus/CartPole-v1", 3, render_mode="rgb_array")
+    theirs = gym.make_vec("CartPole-v1", 3, vectorization_mode="sync", render_mode="rgb_array")
+    assert ours.render_mode == "rgb_array"
+    assert ours.metadata["render_fps"] == theirs.metadata["render_fps"]
+    ours.reset(seed=11)
+    theirs.reset(seed=11)
+    resets = 0
+    for action in _vector_actions(ours, 40):  # CartPole episodes end: autoresets are drawn too
+        _, _, terminated, truncated, _ = ours.step(action)
+        theirs.step(action)
+        resets += int(np.sum(terminated | truncated))
+        frames = ours.render()
+        assert isinstance(frames, tuple) and len(frames) == 3
+        for mine, gymnasiums in zip(frames, theirs.render()):
+            np.testing.assert_array_equal(mine, gymnasiums)
+    assert resets > 0
+    ours.close()
+    theirs.close()
+
+
+def test_record_video_records_a_vector_env(tmp_path):
+    pytest.importorskip("moviepy")
+    if not hasattr(gym.wrappers.vector, "RecordVideo"):
+        pytest.skip(f"gymnasium {gym.__version__} has no vector RecordVideo (it came with 1.1)")
+    envs = gym.wrappers.vector.RecordVideo(
+        locus.make_vec("Pendulum-v1", 2, render_mode="rgb_array"), str(tmp_path),
+        episode_trigger=lambda episode: True, disable_logger=True)
+    envs.reset(seed=0)
+    for _ in range(12):
+        envs.step(envs.action_space.sample())
+    envs.close()
+    videos = list(tmp_path.glob("*.mp4"))
+    assert len(videos) == 1 and videos[0].stat().st_size > 1000
+
+
+def test_a_vector_env_refuses_human_mode_and_names_the_wrapper():
+    with pytest.raises(locus.errors.UnsupportedRenderModeError, match="HumanRendering"):
+        locus.make_vec("CartPole-v1", 2, render_mode="human")
+
+
+@pytest.mark.parametrize("autoreset_mode", ["NextStep", "SameStep"])
+def test_vector_trial_plots_are_the_single_envs_plots(autoreset_mode):
+    # Env i of the vector env draws what a single env seeded seed + i draws when given the same
+    # actions and reset where the vector env resets it (episodes of 12 steps end often).
+    envs = locus.make_vec("GoNoGo-v0", 2, render_mode="rgb_array", max_episode_steps=12,
+                          autoreset_mode=autoreset_mode)
+    singles = [gym.make("locus/GoNoGo-v0", render_mode="rgb_array", max_episode_steps=12)
+               for _ in range(2)]
+    envs.reset(seed=4)
+    for i, single in enumerate(singles):
+        single.reset(seed=4 + i)
+    resets_next = [False, False]
+    for step, action in enumerate(_vector_actions(envs, 30)):
+        _, _, terminated, truncated, _ = envs.step(action)
+        frames = envs.render() if step % 5 == 4 or terminated.any() or truncated.any() else None
+        for i, single in enumerate(singles):
+            if resets_next[i]:
+                single.reset()
+                resets_next[i] = False
+                continue
+            _, _, single_terminated, single_truncated, _ = single.step(action[i])
+            if single_terminated or single_truncated:
+                if autoreset_mode == "SameStep":
+                    single.reset()
+                else:
+                    resets_next[i] = True
+        if frames is not None:
+            for i, single in enumerate(singles):
+                np.testing.assert_array_equal(frames[i], single.render())
