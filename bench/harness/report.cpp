@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bench/harness/errors.hpp"
+#include "util/installed_file.hpp"
 #include "util/process.hpp"
 #include "util/python_probe.hpp"
 
@@ -42,7 +43,7 @@ std::string report_python() {
 
 std::filesystem::path report_script() {
   if (const char* script = std::getenv("LOCUS_REPORT_SCRIPT"); script && *script) return script;
-  return LOCUS_BENCH_REPORT_SCRIPT;
+  return util::installed_or_source("bench/harness/make_report.py", LOCUS_BENCH_REPORT_SCRIPT);
 }
 
 std::filesystem::path make_report(const std::filesystem::path& sweep_dir) {

@@ -10,7 +10,8 @@ namespace locus::bench {
 // The Python interpreter used for reports: $LOCUS_PYTHON, else the one CMake was configured with
 // (the project's .venv), else python3 on the PATH.
 std::string report_python();
-// The report script: $LOCUS_REPORT_SCRIPT, else bench/harness/make_report.py of the source tree.
+// The report script: $LOCUS_REPORT_SCRIPT, else bench/harness/make_report.py (the installed
+// command's copy, else the source tree's: util/installed_file.hpp).
 std::filesystem::path report_script();
 // Writes DIR/report.html and returns its path; throws SweepStateError if DIR holds no finished
 // sweep or the script fails (its output names the reason, such as matplotlib missing).

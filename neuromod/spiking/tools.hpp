@@ -5,7 +5,8 @@
 
 namespace locus::neuromod::spiking {
 
-// neuromod/spiking/plot_spiking.py in the source tree this library was built from.
+// neuromod/spiking/plot_spiking.py: the installed command's copy, else the one in the source tree
+// this library was built from (util/installed_file.hpp).
 std::string plot_script_path();
 // The interpreter for the plots: $LOCUS_PYTHON if set, else the source tree's .venv/bin/python if
 // it exists, else "python3" (looked up on PATH).

@@ -18,6 +18,7 @@
 #include "bench/harness/sweep.hpp"
 #include "envs/cognitive/go_no_go.hpp"
 #include "envs/registry.hpp"
+#include "util/installed_file.hpp"
 
 namespace locus::bench {
 
@@ -552,7 +553,8 @@ nlohmann::json write_set_shift_study(const SetShiftStudy& study, const std::file
 }
 
 std::filesystem::path set_shift_plot_script() {
-  return LOCUS_SET_SHIFT_PLOT_SCRIPT;
+  return util::installed_or_source("bench/studies/set_shift/plot_set_shift.py",
+                                   LOCUS_SET_SHIFT_PLOT_SCRIPT);
 }
 
 }  // namespace locus::bench

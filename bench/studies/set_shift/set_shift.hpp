@@ -136,7 +136,8 @@ SetShiftStudy run_set_shift_study(const SetShiftStudyConfig& config,
 // (created); returns the summary (per modulation: mean and sd over seeds, and the tests).
 nlohmann::json write_set_shift_study(const SetShiftStudy& study, const std::filesystem::path& dir);
 
-// The study's plot script: plot_set_shift.py beside this file in the source tree.
+// The study's plot script: plot_set_shift.py beside this file (the installed command's copy, else
+// the source tree's: util/installed_file.hpp).
 std::filesystem::path set_shift_plot_script();
 
 }  // namespace locus::bench
