@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,8 @@
 #include "neuromod/spiking/csv.hpp"
 #include "neuromod/spiking/errors.hpp"
 #include "neuromod/spiking/experiments.hpp"
+#include "neuromod/spiking/gain_change.hpp"
+#include "neuromod/spiking/plasticity_control.hpp"
 #include "neuromod/spiking/tools.hpp"
 #include "util/process.hpp"
 #include "util/python_probe.hpp"
@@ -147,14 +151,61 @@ std::unique_ptr<tbb::global_control> thread_limit(int threads) {
                                                static_cast<std::size_t>(threads));
 }
 
+// The width of a column of labels.
+template <typename Rows, typename Label>
+std::size_t label_width(const Rows& rows, Label label, std::string_view heading) {
+  std::size_t width = heading.size();
+  for (const auto& row : rows) width = std::max(width, label(row).size());
+  return width;
+}
+
 void print_curves(const std::vector<spk::GainCurve>& curves) {
-  fmt::print("{:<28} {:>14} {:>14} {:>12}\n", "condition", "gain (Hz/kHz)", "threshold (Hz)",
+  const std::size_t w = label_width(
+      curves, [](const spk::GainCurve& c) -> const std::string& { return c.condition.label; },
+      "condition");
+  fmt::print("{:<{}} {:>14} {:>14} {:>12}\n", "condition", w, "gain (Hz/kHz)", "threshold (Hz)",
              "max bursts");
   for (const auto& curve : curves) {
     double max_burst = 0.0;
     for (const auto& p : curve.points) max_burst = std::max(max_burst, p.burst_fraction);
-    fmt::print("{:<28} {:>14.2f} {:>14.0f} {:>12.2f}\n", curve.condition.label, curve.gain,
+    fmt::print("{:<{}} {:>14.2f} {:>14.0f} {:>12.2f}\n", curve.condition.label, w, curve.gain,
                curve.threshold, max_burst);
+  }
+}
+
+// Each curve against its reference curve (reference_of gives its index, or nullopt for none):
+// shift or scale over the inputs where both are above threshold (neuromod/spiking/gain_change.hpp).
+std::vector<spk::GainComparison> compare_curves(
+    const std::vector<spk::GainCurve>& curves, double threshold_rate,
+    const std::function<std::optional<std::size_t>(std::size_t)>& reference_of) {
+  std::vector<spk::GainComparison> rows;
+  for (std::size_t c = 0; c < curves.size(); ++c) {
+    const auto reference = reference_of(c);
+    if (!reference || *reference == c) continue;
+    rows.push_back({.condition = curves[c].condition.label,
+                    .reference = curves[*reference].condition.label,
+                    .change = spk::compare_gain(curves[c], curves[*reference], threshold_rate, 0.0,
+                                                std::numeric_limits<double>::infinity())});
+  }
+  return rows;
+}
+
+void print_changes(const std::vector<spk::GainComparison>& rows) {
+  const std::size_t w = label_width(
+      rows, [](const spk::GainComparison& r) -> const std::string& { return r.condition; },
+      "condition");
+  const std::size_t wr = label_width(
+      rows, [](const spk::GainComparison& r) -> const std::string& { return r.reference; },
+      "reference");
+  fmt::print(
+      "\nchange against the reference curve (c = r + s or c = m r, fitted where both are above "
+      "threshold):\n{:<{}} {:<{}} {:>13} {:>15} {:>15} {}\n",
+      "condition", w, "reference", wr, "inputs (Hz)", "shift s (rms)", "scale m (rms)", "kind");
+  for (const auto& row : rows) {
+    const spk::GainChange& c = row.change;
+    fmt::print("{:<{}} {:<{}} {:>6.0f}-{:<6.0f} {:>+7.1f} ({:>4.1f}) {:>8.2f} ({:>4.1f}) {}\n",
+               row.condition, w, row.reference, wr, c.fit_from, c.fit_to, c.shift_only,
+               c.shift_only_rms, c.scale_only, c.scale_only_rms, c.kind);
   }
 }
 
@@ -197,13 +248,34 @@ void run_gain(const GainArgs& args) {
   const auto limit = thread_limit(args.common.threads);
   const spk::GainOptions options = gain_options(args.common, args.somatic_rates);
   std::vector<spk::GainCondition> conditions;
+  const std::vector<double> dendritic_rates =
+      parse_range(args.dendritic_rates, "--dendritic-rates");
   for (const double coupling : parse_range(args.couplings, "--couplings")) {
-    for (const double dendritic : parse_range(args.dendritic_rates, "--dendritic-rates")) {
+    for (const double dendritic : dendritic_rates) {
       conditions.push_back(
           {.label = fmt::format("dend {:g} Hz, coupling {:g}", dendritic, coupling),
            .dendritic_rate = dendritic,
            .coupling = coupling});
     }
+  }
+  const std::size_t with_all_paths = conditions.size();
+  // The controls of the strongest drive: the same drive with one path of the coupling cut.
+  const spk::GainCondition strongest = conditions.back();
+  if (strongest.dendritic_rate > 0.0 && strongest.coupling > 0.0) {
+    const std::string drive =
+        fmt::format("dend {:g} Hz, coupling {:g}", strongest.dendritic_rate, strongest.coupling);
+    spk::GainCondition cut = strongest;
+    cut.label = drive + ", no BAP";
+    cut.bap = 0.0;
+    conditions.push_back(cut);
+    cut = strongest;
+    cut.label = drive + ", no dend-to-soma current";
+    cut.dendrite_to_soma = 0.0;
+    conditions.push_back(cut);
+    cut = strongest;
+    cut.label = drive + ", no reset switch";
+    cut.reset_switch = false;
+    conditions.push_back(cut);
   }
   fmt::print("spiking gain: {} conditions x {} inputs x {} seeds, {} neurons each\n",
              conditions.size(), options.somatic_rates.size(), options.seeds.size(),
@@ -211,9 +283,20 @@ void run_gain(const GainArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const auto curves = spk::run_gain_experiment(conditions, options);
   std::vector<spk::GainCondition> trace_conditions;
-  for (const auto& c : conditions) {
-    if (c.coupling == conditions.back().coupling) trace_conditions.push_back(c);
+  for (std::size_t c = 0; c < with_all_paths; ++c) {
+    if (conditions[c].coupling == strongest.coupling) trace_conditions.push_back(conditions[c]);
   }
+  // Each curve against the undriven curve of its coupling.
+  const auto changes = compare_curves(curves, options.threshold_rate,
+                                      [&](std::size_t c) -> std::optional<std::size_t> {
+                                        for (std::size_t r = 0; r < with_all_paths; ++r) {
+                                          if (conditions[r].dendritic_rate == 0.0 &&
+                                              conditions[r].coupling == conditions[c].coupling) {
+                                            return r;
+                                          }
+                                        }
+                                        return std::nullopt;
+                                      });
   const auto traces = spk::run_example_traces(trace_conditions, options, args.trace_rate, 300.0);
   const std::filesystem::path out(args.common.out);
   spk::write_text_atomically(out / "gain_curves.csv", spk::gain_curves_csv(curves));
@@ -223,8 +306,10 @@ void run_gain(const GainArgs& args) {
     trace_text += spk::voltage_trace_csv(traces[i].label, traces[i].voltages, i == 0);
   }
   spk::write_text_atomically(out / "gain_traces.csv", trace_text);
+  spk::write_text_atomically(out / "gain_change.csv", spk::gain_change_csv(changes));
   print_curves(curves);
-  print_done(start, "gain_curves.csv, gain_summary.csv, gain_traces.csv", out);
+  print_changes(changes);
+  print_done(start, "gain_curves.csv, gain_summary.csv, gain_change.csv, gain_traces.csv", out);
   make_plots("gain", args.common);
 }
 
@@ -258,8 +343,12 @@ void run_inhibition(const InhibitionArgs& args) {
   const std::filesystem::path out(args.common.out);
   spk::write_text_atomically(out / "inhibition_curves.csv", spk::gain_curves_csv(curves));
   spk::write_text_atomically(out / "inhibition_summary.csv", spk::gain_summary_csv(curves));
+  const auto changes = compare_curves(curves, options.threshold_rate,
+                                      [](std::size_t) { return std::optional<std::size_t>(0); });
+  spk::write_text_atomically(out / "inhibition_change.csv", spk::gain_change_csv(changes));
   print_curves(curves);
-  print_done(start, "inhibition_curves.csv, inhibition_summary.csv", out);
+  print_changes(changes);
+  print_done(start, "inhibition_curves.csv, inhibition_summary.csv, inhibition_change.csv", out);
   make_plots("inhibition", args.common);
 }
 
@@ -273,7 +362,21 @@ struct PlasticityArgs {
   double input_rate = 10.0;
   double somatic_rate = 1500.0;
   double initial_weight = 2.0;
+  bool no_rate_match = false;
 };
+
+// Beside each bursting condition (dendritic drive > 0), its rate-matched control: the same
+// condition without dendritic drive, at the somatic input that gives the same post rate
+// (neuromod/spiking/plasticity_control.hpp).
+void add_rate_matched_controls(std::vector<spk::PlasticityCondition>& conditions,
+                               const spk::PlasticityOptions& options) {
+  const std::vector<spk::PlasticityCondition> given = conditions;
+  for (const auto& bursting : given) {
+    if (bursting.dendritic_rate > 0.0) {
+      conditions.push_back(spk::rate_matched_control(bursting, options));
+    }
+  }
+}
 
 void run_plasticity(const PlasticityArgs& args) {
   const auto limit = thread_limit(args.common.threads);
@@ -301,15 +404,19 @@ void run_plasticity(const PlasticityArgs& args) {
       conditions.size(), options.seeds.size(), args.inputs, args.input_rate, args.common.pyramidal,
       options.duration);
   const auto start = std::chrono::steady_clock::now();
+  if (!args.no_rate_match) add_rate_matched_controls(conditions, options);
   const auto results = spk::run_plasticity_experiment(conditions, options);
   const std::filesystem::path out(args.common.out);
-  spk::write_text_atomically(out / "plasticity_summary.csv", spk::plasticity_summary_csv(results));
+  spk::write_text_atomically(out / "plasticity_summary.csv",
+                             spk::plasticity_summary_csv(results, options.somatic_rate));
   spk::write_text_atomically(out / "plasticity_weights.csv", spk::plasticity_weights_csv(results));
-  fmt::print("{:<32} {:>10} {:>8} {:>14} {:>14}\n", "condition", "rate (Hz)", "bursts",
-             "dw/dt (nS/s)", "|dw|/dt (nS/s)");
+  fmt::print("{:<44} {:>9} {:>9} {:>7} {:>13} {:>14} {:>12} {:>12}\n", "condition", "soma (Hz)",
+             "rate (Hz)", "bursts", "dw/dt (nS/s)", "|dw|/dt (nS/s)", "dw/spike", "dw/burst");
   for (const auto& r : results) {
-    fmt::print("{:<32} {:>10.2f} {:>8.2f} {:>14.5f} {:>14.5f}\n", r.condition.label, r.post_rate,
-               r.burst_fraction, r.weight_change_per_s, r.abs_weight_change_per_s);
+    fmt::print("{:<44} {:>9.0f} {:>9.2f} {:>7.2f} {:>13.5f} {:>14.5f} {:>12.6f} {:>12.6f}\n",
+               r.condition.label, r.condition.somatic_rate.value_or(options.somatic_rate),
+               r.post_rate, r.burst_fraction, r.weight_change_per_s, r.abs_weight_change_per_s,
+               r.change_per_post_spike, r.change_per_burst);
   }
   print_done(start, "plasticity_summary.csv, plasticity_weights.csv", out);
   make_plots("plasticity", args.common);
@@ -363,6 +470,8 @@ Command add_spiking_command(CLI::App& app) {
          "Somatic background Poisson input (Hz)");
   option(plasticity, "--initial-weight", plasticity_args->initial_weight,
          "Initial weight of every plastic synapse (nS)");
+  plasticity->add_flag("--no-rate-match", plasticity_args->no_rate_match,
+                       "Skip the tonic control at each bursting condition's post rate");
 
   return {spiking, [gain, inhibition, plasticity, gain_args, inhibition_args, plasticity_args] {
             if (gain->parsed()) {

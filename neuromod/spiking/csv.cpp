@@ -78,16 +78,36 @@ std::string gain_summary_csv(const std::vector<GainCurve>& curves) {
   return out;
 }
 
-std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results) {
+std::string gain_change_csv(const std::vector<GainComparison>& rows) {
+  std::string out =
+      "condition,reference,fit_from,fit_to,points,shift_only,shift_only_rms,scale_only,"
+      "scale_only_rms,scale,shift,kind\n";
+  for (const auto& row : rows) {
+    const GainChange& c = row.change;
+    out += field(row.condition) + "," + field(row.reference) + "," + number(c.fit_from) + "," +
+           number(c.fit_to) + "," + std::to_string(c.points) + "," + number(c.shift_only) + "," +
+           number(c.shift_only_rms) + "," + number(c.scale_only) + "," + number(c.scale_only_rms) +
+           "," + number(c.scale) + "," + number(c.shift) + "," + field(c.kind) + "\n";
+  }
+  return out;
+}
+
+std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results,
+                                   double default_somatic_rate) {
+  const auto somatic_rate_of = [&](const PlasticityResult& r) {
+    return r.condition.somatic_rate.value_or(default_somatic_rate);
+  };
   std::string out =
       "condition,dendritic_rate,coupling,plasticity,post_rate,burst_fraction,"
-      "weight_change_per_s,weight_change_sd,abs_weight_change_per_s,change_per_post_spike\n";
+      "weight_change_per_s,weight_change_sd,abs_weight_change_per_s,change_per_post_spike,"
+      "change_per_burst,somatic_rate\n";
   for (const auto& r : results) {
     const auto& c = r.condition;
     out += field(c.label) + "," + number(c.dendritic_rate) + "," + number(c.coupling) + "," +
            number(c.plasticity) + "," + number(r.post_rate) + "," + number(r.burst_fraction) + "," +
            number(r.weight_change_per_s) + "," + number(r.weight_change_sd) + "," +
-           number(r.abs_weight_change_per_s) + "," + number(r.change_per_post_spike) + "\n";
+           number(r.abs_weight_change_per_s) + "," + number(r.change_per_post_spike) + "," +
+           number(r.change_per_burst) + "," + number(somatic_rate_of(r)) + "\n";
   }
   return out;
 }

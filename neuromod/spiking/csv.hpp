@@ -8,6 +8,7 @@
 
 #include "neuromod/spiking/circuit.hpp"
 #include "neuromod/spiking/experiments.hpp"
+#include "neuromod/spiking/gain_change.hpp"
 
 namespace locus::neuromod::spiking {
 
@@ -20,9 +21,14 @@ void write_text_atomically(const std::filesystem::path& path, const std::string&
 std::string gain_curves_csv(const std::vector<GainCurve>& curves);
 // One row per curve: condition,dendritic_rate,coupling,som_strength,pv_strength,gain,threshold
 std::string gain_summary_csv(const std::vector<GainCurve>& curves);
+// One row per comparison: condition,reference,fit_from,fit_to,points,shift_only,shift_only_rms,
+// scale_only,scale_only_rms,scale,shift,kind
+std::string gain_change_csv(const std::vector<GainComparison>& rows);
 // One row per condition: condition,dendritic_rate,coupling,plasticity,post_rate,burst_fraction,
-// weight_change_per_s,weight_change_sd,abs_weight_change_per_s,change_per_post_spike
-std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results);
+// weight_change_per_s,weight_change_sd,abs_weight_change_per_s,change_per_post_spike,
+// change_per_burst,somatic_rate
+std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results,
+                                   double default_somatic_rate);
 // condition,time,mean,min,max: the first seed's plastic weights over time
 std::string plasticity_weights_csv(const std::vector<PlasticityResult>& results);
 // label,time,neuron,soma,dendrite (one row per sample and neuron)

@@ -86,6 +86,21 @@ Measurement measure(Circuit& circuit, double warmup, double duration, double bur
   return m;
 }
 
+// The coupling and its paths, which gain and plasticity conditions both set.
+template <typename Condition>
+void set_coupling_knobs(const Condition& condition, Knobs& knobs) {
+  knobs.coupling = condition.coupling;
+  knobs.bap = condition.bap;
+  knobs.dendrite_to_soma = condition.dendrite_to_soma;
+  knobs.reset_switch = condition.reset_switch;
+}
+
+void set_condition_knobs(const GainCondition& condition, Knobs& knobs) {
+  set_coupling_knobs(condition, knobs);
+  knobs.som_strength = condition.som_strength;
+  knobs.pv_strength = condition.pv_strength;
+}
+
 }  // namespace
 
 CircuitConfig GainOptions::default_experiment_circuit() {
@@ -177,9 +192,7 @@ std::vector<GainCurve> run_gain_experiment(const std::vector<GainCondition>& con
     config.pyramidal_dendrite_drive = {.current = options.base.pyramidal_dendrite_drive.current,
                                        .poisson_rate = condition.dendritic_rate,
                                        .poisson_weight = options.dendritic_weight};
-    config.knobs.coupling = condition.coupling;
-    config.knobs.som_strength = condition.som_strength;
-    config.knobs.pv_strength = condition.pv_strength;
+    set_condition_knobs(condition, config.knobs);
     Circuit circuit(config);
     results[index] = measure(circuit, options.warmup, options.duration, options.burst_isi);
   });
@@ -242,9 +255,7 @@ std::vector<ExampleTrace> run_example_traces(const std::vector<GainCondition>& c
     config.pyramidal_soma_drive.poisson_weight = options.somatic_weight;
     config.pyramidal_dendrite_drive.poisson_rate = condition.dendritic_rate;
     config.pyramidal_dendrite_drive.poisson_weight = options.dendritic_weight;
-    config.knobs.coupling = condition.coupling;
-    config.knobs.som_strength = condition.som_strength;
-    config.knobs.pv_strength = condition.pv_strength;
+    set_condition_knobs(condition, config.knobs);
     Circuit circuit(config);
     circuit.run(options.warmup);
     circuit.clear_recording();
@@ -270,6 +281,12 @@ std::vector<PlasticityResult> run_plasticity_experiment(
   check_non_negative(options.somatic_weight, "somatic_weight");
   check_non_negative(options.dendritic_weight, "dendritic_weight");
   check_non_negative(options.initial_weight, "initial_weight");
+  for (const auto& condition : conditions) {
+    check_non_negative(condition.dendritic_rate, condition.label + ": dendritic_rate");
+    if (condition.somatic_rate) {
+      check_non_negative(*condition.somatic_rate, condition.label + ": somatic_rate");
+    }
+  }
   validate(options.base);
   std::vector<std::size_t> plastic;
   for (std::size_t p = 0; p < options.base.projections.size(); ++p) {
@@ -288,6 +305,7 @@ std::vector<PlasticityResult> run_plasticity_experiment(
 
   struct Run {
     double rate = 0.0, burst_fraction = 0.0, change = 0.0, abs_change = 0.0, per_spike = 0.0;
+    double per_burst = util::kNaN;
     std::vector<WeightSample> trajectory;
   };
   const std::size_t n_seeds = options.seeds.size();
@@ -296,13 +314,14 @@ std::vector<PlasticityResult> run_plasticity_experiment(
     const PlasticityCondition& condition = conditions[index / n_seeds];
     CircuitConfig config = options.base;
     config.seed = options.seeds[index % n_seeds];
-    config.pyramidal_soma_drive = {.current = options.base.pyramidal_soma_drive.current,
-                                   .poisson_rate = options.somatic_rate,
-                                   .poisson_weight = options.somatic_weight};
+    config.pyramidal_soma_drive = {
+        .current = options.base.pyramidal_soma_drive.current,
+        .poisson_rate = condition.somatic_rate.value_or(options.somatic_rate),
+        .poisson_weight = options.somatic_weight};
     config.pyramidal_dendrite_drive = {.current = options.base.pyramidal_dendrite_drive.current,
                                        .poisson_rate = condition.dendritic_rate,
                                        .poisson_weight = options.dendritic_weight};
-    config.knobs.coupling = condition.coupling;
+    set_coupling_knobs(condition, config.knobs);
     config.knobs.plasticity = 0.0;  // the warm-up settles the dynamics without learning
     Circuit circuit(config);
     std::vector<std::vector<double>> initial;
@@ -346,6 +365,10 @@ std::vector<PlasticityResult> run_plasticity_experiment(
       run.per_spike = change / static_cast<double>(synapses) / static_cast<double>(stats.spikes) *
                       static_cast<double>(pyramidal.count);
     }
+    if (stats.bursts > 0) {
+      run.per_burst = change / static_cast<double>(synapses) / static_cast<double>(stats.bursts) *
+                      static_cast<double>(pyramidal.count);
+    }
     run.trajectory = circuit.recording().weights;
   });
 
@@ -353,7 +376,7 @@ std::vector<PlasticityResult> run_plasticity_experiment(
   for (std::size_t c = 0; c < conditions.size(); ++c) {
     PlasticityResult result;
     result.condition = conditions[c];
-    std::vector<double> rate, burst, change, abs_change, per_spike;
+    std::vector<double> rate, burst, change, abs_change, per_spike, per_burst;
     for (std::size_t s = 0; s < n_seeds; ++s) {
       const Run& run = runs[c * n_seeds + s];
       rate.push_back(run.rate);
@@ -361,6 +384,7 @@ std::vector<PlasticityResult> run_plasticity_experiment(
       change.push_back(run.change);
       abs_change.push_back(run.abs_change);
       per_spike.push_back(run.per_spike);
+      per_burst.push_back(run.per_burst);
     }
     result.post_rate = mean_of(rate);
     result.burst_fraction = mean_of(burst);
@@ -368,6 +392,7 @@ std::vector<PlasticityResult> run_plasticity_experiment(
     result.weight_change_sd = sd_of(change);
     result.abs_weight_change_per_s = mean_of(abs_change);
     result.change_per_post_spike = mean_of(per_spike);
+    result.change_per_burst = mean_of(per_burst);
     result.trajectory = runs[c * n_seeds].trajectory;
     results.push_back(std::move(result));
   }

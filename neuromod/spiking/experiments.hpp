@@ -12,6 +12,7 @@
 // count.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct GainCondition {
   double coupling = 1.0;
   double som_strength = 1.0;
   double pv_strength = 1.0;
+  // The coupling's paths one by one (Knobs::bap, dendrite_to_soma, reset_switch).
+  double bap = 1.0;
+  double dendrite_to_soma = 1.0;
+  bool reset_switch = true;
 };
 
 struct GainOptions {
@@ -95,6 +100,12 @@ struct PlasticityCondition {
   double dendritic_rate = 0.0;  // Hz
   double plasticity = 1.0;      // the neuromodulatory STDP-rate knob
   double coupling = 1.0;
+  double bap = 1.0;  // the coupling's paths one by one, as GainCondition's
+  double dendrite_to_soma = 1.0;
+  bool reset_switch = true;
+  // Hz of somatic background for this condition; unset: PlasticityOptions::somatic_rate. A tonic
+  // control at the bursting condition's post rate sets it (plasticity_control.hpp).
+  std::optional<double> somatic_rate;
 };
 
 struct PlasticityOptions {
@@ -120,6 +131,7 @@ struct PlasticityResult {
   double weight_change_sd = 0.0;         // across seeds
   double abs_weight_change_per_s = 0.0;  // nS/s, mean |dw| per synapse
   double change_per_post_spike = 0.0;    // nS per pyramidal spike (signed)
+  double change_per_burst = 0.0;         // nS per pyramidal burst (signed; NaN without bursts)
   std::vector<WeightSample> trajectory;  // first seed's mean weight over time
 };
 

@@ -30,7 +30,8 @@ struct PyramidalKernel {
   // Dendrite.
   double inv_cd, vd_rest, leak, k_calcium, f_half, inv_f_slope, ad, bd, calcium_threshold;
   double bap_amplitude, soma_coupling, bap_from, bap_to;  // BAP window in steps since a spike
-  bool coupled;  // coupling > 0: calcium spikes switch the soma to the bursting reset
+  bool coupled;  // coupling > 0 and the reset switch on: calcium spikes switch the soma to the
+                 // bursting reset
   // Synapses and drive.
   SynapseConstants synapses;
   double current_soma, current_dendrite, step;

@@ -189,6 +189,8 @@ void validate_drive(const std::string& prefix, const Drive& drive, double dt) {
 void validate(const Knobs& knobs) {
   require_non_negative("knobs.dendritic_drive", knobs.dendritic_drive);
   require_non_negative("knobs.coupling", knobs.coupling);
+  require_non_negative("knobs.bap", knobs.bap);
+  require_non_negative("knobs.dendrite_to_soma", knobs.dendrite_to_soma);
   require_non_negative("knobs.som_strength", knobs.som_strength);
   require_non_negative("knobs.pv_strength", knobs.pv_strength);
   require_non_negative("knobs.plasticity", knobs.plasticity);

@@ -58,7 +58,8 @@ IzhikevichParams som_lts_params();
 // the Izhikevich soma plus the dendrite-to-soma current:
 //   C dv/dt = k (v - v_r)(v - v_t) - u + I + coupling g_ds F(v_d)
 // The coupling knob scales p_d and g_ds; at coupling 0 the compartments are fully separate (no
-// BAP, no current, no switch of the reset).
+// BAP, no current, no switch of the reset). Knobs::bap, dendrite_to_soma and reset_switch set each
+// of the three alone.
 struct DendriteParams {
   double capacitance = 170.0;        // C_d, pF
   double v_rest = -70.0;             // v_r,d, mV
@@ -172,9 +173,15 @@ struct GainPulse {
 struct Knobs {
   double dendritic_drive = 1.0;  // multiplies the pyramidal dendrites' drive (current and rate)
   double coupling = 1.0;         // multiplies the BAP amplitude and the dendrite-to-soma current
-  double som_strength = 1.0;     // multiplies every SOM synapse
-  double pv_strength = 1.0;      // multiplies every PV synapse
-  double plasticity = 1.0;       // multiplies the STDP rate (e.g. a dopamine/ACh level)
+  // The coupling's three paths one by one (each on top of `coupling`), so that an effect can be
+  // traced to one of them: the back-propagating spike's amplitude p_d, the dendrite-to-soma
+  // current g_ds, and the switch of the soma to the bursting reset during calcium spikes.
+  double bap = 1.0;
+  double dendrite_to_soma = 1.0;
+  bool reset_switch = true;
+  double som_strength = 1.0;  // multiplies every SOM synapse
+  double pv_strength = 1.0;   // multiplies every PV synapse
+  double plasticity = 1.0;    // multiplies the STDP rate (e.g. a dopamine/ACh level)
   GainPulse pulse;
 };
 

@@ -13,6 +13,7 @@ import csv
 import os
 import sys
 import tempfile
+import textwrap
 from collections import OrderedDict
 from pathlib import Path
 
@@ -124,10 +125,14 @@ def plot_plasticity(folder: Path) -> None:
                 label="mean dw/dt")
     axes[1].bar([p + 0.2 for p in positions], magnitude, width=0.4, label="mean |dw|/dt")
     axes[1].set_xticks(list(positions))
-    axes[1].set_xticklabels([f"{label}\nbursts {float(r['burst_fraction']):.2f}"
-                             for label, r in zip(labels, summary)], fontsize=7)
+    # Each bar group names its post rate and bursts: a rate-matched tonic control sits beside the
+    # bursting condition it matches.
+    axes[1].set_xticklabels([
+        "\n".join(textwrap.wrap(label, 24)) + f"\n{float(r['post_rate']):.1f} Hz, "
+        f"bursts {float(r['burst_fraction']):.2f}" for label, r in zip(labels, summary)],
+        fontsize=7)
     axes[1].set_ylabel("weight change (nS/s per synapse)")
-    axes[1].set_title("STDP rate with and without bursting")
+    axes[1].set_title("STDP with and without bursting, and at the same rate")
     axes[1].legend(fontsize=7)
     save(figure, folder / "plasticity.png")
 

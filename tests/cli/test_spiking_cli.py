@@ -24,12 +24,23 @@ def test_gain_writes_curves_and_a_summary_per_condition(locus, tmp_path):
                  "--dendritic-rates", "0,1000", "--couplings", "1")
     assert result.returncode == 0, result.stderr
     summary = read_rows(out / "gain_summary.csv")
-    assert [row["dendritic_rate"] for row in summary] == ["0", "1000"]
+    # The two drives, then the strongest drive with each path of the coupling cut.
+    assert [row["condition"] for row in summary] == [
+        "dend 0 Hz, coupling 1", "dend 1000 Hz, coupling 1", "dend 1000 Hz, coupling 1, no BAP",
+        "dend 1000 Hz, coupling 1, no dend-to-soma current",
+        "dend 1000 Hz, coupling 1, no reset switch"]
     for row in summary:
         assert float(row["gain"]) >= 0.0
     curves = read_rows(out / "gain_curves.csv")
-    assert len(curves) >= 6  # 2 conditions x 3 inputs
+    assert len(curves) == 15  # 5 conditions x 3 inputs
     assert (out / "gain_traces.csv").stat().st_size > 0
+    # Every driven curve against the undriven one, with the range fitted and the kind of change.
+    changes = read_rows(out / "gain_change.csv")
+    assert [row["condition"] for row in changes] == [row["condition"] for row in summary[1:]]
+    assert {row["reference"] for row in changes} == {"dend 0 Hz, coupling 1"}
+    assert {row["kind"] for row in changes} <= {"additive", "multiplicative", "unclear",
+                                                "too few points"}
+    assert "shift s (rms)" in result.stdout
 
 
 def test_inhibition_and_plasticity_run(locus, tmp_path):
@@ -38,10 +49,23 @@ def test_inhibition_and_plasticity_run(locus, tmp_path):
                      "--somatic-rates", "0,3000")
     assert inhibition.returncode == 0, inhibition.stderr
     assert list((tmp_path / "inh").glob("*.csv"))
+    assert [row["reference"] for row in read_rows(tmp_path / "inh" / "inhibition_change.csv")] \
+        == ["control", "control"]
     plasticity = run(locus, "spiking", "plasticity", "--out", str(tmp_path / "stdp"), *SMALL,
                      "--pyramidal", "20", "--inputs", "20")
     assert plasticity.returncode == 0, plasticity.stderr
-    assert list((tmp_path / "stdp").glob("*.csv"))
+    rows = read_rows(tmp_path / "stdp" / "plasticity_summary.csv")
+    # The bursting condition's tonic control at its post rate, found by a search over the drive.
+    assert [row["condition"] for row in rows][-1] == "tonic at the rate of dend 1000 Hz, plasticity 1"
+    matched, bursting = rows[-1], rows[1]
+    assert float(matched["dendritic_rate"]) == 0.0
+    assert float(matched["somatic_rate"]) > float(bursting["somatic_rate"])
+    # 20 cells for 100 ms count spikes in steps of 0.5 Hz, noisy in the drive: within 3 steps.
+    assert abs(float(matched["post_rate"]) - float(bursting["post_rate"])) <= 1.5
+    skipped = run(locus, "spiking", "plasticity", "--out", str(tmp_path / "stdp2"), *SMALL,
+                  "--pyramidal", "20", "--inputs", "20", "--no-rate-match")
+    assert skipped.returncode == 0, skipped.stderr
+    assert len(read_rows(tmp_path / "stdp2" / "plasticity_summary.csv")) == 2
 
 
 def test_bad_arguments_exit_2_and_name_the_value(locus, tmp_path):

@@ -1,74 +1,81 @@
-// The circuit's qualitative effects (arXiv 2507.03222), each in every one of several seeds and
-// with a margin: dendritic drive and coupling raise the gain through bursts, SOM inhibition lowers
-// the gain, PV inhibition raises the threshold, bursting speeds up STDP. The circuits are the
-// experiments' defaults (400 pyramidal, 50 PV, 50 SOM) with shorter runs and coarser input grids
-// than the CLI's.
+// The circuit's effects (arXiv 2507.03222), each beside the control that could explain it away, in
+// every one of five seeds, with margins set from the spread measured over those seeds (seeds
+// 1-5, 400 ms per input; the spread across seeds is under 1 Hz of shift and 0.02 of scale):
+//  - dendritic drive shifts the rate curve up (additive: +24 Hz, scale-only fits worse); it needs
+//    the back-propagating spike and the dendrite-to-soma current, and the reset switch carries
+//    part of it (+14 Hz without it);
+//  - SOM inhibition scales the curve down (multiplicative: x0.76);
+//  - PV inhibition raises the threshold (+350-400 Hz) and lowers the curve (x0.71 or -15 Hz: of
+//    no clean kind, the two models fit it about as well);
+//  - bursting does not speed up the net STDP drift beyond its post rate: against a tonic control
+//    at the same rate the drift is the same (mean ratio 1.02), while single weights move more
+//    (|dw| x1.38). Against tonic firing at a quarter of the rate it looks 1.6-2x faster.
+// The circuits are the experiments' defaults (400 pyramidal, 50 PV, 50 SOM) with shorter runs and
+// coarser input grids than the CLI's.
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
 #include "neuromod/spiking/experiments.hpp"
+#include "neuromod/spiking/gain_change.hpp"
+#include "neuromod/spiking/plasticity_control.hpp"
 
 namespace spk = locus::neuromod::spiking;
 
 namespace {
 
-const std::vector<std::uint64_t> kSeeds = {1, 2, 3};
+const std::vector<std::uint64_t> kSeeds = {1, 2, 3, 4, 5};
+constexpr double kThresholdRate = 2.0;  // Hz, GainOptions' default
 
-spk::GainOptions quick_options(std::uint64_t seed, std::vector<double> rates) {
+spk::GainOptions quick_options(std::uint64_t seed) {
   spk::GainOptions options;
-  options.somatic_rates = std::move(rates);
+  for (double x = 1000.0; x <= 6000.0 + 1e-9; x += 500.0) options.somatic_rates.push_back(x);
   options.warmup = 100.0;
   options.duration = 400.0;
   options.seeds = {seed};
   return options;
 }
 
-std::vector<double> grid(double from, double to, double step) {
-  std::vector<double> values;
-  for (double x = from; x <= to + 1e-9; x += step) values.push_back(x);
-  return values;
-}
-
-double max_burst_fraction(const spk::GainCurve& curve) {
-  double best = 0.0;
-  for (const auto& p : curve.points) best = std::max(best, p.burst_fraction);
-  return best;
+spk::GainChange change(const spk::GainCurve& condition, const spk::GainCurve& reference) {
+  return spk::compare_gain(condition, reference, kThresholdRate, 0.0, 1e9);
 }
 
 }  // namespace
 
-TEST_CASE("dendritic drive and tighter coupling raise the gain through bursts",
-          "[spiking][effects]") {
+TEST_CASE(
+    "dendritic drive shifts the rate curve up, through the BAP and the dendrite-to-soma "
+    "current",
+    "[spiking][effects]") {
   const std::vector<spk::GainCondition> conditions = {
-      {.label = "no dendritic drive", .dendritic_rate = 0.0, .coupling = 1.0},
-      {.label = "dendritic drive", .dendritic_rate = 1000.0, .coupling = 1.0},
-      {.label = "dendritic drive, loose coupling", .dendritic_rate = 1000.0, .coupling = 0.5},
+      {.label = "no dendritic drive", .dendritic_rate = 0.0},
+      {.label = "dendritic drive", .dendritic_rate = 1000.0},
+      {.label = "no dendrite-to-soma current", .dendritic_rate = 1000.0, .dendrite_to_soma = 0.0},
+      {.label = "no back-propagating spike", .dendritic_rate = 1000.0, .bap = 0.0},
+      {.label = "no reset switch", .dendritic_rate = 1000.0, .reset_switch = false},
   };
-  double mean_gain[3] = {0.0, 0.0, 0.0};
   for (const auto seed : kSeeds) {
-    const auto curves =
-        spk::run_gain_experiment(conditions, quick_options(seed, grid(500.0, 3500.0, 375.0)));
-    const double plain = curves[0].gain, driven = curves[1].gain, loose = curves[2].gain;
-    CAPTURE(seed, plain, driven, loose, max_burst_fraction(curves[0]),
-            max_burst_fraction(curves[1]), max_burst_fraction(curves[2]));
-    REQUIRE(std::isfinite(plain));
-    REQUIRE(std::isfinite(driven));
-    REQUIRE(std::isfinite(loose));
-    CHECK(driven > 1.2 * plain);
-    CHECK(driven > 1.2 * loose);
-    // Through bursts: the driven, coupled cells burst far more.
-    CHECK(max_burst_fraction(curves[1]) > max_burst_fraction(curves[0]) + 0.2);
-    CHECK(max_burst_fraction(curves[1]) > max_burst_fraction(curves[2]) + 0.2);
-    for (int c = 0; c < 3; ++c) mean_gain[c] += curves[static_cast<std::size_t>(c)].gain / 3.0;
+    const auto curves = spk::run_gain_experiment(conditions, quick_options(seed));
+    const auto driven = change(curves[1], curves[0]);
+    const auto no_current = change(curves[2], curves[0]);
+    const auto no_bap = change(curves[3], curves[0]);
+    const auto no_switch = change(curves[4], curves[0]);
+    CAPTURE(seed, driven.shift_only, driven.shift_only_rms, driven.scale_only,
+            driven.scale_only_rms, no_current.shift_only, no_bap.shift_only, no_switch.shift_only);
+    REQUIRE(driven.points >= 5);
+    // An upward shift: the shift-only model fits better than the scale-only one.
+    CHECK(driven.kind == "additive");
+    CHECK(driven.shift_only > 15.0);
+    // Without either path the drive does nothing to the curve.
+    CHECK(std::fabs(no_current.shift_only) < 3.0);
+    CHECK(std::fabs(no_bap.shift_only) < 3.0);
+    // The reset switch carries part of the shift, not all of it.
+    CHECK(no_switch.shift_only > 0.3 * driven.shift_only);
+    CHECK(no_switch.shift_only < 0.8 * driven.shift_only);
   }
-  CAPTURE(mean_gain[0], mean_gain[1], mean_gain[2]);
-  CHECK(mean_gain[1] > 1.3 * mean_gain[0]);
-  CHECK(mean_gain[1] > 1.3 * mean_gain[2]);
 }
 
-TEST_CASE("SOM inhibition lowers the gain; PV inhibition raises the threshold",
+TEST_CASE("SOM inhibition scales the rate curve down; PV raises the threshold and scales it down",
           "[spiking][effects]") {
   const std::vector<spk::GainCondition> conditions = {
       {.label = "control", .dendritic_rate = 1000.0},
@@ -76,41 +83,58 @@ TEST_CASE("SOM inhibition lowers the gain; PV inhibition raises the threshold",
       {.label = "PV x3", .dendritic_rate = 1000.0, .pv_strength = 3.0},
   };
   for (const auto seed : kSeeds) {
-    const auto curves =
-        spk::run_gain_experiment(conditions, quick_options(seed, grid(750.0, 2750.0, 250.0)));
-    const auto& control = curves[0];
-    const auto& som = curves[1];
-    const auto& pv = curves[2];
-    CAPTURE(seed, control.gain, som.gain, pv.gain, control.threshold, som.threshold, pv.threshold);
-    REQUIRE(std::isfinite(control.threshold));
-    REQUIRE(std::isfinite(pv.threshold));
-    CHECK(som.gain < 0.9 * control.gain);
-    // The threshold moves by more than half a grid step, and much further than SOM moves it.
-    CHECK(pv.threshold > control.threshold + 150.0);
-    CHECK(pv.threshold - control.threshold > 2.0 * std::fabs(som.threshold - control.threshold));
+    const auto curves = spk::run_gain_experiment(conditions, quick_options(seed));
+    const auto som = change(curves[1], curves[0]);
+    const auto pv = change(curves[2], curves[0]);
+    CAPTURE(seed, som.scale_only, som.scale_only_rms, som.shift_only_rms, pv.scale_only,
+            pv.scale_only_rms, pv.shift_only_rms, curves[0].threshold, curves[1].threshold,
+            curves[2].threshold);
+    REQUIRE(som.points >= 5);
+    REQUIRE(pv.points >= 5);
+    CHECK(som.kind == "multiplicative");
+    CHECK(som.scale_only < 0.85);
+    CHECK(som.scale_only > 0.6);
+    CHECK(som.scale_only_rms < 0.5 * som.shift_only_rms);
+    // PV's change is no clean kind (multiplicative in some runs, unclear in others): only its
+    // size is asserted.
+    CHECK(pv.scale_only < 0.85);
+    CHECK(pv.shift_only < -8.0);
+    // PV moves the threshold by more than half a grid step, and far more than SOM does.
+    const double pv_move = curves[2].threshold - curves[0].threshold;
+    CHECK(pv_move > 200.0);
+    CHECK(std::fabs(curves[1].threshold - curves[0].threshold) < 0.5 * pv_move);
   }
 }
 
-TEST_CASE("bursting speeds up STDP", "[spiking][effects][stdp]") {
+TEST_CASE("bursting does not speed up the net STDP drift beyond its post rate",
+          "[spiking][effects][stdp]") {
   spk::PlasticityOptions options;
   options.duration = 1500.0;
-  options.seeds = kSeeds;
-  const std::vector<spk::PlasticityCondition> conditions = {
-      {.label = "regular", .dendritic_rate = 0.0},
-      {.label = "bursting", .dendritic_rate = 1000.0},
-  };
+  double bursting_drift = 0.0, matched_drift = 0.0;
   for (const auto seed : kSeeds) {
     options.seeds = {seed};
-    const auto results = spk::run_plasticity_experiment(conditions, options);
-    const auto& regular = results[0];
-    const auto& bursting = results[1];
-    CAPTURE(seed, regular.burst_fraction, bursting.burst_fraction, regular.weight_change_per_s,
-            bursting.weight_change_per_s, regular.abs_weight_change_per_s,
-            bursting.abs_weight_change_per_s);
-    CHECK(bursting.burst_fraction > regular.burst_fraction + 0.3);
-    // Weights move faster (in size), and the net potentiation grows too.
-    CHECK(bursting.abs_weight_change_per_s > 1.5 * regular.abs_weight_change_per_s);
-    CHECK(regular.weight_change_per_s > 0.0);
-    CHECK(bursting.weight_change_per_s > 1.2 * regular.weight_change_per_s);
+    const auto results =
+        spk::run_rate_matched_plasticity({.label = "bursting", .dendritic_rate = 1000.0}, options);
+    const auto& bursting = results[0];
+    const auto& tonic = results[1];
+    const auto& matched = results[2];
+    CAPTURE(seed, bursting.post_rate, tonic.post_rate, matched.post_rate, bursting.burst_fraction,
+            matched.burst_fraction, bursting.weight_change_per_s, tonic.weight_change_per_s,
+            matched.weight_change_per_s, bursting.abs_weight_change_per_s,
+            matched.abs_weight_change_per_s);
+    // The control fires as fast, without the bursts.
+    CHECK(std::fabs(matched.post_rate - bursting.post_rate) < 1.0);
+    CHECK(bursting.burst_fraction > matched.burst_fraction + 0.3);
+    // Against slower tonic firing, bursting looks like faster learning...
+    CHECK(bursting.weight_change_per_s > 1.3 * tonic.weight_change_per_s);
+    // ...but single weights are what bursts move more at the same rate.
+    CHECK(bursting.abs_weight_change_per_s > 1.2 * matched.abs_weight_change_per_s);
+    bursting_drift += bursting.weight_change_per_s;
+    matched_drift += matched.weight_change_per_s;
   }
+  // The net drift is the rate's: within 25 % of the rate-matched control's over the five seeds
+  // (measured 1.02; per seed 0.92-1.26).
+  CAPTURE(bursting_drift, matched_drift);
+  CHECK(bursting_drift > 0.8 * matched_drift);
+  CHECK(bursting_drift < 1.25 * matched_drift);
 }
