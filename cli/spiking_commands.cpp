@@ -1,12 +1,13 @@
-// `locus spiking gain|inhibition|plasticity`: the spiking microcircuit's experiments. Each writes
-// CSV files into --out and then PNG plots through neuromod/spiking/plot_spiking.py when a Python
-// with matplotlib is available (it says so when not).
+// `locus spiking gain|inhibition|plasticity|gating`: the spiking microcircuit's experiments. Each
+// writes CSV files into --out and then PNG plots through neuromod/spiking/plot_spiking.py when a
+// Python with matplotlib is available (it says so when not).
 
 #include <fmt/core.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "neuromod/spiking/errors.hpp"
 #include "neuromod/spiking/experiments.hpp"
 #include "neuromod/spiking/gain_change.hpp"
+#include "neuromod/spiking/gating.hpp"
 #include "neuromod/spiking/plasticity_control.hpp"
 #include "neuromod/spiking/tools.hpp"
 #include "util/process.hpp"
@@ -140,6 +142,7 @@ void make_plots(const std::string& kind, const CommonArgs& args) {
         *problem, later);
     return;
   }
+  std::fflush(stdout);  // the table before the script's own lines, when stdout is a pipe
   if (util::run_program({python, script, kind, args.out}) != 0) {
     throw std::runtime_error("the plotting script failed: " + later);
   }
@@ -422,11 +425,54 @@ void run_plasticity(const PlasticityArgs& args) {
   make_plots("plasticity", args.common);
 }
 
+// --- gating -------------------------------------------------------------------------------------
+
+struct GatingArgs {
+  CommonArgs common;
+  std::string pv_strengths = "0,1,3";
+  double somatic_rate = 2000.0;
+  double dendritic_rate = 1000.0;
+  double stimulus_rate = 2000.0;
+  double stimulus_weight = 1.0;
+  double stimulus_sigma = 0.03;
+};
+
+void run_gating(const GatingArgs& args) {
+  const auto limit = thread_limit(args.common.threads);
+  spk::GatingOptions options;
+  options.base = base_circuit(args.common, spk::GainOptions::default_experiment_circuit());
+  options.pv_strengths = parse_range(args.pv_strengths, "--pv-strengths");
+  options.somatic_rate = args.somatic_rate;
+  options.dendritic_rate = args.dendritic_rate;
+  options.stimulus_rate = args.stimulus_rate;
+  options.stimulus_weight = args.stimulus_weight;
+  options.stimulus_sigma = args.stimulus_sigma;
+  set_measurement(options, args.common);
+  fmt::print(
+      "spiking gating: a stimulus of {:g} Hz on a patch of sigma {:g}, on and off, for PV x{}; "
+      "{} seeds\n",
+      options.stimulus_rate, options.stimulus_sigma, args.pv_strengths, options.seeds.size());
+  const auto start = std::chrono::steady_clock::now();
+  const auto profiles = spk::run_gating_experiment(options);
+  const std::filesystem::path out(args.common.out);
+  spk::write_text_atomically(out / "gating_profile.csv", spk::gating_profile_csv(profiles));
+  spk::write_text_atomically(out / "gating_summary.csv", spk::gating_summary_csv(profiles));
+  fmt::print("{:>6} {:>22} {:>24} {:>22}\n", "PV", "centre evoked (Hz)", "surround evoked (Hz)",
+             "surround without (Hz)");
+  for (const auto& p : profiles) {
+    fmt::print("x{:<5g} {:>22.2f} {:>24.2f} {:>22.2f}\n", p.pv_strength, p.centre_evoked,
+               p.surround_evoked, p.surround_rate_off);
+  }
+  fmt::print("(centre: cells within 2 sigma of the stimulus; surround: from 3 sigma to 0.25)\n");
+  print_done(start, "gating_profile.csv, gating_summary.csv", out);
+  make_plots("gating", args.common);
+}
+
 }  // namespace
 
 Command add_spiking_command(CLI::App& app) {
   auto* spiking = app.add_subcommand(
-      "spiking", "Spiking L5 microcircuit experiments (gain, inhibition, plasticity)");
+      "spiking", "Spiking L5 microcircuit experiments (gain, inhibition, plasticity, gating)");
   spiking->require_subcommand(1);
 
   auto gain_args = std::make_shared<GainArgs>();
@@ -473,8 +519,26 @@ Command add_spiking_command(CLI::App& app) {
   plasticity->add_flag("--no-rate-match", plasticity_args->no_rate_match,
                        "Skip the tonic control at each bursting condition's post rate");
 
-  return {spiking, [gain, inhibition, plasticity, gain_args, inhibition_args, plasticity_args] {
-            if (gain->parsed()) {
+  auto gating_args = std::make_shared<GatingArgs>();
+  auto* gating = spiking->add_subcommand(
+      "gating", "Neighbours' response to a localized stimulus by distance, per PV strength");
+  add_common_options(gating, gating_args->common, 1000.0);
+  option(gating, "--pv-strengths", gating_args->pv_strengths,
+         "Factors on PV synapses, one profile each (0: the control without PV inhibition)");
+  option(gating, "--somatic-rate", gating_args->somatic_rate,
+         "Somatic background Poisson input (Hz)");
+  option(gating, "--dendritic-rate", gating_args->dendritic_rate, "Dendritic Poisson drive (Hz)");
+  option(gating, "--stimulus-rate", gating_args->stimulus_rate, "The stimulus source's rate (Hz)");
+  option(gating, "--stimulus-weight", gating_args->stimulus_weight,
+         "nS per stimulus spike at each target");
+  option(gating, "--stimulus-sigma", gating_args->stimulus_sigma,
+         "Width of the stimulated patch (ring circumferences)");
+
+  return {spiking, [gain, inhibition, plasticity, gating, gain_args, inhibition_args,
+                    plasticity_args, gating_args] {
+            if (gating->parsed()) {
+              run_gating(*gating_args);
+            } else if (gain->parsed()) {
               run_gain(*gain_args);
             } else if (inhibition->parsed()) {
               run_inhibition(*inhibition_args);

@@ -112,6 +112,27 @@ std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results,
   return out;
 }
 
+std::string gating_profile_csv(const std::vector<GatingProfile>& profiles) {
+  std::string out = "pv_strength,distance,rate_off,rate_on,evoked,evoked_sd\n";
+  for (const auto& p : profiles) {
+    for (std::size_t b = 0; b < p.distance.size(); ++b) {
+      out += number(p.pv_strength) + "," + number(p.distance[b]) + "," + number(p.rate_off[b]) +
+             "," + number(p.rate_on[b]) + "," + number(p.evoked[b]) + "," + number(p.evoked_sd[b]) +
+             "\n";
+    }
+  }
+  return out;
+}
+
+std::string gating_summary_csv(const std::vector<GatingProfile>& profiles) {
+  std::string out = "pv_strength,centre_evoked,surround_evoked,surround_rate_off\n";
+  for (const auto& p : profiles) {
+    out += number(p.pv_strength) + "," + number(p.centre_evoked) + "," + number(p.surround_evoked) +
+           "," + number(p.surround_rate_off) + "\n";
+  }
+  return out;
+}
+
 std::string plasticity_weights_csv(const std::vector<PlasticityResult>& results) {
   std::string out = "condition,time,mean,min,max\n";
   for (const auto& r : results) {

@@ -9,6 +9,7 @@
 #include "neuromod/spiking/circuit.hpp"
 #include "neuromod/spiking/experiments.hpp"
 #include "neuromod/spiking/gain_change.hpp"
+#include "neuromod/spiking/gating.hpp"
 
 namespace locus::neuromod::spiking {
 
@@ -29,6 +30,10 @@ std::string gain_change_csv(const std::vector<GainComparison>& rows);
 // change_per_burst,somatic_rate
 std::string plasticity_summary_csv(const std::vector<PlasticityResult>& results,
                                    double default_somatic_rate);
+// One row per (PV strength, distance bin): pv_strength,distance,rate_off,rate_on,evoked,evoked_sd
+std::string gating_profile_csv(const std::vector<GatingProfile>& profiles);
+// One row per PV strength: pv_strength,centre_evoked,surround_evoked,surround_rate_off
+std::string gating_summary_csv(const std::vector<GatingProfile>& profiles);
 // condition,time,mean,min,max: the first seed's plastic weights over time
 std::string plasticity_weights_csv(const std::vector<PlasticityResult>& results);
 // label,time,neuron,soma,dendrite (one row per sample and neuron)

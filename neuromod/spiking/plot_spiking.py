@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots of the spiking-circuit experiments from the CSV files that `locus spiking` writes.
 
-    python neuromod/spiking/plot_spiking.py gain|inhibition|plasticity DIR
+    python neuromod/spiking/plot_spiking.py gain|inhibition|plasticity|gating DIR
 
 Reads DIR/<kind>_*.csv and writes DIR/<kind>.png (atomically: temp file + rename). Needs
 matplotlib (in .venv: scripts/requirements.txt).
@@ -137,8 +137,34 @@ def plot_plasticity(folder: Path) -> None:
     save(figure, folder / "plasticity.png")
 
 
+def plot_gating(folder: Path) -> None:
+    profiles = OrderedDict()
+    for row in read_rows(folder / "gating_profile.csv"):
+        profiles.setdefault(row["pv_strength"], []).append(row)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for strength, rows in profiles.items():
+        distance = [float(r["distance"]) for r in rows]
+        evoked = [float(r["evoked"]) for r in rows]
+        spread = [float(r["evoked_sd"]) for r in rows]
+        label = f"PV x{float(strength):g}" + (" (control: no PV inhibition)"
+                                              if float(strength) == 0 else "")
+        axes[0].errorbar(distance, evoked, yerr=spread, marker="o", capsize=3, label=label)
+        axes[1].plot(distance, [float(r["rate_off"]) for r in rows], marker="o", label=label)
+    axes[0].axhline(0.0, color="0.6", linewidth=0.8)
+    axes[0].set_xlabel("distance from the stimulus (ring circumferences)")
+    axes[0].set_ylabel("evoked rate: with - without stimulus (Hz)")
+    axes[0].set_title("Neighbours of a stimulated patch")
+    axes[0].legend(fontsize=7)
+    axes[1].set_xlabel("distance from the stimulus (ring circumferences)")
+    axes[1].set_ylabel("rate without the stimulus (Hz)")
+    axes[1].set_title("Baseline: PV lowers every cell's rate")
+    axes[1].legend(fontsize=7)
+    save(figure, folder / "gating.png")
+
+
 def main() -> int:
-    kinds = {"gain": plot_gain, "inhibition": plot_inhibition, "plasticity": plot_plasticity}
+    kinds = {"gain": plot_gain, "inhibition": plot_inhibition, "plasticity": plot_plasticity,
+             "gating": plot_gating}
     if len(sys.argv) != 3 or sys.argv[1] not in kinds:
         print(f"usage: {sys.argv[0]} {'|'.join(kinds)} DIR", file=sys.stderr)
         return 2

@@ -68,6 +68,23 @@ def test_inhibition_and_plasticity_run(locus, tmp_path):
     assert len(read_rows(tmp_path / "stdp2" / "plasticity_summary.csv")) == 2
 
 
+def test_gating_writes_a_profile_per_pv_strength(locus, tmp_path):
+    out = tmp_path / "gating"
+    result = run(locus, "spiking", "gating", "--out", str(out), *SMALL, "--pyramidal", "40",
+                 "--pv", "5", "--som", "5", "--pv-strengths", "0,3", "--stimulus-sigma", "0.05")
+    assert result.returncode == 0, result.stderr
+    summary = read_rows(out / "gating_summary.csv")
+    assert [float(row["pv_strength"]) for row in summary] == [0.0, 3.0]
+    profile = read_rows(out / "gating_profile.csv")
+    assert len(profile) == 2 * 10  # 10 distance bins of 0.05 from 0 to 0.5, per PV strength
+    for row in profile:
+        evoked = float(row["rate_on"]) - float(row["rate_off"])
+        assert abs(evoked - float(row["evoked"])) < 1e-9
+    assert "surround evoked" in result.stdout
+    refused = run(locus, "spiking", "gating", "--out", str(out), *SMALL, "--geometry", "sheet")
+    assert refused.returncode != 0 and "ring" in refused.stderr
+
+
 def test_bad_arguments_exit_2_and_name_the_value(locus, tmp_path):
     result = run(locus, "spiking", "gain", "--out", str(tmp_path), "--geometry", "cube")
     assert result.returncode == 2
