@@ -7,8 +7,8 @@
 #include <tbb/info.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -366,6 +366,8 @@ struct PlasticityArgs {
   double somatic_rate = 1500.0;
   double initial_weight = 2.0;
   bool no_rate_match = false;
+  std::string rule = "pair";
+  double learning_rate = 1.0;
 };
 
 // Beside each bursting condition (dendritic drive > 0), its rate-matched control: the same
@@ -387,6 +389,8 @@ void run_plasticity(const PlasticityArgs& args) {
   spk::CircuitConfig base = spk::PlasticityOptions::default_plasticity_circuit();
   base.sizes.input = args.inputs;
   base.input_rate = args.input_rate;
+  base.stdp.rule = spk::stdp_rule_from_string(args.rule);
+  base.stdp.learning_rate = args.learning_rate;
   // The plasticity circuit has no interneurons unless asked for; pass --pv/--som to add them
   // (without wiring they only fire on their own drive).
   options.base = base_circuit(args.common, base);
@@ -403,9 +407,9 @@ void run_plasticity(const PlasticityArgs& args) {
   }
   fmt::print(
       "spiking plasticity: {} conditions x {} seeds, {} inputs at {:g} Hz onto {} "
-      "pyramidal cells, {:g} ms of STDP\n",
+      "pyramidal cells, {:g} ms of {} STDP (rate x{:g})\n",
       conditions.size(), options.seeds.size(), args.inputs, args.input_rate, args.common.pyramidal,
-      options.duration);
+      options.duration, args.rule, args.learning_rate);
   const auto start = std::chrono::steady_clock::now();
   if (!args.no_rate_match) add_rate_matched_controls(conditions, options);
   const auto results = spk::run_plasticity_experiment(conditions, options);
@@ -518,6 +522,14 @@ Command add_spiking_command(CLI::App& app) {
          "Initial weight of every plastic synapse (nS)");
   plasticity->add_flag("--no-rate-match", plasticity_args->no_rate_match,
                        "Skip the tonic control at each bursting condition's post rate");
+  option(plasticity, "--rule", plasticity_args->rule,
+         "STDP rule: pair, or triplet (Pfister & Gerstner 2006: bursts can count beyond their "
+         "spikes)")
+      ->check(CLI::IsMember({"pair", "triplet"}));
+  option(plasticity, "--learning-rate", plasticity_args->learning_rate,
+         "Factor on every STDP amplitude (the triplet rule's saturate the weights within 2 s at "
+         "1; 0.05 keeps them free)")
+      ->check(CLI::NonNegativeNumber);
 
   auto gating_args = std::make_shared<GatingArgs>();
   auto* gating = spiking->add_subcommand(

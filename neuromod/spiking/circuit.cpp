@@ -57,6 +57,7 @@ struct Circuit::StepInputs {
   std::int64_t read_slot = 0;
   double decay_ampa = 1.0, decay_nmda = 1.0, decay_gaba = 1.0;
   double decay_pre = 1.0, decay_post = 1.0;
+  double decay_pre_slow = 1.0, decay_post_slow = 1.0;  // the triplet rule's r2 and o2
   StepDrive soma, dendrite, pv, som;
   double coupling = 1.0;
   double input_probability = 0.0;
@@ -99,6 +100,10 @@ void Circuit::decay_chunk_traces(const StepInputs& in, std::int64_t begin, std::
   if (!plastic_) return;
   detail::decay_traces(trace_pre_.data(), in.decay_pre, begin, end);
   detail::decay_traces(trace_post_.data(), in.decay_post, begin, end);
+  if (!trace_pre_slow_.empty()) {
+    detail::decay_traces(trace_pre_slow_.data(), in.decay_pre_slow, begin, end);
+    detail::decay_traces(trace_post_slow_.data(), in.decay_post_slow, begin, end);
+  }
 }
 
 const PoissonTable& Circuit::poisson_table(std::size_t which, double mean) {
@@ -195,6 +200,10 @@ void Circuit::build_projections() {
   if (plastic_) {
     trace_pre_.assign(static_cast<std::size_t>(total_), 0.0);
     trace_post_.assign(static_cast<std::size_t>(total_), 0.0);
+    if (config_.stdp.rule == StdpRule::kTriplet) {
+      trace_pre_slow_.assign(static_cast<std::size_t>(total_), 0.0);
+      trace_post_slow_.assign(static_cast<std::size_t>(total_), 0.0);
+    }
   }
 }
 
@@ -287,6 +296,8 @@ void Circuit::advance_one_step() {
   in.decay_gaba = std::exp(-dt / config_.synapses.tau_gaba);
   in.decay_pre = std::exp(-dt / config_.stdp.tau_plus);
   in.decay_post = std::exp(-dt / config_.stdp.tau_minus);
+  in.decay_pre_slow = std::exp(-dt / config_.stdp.triplet.tau_x);
+  in.decay_post_slow = std::exp(-dt / config_.stdp.triplet.tau_y);
   auto drive = [&](std::size_t which, const Drive& d, double factor) {
     StepDrive out;
     out.current = d.current * factor;
@@ -475,8 +486,23 @@ void Circuit::update_inputs(const StepInputs& in, const Chunk& chunk, ChunkOutpu
 void Circuit::deliver_and_learn(const StepInputs& in) {
   if (spikes_.empty()) return;
   const StdpParams& stdp = config_.stdp;
-  const double depression = in.plasticity * stdp.a_minus * stdp.w_max;
-  const double potentiation = in.plasticity * stdp.a_plus * stdp.w_max;
+  const bool triplet = stdp.rule == StdpRule::kTriplet;
+  const double scale_w = in.plasticity * stdp.w_max;
+  // Per spike: the pair rule's fixed amplitudes, or the triplet rule's, which grow with the
+  // spiking neuron's own slow trace (read before this step's increments).
+  const auto depression_at = [&](std::int64_t pre_neuron) {
+    if (!triplet) return scale_w * stdp.a_minus;
+    return scale_w *
+           (stdp.triplet.a2_minus +
+            stdp.triplet.a3_minus * trace_pre_slow_[static_cast<std::size_t>(pre_neuron)]);
+  };
+  const auto potentiation_at = [&](std::int64_t post_neuron) {
+    if (!triplet) return scale_w * stdp.a_plus;
+    return scale_w *
+           (stdp.triplet.a2_plus +
+            stdp.triplet.a3_plus * trace_post_slow_[static_cast<std::size_t>(post_neuron)]);
+  };
+  const bool learning = scale_w > 0.0;
   for (Projection& projection : projections_) {
     const ProjectionSpec& spec = projection.spec;
     const PopulationRange pre = population(spec.pre);
@@ -504,7 +530,8 @@ void Circuit::deliver_and_learn(const StepInputs& in) {
         const auto target = post.first + table.post[static_cast<std::size_t>(s)];
         arrivals[target] += scale * table.weight[static_cast<std::size_t>(s)];
       }
-      if (spec.plastic && depression > 0.0) {
+      if (spec.plastic && learning) {
+        const double depression = depression_at(*it);
         for (std::int64_t s = row_begin; s < row_end; ++s) {
           double& w = table.weight[static_cast<std::size_t>(s)];
           const auto target = post.first + table.post[static_cast<std::size_t>(s)];
@@ -512,11 +539,12 @@ void Circuit::deliver_and_learn(const StepInputs& in) {
         }
       }
     }
-    if (spec.plastic && potentiation > 0.0) {
+    if (spec.plastic && learning) {
       const auto post_first = std::lower_bound(spikes_.begin(), spikes_.end(), post.first);
       const auto post_last = std::lower_bound(post_first, spikes_.end(), post.first + post.count);
       for (auto it = post_first; it != post_last; ++it) {
         const auto j = static_cast<std::size_t>(*it - post.first);
+        const double potentiation = potentiation_at(*it);
         for (std::int64_t c = table.column_offsets[j]; c < table.column_offsets[j + 1]; ++c) {
           const auto s =
               static_cast<std::size_t>(table.column_synapses[static_cast<std::size_t>(c)]);
@@ -527,11 +555,20 @@ void Circuit::deliver_and_learn(const StepInputs& in) {
       }
     }
   }
-  // Traces jump after the weight updates: a pre and a post spike in the same step do not pair.
-  if (plastic_) {
-    for (const auto neuron : spikes_) {
-      trace_pre_[static_cast<std::size_t>(neuron)] += 1.0;
-      trace_post_[static_cast<std::size_t>(neuron)] += 1.0;
+  bump_traces();
+}
+
+// Traces jump after the weight updates: a pre and a post spike in the same step do not pair.
+void Circuit::bump_traces() {
+  if (!plastic_) return;
+  const bool triplet = !trace_pre_slow_.empty();
+  for (const auto neuron : spikes_) {
+    const auto i = static_cast<std::size_t>(neuron);
+    trace_pre_[i] += 1.0;
+    trace_post_[i] += 1.0;
+    if (triplet) {
+      trace_pre_slow_[i] += 1.0;
+      trace_post_slow_[i] += 1.0;
     }
   }
 }

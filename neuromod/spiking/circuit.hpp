@@ -131,6 +131,7 @@ class Circuit {
   void decay_chunk_traces(const StepInputs& in, std::int64_t begin, std::int64_t end);
   const PoissonTable& poisson_table(std::size_t which, double mean);
   void deliver_and_learn(const StepInputs& in);
+  void bump_traces();
   void record_after_step();
 
   CircuitConfig config_;
@@ -153,6 +154,7 @@ class Circuit {
   RngBank rng_;
   std::vector<double> trace_pre_, trace_post_;  // STDP traces (neurons), when any projection is
                                                 // plastic
+  std::vector<double> trace_pre_slow_, trace_post_slow_;  // the triplet rule's r2 and o2
   bool plastic_ = false;
 
   // Spikes in flight: (slots, neurons, 4) conductance increments, channels soma excitatory, soma

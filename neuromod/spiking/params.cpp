@@ -129,6 +129,12 @@ Geometry geometry_from_string(const std::string& name) {
   throw InvalidArgumentError("geometry '" + name + "' is unknown; allowed: ring, sheet");
 }
 
+StdpRule stdp_rule_from_string(const std::string& name) {
+  if (name == "pair") return StdpRule::kPair;
+  if (name == "triplet") return StdpRule::kTriplet;
+  throw InvalidArgumentError("STDP rule '" + name + "' is unknown; allowed: pair, triplet");
+}
+
 namespace {
 
 std::string format(double value) {
@@ -255,6 +261,12 @@ void validate(const CircuitConfig& config) {
   require_non_negative("stdp.a_minus", stdp.a_minus);
   require_positive("stdp.w_max", stdp.w_max);
   require_non_negative("stdp.learning_rate", stdp.learning_rate);
+  require_positive("stdp.triplet.tau_x", stdp.triplet.tau_x);
+  require_positive("stdp.triplet.tau_y", stdp.triplet.tau_y);
+  require_non_negative("stdp.triplet.a2_plus", stdp.triplet.a2_plus);
+  require_non_negative("stdp.triplet.a3_plus", stdp.triplet.a3_plus);
+  require_non_negative("stdp.triplet.a2_minus", stdp.triplet.a2_minus);
+  require_non_negative("stdp.triplet.a3_minus", stdp.triplet.a3_minus);
 
   validate_drive("pyramidal_soma_drive", config.pyramidal_soma_drive, config.dt);
   validate_drive("pyramidal_dendrite_drive", config.pyramidal_dendrite_drive, config.dt);

@@ -149,6 +149,26 @@ struct ProjectionSpec {
 // plasticity factor inside its window). Defaults: time constants of Bi & Poo (1998) as fitted by
 // van Rossum et al. (2000); amplitudes chosen so that A_plus tau_plus ~ A_minus tau_minus
 // (balanced, slightly depression-dominated as in Song et al. 2000).
+//
+// The triplet rule (StdpRule::kTriplet) is Pfister & Gerstner's (2006), all-to-all: two more slow
+// traces, r2 (pre, tau_x) and o2 (post, tau_y); a pre spike depresses by
+// eta w_max o1 (A2- + A3- r2), a post spike potentiates by eta w_max r1 (A2+ + A3+ o2), each slow
+// trace read before its own spike's increment. A post spike shortly after other post spikes (a
+// burst) potentiates more than a lone one: bursts can matter beyond their spike count, which the
+// pair rule cannot express. r1 and o1 are the pair rule's traces (tau_plus, tau_minus).
+enum class StdpRule { kPair, kTriplet };
+
+// Pfister & Gerstner (2006), Table 2: visual cortex data (Sjöström et al. 2001), all-to-all
+// interactions, full model; tau_plus and tau_minus there equal StdpParams' defaults.
+struct TripletParams {
+  double tau_x = 101.0;  // ms, slow pre trace r2
+  double tau_y = 125.0;  // ms, slow post trace o2
+  double a2_plus = 7.5e-10;
+  double a3_plus = 9.3e-3;
+  double a2_minus = 7e-3;
+  double a3_minus = 2.3e-4;
+};
+
 struct StdpParams {
   double tau_plus = 16.8;   // ms, pre trace
   double tau_minus = 33.7;  // ms, post trace
@@ -156,7 +176,12 @@ struct StdpParams {
   double a_minus = 0.0051;
   double w_max = 4.0;  // nS
   double learning_rate = 1.0;
+  StdpRule rule = StdpRule::kPair;
+  TripletParams triplet;  // the amplitudes and slow traces of the triplet rule (a_plus and
+                          // a_minus are the pair rule's)
 };
+
+StdpRule stdp_rule_from_string(const std::string& name);  // "pair" or "triplet"
 
 // A noradrenaline-like gain pulse: inside [start, start + duration) the dendritic drive, the
 // coupling, the somatic drive and the plasticity rate are multiplied by these factors.

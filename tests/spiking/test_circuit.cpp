@@ -185,6 +185,87 @@ TEST_CASE("STDP weights equal the pair rule applied to the recorded spike trains
   CHECK(largest_change > 0.05);  // learning happened
 }
 
+TEST_CASE("STDP weights equal the triplet rule applied to the recorded spike trains",
+          "[spiking][circuit][stdp]") {
+  // Pfister & Gerstner's all-to-all triplet rule recomputed from the recorded spikes: at a pre
+  // spike w -= eta w_max o1 (A2- + A3- r2), at a post spike w += eta w_max r1 (A2+ + A3+ o2), the
+  // slow traces r2 (pre, tau_x) and o2 (post, tau_y) read before their own spike's increment.
+  spk::CircuitConfig config;
+  config.seed = 4;
+  config.sizes = {.pyramidal = 30, .pv = 0, .som = 0, .input = 60};
+  config.pyramidal_soma_drive = {.current = 0.0, .poisson_rate = 3000.0, .poisson_weight = 1.0};
+  config.pyramidal_dendrite_drive = {.current = 0.0, .poisson_rate = 1000.0, .poisson_weight = 1.0};
+  config.input_rate = 15.0;
+  config.stdp.rule = spk::StdpRule::kTriplet;
+  config.stdp.w_max = 3.0;
+  config.stdp.learning_rate = 0.5;
+  // Every amplitude non-zero, so that each term is checked.
+  config.stdp.triplet = {.tau_x = 90.0,
+                         .tau_y = 110.0,
+                         .a2_plus = 0.004,
+                         .a3_plus = 0.006,
+                         .a2_minus = 0.007,
+                         .a3_minus = 0.002};
+  config.projections = {{.pre = spk::PopulationKind::kInput,
+                         .post = spk::PopulationKind::kPyramidal,
+                         .target = spk::Compartment::kSoma,
+                         .weight = 1.0,
+                         .p_max = 0.6,
+                         .sigma = 0.15,
+                         .plastic = true}};
+  spk::Circuit circuit(config);
+  circuit.run(1000.0);
+  const auto& table = circuit.projections()[0].synapses;
+  const auto& spikes = circuit.recording().spikes;
+  const auto input = circuit.population(spk::PopulationKind::kInput);
+  const auto& stdp = config.stdp;
+  const double eta_w = stdp.learning_rate * stdp.w_max;
+  const double dt = config.dt;
+  // The sum of exp(-(t - t_k) / tau) over the spikes before step t (earlier steps only).
+  const auto trace = [&](const std::vector<std::int64_t>& steps, std::int64_t t, double tau) {
+    double sum = 0.0;
+    for (const auto k : steps) {
+      if (k < t) sum += std::exp(-static_cast<double>(t - k) * dt / tau);
+    }
+    return sum;
+  };
+  std::int64_t checked = 0;
+  double largest_change = 0.0;
+  for (std::int64_t s = 0; s < table.size(); ++s) {
+    const std::int64_t pre = input.first + table.pre[static_cast<std::size_t>(s)];
+    const std::int64_t post = table.post[static_cast<std::size_t>(s)];
+    std::vector<std::int64_t> pre_steps, post_steps;
+    for (std::size_t e = 0; e < spikes.size(); ++e) {
+      if (spikes.neurons[e] == pre) pre_steps.push_back(spikes.steps[e]);
+      if (spikes.neurons[e] == post) post_steps.push_back(spikes.steps[e]);
+    }
+    double w = 1.0;
+    std::size_t a = 0, b = 0;
+    while (a < pre_steps.size() || b < post_steps.size()) {
+      const bool pre_next =
+          b >= post_steps.size() || (a < pre_steps.size() && pre_steps[a] <= post_steps[b]);
+      if (pre_next) {
+        const std::int64_t t = pre_steps[a++];
+        const double o1 = trace(post_steps, t, stdp.tau_minus);
+        const double r2 = trace(pre_steps, t, stdp.triplet.tau_x);
+        w = std::max(0.0, w - eta_w * o1 * (stdp.triplet.a2_minus + stdp.triplet.a3_minus * r2));
+      } else {
+        const std::int64_t t = post_steps[b++];
+        const double r1 = trace(pre_steps, t, stdp.tau_plus);
+        const double o2 = trace(post_steps, t, stdp.triplet.tau_y);
+        w = std::min(stdp.w_max,
+                     w + eta_w * r1 * (stdp.triplet.a2_plus + stdp.triplet.a3_plus * o2));
+      }
+    }
+    CHECK(table.weight[static_cast<std::size_t>(s)] == Approx(w).margin(1e-9));
+    largest_change = std::max(largest_change, std::fabs(w - 1.0));
+    ++checked;
+  }
+  CAPTURE(checked, largest_change);
+  CHECK(checked > 200);
+  CHECK(largest_change > 0.05);
+}
+
 TEST_CASE("the plasticity knob at 0 freezes the weights that move at 1",
           "[spiking][circuit][stdp]") {
   // The same circuit and seed with the knob at 1 and at 0: the weights must move in the first (so
