@@ -50,18 +50,49 @@ def save(figure, path: Path) -> None:
     print(f"plot: wrote {path}")
 
 
-def gain_panels(curves: Path, summary: Path, axes, title: str) -> None:
-    gains = {row["condition"]: row for row in read_rows(summary)}
-    rate_axis, burst_axis = axes
-    for condition, rows in by_condition(read_rows(curves)).items():
+def change_label(change: dict[str, str] | None) -> str:
+    """How a curve differs from its reference (the *_change.csv row), for its legend entry."""
+    if change is None:
+        return "reference"
+    if change["kind"] == "too few points":
+        return "too few points above threshold"
+    return (f"{change['kind']}: {float(change['shift_only']):+.1f} Hz or "
+            f"x{float(change['scale_only']):.2f}")
+
+
+def change_panel(curves: dict[str, list[dict[str, str]]], changes: list[dict[str, str]],
+                 colors: dict[str, str], axis) -> None:
+    """Each curve against its reference at the same inputs: a shift runs parallel to the
+    diagonal, a scaling passes through the origin at another slope."""
+    top = 0.0
+    for change in changes:
+        reference = [float(r["rate"]) for r in curves[change["reference"]]]
+        rates = [float(r["rate"]) for r in curves[change["condition"]]]
+        axis.plot(reference, rates, marker="o", markersize=3, color=colors[change["condition"]],
+                  label=f"{change['condition']}: {change['kind']}")
+        top = max(top, *reference, *rates)
+    axis.plot([0.0, top], [0.0, top], color="0.6", linewidth=0.8, label="no change")
+    axis.set_xlabel("reference curve's rate (Hz)")
+    axis.set_ylabel("condition's rate at the same input (Hz)")
+    axis.set_title("shift (parallel) or scale (through 0)?")
+    axis.legend(fontsize=6)
+
+
+def gain_panels(curves: Path, changes: Path, axes, title: str) -> None:
+    change_rows = read_rows(changes) if changes.exists() else []
+    change_of = {row["condition"]: row for row in change_rows}
+    rate_axis, burst_axis = axes[:2]
+    by_curve = by_condition(read_rows(curves))
+    colors = {}
+    for condition, rows in by_curve.items():
         x = [float(r["input"]) / 1000.0 for r in rows]
         y = [float(r["rate"]) for r in rows]
         sd = [float(r["rate_sd"]) for r in rows]
-        gain = float(gains[condition]["gain"]) if condition in gains else float("nan")
         line = rate_axis.errorbar(x, y, yerr=sd, marker="o", markersize=3, capsize=2,
-                                  label=f"{condition} (gain {gain:.1f} Hz/kHz)")
+                                  label=f"{condition} ({change_label(change_of.get(condition))})")
+        colors[condition] = line[0].get_color()
         burst_axis.plot(x, [float(r["burst_fraction"]) for r in rows], marker="o", markersize=3,
-                        color=line[0].get_color(), label=condition)
+                        color=colors[condition], label=condition)
     rate_axis.set_xlabel("somatic input (kHz of Poisson spikes)")
     rate_axis.set_ylabel("pyramidal rate (Hz)")
     rate_axis.set_title(title)
@@ -70,16 +101,18 @@ def gain_panels(curves: Path, summary: Path, axes, title: str) -> None:
     burst_axis.set_ylabel("burst fraction (bursts / events)")
     burst_axis.set_ylim(0.0, 1.0)
     burst_axis.set_title("bursts")
+    if len(axes) > 2 and change_rows:
+        change_panel(by_curve, change_rows, colors, axes[2])
 
 
 def plot_gain(folder: Path) -> None:
     traces_path = folder / "gain_traces.csv"
     has_traces = traces_path.exists()
-    figure, axes = plt.subplots(1, 3 if has_traces else 2, figsize=(17 if has_traces else 11, 4.5))
-    gain_panels(folder / "gain_curves.csv", folder / "gain_summary.csv", axes[:2],
+    figure, axes = plt.subplots(1, 4 if has_traces else 3, figsize=(23 if has_traces else 17, 5))
+    gain_panels(folder / "gain_curves.csv", folder / "gain_change.csv", axes[:3],
                 "rate vs input: dendritic drive and coupling")
     if has_traces:
-        axis = axes[2]
+        axis = axes[3]
         groups = by_condition([{**r, "condition": r["label"]} for r in read_rows(traces_path)])
         for offset, (label, rows) in enumerate(groups.items()):
             t = [float(r["time"]) for r in rows]
@@ -95,8 +128,8 @@ def plot_gain(folder: Path) -> None:
 
 
 def plot_inhibition(folder: Path) -> None:
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    gain_panels(folder / "inhibition_curves.csv", folder / "inhibition_summary.csv", axes,
+    figure, axes = plt.subplots(1, 3, figsize=(17, 5))
+    gain_panels(folder / "inhibition_curves.csv", folder / "inhibition_change.csv", axes,
                 "SOM (dendrite) vs PV (soma) inhibition raised")
     summary = read_rows(folder / "inhibition_summary.csv")
     text = "\n".join(f"{r['condition']}: threshold {float(r['threshold']):.0f} Hz" for r in summary)
