@@ -17,19 +17,26 @@
 
 namespace locus::neuromod::spiking {
 
+// The defaults are chosen (no paper gives them), each for the reason beside it.
 struct GatingOptions {
   CircuitConfig base = GainOptions::default_experiment_circuit();  // the 500-neuron ring
+  // 0 is the control (no PV inhibition); 3 is the inhibition experiment's raised strength.
   std::vector<double> pv_strengths = {0.0, 1.0, 3.0};
-  double somatic_rate = 2000.0;    // Hz of background to every pyramidal soma
+  // Background that makes the cells fire (11-34 Hz without the stimulus), so that a suppression
+  // of the surround can show.
+  double somatic_rate = 2000.0;    // Hz to every pyramidal soma
   double somatic_weight = 1.0;     // nS
-  double dendritic_rate = 1000.0;  // Hz of dendritic drive (the inhibition experiment's)
+  double dendritic_rate = 1000.0;  // Hz: the inhibition experiment's dendritic drive
   double dendritic_weight = 1.0;   // nS
-  double stimulus_rate = 2000.0;   // Hz of the stimulus source
-  double stimulus_weight = 1.0;    // nS per stimulus spike at each target
-  double stimulus_sigma = 0.03;    // ring circumferences: the stimulated patch's Gaussian width
-  double bin_width = 0.05;         // ring circumferences per distance bin (distances 0 to 0.5)
-  double warmup = 200.0;           // ms
-  double duration = 1000.0;        // ms
+  // A stimulus that about doubles the patch's rate (+28 Hz) without saturating it.
+  double stimulus_rate = 2000.0;  // Hz of the stimulus source
+  double stimulus_weight = 1.0;   // nS per stimulus spike at each target
+  // A patch of about a tenth of the ring, narrower than PV's reach (the PV->E projection's sigma
+  // is 0.2), so that PV can carry its effect to cells the stimulus does not touch.
+  double stimulus_sigma = 0.03;  // ring circumferences
+  double bin_width = 0.05;       // ring circumferences per distance bin (distances 0 to 0.5)
+  double warmup = 200.0;         // ms: the other experiments' warm-up
+  double duration = 1000.0;      // ms: their measured time
   std::vector<std::uint64_t> seeds = {1};
 };
 

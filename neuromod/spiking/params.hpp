@@ -184,7 +184,10 @@ struct StdpParams {
 StdpRule stdp_rule_from_string(const std::string& name);  // "pair" or "triplet"
 
 // A noradrenaline-like gain pulse: inside [start, start + duration) the dendritic drive, the
-// coupling, the somatic drive and the plasticity rate are multiplied by these factors.
+// coupling, the somatic drive and the plasticity rate are multiplied by these factors. The
+// default factors are chosen, not published: a pulse that doubles the dendritic drive and
+// tightens the coupling by half, the two knobs through which noradrenaline acts on the dendrite
+// in the paper's account.
 struct GainPulse {
   double start = 0.0;     // ms
   double duration = 0.0;  // ms; 0 disables the pulse
