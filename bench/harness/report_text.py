@@ -73,6 +73,12 @@ def describe(settings, varying):
         parts.append("started afresh for every task (each task alone)")
     elif take("joint"):
         parts.append("every earlier task replayed (incremental joint training)")
+    memory = take("replay_memory")
+    if memory:
+        kind = "class-balanced memory" if take("replay_balanced") else "reservoir"
+        batch = take("replay_batch")
+        parts.append(f"experience replay from a {kind} of {memory} examples"
+                     + (f", {batch} per step" if batch else ""))
     optimizer = take("optimizer")
     if optimizer:
         lr = take("lr")

@@ -63,6 +63,9 @@ const std::vector<SettingInfo>& setting_table() {
        "float32 | bfloat16 | tf32: the products' arithmetic (bfloat16: CPUs with AVX512-BF16, "
        "fixed weights only; tf32: cuda)"},
       {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
+      {"replay_memory", 0, "experience replay: examples kept from the stream (0: no replay)"},
+      {"replay_batch", 0, "replayed examples beside each minibatch (0: batch_size of them)"},
+      {"replay_balanced", false, "class-balanced replay memory instead of a reservoir"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -297,6 +300,9 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   read_device(settings, c);
   c.batch_size = get_int(settings, "batch_size", 1, kMaxBatch);
   c.seed = seed;
+  c.replay.memory = get_int(settings, "replay_memory", 0, kMaxCount);
+  c.replay.batch = get_int(settings, "replay_batch", 0, kMaxBatch);
+  c.replay.class_balanced = get_bool(settings, "replay_balanced");
   read_optimizer(settings, c);
   read_gain(settings, c);
   try {

@@ -63,6 +63,15 @@ void SupervisedConfig::validate() const {
         "separate (a fresh network per task, the single-task reference) needs network mlp, "
         "scenario task-incremental and joint false");
   }
+  if (replay.memory < 0 || replay.batch < 0) {
+    throw InvalidArgumentError(fmt::format("replay_memory {} and replay_batch {} must be >= 0",
+                                           replay.memory, replay.batch));
+  }
+  if (replay.memory > 0 && (stream.joint || separate)) {
+    throw InvalidArgumentError(
+        "replay_memory needs joint false and separate false: joint training already replays "
+        "every earlier example, and a fresh network per task has nothing to remember");
+  }
   optimizer.validate();
   if (ngm) ngm_config.validate();
 }
@@ -72,6 +81,11 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   stream_ = data::make_shared_stream(config_.stream);
   build_network(config_.seed);
   eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
+  if (config_.replay.memory > 0) {
+    // Its own stream of draws, apart from the network's and the data order's.
+    memory_.emplace(config_.replay.memory, config_.replay.class_balanced,
+                    config_.seed ^ 0x7265706c6179ULL);
+  }
 }
 
 void SupervisedLearner::build_network(std::uint64_t seed) {
@@ -148,26 +162,52 @@ TrainStep SupervisedLearner::train_step() {
     batch_index_ = 0;
     plan_.emplace(stream_->epoch(task_, epoch_, config_.batch_size, /*drop_last=*/true));
   }
-  plan_->fill(batch_index_++, batch_);
-  const auto rows = static_cast<std::size_t>(batch_.size);
-  const auto cols = static_cast<std::size_t>(batch_.input_size);
-  if (inputs_.shape(0) != rows || inputs_.shape(1) != cols) inputs_.resize({rows, cols});
-  std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
-  labels_.assign(batch_.labels.begin(), batch_.labels.end());
+  const std::int64_t current_rows = fill_minibatch();
   std::span<const nm::ContextId> contexts;
-  if (per_task_contexts()) {
-    contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
-    contexts = contexts_;
-  }
+  if (per_task_contexts()) contexts = contexts_;
   const auto& outputs = network_->forward(inputs_, contexts);
   TrainStep step;
   step.loss = nm::softmax_cross_entropy(outputs.front(), labels_, &gradient_);
-  step.samples = batch_.size;
+  step.samples = static_cast<std::int64_t>(labels_.size());
   network_->zero_grad();
   network_->backward(gradient_);
   network_->step();
   if (ngm_) ngm_->update(*network_, outputs.front());
+  remember_minibatch(current_rows);
   return step;
+}
+
+std::int64_t SupervisedLearner::fill_minibatch() {
+  plan_->fill(batch_index_++, batch_);
+  std::vector<const StoredExample*> replayed;
+  if (memory_) {
+    replayed =
+        memory_->sample(config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size);
+  }
+  const auto rows = static_cast<std::size_t>(batch_.size);
+  const auto cols = static_cast<std::size_t>(batch_.input_size);
+  const std::size_t total = rows + replayed.size();
+  if (inputs_.shape(0) != total || inputs_.shape(1) != cols) inputs_.resize({total, cols});
+  std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
+  labels_.assign(batch_.labels.begin(), batch_.labels.end());
+  contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
+  for (std::size_t r = 0; r < replayed.size(); ++r) {
+    std::memcpy(inputs_.data() + (rows + r) * cols, replayed[r]->input.data(),
+                cols * sizeof(float));
+    labels_.push_back(static_cast<std::int32_t>(replayed[r]->label));
+    contexts_.push_back(static_cast<nm::ContextId>(replayed[r]->task_id));
+  }
+  return batch_.size;
+}
+
+void SupervisedLearner::remember_minibatch(std::int64_t rows) {
+  if (!memory_) return;
+  const auto cols = static_cast<std::size_t>(batch_.input_size);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto row = static_cast<std::size_t>(r);
+    memory_->offer(std::span<const float>(batch_.inputs.data() + row * cols, cols),
+                   batch_.labels[row], batch_.task_ids[row], batch_.origin_tasks[row]);
+  }
 }
 
 double SupervisedLearner::evaluate(std::int64_t task) {
@@ -224,6 +264,13 @@ std::int64_t SupervisedLearner::bytes_per_task() const {
       examples += static_cast<std::int64_t>(stream_->indices(t, data::Split::kTrain).size());
     }
     bytes += examples * (stream_->input_size() + 1) / num_tasks();
+  }
+  // A replay memory is shared by the tasks: its full size over the tasks it will hold.
+  if (memory_ && num_tasks() > 0) {
+    bytes += config_.replay.memory *
+             (stream_->input_size() * static_cast<std::int64_t>(sizeof(float)) +
+              static_cast<std::int64_t>(sizeof(std::int64_t))) /
+             num_tasks();
   }
   return bytes;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // SupervisedLearner: a modulated or ordinary network trained on an ImageStream (Split, Permuted or
-// Rotated Fashion-MNIST in any scenario), by sequential fine-tuning or incremental joint training
-// (the stream's `joint` mode replays every earlier task's data), with any optimizer, optionally
-// with the NGM gain or a fixed-gain control.
+// Rotated Fashion-MNIST in any scenario), by sequential fine-tuning, incremental joint training
+// (the stream's `joint` mode replays every earlier task's data) or experience replay from a small
+// memory, with any optimizer, optionally with the NGM gain or a fixed-gain control.
 //
 // Networks:
 //   mlp            the ordinary MLP of arXiv 2507.14056: hidden ReLU layers (2 x 400), no biases,
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bench/harness/continual.hpp"
+#include "bench/harness/replay_memory.hpp"
 #include "envs/data/streams.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/ngm.hpp"
@@ -51,6 +52,13 @@ struct SupervisedConfig {
   neuromod::NgmConfig ngm_config;
   // A fixed weight gain on ngm_config.target (the control of an NGM method); exclusive with ngm.
   std::optional<float> fixed_gain;
+  // Experience replay (replay_memory.hpp): `memory` examples kept from the stream (0: off), and
+  // `batch` of them drawn beside every minibatch of the current task (0: as many as batch_size).
+  struct Replay {
+    std::int64_t memory = 0;
+    std::int64_t batch = 0;
+    bool class_balanced = false;
+  } replay;
   void validate() const;
 };
 
@@ -73,6 +81,11 @@ class SupervisedLearner final : public Learner {
   bool per_task_contexts() const { return config_.network != NetworkKind::kMlp; }
   // The network, its optimizer and its gain control, initialized from `seed`.
   void build_network(std::uint64_t seed);
+  // Copies the next minibatch of the current task, and the replayed examples after it, into
+  // inputs_, labels_ and contexts_; returns the current task's rows.
+  std::int64_t fill_minibatch();
+  // Offers the current task's rows of the minibatch to the replay memory.
+  void remember_minibatch(std::int64_t rows);
 
   struct EvalSet {
     neuromod::Matrix inputs;           // (rows, input_size)
@@ -88,6 +101,7 @@ class SupervisedLearner final : public Learner {
   std::int64_t epoch_ = 0;
   std::int64_t batch_index_ = 0;
   std::optional<envs::data::EpochPlan> plan_;
+  std::optional<ReplayMemory> memory_;
   envs::data::Batch batch_;
   neuromod::Matrix inputs_;  // (batch, input_size)
   neuromod::Matrix gradient_;
