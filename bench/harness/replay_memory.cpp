@@ -19,10 +19,11 @@ ReplayMemory::ReplayMemory(std::int64_t capacity, bool class_balanced, std::uint
 }
 
 void ReplayMemory::offer(std::span<const float> input, std::int64_t label, std::int64_t task_id,
-                         std::int64_t origin_task) {
+                         std::int64_t origin_task, std::span<const float> logits) {
   if (label < 0) throw InvalidArgumentError(fmt::format("replay: label {} is negative", label));
   ++offered_;
   StoredExample example{.input = std::vector<float>(input.begin(), input.end()),
+                        .logits = std::vector<float>(logits.begin(), logits.end()),
                         .label = label,
                         .task_id = task_id,
                         .origin_task = origin_task};
@@ -98,8 +99,9 @@ std::vector<const StoredExample*> ReplayMemory::sample(std::int64_t count) {
 std::int64_t ReplayMemory::bytes() const {
   std::int64_t total = 0;
   for (const auto& stored : slots_) {
-    total += static_cast<std::int64_t>(stored.input.size() * sizeof(float)) +
-             static_cast<std::int64_t>(sizeof(std::int64_t));
+    total +=
+        static_cast<std::int64_t>((stored.input.size() + stored.logits.size()) * sizeof(float)) +
+        static_cast<std::int64_t>(sizeof(std::int64_t));
   }
   return total;
 }

@@ -27,6 +27,7 @@ namespace locus::bench {
 
 struct StoredExample {
   std::vector<float> input;
+  std::vector<float> logits;  // the network's outputs when stored (dark replay), else empty
   std::int64_t label = 0;
   std::int64_t task_id = -1;  // what the scenario reveals (-1: hidden)
   std::int64_t origin_task = 0;
@@ -39,7 +40,7 @@ class ReplayMemory {
 
   // Offers one training example to the memory.
   void offer(std::span<const float> input, std::int64_t label, std::int64_t task_id,
-             std::int64_t origin_task);
+             std::int64_t origin_task, std::span<const float> logits = {});
   // `count` stored examples drawn uniformly without replacement (all of them when the memory holds
   // fewer), in draw order.
   std::vector<const StoredExample*> sample(std::int64_t count);

@@ -77,7 +77,12 @@ def describe(settings, varying):
     if memory:
         kind = "class-balanced memory" if take("replay_balanced") else "reservoir"
         batch = take("replay_batch")
-        parts.append(f"experience replay from a {kind} of {memory} examples"
+        alpha, beta = take("der_alpha") or 0, take("der_beta") or 0
+        what = ("DER++" if beta else "DER") if alpha or beta else "experience replay"
+        weights = ", ".join(f"{name} {value:g}" for name, value in
+                            (("alpha", alpha), ("beta", beta)) if value)
+        parts.append(f"{what} from a {kind} of {memory} examples"
+                     + (f" ({weights})" if weights else "")
                      + (f", {batch} per step" if batch else ""))
     optimizer = take("optimizer")
     if optimizer:

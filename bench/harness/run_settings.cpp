@@ -66,6 +66,8 @@ const std::vector<SettingInfo>& setting_table() {
       {"replay_memory", 0, "experience replay: examples kept from the stream (0: no replay)"},
       {"replay_batch", 0, "replayed examples beside each minibatch (0: batch_size of them)"},
       {"replay_balanced", false, "class-balanced replay memory instead of a reservoir"},
+      {"der_alpha", 0.0, "dark experience replay: weight of matching the stored logits (DER)"},
+      {"der_beta", 0.0, "DER++: weight of the replayed examples' labels"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -303,6 +305,8 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   c.replay.memory = get_int(settings, "replay_memory", 0, kMaxCount);
   c.replay.batch = get_int(settings, "replay_batch", 0, kMaxBatch);
   c.replay.class_balanced = get_bool(settings, "replay_balanced");
+  c.replay.der_alpha = get_number(settings, "der_alpha");
+  c.replay.der_beta = get_number(settings, "der_beta");
   read_optimizer(settings, c);
   read_gain(settings, c);
   try {

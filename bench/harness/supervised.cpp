@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bench/harness/dark_replay.hpp"
 #include "bench/harness/errors.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/losses.hpp"
@@ -66,6 +67,14 @@ void SupervisedConfig::validate() const {
   if (replay.memory < 0 || replay.batch < 0) {
     throw InvalidArgumentError(fmt::format("replay_memory {} and replay_batch {} must be >= 0",
                                            replay.memory, replay.batch));
+  }
+  if (!(replay.der_alpha >= 0.0) || !(replay.der_beta >= 0.0)) {
+    throw InvalidArgumentError(fmt::format("der_alpha {} and der_beta {} must be >= 0",
+                                           replay.der_alpha, replay.der_beta));
+  }
+  if (replay.dark() && replay.memory == 0) {
+    throw InvalidArgumentError(
+        "der_alpha and der_beta weight dark experience replay, which needs replay_memory > 0");
   }
   if (replay.memory > 0 && (stream.joint || separate)) {
     throw InvalidArgumentError(
@@ -167,46 +176,75 @@ TrainStep SupervisedLearner::train_step() {
   if (per_task_contexts()) contexts = contexts_;
   const auto& outputs = network_->forward(inputs_, contexts);
   TrainStep step;
-  step.loss = nm::softmax_cross_entropy(outputs.front(), labels_, &gradient_);
+  step.loss = minibatch_loss(outputs.front(), current_rows);
   step.samples = static_cast<std::int64_t>(labels_.size());
   network_->zero_grad();
   network_->backward(gradient_);
   network_->step();
   if (ngm_) ngm_->update(*network_, outputs.front());
-  remember_minibatch(current_rows);
+  remember_minibatch(current_rows, outputs.front());
   return step;
+}
+
+double SupervisedLearner::minibatch_loss(const nm::Matrix& outputs, std::int64_t current_rows) {
+  if (!config_.replay.dark()) return nm::softmax_cross_entropy(outputs, labels_, &gradient_);
+  return dark_replay_loss(outputs, labels_, current_rows, stored_logits_, config_.replay.der_alpha,
+                          config_.replay.der_beta, gradient_)
+      .total;
 }
 
 std::int64_t SupervisedLearner::fill_minibatch() {
   plan_->fill(batch_index_++, batch_);
-  std::vector<const StoredExample*> replayed;
-  if (memory_) {
-    replayed =
-        memory_->sample(config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size);
-  }
   const auto rows = static_cast<std::size_t>(batch_.size);
   const auto cols = static_cast<std::size_t>(batch_.input_size);
-  const std::size_t total = rows + replayed.size();
-  if (inputs_.shape(0) != total || inputs_.shape(1) != cols) inputs_.resize({total, cols});
+  inputs_.resize({rows, cols});
   std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
   labels_.assign(batch_.labels.begin(), batch_.labels.end());
   contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
-  for (std::size_t r = 0; r < replayed.size(); ++r) {
-    std::memcpy(inputs_.data() + (rows + r) * cols, replayed[r]->input.data(),
-                cols * sizeof(float));
-    labels_.push_back(static_cast<std::int32_t>(replayed[r]->label));
-    contexts_.push_back(static_cast<nm::ContextId>(replayed[r]->task_id));
+  if (!memory_) return batch_.size;
+  const std::int64_t draw = config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size;
+  if (!config_.replay.dark()) {
+    append_rows(memory_->sample(draw));
+    return batch_.size;
   }
+  // Dark replay: the logit-matched block (its stored logits kept aside), then the labelled one.
+  const auto matched =
+      config_.replay.der_alpha > 0.0 ? memory_->sample(draw) : std::vector<const StoredExample*>{};
+  const auto outputs = static_cast<std::size_t>(stream_->num_outputs());
+  stored_logits_.resize({matched.size(), outputs});
+  for (std::size_t r = 0; r < matched.size(); ++r) {
+    std::memcpy(stored_logits_.data() + r * outputs, matched[r]->logits.data(),
+                outputs * sizeof(float));
+  }
+  append_rows(matched);
+  if (config_.replay.der_beta > 0.0) append_rows(memory_->sample(draw));
   return batch_.size;
 }
 
-void SupervisedLearner::remember_minibatch(std::int64_t rows) {
+void SupervisedLearner::append_rows(const std::vector<const StoredExample*>& examples) {
+  if (examples.empty()) return;
+  const std::size_t cols = inputs_.shape(1);
+  const std::size_t first = inputs_.shape(0);
+  nm::Matrix grown({first + examples.size(), cols});
+  std::memcpy(grown.data(), inputs_.data(), first * cols * sizeof(float));
+  for (std::size_t r = 0; r < examples.size(); ++r) {
+    std::memcpy(grown.data() + (first + r) * cols, examples[r]->input.data(), cols * sizeof(float));
+    labels_.push_back(static_cast<std::int32_t>(examples[r]->label));
+    contexts_.push_back(static_cast<nm::ContextId>(examples[r]->task_id));
+  }
+  inputs_ = std::move(grown);
+}
+
+void SupervisedLearner::remember_minibatch(std::int64_t rows, const nm::Matrix& outputs) {
   if (!memory_) return;
   const auto cols = static_cast<std::size_t>(batch_.input_size);
+  const std::size_t width = outputs.shape(1);
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto row = static_cast<std::size_t>(r);
+    std::span<const float> logits;
+    if (config_.replay.dark()) logits = std::span<const float>(outputs.data() + row * width, width);
     memory_->offer(std::span<const float>(batch_.inputs.data() + row * cols, cols),
-                   batch_.labels[row], batch_.task_ids[row], batch_.origin_tasks[row]);
+                   batch_.labels[row], batch_.task_ids[row], batch_.origin_tasks[row], logits);
   }
 }
 

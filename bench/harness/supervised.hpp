@@ -54,10 +54,16 @@ struct SupervisedConfig {
   std::optional<float> fixed_gain;
   // Experience replay (replay_memory.hpp): `memory` examples kept from the stream (0: off), and
   // `batch` of them drawn beside every minibatch of the current task (0: as many as batch_size).
+  // With der_alpha or der_beta > 0 it is dark experience replay (dark_replay.hpp): DER matches
+  // the stored logits of `batch` examples (weight der_alpha); DER++ also replays `batch` others
+  // for their labels (weight der_beta).
   struct Replay {
     std::int64_t memory = 0;
     std::int64_t batch = 0;
     bool class_balanced = false;
+    double der_alpha = 0.0;
+    double der_beta = 0.0;
+    bool dark() const { return der_alpha > 0.0 || der_beta > 0.0; }
   } replay;
   void validate() const;
 };
@@ -82,10 +88,15 @@ class SupervisedLearner final : public Learner {
   // The network, its optimizer and its gain control, initialized from `seed`.
   void build_network(std::uint64_t seed);
   // Copies the next minibatch of the current task, and the replayed examples after it, into
-  // inputs_, labels_ and contexts_; returns the current task's rows.
+  // inputs_, labels_ and contexts_ (dark replay: the logit-matched block, then the labelled one,
+  // with the first block's stored logits in stored_logits_); returns the current task's rows.
   std::int64_t fill_minibatch();
-  // Offers the current task's rows of the minibatch to the replay memory.
-  void remember_minibatch(std::int64_t rows);
+  void append_rows(const std::vector<const StoredExample*>& examples);
+  // The minibatch's loss and its gradient (gradient_) from the network's outputs.
+  double minibatch_loss(const neuromod::Matrix& outputs, std::int64_t current_rows);
+  // Offers the current task's rows of the minibatch (and, for dark replay, their logits) to the
+  // replay memory.
+  void remember_minibatch(std::int64_t rows, const neuromod::Matrix& outputs);
 
   struct EvalSet {
     neuromod::Matrix inputs;           // (rows, input_size)
@@ -108,6 +119,7 @@ class SupervisedLearner final : public Learner {
   std::vector<std::int32_t> labels_;
   std::vector<neuromod::ContextId> contexts_;
   std::vector<neuromod::ContextId> eval_contexts_;
+  neuromod::Matrix stored_logits_;  // dark replay: the matched block's stored logits
 };
 
 }  // namespace locus::bench
