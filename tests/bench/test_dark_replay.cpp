@@ -1,18 +1,14 @@
-// Dark experience replay: the loss of its three blocks and their gradient, checked against finite
-// differences of the loss itself; in the learner, DER++ keeps the earlier tasks of a
-// class-incremental stream that fine-tuning forgets; bad settings refused.
+// Dark experience replay's loss: its three blocks and their gradient, checked against finite
+// differences of the loss itself (the learner's use of it: test_replay_learner.cpp).
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
-#include "bench/harness/continual.hpp"
 #include "bench/harness/dark_replay.hpp"
 #include "bench/harness/errors.hpp"
-#include "bench/harness/supervised.hpp"
 
 using namespace locus::bench;
-namespace data = locus::envs::data;
 namespace nm = locus::neuromod;
 
 namespace {
@@ -71,35 +67,4 @@ TEST_CASE("blocks that do not fit the rows are refused", "[bench][replay][der]")
                   InvalidArgumentError);
   CHECK_THROWS_WITH(dark_replay_loss(logits, labels, 1, nm::Matrix({1, 3}), 1, 1, gradient),
                     Catch::Contains("logits are 2 wide"));
-}
-
-TEST_CASE("DER++ keeps the earlier tasks that fine-tuning forgets", "[continual][replay][der]") {
-  SupervisedConfig config;
-  config.stream.kind = data::StreamKind::kSplit;
-  config.stream.scenario = data::Scenario::kClassIncremental;
-  config.stream.num_tasks = 3;
-  config.stream.train_per_task = 512;
-  config.stream.eval_per_task = 100;
-  config.stream.seed = 3;
-  config.hidden = {64};
-  config.batch_size = 32;
-  config.seed = 5;
-  config.optimizer.kind = nm::OptimizerKind::kSgd;
-  config.optimizer.learning_rate = 0.05f;
-  config.replay.memory = 200;
-  config.replay.der_alpha = 0.3;
-  config.replay.der_beta = 0.5;
-  SupervisedLearner learner(config);
-  const auto record = run_continual(learner, {.iterations_per_task = 60, .eval_every = 60});
-  const double earlier = (record.matrix[2][0] + record.matrix[2][1]) / 2.0;
-  CAPTURE(earlier);
-  CHECK(earlier > 0.4);
-  // Two replayed blocks beside every step's minibatch once the memory has examples.
-  CHECK(record.train_samples > 180 * 32 + 170 * 2 * 32);
-
-  config.replay.memory = 0;
-  CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Contains("replay_memory > 0"));
-  config.replay.memory = 10;
-  config.replay.der_beta = -1.0;
-  CHECK_THROWS_AS(SupervisedLearner(config), InvalidArgumentError);
 }

@@ -1,6 +1,6 @@
 // Experience replay in the supervised learner: on class-incremental Split Fashion-MNIST, where a
-// fine-tuned MLP forgets every earlier task, a small memory keeps them; the run is deterministic;
-// replay is refused where it means nothing.
+// fine-tuned MLP forgets every earlier task, a small memory keeps them (plain replay and DER++);
+// the run is deterministic; replay is refused where it means nothing.
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -80,5 +80,23 @@ TEST_CASE("replay with joint training or a fresh network per task is refused",
   config.stream.joint = true;
   CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Contains("joint false"));
   config = class_incremental(-1);
+  CHECK_THROWS_AS(SupervisedLearner(config), InvalidArgumentError);
+}
+
+TEST_CASE("DER++ keeps the earlier tasks that fine-tuning forgets", "[continual][replay][der]") {
+  SupervisedConfig config = class_incremental(200);
+  config.replay.der_alpha = 0.3;
+  config.replay.der_beta = 0.5;
+  SupervisedLearner learner(config);
+  const auto record = run_continual(learner, {.iterations_per_task = 60, .eval_every = 60});
+  CAPTURE(mean_earlier_accuracy(record));
+  CHECK(mean_earlier_accuracy(record) > 0.4);
+  // Two replayed blocks beside every step's minibatch once the memory has examples.
+  CHECK(record.train_samples > 180 * 32 + 170 * 2 * 32);
+
+  config.replay.memory = 0;
+  CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Contains("replay_memory > 0"));
+  config.replay.memory = 10;
+  config.replay.der_beta = -1.0;
   CHECK_THROWS_AS(SupervisedLearner(config), InvalidArgumentError);
 }

@@ -22,6 +22,26 @@ namespace {
 
 // A small full circuit with every population, Poisson drive everywhere and a plastic projection
 // from the input sources (and the recurrent E -> E one) so that STDP runs too.
+// 60 Poisson inputs (15 Hz) onto 30 driven pyramidal somata through plastic synapses of 1 nS (w_max
+// 3 nS): what the STDP rule tests recompute from the recorded spikes.
+spk::CircuitConfig plastic_input_circuit(std::uint64_t seed) {
+  spk::CircuitConfig config;
+  config.seed = seed;
+  config.sizes = {.pyramidal = 30, .pv = 0, .som = 0, .input = 60};
+  config.pyramidal_soma_drive = {.current = 0.0, .poisson_rate = 3000.0, .poisson_weight = 1.0};
+  config.pyramidal_dendrite_drive = {.current = 0.0, .poisson_rate = 1000.0, .poisson_weight = 1.0};
+  config.input_rate = 15.0;
+  config.stdp.w_max = 3.0;
+  config.projections = {{.pre = spk::PopulationKind::kInput,
+                         .post = spk::PopulationKind::kPyramidal,
+                         .target = spk::Compartment::kSoma,
+                         .weight = 1.0,
+                         .p_max = 0.6,
+                         .sigma = 0.15,
+                         .plastic = true}};
+  return config;
+}
+
 spk::CircuitConfig busy_circuit(std::uint64_t seed) {
   spk::CircuitConfig config;
   config.seed = seed;
@@ -111,23 +131,10 @@ TEST_CASE("STDP weights equal the pair rule applied to the recorded spike trains
   // from the recorded spikes alone: all-to-all pairs with exponential traces, depression at each
   // presynaptic spike, potentiation at each postsynaptic spike (a pre and a post spike in the
   // same step do not pair), clipped to [0, w_max].
-  spk::CircuitConfig config;
-  config.seed = 9;
-  config.sizes = {.pyramidal = 30, .pv = 0, .som = 0, .input = 60};
-  config.pyramidal_soma_drive = {.current = 0.0, .poisson_rate = 3000.0, .poisson_weight = 1.0};
-  config.pyramidal_dendrite_drive = {.current = 0.0, .poisson_rate = 1000.0, .poisson_weight = 1.0};
-  config.input_rate = 15.0;
+  spk::CircuitConfig config = plastic_input_circuit(9);
   config.stdp.a_plus = 0.02;
   config.stdp.a_minus = 0.015;
-  config.stdp.w_max = 3.0;
   config.knobs.plasticity = 1.7;  // the neuromodulatory factor multiplies the rate
-  config.projections = {{.pre = spk::PopulationKind::kInput,
-                         .post = spk::PopulationKind::kPyramidal,
-                         .target = spk::Compartment::kSoma,
-                         .weight = 1.0,
-                         .p_max = 0.6,
-                         .sigma = 0.15,
-                         .plastic = true}};
   spk::Circuit circuit(config);
   const double initial = 1.0;
   circuit.run(1000.0);
@@ -190,14 +197,8 @@ TEST_CASE("STDP weights equal the triplet rule applied to the recorded spike tra
   // Pfister & Gerstner's all-to-all triplet rule recomputed from the recorded spikes: at a pre
   // spike w -= eta w_max o1 (A2- + A3- r2), at a post spike w += eta w_max r1 (A2+ + A3+ o2), the
   // slow traces r2 (pre, tau_x) and o2 (post, tau_y) read before their own spike's increment.
-  spk::CircuitConfig config;
-  config.seed = 4;
-  config.sizes = {.pyramidal = 30, .pv = 0, .som = 0, .input = 60};
-  config.pyramidal_soma_drive = {.current = 0.0, .poisson_rate = 3000.0, .poisson_weight = 1.0};
-  config.pyramidal_dendrite_drive = {.current = 0.0, .poisson_rate = 1000.0, .poisson_weight = 1.0};
-  config.input_rate = 15.0;
+  spk::CircuitConfig config = plastic_input_circuit(4);
   config.stdp.rule = spk::StdpRule::kTriplet;
-  config.stdp.w_max = 3.0;
   config.stdp.learning_rate = 0.5;
   // Every amplitude non-zero, so that each term is checked.
   config.stdp.triplet = {.tau_x = 90.0,
@@ -206,13 +207,6 @@ TEST_CASE("STDP weights equal the triplet rule applied to the recorded spike tra
                          .a3_plus = 0.006,
                          .a2_minus = 0.007,
                          .a3_minus = 0.002};
-  config.projections = {{.pre = spk::PopulationKind::kInput,
-                         .post = spk::PopulationKind::kPyramidal,
-                         .target = spk::Compartment::kSoma,
-                         .weight = 1.0,
-                         .p_max = 0.6,
-                         .sigma = 0.15,
-                         .plastic = true}};
   spk::Circuit circuit(config);
   circuit.run(1000.0);
   const auto& table = circuit.projections()[0].synapses;
