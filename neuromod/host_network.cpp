@@ -1085,6 +1085,16 @@ std::vector<float> HostNetwork::read_gradient(std::string_view name, ContextId c
   return {begin, begin + block.width};
 }
 
+void HostNetwork::add_to_gradient(std::string_view name, ContextId context,
+                                  std::span<const float> values) {
+  std::size_t instance = 0;
+  Block& block = find_block(name, context, instance);
+  checks::writable_values(name, block.trainable, block.width, values, check_finite_,
+                          "add_to_gradient");
+  float* grad = block.grad.data() + instance * block.width;
+  for (std::size_t i = 0; i < block.width; ++i) grad[i] += values[i];
+}
+
 OptimizerState HostNetwork::read_optimizer_state(std::string_view name, ContextId context) const {
   std::size_t instance = 0;
   const Block& block = find_block(name, context, instance);

@@ -63,6 +63,8 @@ class HostNetwork final : public Network {
   void write_parameter(std::string_view name, ContextId context,
                        std::span<const float> values) override;
   std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  void add_to_gradient(std::string_view name, ContextId context,
+                       std::span<const float> values) override;
   OptimizerState read_optimizer_state(std::string_view name, ContextId context) const override;
   void write_optimizer_state(std::string_view name, ContextId context,
                              const OptimizerState& state) override;

@@ -232,6 +232,10 @@ class Network {
   // The gradient accumulated since zero_grad() (zeros if none).
   virtual std::vector<float> read_gradient(std::string_view name,
                                            ContextId context = kSharedContext) const = 0;
+  // Adds `values` to that gradient: a penalty's gradient (EWC's, say) joins the loss's between
+  // backward() and step(). Trainable parameters only, `values` of the parameter's size.
+  virtual void add_to_gradient(std::string_view name, ContextId context,
+                               std::span<const float> values) = 0;
   // The optimizer state step() keeps for parameter `name` (of `context` when per-context): its
   // update count and optimizer().state_arrays() arrays of the tensor's size (zeros before its
   // first update, and for fixed weights, which never update).

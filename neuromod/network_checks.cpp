@@ -49,16 +49,16 @@ void unknown_parameter(std::string_view network, std::string_view name,
 }
 
 void writable_values(std::string_view name, bool trainable, std::size_t width,
-                     std::span<const float> values, bool check_finite) {
+                     std::span<const float> values, bool check_finite, std::string_view call) {
   if (!trainable) {
     throw InvalidArgumentError(
-        fmt::format("write_parameter: '{}' is a fixed random weight, "
+        fmt::format("{}: '{}' is a fixed random weight, "
                     "regenerated from the seed; it cannot be written",
-                    name));
+                    call, name));
   }
   if (values.size() != width) {
     throw ShapeError(
-        fmt::format("write_parameter: '{}' has {} elements, got {}", name, width, values.size()));
+        fmt::format("{}: '{}' has {} elements, got {}", call, name, width, values.size()));
   }
   if (!check_finite) return;
   if (const std::size_t i = find_non_finite(values.data(), values.size()); i < values.size()) {

@@ -45,9 +45,11 @@ auto& find_block(Blocks& blocks, std::string_view network, std::string_view name
   unknown_parameter(network, name, known);
 }
 
-// What write_parameter accepts: a trainable parameter, the right size, finite values (if checked).
+// What write_parameter (or `call`) accepts: a trainable parameter, the right size, finite values
+// (if checked).
 void writable_values(std::string_view name, bool trainable, std::size_t width,
-                     std::span<const float> values, bool check_finite);
+                     std::span<const float> values, bool check_finite,
+                     std::string_view call = "write_parameter");
 
 // What write_optimizer_state accepts: a trainable parameter, steps >= 0, exactly the arrays that
 // `optimizer` keeps (state_arrays()), each of the parameter's size, finite values (if checked).

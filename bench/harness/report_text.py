@@ -84,6 +84,11 @@ def describe(settings, varying):
         parts.append(f"{what} from a {kind} of {memory} examples"
                      + (f" ({weights})" if weights else "")
                      + (f", {batch} per step" if batch else ""))
+    ewc = take("ewc_lambda")
+    if ewc:
+        online = take("ewc_online")
+        parts.append(f"{'online ' if online else ''}EWC (lambda {ewc:g}"
+                     + (f", gamma {take('ewc_gamma', 1.0):g}" if online else "") + ")")
     optimizer = take("optimizer")
     if optimizer:
         lr = take("lr")

@@ -68,6 +68,10 @@ const std::vector<SettingInfo>& setting_table() {
       {"replay_balanced", false, "class-balanced replay memory instead of a reservoir"},
       {"der_alpha", 0.0, "dark experience replay: weight of matching the stored logits (DER)"},
       {"der_beta", 0.0, "DER++: weight of the replayed examples' labels"},
+      {"ewc_lambda", 0.0, "elastic weight consolidation: the penalty's weight (0: off)"},
+      {"ewc_online", false, "online EWC: one running Fisher, decayed by ewc_gamma"},
+      {"ewc_gamma", 1.0, "online EWC: decay of the earlier tasks' Fisher"},
+      {"ewc_batches", 0, "minibatches of a finished task for its Fisher (0: one epoch)"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -307,6 +311,10 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   c.replay.class_balanced = get_bool(settings, "replay_balanced");
   c.replay.der_alpha = get_number(settings, "der_alpha");
   c.replay.der_beta = get_number(settings, "der_beta");
+  c.ewc.lambda = get_number(settings, "ewc_lambda");
+  c.ewc.online = get_bool(settings, "ewc_online");
+  c.ewc.gamma = get_number(settings, "ewc_gamma");
+  c.ewc_batches = get_int(settings, "ewc_batches", 0, kMaxCount);
   read_optimizer(settings, c);
   read_gain(settings, c);
   try {

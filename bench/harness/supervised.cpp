@@ -76,6 +76,15 @@ void SupervisedConfig::validate() const {
     throw InvalidArgumentError(
         "der_alpha and der_beta weight dark experience replay, which needs replay_memory > 0");
   }
+  ewc.validate();
+  if (ewc.lambda > 0.0 && (network != NetworkKind::kMlp || separate || stream.joint)) {
+    throw InvalidArgumentError(
+        "ewc_lambda protects the trainable weights a sequence of tasks shares: it needs network "
+        "mlp, separate false and joint false");
+  }
+  if (ewc_batches < 0) {
+    throw InvalidArgumentError(fmt::format("ewc_batches {} must be >= 0", ewc_batches));
+  }
   if (replay.memory > 0 && (stream.joint || separate)) {
     throw InvalidArgumentError(
         "replay_memory needs joint false and separate false: joint training already replays "
@@ -90,6 +99,7 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   stream_ = data::make_shared_stream(config_.stream);
   build_network(config_.seed);
   eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
+  if (config_.ewc.lambda > 0.0) ewc_.emplace(config_.ewc);
   if (config_.replay.memory > 0) {
     // Its own stream of draws, apart from the network's and the data order's.
     memory_.emplace(config_.replay.memory, config_.replay.class_balanced,
@@ -149,6 +159,7 @@ void SupervisedLearner::begin_task(std::int64_t task) {
   // The single-task reference: every task after the first starts from a new network, initialized
   // from its own seed so that no two tasks share a starting point.
   if (config_.separate && task > 0) build_network(config_.seed + std::uint64_t(task) * 7919);
+  if (ewc_ && task > 0) consolidate_task(task - 1);
   task_ = task;
   epoch_ = 0;
   batch_index_ = 0;
@@ -180,6 +191,7 @@ TrainStep SupervisedLearner::train_step() {
   step.samples = static_cast<std::int64_t>(labels_.size());
   network_->zero_grad();
   network_->backward(gradient_);
+  if (ewc_) ewc_->add_penalty_gradient(*network_);
   network_->step();
   if (ngm_) ngm_->update(*network_, outputs.front());
   remember_minibatch(current_rows, outputs.front());
@@ -233,6 +245,25 @@ void SupervisedLearner::append_rows(const std::vector<const StoredExample*>& exa
     contexts_.push_back(static_cast<nm::ContextId>(examples[r]->task_id));
   }
   inputs_ = std::move(grown);
+}
+
+void SupervisedLearner::consolidate_task(std::int64_t task) {
+  // The task's first epoch, in its own order: the same batches whatever the training reached.
+  const data::EpochPlan plan = stream_->epoch(task, 0, config_.batch_size, /*drop_last=*/true);
+  const std::int64_t count = config_.ewc_batches > 0
+                                 ? std::min(config_.ewc_batches, plan.num_batches())
+                                 : plan.num_batches();
+  std::vector<Minibatch> batches(static_cast<std::size_t>(count));
+  data::Batch batch;
+  for (std::int64_t b = 0; b < count; ++b) {
+    plan.fill(b, batch);
+    Minibatch& out = batches[static_cast<std::size_t>(b)];
+    out.inputs.resize(
+        {static_cast<std::size_t>(batch.size), static_cast<std::size_t>(batch.input_size)});
+    std::memcpy(out.inputs.data(), batch.inputs.data(), batch.inputs.size() * sizeof(float));
+    out.labels.assign(batch.labels.begin(), batch.labels.end());
+  }
+  ewc_->consolidate(*network_, batches);
 }
 
 void SupervisedLearner::remember_minibatch(std::int64_t rows, const nm::Matrix& outputs) {

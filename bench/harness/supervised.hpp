@@ -1,8 +1,9 @@
 #pragma once
 // SupervisedLearner: a modulated or ordinary network trained on an ImageStream (Split, Permuted or
 // Rotated Fashion-MNIST in any scenario), by sequential fine-tuning, incremental joint training
-// (the stream's `joint` mode replays every earlier task's data) or experience replay from a small
-// memory, with any optimizer, optionally with the NGM gain or a fixed-gain control.
+// (the stream's `joint` mode replays every earlier task's data), experience replay from a small
+// memory or elastic weight consolidation, with any optimizer, optionally with the NGM gain or a
+// fixed-gain control.
 //
 // Networks:
 //   mlp            the ordinary MLP of arXiv 2507.14056: hidden ReLU layers (2 x 400), no biases,
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "bench/harness/continual.hpp"
+#include "bench/harness/ewc.hpp"
 #include "bench/harness/replay_memory.hpp"
 #include "envs/data/streams.hpp"
 #include "neuromod/network.hpp"
@@ -65,6 +67,10 @@ struct SupervisedConfig {
     double der_beta = 0.0;
     bool dark() const { return der_alpha > 0.0 || der_beta > 0.0; }
   } replay;
+  // Elastic weight consolidation (ewc.hpp; ewc.lambda 0: off), its Fisher estimated on
+  // `ewc_batches` minibatches of each finished task (0: one epoch of its training data).
+  EwcConfig ewc;
+  std::int64_t ewc_batches = 0;
   void validate() const;
 };
 
@@ -94,6 +100,8 @@ class SupervisedLearner final : public Learner {
   void append_rows(const std::vector<const StoredExample*>& examples);
   // The minibatch's loss and its gradient (gradient_) from the network's outputs.
   double minibatch_loss(const neuromod::Matrix& outputs, std::int64_t current_rows);
+  // EWC: the finished task's Fisher and weights, from minibatches of its training data.
+  void consolidate_task(std::int64_t task);
   // Offers the current task's rows of the minibatch (and, for dark replay, their logits) to the
   // replay memory.
   void remember_minibatch(std::int64_t rows, const neuromod::Matrix& outputs);
@@ -113,6 +121,7 @@ class SupervisedLearner final : public Learner {
   std::int64_t batch_index_ = 0;
   std::optional<envs::data::EpochPlan> plan_;
   std::optional<ReplayMemory> memory_;
+  std::optional<Ewc> ewc_;
   envs::data::Batch batch_;
   neuromod::Matrix inputs_;  // (batch, input_size)
   neuromod::Matrix gradient_;

@@ -193,6 +193,8 @@ class CudaNetworkImpl final : public CudaNetwork {
   void write_parameter(std::string_view name, ContextId context,
                        std::span<const float> values) override;
   std::vector<float> read_gradient(std::string_view name, ContextId context) const override;
+  void add_to_gradient(std::string_view name, ContextId context,
+                       std::span<const float> values) override;
   OptimizerState read_optimizer_state(std::string_view name, ContextId context) const override;
   void write_optimizer_state(std::string_view name, ContextId context,
                              const OptimizerState& state) override;
@@ -1213,6 +1215,19 @@ std::vector<float> CudaNetworkImpl::read_gradient(std::string_view name, Context
   LOCUS_CUDA_CHECK(cudaMemcpy(values.data(), block.grad.data() + instance * block.width,
                               block.width * sizeof(float), cudaMemcpyDeviceToHost));
   return values;
+}
+
+void CudaNetworkImpl::add_to_gradient(std::string_view name, ContextId context,
+                                      std::span<const float> values) {
+  std::size_t instance = 0;
+  Block& block = find_block(name, context, instance);
+  checks::writable_values(name, block.trainable, block.width, values, check_finite_,
+                          "add_to_gradient");
+  // Through the host: a penalty's gradient is added once per step, and its size is a layer's.
+  std::vector<float> sum = read_gradient(name, context);
+  for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += values[i];
+  LOCUS_CUDA_CHECK(cudaMemcpy(block.grad.data() + instance * block.width, sum.data(),
+                              block.width * sizeof(float), cudaMemcpyHostToDevice));
 }
 
 OptimizerState CudaNetworkImpl::read_optimizer_state(std::string_view name,

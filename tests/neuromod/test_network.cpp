@@ -219,6 +219,41 @@ TEST_CASE("baseline mode trains every weight, context-only mode only the context
   }
 }
 
+TEST_CASE("add_to_gradient adds to the loss's gradient before the step", "[neuromod][network]") {
+  for (const Backend backend : semantic_backends()) {
+    INFO("backend " << to_string(backend));
+    auto net = make_network(baseline_mlp(5, {4}, 3, 1), backend);
+    net->set_gradient_mode(GradientMode::kAllTrainable);
+    net->set_optimizer({.kind = OptimizerKind::kSgd, .learning_rate = 0.5f});
+    const Matrix inputs = random_matrix(6, 5, 4);
+    const std::vector<std::int32_t> labels = random_labels(6, 3, 4);
+    Matrix gradient;
+    softmax_cross_entropy(net->forward(inputs).front(), labels, &gradient);
+    net->zero_grad();
+    net->backward(gradient);
+    const auto before = net->read_gradient("layer0.weight");
+    const auto weights = net->read_parameter("layer0.weight");
+    std::vector<float> extra(before.size());
+    for (std::size_t i = 0; i < extra.size(); ++i) extra[i] = 0.01f * static_cast<float>(i % 7);
+    net->add_to_gradient("layer0.weight", kSharedContext, extra);
+    const auto after = net->read_gradient("layer0.weight");
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      REQUIRE(after[i] == Approx(before[i] + extra[i]).margin(1e-7));
+    }
+    // The step follows the sum: plain SGD moves each weight by -lr x (gradient + extra).
+    net->step();
+    const auto stepped = net->read_parameter("layer0.weight");
+    for (std::size_t i = 0; i < stepped.size(); ++i) {
+      REQUIRE(stepped[i] == Approx(weights[i] - 0.5f * after[i]).margin(1e-6));
+    }
+    REQUIRE_THROWS_WITH(net->add_to_gradient("layer0.weight", kSharedContext, {extra.data(), 2}),
+                        Contains("add_to_gradient"));
+    auto modulated = make_network(modulated_mlp(5, {4}, 3, 1), backend);
+    REQUIRE_THROWS_WITH(modulated->add_to_gradient("layer0.weight", kSharedContext, extra),
+                        Contains("fixed random weight"));
+  }
+}
+
 TEST_CASE("results are bit-identical for any number of TBB threads", "[neuromod][network]") {
   auto run = [](int threads) {
     tbb::task_arena arena(threads);
