@@ -36,7 +36,7 @@ double trained_success(const AgentConfig& config, std::size_t steps) {
 
 }  // namespace
 
-TEST_CASE("a recurrent policy holds the GoNoGo cue through the delay; a feed-forward one cannot",
+TEST_CASE("a recurrent policy holds the GoNoGo cue through the delay, a feed-forward one cannot",
           "[agents][recurrent][learning]") {
   // Without memory the decision period looks the same on Go and No-Go trials: the best a
   // feed-forward policy can do is one response to both, about half the trials correct.

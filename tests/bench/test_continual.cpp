@@ -132,7 +132,7 @@ TEST_CASE("evaluating every iteration leaves training bit-identical", "[continua
   }
 }
 
-TEST_CASE("modulated contexts never forget; a fine-tuned MLP does", "[continual][supervised]") {
+TEST_CASE("modulated contexts never forget, a fine-tuned MLP does", "[continual][supervised]") {
   SupervisedLearner modulated(small_config(NetworkKind::kModulatedMlp, /*joint=*/false));
   const auto m =
       compute_metrics(run_continual(modulated, {.iterations_per_task = 24, .eval_every = 8}));

@@ -85,7 +85,7 @@ TEST_CASE("config errors name the key or value", "[sweep][errors]") {
   CHECK_THROWS_AS(SweepConfig::from_yaml("methods: [{name: a"), InvalidArgumentError);
 }
 
-TEST_CASE("a sweep gives the same runs for any number of jobs; controls use the NGM gain",
+TEST_CASE("a sweep gives the same runs for any number of jobs, controls use the NGM gain",
           "[sweep][determinism]") {
   const SweepConfig config = SweepConfig::from_yaml(kTinyConfig);
   const fs::path one = fresh_dir("jobs1"), two = fresh_dir("jobs2");

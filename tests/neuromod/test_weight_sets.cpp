@@ -137,7 +137,7 @@ std::vector<Batch> batches() {
 
 }  // namespace
 
-TEST_CASE("weight set 0 is the one-set network's draw; the other sets are new draws",
+TEST_CASE("weight set 0 is the one-set network's draw, the other sets are new draws",
           "[neuromod][weight_sets]") {
   NetworkSpec one = three_set_spec();
   one.weight_sets = 1;

@@ -80,7 +80,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("SOM inhibition scales the rate curve down; PV raises the threshold and scales it down",
+TEST_CASE("SOM inhibition scales the rate curve down, PV raises the threshold and scales it down",
           "[spiking][effects]") {
   const std::vector<spk::GainCondition> conditions = {
       {.label = "control", .dendritic_rate = 1000.0},
@@ -144,7 +144,7 @@ TEST_CASE("bursting does not speed up the net STDP drift beyond its post rate",
   CHECK(bursting_drift < 1.25 * matched_drift);
 }
 
-TEST_CASE("PV gates the neighbours of a stimulated patch; without PV nothing is gated",
+TEST_CASE("PV gates the neighbours of a stimulated patch, without PV nothing is gated",
           "[spiking][effects][gating]") {
   // Measured (1000 ms, seeds 1-5): the surround's evoked rate is -0.05 Hz without PV (per seed
   // -0.52 to +0.53), -1.26 Hz at PV x1 (-0.84 to -1.80), -2.35 Hz at PV x3 (-1.83 to -2.91).
