@@ -207,44 +207,47 @@ double SupervisedLearner::minibatch_loss(const nm::Matrix& outputs, std::int64_t
 
 std::int64_t SupervisedLearner::fill_minibatch() {
   plan_->fill(batch_index_++, batch_);
+  // The replayed rows, drawn first so that inputs_ is sized once: for dark replay the
+  // logit-matched block (its stored logits kept aside), then the labelled one.
+  std::vector<const StoredExample*> replayed;
+  if (memory_) {
+    const std::int64_t draw = config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size;
+    if (!config_.replay.dark()) {
+      replayed = memory_->sample(draw);
+    } else {
+      if (config_.replay.der_alpha > 0.0) replayed = memory_->sample(draw);
+      keep_stored_logits(replayed);
+      if (config_.replay.der_beta > 0.0) {
+        const auto labelled = memory_->sample(draw);
+        replayed.insert(replayed.end(), labelled.begin(), labelled.end());
+      }
+    }
+  }
   const auto rows = static_cast<std::size_t>(batch_.size);
   const auto cols = static_cast<std::size_t>(batch_.input_size);
-  inputs_.resize({rows, cols});
+  const std::size_t total = rows + replayed.size();
+  if (inputs_.shape(0) != total || inputs_.shape(1) != cols) inputs_.resize({total, cols});
   std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
   labels_.assign(batch_.labels.begin(), batch_.labels.end());
   contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
-  if (!memory_) return batch_.size;
-  const std::int64_t draw = config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size;
-  if (!config_.replay.dark()) {
-    append_rows(memory_->sample(draw));
-    return batch_.size;
+  for (std::size_t r = 0; r < replayed.size(); ++r) {
+    std::memcpy(inputs_.data() + (rows + r) * cols, replayed[r]->input.data(),
+                cols * sizeof(float));
+    labels_.push_back(static_cast<std::int32_t>(replayed[r]->label));
+    contexts_.push_back(static_cast<nm::ContextId>(replayed[r]->task_id));
   }
-  // Dark replay: the logit-matched block (its stored logits kept aside), then the labelled one.
-  const auto matched =
-      config_.replay.der_alpha > 0.0 ? memory_->sample(draw) : std::vector<const StoredExample*>{};
+  return batch_.size;
+}
+
+void SupervisedLearner::keep_stored_logits(const std::vector<const StoredExample*>& matched) {
   const auto outputs = static_cast<std::size_t>(stream_->num_outputs());
-  stored_logits_.resize({matched.size(), outputs});
+  if (stored_logits_.shape(0) != matched.size() || stored_logits_.shape(1) != outputs) {
+    stored_logits_.resize({matched.size(), outputs});
+  }
   for (std::size_t r = 0; r < matched.size(); ++r) {
     std::memcpy(stored_logits_.data() + r * outputs, matched[r]->logits.data(),
                 outputs * sizeof(float));
   }
-  append_rows(matched);
-  if (config_.replay.der_beta > 0.0) append_rows(memory_->sample(draw));
-  return batch_.size;
-}
-
-void SupervisedLearner::append_rows(const std::vector<const StoredExample*>& examples) {
-  if (examples.empty()) return;
-  const std::size_t cols = inputs_.shape(1);
-  const std::size_t first = inputs_.shape(0);
-  nm::Matrix grown({first + examples.size(), cols});
-  std::memcpy(grown.data(), inputs_.data(), first * cols * sizeof(float));
-  for (std::size_t r = 0; r < examples.size(); ++r) {
-    std::memcpy(grown.data() + (first + r) * cols, examples[r]->input.data(), cols * sizeof(float));
-    labels_.push_back(static_cast<std::int32_t>(examples[r]->label));
-    contexts_.push_back(static_cast<nm::ContextId>(examples[r]->task_id));
-  }
-  inputs_ = std::move(grown);
 }
 
 void SupervisedLearner::consolidate_task(std::int64_t task) {

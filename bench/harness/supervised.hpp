@@ -97,7 +97,7 @@ class SupervisedLearner final : public Learner {
   // inputs_, labels_ and contexts_ (dark replay: the logit-matched block, then the labelled one,
   // with the first block's stored logits in stored_logits_); returns the current task's rows.
   std::int64_t fill_minibatch();
-  void append_rows(const std::vector<const StoredExample*>& examples);
+  void keep_stored_logits(const std::vector<const StoredExample*>& matched);
   // The minibatch's loss and its gradient (gradient_) from the network's outputs.
   double minibatch_loss(const neuromod::Matrix& outputs, std::int64_t current_rows);
   // EWC: the finished task's Fisher and weights, from minibatches of its training data.
