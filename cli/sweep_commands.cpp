@@ -10,6 +10,7 @@
 #include "bench/harness/cognitive.hpp"
 #include "bench/harness/errors.hpp"
 #include "bench/harness/merge.hpp"
+#include "bench/harness/methods/method_presets.hpp"
 #include "bench/harness/report.hpp"
 #include "bench/harness/rl.hpp"
 #include "bench/harness/sweep.hpp"
@@ -129,6 +130,9 @@ Command add_sweep_command(CLI::App& app) {
   merge->add_option("--out", merge_args->out,
                     "Where to gather the runs (default the first folder)");
   sub->footer("Run settings (keys of defaults, methods and grid):\n" + bench::run_settings_help() +
+              "\nContinual-learning methods (setting `method`; what each sets unless the run "
+              "does):\n" +
+              bench::method_presets_help() +
               "\nRL run settings (scenario: {kind: rl, tasks: [...]}):\n" +
               bench::rl_settings_help() +
               "\nCognitive run settings (scenario: {kind: cognitive, tasks: [...]}):\n" +

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "bench/harness/errors.hpp"
+#include "bench/harness/methods/method_presets.hpp"
 #include "bench/harness/setting_reader.hpp"
 #include "envs/errors.hpp"
 #include "neuromod/errors.hpp"
@@ -43,6 +44,9 @@ struct SettingInfo {
 
 const std::vector<SettingInfo>& setting_table() {
   static const std::vector<SettingInfo> table = {
+      {"method", "naive",
+       "a continual-learning method; its settings default to its paper's or Avalanche's values "
+       "(listed below)"},
       {"stream", "split", "split | permuted | rotated | full (Fashion-MNIST streams)"},
       {"scenario", "task-incremental", "task-incremental | domain-incremental | class-incremental"},
       {"joint", false, "incremental joint training: replay every earlier task's data"},
@@ -72,6 +76,15 @@ const std::vector<SettingInfo>& setting_table() {
       {"ewc_online", false, "online EWC: one running Fisher, decayed by ewc_gamma"},
       {"ewc_gamma", 1.0, "online EWC: decay of the earlier tasks' Fisher"},
       {"ewc_batches", 0, "minibatches of a finished task for its Fisher (0: one epoch)"},
+      {"mas_lambda", 0.0, "memory aware synapses: the penalty's weight (0: off)"},
+      {"mas_alpha", 0.5, "MAS: the earlier tasks' share of the running importance"},
+      {"mas_batches", 0, "minibatches of a finished task for MAS's importance (0: one epoch)"},
+      {"si_lambda", 0.0, "synaptic intelligence: the penalty's weight c (0: off)"},
+      {"si_xi", 0.001, "SI: damping xi of the importance of weights that barely moved"},
+      {"lwf_alpha", 0.0, "learning without forgetting: the distillation's weight (0: off)"},
+      {"lwf_temperature", 2.0, "LwF: the distillation's temperature"},
+      {"agem", false, "A-GEM: project the gradient against the replay memory's (replay_memory)"},
+      {"joint_offline", false, "every task's data from the first iteration: the upper bound"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
       {"momentum", 0.9, "momentum SGD"},
@@ -259,6 +272,20 @@ void read_gain(const json& settings, SupervisedConfig& c) {
   if (fixed_gain > 0.0) c.fixed_gain = static_cast<float>(fixed_gain);
 }
 
+void read_regularizers(const json& settings, RegularizerConfig& r) {
+  r.ewc.lambda = get_number(settings, "ewc_lambda");
+  r.ewc.online = get_bool(settings, "ewc_online");
+  r.ewc.gamma = get_number(settings, "ewc_gamma");
+  r.ewc_batches = get_int(settings, "ewc_batches", 0, kMaxCount);
+  r.mas.lambda = get_number(settings, "mas_lambda");
+  r.mas.alpha = get_number(settings, "mas_alpha");
+  r.mas_batches = get_int(settings, "mas_batches", 0, kMaxCount);
+  r.si.c = get_number(settings, "si_lambda");
+  r.si.xi = get_number(settings, "si_xi");
+  r.lwf.alpha = get_number(settings, "lwf_alpha");
+  r.lwf.temperature = get_number(settings, "lwf_temperature");
+}
+
 GainControl read_gain_control(const json& settings) {
   GainControl control;
   const std::string fixed_from = get_string(settings, "fixed_gain_from");
@@ -295,9 +322,10 @@ std::string run_settings_help() {
   return out;
 }
 
-SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
-  if (!settings.is_object()) throw InvalidArgumentError("run settings must be a mapping");
-  for (const auto& [key, v] : settings.items()) check_setting_key(key, "run settings");
+SupervisedConfig supervised_config(const json& run_settings, std::uint64_t seed) {
+  if (!run_settings.is_object()) throw InvalidArgumentError("run settings must be a mapping");
+  for (const auto& [key, v] : run_settings.items()) check_setting_key(key, "run settings");
+  const json settings = with_method_defaults(run_settings);
   SupervisedConfig c;
   read_stream(settings, seed, c);
   c.network = network_kind_from_name(get_string(settings, "network"));
@@ -311,10 +339,10 @@ SupervisedConfig supervised_config(const json& settings, std::uint64_t seed) {
   c.replay.class_balanced = get_bool(settings, "replay_balanced");
   c.replay.der_alpha = get_number(settings, "der_alpha");
   c.replay.der_beta = get_number(settings, "der_beta");
-  c.ewc.lambda = get_number(settings, "ewc_lambda");
-  c.ewc.online = get_bool(settings, "ewc_online");
-  c.ewc.gamma = get_number(settings, "ewc_gamma");
-  c.ewc_batches = get_int(settings, "ewc_batches", 0, kMaxCount);
+  read_regularizers(settings, c.regularizers);
+  c.agem = get_bool(settings, "agem");
+  c.joint_offline = get_bool(settings, "joint_offline");
+  if (c.joint_offline) c.stream.joint = true;
   read_optimizer(settings, c);
   read_gain(settings, c);
   try {

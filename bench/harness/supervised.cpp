@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "bench/harness/dark_replay.hpp"
 #include "bench/harness/errors.hpp"
+#include "bench/harness/methods/dark_replay.hpp"
 #include "neuromod/errors.hpp"
 #include "neuromod/losses.hpp"
 #include "neuromod/presets.hpp"
@@ -76,14 +76,24 @@ void SupervisedConfig::validate() const {
     throw InvalidArgumentError(
         "der_alpha and der_beta weight dark experience replay, which needs replay_memory > 0");
   }
-  ewc.validate();
-  if (ewc.lambda > 0.0 && (network != NetworkKind::kMlp || separate || stream.joint)) {
+  regularizers.validate();
+  if (regularizers.any() && (network != NetworkKind::kMlp || separate || stream.joint)) {
     throw InvalidArgumentError(
-        "ewc_lambda protects the trainable weights a sequence of tasks shares: it needs network "
-        "mlp, separate false and joint false");
+        "ewc_lambda, mas_lambda, si_lambda and lwf_alpha protect the trainable weights a sequence "
+        "of tasks shares: they need network mlp, separate false and joint false");
   }
-  if (ewc_batches < 0) {
-    throw InvalidArgumentError(fmt::format("ewc_batches {} must be >= 0", ewc_batches));
+  if (agem && (replay.memory == 0 || replay.dark())) {
+    throw InvalidArgumentError(
+        "agem projects the gradient against the replay memory's: it needs replay_memory > 0, and "
+        "der_alpha and der_beta 0");
+  }
+  if (agem && network != NetworkKind::kMlp) {
+    throw InvalidArgumentError("agem projects the gradient of the shared weights: use network mlp");
+  }
+  if (joint_offline && (!stream.joint || separate || replay.memory > 0 || regularizers.any())) {
+    throw InvalidArgumentError(
+        "joint_offline (every task's data at once, the upper bound) trains on the stream's joint "
+        "mode and excludes separate, replay_memory and the regularizers");
   }
   if (replay.memory > 0 && (stream.joint || separate)) {
     throw InvalidArgumentError(
@@ -99,7 +109,9 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   stream_ = data::make_shared_stream(config_.stream);
   build_network(config_.seed);
   eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
-  if (config_.ewc.lambda > 0.0) ewc_.emplace(config_.ewc);
+  if (config_.regularizers.any()) regularizers_.emplace(config_.regularizers);
+  if (config_.agem) agem_.emplace();
+  seen_labels_.assign(static_cast<std::size_t>(stream_->num_outputs()), false);
   if (config_.replay.memory > 0) {
     // Its own stream of draws, apart from the network's and the data order's.
     memory_.emplace(config_.replay.memory, config_.replay.class_balanced,
@@ -159,11 +171,17 @@ void SupervisedLearner::begin_task(std::int64_t task) {
   // The single-task reference: every task after the first starts from a new network, initialized
   // from its own seed so that no two tasks share a starting point.
   if (config_.separate && task > 0) build_network(config_.seed + std::uint64_t(task) * 7919);
-  if (ewc_ && task > 0) consolidate_task(task - 1);
+  if (regularizers_) {
+    regularizers_->begin_task(
+        *network_, task,
+        [this](std::int64_t finished, std::int64_t max) { return task_batches(finished, max); },
+        seen_units());
+  }
+  if (agem_ && task > 0) remember_task(task - 1);
   task_ = task;
   epoch_ = 0;
   batch_index_ = 0;
-  plan_.emplace(stream_->epoch(task_, epoch_, config_.batch_size, /*drop_last=*/true));
+  plan_.emplace(stream_->epoch(training_task(), epoch_, config_.batch_size, /*drop_last=*/true));
   if (plan_->num_batches() == 0) {
     throw InvalidArgumentError(
         fmt::format("task {} has {} training examples, fewer than one batch of {}", task,
@@ -180,19 +198,25 @@ TrainStep SupervisedLearner::train_step() {
   if (batch_index_ >= plan_->num_batches()) {
     ++epoch_;
     batch_index_ = 0;
-    plan_.emplace(stream_->epoch(task_, epoch_, config_.batch_size, /*drop_last=*/true));
+    plan_.emplace(stream_->epoch(training_task(), epoch_, config_.batch_size, /*drop_last=*/true));
   }
+  if (agem_) compute_agem_reference();
   const std::int64_t current_rows = fill_minibatch();
   std::span<const nm::ContextId> contexts;
   if (per_task_contexts()) contexts = contexts_;
   const auto& outputs = network_->forward(inputs_, contexts);
   TrainStep step;
   step.loss = minibatch_loss(outputs.front(), current_rows);
+  if (regularizers_) {
+    step.loss += regularizers_->add_distillation(inputs_, outputs.front(), current_rows, gradient_);
+  }
   step.samples = static_cast<std::int64_t>(labels_.size());
   network_->zero_grad();
   network_->backward(gradient_);
-  if (ewc_) ewc_->add_penalty_gradient(*network_);
+  if (regularizers_) regularizers_->before_step(*network_);
+  if (agem_) agem_->project(*network_);
   network_->step();
+  if (regularizers_) regularizers_->after_step(*network_);
   if (ngm_) ngm_->update(*network_, outputs.front());
   remember_minibatch(current_rows, outputs.front());
   return step;
@@ -209,8 +233,13 @@ std::int64_t SupervisedLearner::fill_minibatch() {
   plan_->fill(batch_index_++, batch_);
   // The replayed rows, drawn first so that inputs_ is sized once: for dark replay the
   // logit-matched block (its stored logits kept aside), then the labelled one.
+  for (const auto label : batch_.labels) {
+    if (label >= 0 && static_cast<std::size_t>(label) < seen_labels_.size()) {
+      seen_labels_[static_cast<std::size_t>(label)] = true;
+    }
+  }
   std::vector<const StoredExample*> replayed;
-  if (memory_) {
+  if (memory_ && !agem_) {
     const std::int64_t draw = config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size;
     if (!config_.replay.dark()) {
       replayed = memory_->sample(draw);
@@ -250,12 +279,9 @@ void SupervisedLearner::keep_stored_logits(const std::vector<const StoredExample
   }
 }
 
-void SupervisedLearner::consolidate_task(std::int64_t task) {
-  // The task's first epoch, in its own order: the same batches whatever the training reached.
+std::vector<Minibatch> SupervisedLearner::task_batches(std::int64_t task, std::int64_t max) const {
   const data::EpochPlan plan = stream_->epoch(task, 0, config_.batch_size, /*drop_last=*/true);
-  const std::int64_t count = config_.ewc_batches > 0
-                                 ? std::min(config_.ewc_batches, plan.num_batches())
-                                 : plan.num_batches();
+  const std::int64_t count = max > 0 ? std::min(max, plan.num_batches()) : plan.num_batches();
   std::vector<Minibatch> batches(static_cast<std::size_t>(count));
   data::Batch batch;
   for (std::int64_t b = 0; b < count; ++b) {
@@ -266,11 +292,48 @@ void SupervisedLearner::consolidate_task(std::int64_t task) {
     std::memcpy(out.inputs.data(), batch.inputs.data(), batch.inputs.size() * sizeof(float));
     out.labels.assign(batch.labels.begin(), batch.labels.end());
   }
-  ewc_->consolidate(*network_, batches);
+  return batches;
+}
+
+std::vector<std::size_t> SupervisedLearner::seen_units() const {
+  const bool class_units = config_.stream.scenario == data::Scenario::kClassIncremental;
+  std::vector<std::size_t> units;
+  for (std::size_t unit = 0; unit < seen_labels_.size(); ++unit) {
+    if (!class_units || seen_labels_[unit]) units.push_back(unit);
+  }
+  return units;
+}
+
+void SupervisedLearner::compute_agem_reference() {
+  if (memory_->size() == 0) return;
+  const std::int64_t draw = config_.replay.batch > 0 ? config_.replay.batch : config_.batch_size;
+  const auto drawn = memory_->sample(draw);
+  const std::size_t cols = static_cast<std::size_t>(stream_->input_size());
+  Minibatch reference;
+  reference.inputs.resize({drawn.size(), cols});
+  for (std::size_t r = 0; r < drawn.size(); ++r) {
+    std::memcpy(reference.inputs.data() + r * cols, drawn[r]->input.data(), cols * sizeof(float));
+    reference.labels.push_back(static_cast<std::int32_t>(drawn[r]->label));
+  }
+  agem_->compute_reference(*network_, reference);
+}
+
+std::int64_t SupervisedLearner::training_task() const {
+  return config_.joint_offline ? num_tasks() - 1 : task_;
+}
+
+void SupervisedLearner::remember_task(std::int64_t task) {
+  const auto cols = static_cast<std::size_t>(stream_->input_size());
+  for (const Minibatch& batch : task_batches(task, 0)) {
+    for (std::size_t r = 0; r < batch.labels.size(); ++r) {
+      memory_->offer(std::span<const float>(batch.inputs.data() + r * cols, cols), batch.labels[r],
+                     task, task);
+    }
+  }
 }
 
 void SupervisedLearner::remember_minibatch(std::int64_t rows, const nm::Matrix& outputs) {
-  if (!memory_) return;
+  if (!memory_ || agem_) return;
   const auto cols = static_cast<std::size_t>(batch_.input_size);
   const std::size_t width = outputs.shape(1);
   for (std::int64_t r = 0; r < rows; ++r) {

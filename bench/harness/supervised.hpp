@@ -1,9 +1,10 @@
 #pragma once
 // SupervisedLearner: a modulated or ordinary network trained on an ImageStream (Split, Permuted or
 // Rotated Fashion-MNIST in any scenario), by sequential fine-tuning, incremental joint training
-// (the stream's `joint` mode replays every earlier task's data), experience replay from a small
-// memory or elastic weight consolidation, with any optimizer, optionally with the NGM gain or a
-// fixed-gain control.
+// (the stream's `joint` mode replays every earlier task's data), joint training on every task at
+// once (the upper bound), experience replay from a small memory (ER, DER, DER++, A-GEM), or
+// regularization (EWC, online EWC, MAS, SI, LwF; methods/regularizers.hpp), with any optimizer,
+// optionally with the NGM gain or a fixed-gain control.
 //
 // Networks:
 //   mlp            the ordinary MLP of arXiv 2507.14056: hidden ReLU layers (2 x 400), no biases,
@@ -25,8 +26,9 @@
 #include <vector>
 
 #include "bench/harness/continual.hpp"
-#include "bench/harness/ewc.hpp"
-#include "bench/harness/replay_memory.hpp"
+#include "bench/harness/methods/agem.hpp"
+#include "bench/harness/methods/regularizers.hpp"
+#include "bench/harness/methods/replay_memory.hpp"
 #include "envs/data/streams.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/ngm.hpp"
@@ -67,10 +69,16 @@ struct SupervisedConfig {
     double der_beta = 0.0;
     bool dark() const { return der_alpha > 0.0 || der_beta > 0.0; }
   } replay;
-  // Elastic weight consolidation (ewc.hpp; ewc.lambda 0: off), its Fisher estimated on
-  // `ewc_batches` minibatches of each finished task (0: one epoch of its training data).
-  EwcConfig ewc;
-  std::int64_t ewc_batches = 0;
+  // A-GEM (agem.hpp): `batch` examples drawn from the replay memory, which is given each finished
+  // task's examples, give the reference gradient that the step's gradient is projected against;
+  // they do not join the minibatch.
+  bool agem = false;
+  // EWC, MAS, SI and LwF (methods/regularizers.hpp), each off at weight 0.
+  RegularizerConfig regularizers;
+  // Every task's training data from the first iteration on (Avalanche's JointTraining, the upper
+  // bound of a sequence): the stream's joint mode, each task's iterations drawn from the union of
+  // all tasks. The accuracy matrix is still measured per task, at the same points.
+  bool joint_offline = false;
   void validate() const;
 };
 
@@ -100,8 +108,19 @@ class SupervisedLearner final : public Learner {
   void keep_stored_logits(const std::vector<const StoredExample*>& matched);
   // The minibatch's loss and its gradient (gradient_) from the network's outputs.
   double minibatch_loss(const neuromod::Matrix& outputs, std::int64_t current_rows);
-  // EWC: the finished task's Fisher and weights, from minibatches of its training data.
-  void consolidate_task(std::int64_t task);
+  // Up to `max` minibatches (0: one epoch) of `task`'s first epoch, in its own order: the same
+  // batches whatever the training reached. For the regularizers' importance estimates.
+  std::vector<Minibatch> task_batches(std::int64_t task, std::int64_t max) const;
+  // The output units of the classes trained so far (LwF's distilled units): every unit where the
+  // tasks share them, those of the labels seen in training where they do not (class-incremental).
+  std::vector<std::size_t> seen_units() const;
+  // A-GEM: the finished task's first epoch offered to the memory, which so holds only earlier
+  // tasks' examples (a reservoir over them), as A-GEM's episodic memory does.
+  void remember_task(std::int64_t task);
+  // A-GEM: the reference gradient of a minibatch drawn from the memory.
+  void compute_agem_reference();
+  // The task whose epochs train now (the last one's, the union of all, for joint_offline).
+  std::int64_t training_task() const;
   // Offers the current task's rows of the minibatch (and, for dark replay, their logits) to the
   // replay memory.
   void remember_minibatch(std::int64_t rows, const neuromod::Matrix& outputs);
@@ -121,7 +140,9 @@ class SupervisedLearner final : public Learner {
   std::int64_t batch_index_ = 0;
   std::optional<envs::data::EpochPlan> plan_;
   std::optional<ReplayMemory> memory_;
-  std::optional<Ewc> ewc_;
+  std::optional<Regularizers> regularizers_;
+  std::optional<Agem> agem_;
+  std::vector<bool> seen_labels_;
   envs::data::Batch batch_;
   neuromod::Matrix inputs_;  // (batch, input_size)
   neuromod::Matrix gradient_;

@@ -96,7 +96,16 @@ std::int64_t iterations_left(const SweepPlan& plan) {
 std::string execute_run_text(const RunSpec& spec, std::optional<double> source_mean_gain) {
   json result;
   tbb::task_arena single(1);
-  single.execute([&] { result = execute_run(spec, source_mean_gain); });
+  try {
+    single.execute([&] { result = execute_run(spec, source_mean_gain); });
+  } catch (const locus::Error& e) {
+    // Which of the sweep's runs failed is what a user needs to fix it; the kind (usage or
+    // runtime) and so the exit status stay the same.
+    throw Error(fmt::format("run '{}' failed: {} (the runs finished so far are kept: fix its "
+                            "settings and run the same command again to resume)",
+                            spec.id, e.what()),
+                e.kind());
+  }
   return result.dump() + "\n";
 }
 

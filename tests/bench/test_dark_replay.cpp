@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "bench/harness/dark_replay.hpp"
+#include "bench/harness/methods/dark_replay.hpp"
 #include "bench/harness/errors.hpp"
 
 using namespace locus::bench;

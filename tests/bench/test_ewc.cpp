@@ -9,7 +9,7 @@
 
 #include "bench/harness/continual.hpp"
 #include "bench/harness/errors.hpp"
-#include "bench/harness/ewc.hpp"
+#include "bench/harness/methods/ewc.hpp"
 #include "bench/harness/run_settings.hpp"
 #include "bench/harness/supervised.hpp"
 #include "neuromod/presets.hpp"
@@ -76,7 +76,7 @@ TEST_CASE("EWC's Fisher, penalty and penalty gradient on a two-weight model", "[
   const auto g2 = gradient_by_hand(anchor, batches[1]);
   const auto& tensor = ewc.terms().at(0).at(0);
   for (std::size_t j = 0; j < 2; ++j) {
-    CHECK(tensor.fisher[j] == Approx((g1[j] * g1[j] + g2[j] * g2[j]) / 2.0).epsilon(1e-5));
+    CHECK(tensor.importance[j] == Approx((g1[j] * g1[j] + g2[j] * g2[j]) / 2.0).epsilon(1e-5));
     CHECK(tensor.anchor[j] == anchor[j]);
   }
   // Consolidating changed no weight and left no gradient behind.
@@ -86,14 +86,15 @@ TEST_CASE("EWC's Fisher, penalty and penalty gradient on a two-weight model", "[
   const std::vector<float> moved = {anchor[0] + 0.5f, anchor[1] - 0.25f};
   network->write_parameter(name, nm::kSharedContext, moved);
   const double d[2] = {0.5, -0.25};
-  CHECK(ewc.penalty(*network) ==
-        Approx(0.5 * 4.0 * (tensor.fisher[0] * d[0] * d[0] + tensor.fisher[1] * d[1] * d[1]))
-            .epsilon(1e-5));
+  CHECK(
+      ewc.penalty(*network) ==
+      Approx(0.5 * 4.0 * (tensor.importance[0] * d[0] * d[0] + tensor.importance[1] * d[1] * d[1]))
+          .epsilon(1e-5));
   network->zero_grad();
   ewc.add_penalty_gradient(*network);
   const auto gradient = network->read_gradient(name);
   for (std::size_t j = 0; j < 2; ++j) {
-    CHECK(gradient[j] == Approx(4.0 * tensor.fisher[j] * d[j]).epsilon(1e-5));
+    CHECK(gradient[j] == Approx(4.0 * tensor.importance[j] * d[j]).epsilon(1e-5));
   }
 }
 
@@ -114,11 +115,11 @@ TEST_CASE("separate EWC keeps a term per task, online EWC one decayed term", "[b
   online.consolidate(*online_net, second);
   REQUIRE(separate.terms().size() == 2);
   REQUIRE(online.terms().size() == 1);
-  const auto& f1 = separate.terms()[0][0].fisher;
-  const auto& f2 = separate.terms()[1][0].fisher;
+  const auto& f1 = separate.terms()[0][0].importance;
+  const auto& f2 = separate.terms()[1][0].importance;
   const auto& running = online.terms()[0][0];
   for (std::size_t j = 0; j < 2; ++j) {
-    CHECK(running.fisher[j] == Approx(0.5 * f1[j] + f2[j]).epsilon(1e-6));
+    CHECK(running.importance[j] == Approx(0.5 * f1[j] + f2[j]).epsilon(1e-6));
     CHECK(running.anchor[j] == later[j]);
   }
 }

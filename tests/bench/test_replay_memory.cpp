@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "bench/harness/errors.hpp"
-#include "bench/harness/replay_memory.hpp"
+#include "bench/harness/methods/replay_memory.hpp"
 
 using locus::bench::ReplayMemory;
 

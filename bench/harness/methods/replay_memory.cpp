@@ -1,4 +1,4 @@
-#include "bench/harness/replay_memory.hpp"
+#include "bench/harness/methods/replay_memory.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "bench/harness/dark_replay.hpp"
+#include "bench/harness/methods/dark_replay.hpp"
 
 #include <fmt/format.h>
 

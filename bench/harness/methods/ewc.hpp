@@ -10,14 +10,14 @@
 //   separate  lambda/2 sum_k sum_i F_k,i (theta_i - theta*_k,i)^2    one term per earlier task
 //   online    lambda/2 sum_i F_i (theta_i - theta*_i)^2,             F <- gamma F + F_new,
 //                                                                    theta* <- the latest weights
-// whose gradient, lambda sum_k F_k (theta - theta*_k), joins the loss's between backward() and
-// step() (Network::add_to_gradient), so every optimizer and backend applies it.
+// a QuadraticPenalty (quadratic_penalty.hpp) of coefficient lambda/2.
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "bench/harness/methods/quadratic_penalty.hpp"
 #include "neuromod/network.hpp"
 
 namespace locus::bench {
@@ -29,13 +29,6 @@ struct EwcConfig {
   void validate() const;
 };
 
-// One minibatch of a task, as the learner feeds it to the network.
-struct Minibatch {
-  neuromod::Matrix inputs;                    // (rows, input_size)
-  std::vector<std::int32_t> labels;           // (rows)
-  std::vector<neuromod::ContextId> contexts;  // (rows), or empty for the selected context
-};
-
 class Ewc {
  public:
   explicit Ewc(EwcConfig config);
@@ -44,22 +37,15 @@ class Ewc {
   // Leaves the network's parameters and optimizer state as they were (its gradients are zeroed).
   void consolidate(neuromod::Network& network, std::span<const Minibatch> batches);
   // Adds the penalty's gradient to the network's (after backward(), before step()).
-  void add_penalty_gradient(neuromod::Network& network) const;
+  void add_penalty_gradient(neuromod::Network& network) const { penalty_.add_gradient(network); }
   // The penalty at the network's weights now.
-  double penalty(const neuromod::Network& network) const;
-
-  // One consolidated term: per weight tensor, its Fisher diagonal and anchor weights.
-  struct Tensor {
-    std::string name;
-    std::vector<float> fisher;
-    std::vector<float> anchor;
-  };
-  using Term = std::vector<Tensor>;
-  const std::vector<Term>& terms() const { return terms_; }
+  double penalty(const neuromod::Network& network) const { return penalty_.value(network); }
+  // The consolidated terms, each tensor's importance being its Fisher diagonal.
+  const std::vector<PenaltyTerm>& terms() const { return penalty_.terms(); }
 
  private:
   EwcConfig config_;
-  std::vector<Term> terms_;  // separate: one per task; online: at most one
+  QuadraticPenalty penalty_;  // separate: one term per task; online: one running term
 };
 
 }  // namespace locus::bench
