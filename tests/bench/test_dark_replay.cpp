@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "bench/harness/methods/dark_replay.hpp"
 #include "bench/harness/errors.hpp"
+#include "bench/harness/methods/dark_replay.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
