@@ -125,6 +125,10 @@ def groups_of(runs):
     return groups
 
 
+# Columns of summary.csv newer than some sweeps on disk.
+ADDED_LATER = {"avg_sg_of_mean_curve"}
+
+
 def read_summary(sweep_dir):
     """summary.csv's rows: (label, runs, {metric: (mean, sd or None) or None}) per method."""
     path = os.path.join(sweep_dir, "summary.csv")
@@ -135,8 +139,9 @@ def read_summary(sweep_dir):
             rows = list(csv.DictReader(f))
     except (UnicodeDecodeError, csv.Error) as error:
         raise damaged(path, 0, f"not a CSV file ({error})")
+    # A summary written before a column existed lacks it: that metric shows "–".
     columns = ["method", "grid", "runs"] + [f"{key}_{part}" for key, _, _ in METRICS
-                                            for part in ("mean", "sd")]
+                                            if key not in ADDED_LATER for part in ("mean", "sd")]
     out = []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         missing = [c for c in columns if row.get(c) is None]
@@ -144,7 +149,7 @@ def read_summary(sweep_dir):
             raise damaged(path, number, f"no value for {', '.join(missing[:3])}")
         values = {}
         for key, _, _ in METRICS:
-            mean, sd = row[f"{key}_mean"], row[f"{key}_sd"]
+            mean, sd = row.get(f"{key}_mean") or "", row.get(f"{key}_sd") or ""
             if mean == "":
                 values[key] = None
                 continue
@@ -182,8 +187,8 @@ def table(rows, keys, meaningless):
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-MAIN_KEYS = ["acc", "bwt", "fwt", "forgetting", "avg_sg", "min_acc", "wc_acc"]
-SHAPE_KEYS = ["gap_depth", "gap_recovery", "gap_area", "mean_gain", "parameter_count",
+MAIN_KEYS = ["acc", "bwt", "fwt", "forgetting", "avg_sg", "avg_sg_of_mean_curve", "min_acc"]
+SHAPE_KEYS = ["wc_acc", "gap_depth", "gap_recovery", "gap_area", "mean_gain", "parameter_count",
               "bytes_per_task", "steps_per_second"]
 
 STYLE = """body{font-family:sans-serif;max-width:1240px;margin:auto;padding:0 12px}

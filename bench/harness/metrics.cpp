@@ -140,6 +140,25 @@ double average_stability_gap(const CurveView& curve) {
   return count == 0 ? kNaN : sum / static_cast<double>(count);
 }
 
+double stability_gap_of_mean_curve(std::span<const CurveView> curves) {
+  if (curves.empty()) return kNaN;
+  const CurveView& first = curves.front();
+  std::vector<double> mean(first.values.size(), 0.0);
+  for (const CurveView& curve : curves) {
+    check_curve(curve);
+    if (!std::ranges::equal(curve.iterations, first.iterations) ||
+        !std::ranges::equal(curve.block_ends, first.block_ends)) {
+      throw InvalidArgumentError(
+          "the curves to average were recorded under different schedules (iterations or block "
+          "ends differ)");
+    }
+    for (std::size_t e = 0; e < mean.size(); ++e) {
+      mean[e] += curve.values[e] / static_cast<double>(curves.size());
+    }
+  }
+  return average_stability_gap({first.iterations, mean, first.block_ends});
+}
+
 GapShape gap_shape(const CurveView& curve, std::size_t boundary, double epsilon,
                    std::size_t window) {
   check_curve(curve);

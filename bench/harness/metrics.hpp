@@ -46,6 +46,12 @@ struct CurveView {
 double stability_gap(const CurveView& curve, std::size_t boundary);
 // Mean of SG_k over every boundary (NaN terms skipped; NaN if none is finite).
 double average_stability_gap(const CurveView& curve);
+// avg-SG of the mean of several curves (the seeds of one method, recorded under the same
+// iterations and block ends), as arXiv 2507.14056 computes it: averaging first smooths dips that
+// the seeds take at different moments, so this is often well under the mean of the curves' own
+// avg-SG (not always: SG is a ratio, and a boundary where one seed's curve is at 0 counts here).
+// Throws InvalidArgumentError when the curves were not recorded under one schedule.
+double stability_gap_of_mean_curve(std::span<const CurveView> curves);
 
 struct GapShape {
   double baseline = 0.0;      // mean of the last `window` evaluations of block k

@@ -82,7 +82,8 @@ void apply_gain_control(const RunSpec& spec, double source_mean_gain, Supervised
   }
 }
 
-// Trains the run's learner through its sequence; `resolved` receives what a control resolved.
+// Trains the run's learner through its sequence; `resolved` receives what a control resolved and,
+// with an inferred context, how often it was right.
 ContinualRecord run_learner(const RunSpec& spec, std::optional<double> source_mean_gain,
                             json& resolved) {
   const RunSettings& run = spec.run;
@@ -99,7 +100,17 @@ ContinualRecord run_learner(const RunSpec& spec, std::optional<double> source_me
     apply_gain_control(spec, source_mean_gain.value_or(std::nan("")), config, resolved);
   }
   SupervisedLearner learner(config);
-  return run_continual(learner, run.schedule);
+  ContinualRecord record = run_continual(learner, run.schedule);
+  if (infers_context(config.context_at_test)) {
+    // How often the inferred context was the task's own, per task at the end: what separates a
+    // wrong guess of the task from a right context that still misclassifies.
+    json hits = json::array();
+    for (std::int64_t task = 0; task < learner.num_tasks(); ++task) {
+      hits.push_back(learner.context_hit_rate(task));
+    }
+    resolved["context_hit_rates"] = hits;
+  }
+  return record;
 }
 
 }  // namespace

@@ -66,6 +66,9 @@ const std::vector<SettingInfo>& setting_table() {
       {"precision", "float32",
        "float32 | bfloat16 | tf32: the products' arithmetic (bfloat16: CPUs with AVX512-BF16, "
        "fixed weights only; tf32: cuda)"},
+      {"context_at_test", "given",
+       "given | oracle | batch-entropy | example-entropy: how a network with a context per task "
+       "picks it at test time (inferred where the scenario hides the task)"},
       {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
       {"replay_memory", 0, "experience replay: examples kept from the stream (0: no replay)"},
       {"replay_batch", 0, "replayed examples beside each minibatch (0: batch_size of them)"},
@@ -329,6 +332,7 @@ SupervisedConfig supervised_config(const json& run_settings, std::uint64_t seed)
   SupervisedConfig c;
   read_stream(settings, seed, c);
   c.network = network_kind_from_name(get_string(settings, "network"));
+  c.context_at_test = context_at_test_from_name(get_string(settings, "context_at_test"));
   c.hidden = get_list<std::size_t>(settings, "hidden");
   c.separate = get_bool(settings, "separate");
   read_device(settings, c);

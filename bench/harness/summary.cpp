@@ -12,6 +12,7 @@
 #include "bench/harness/grid.hpp"
 #include "bench/harness/metrics.hpp"
 #include "bench/harness/run_files.hpp"
+#include "util/nan.hpp"
 
 namespace locus::bench {
 
@@ -63,6 +64,7 @@ std::string format_mean_sd(const MeanSd& s, int decimals) {
 struct Groups {
   std::vector<std::pair<std::string, std::string>> order;  // method, grid label
   std::map<std::pair<std::string, std::string>, std::vector<json>> metrics;
+  std::map<std::pair<std::string, std::string>, std::vector<json>> records;
 };
 
 Groups collect_runs(const SweepConfig& config, const fs::path& out_dir) {
@@ -79,9 +81,38 @@ Groups collect_runs(const SweepConfig& config, const fs::path& out_dir) {
     const auto key = std::make_pair(spec.method, grid_label(spec.grid));
     if (!groups.metrics.contains(key)) groups.order.push_back(key);
     groups.metrics[key].push_back(run["metrics"]);
+    groups.records[key].push_back(run["record"]);
   }
   write_file_atomically(out_dir / "results.jsonl", jsonl);
   return groups;
+}
+
+// avg-SG of the seeds' mean first-task curve (metrics.hpp), beside the mean of the seeds' own
+// avg-SG: the paper quotes the former, and the two differ most for jagged curves.
+double mean_curve_stability_gap(const std::vector<json>& records) {
+  struct Curve {
+    std::vector<std::int64_t> iterations, block_ends;
+    std::vector<double> values;
+  };
+  std::vector<Curve> curves;
+  for (const json& record : records) {
+    if (!record.is_object() || !record.contains("curves") || record["curves"].empty())
+      return util::kNaN;
+    Curve curve{record["iterations"].get<std::vector<std::int64_t>>(),
+                record["block_ends"].get<std::vector<std::int64_t>>(),
+                {}};
+    for (const json& value : record["curves"][0]) curve.values.push_back(number_or_nan(value));
+    curves.push_back(std::move(curve));
+  }
+  std::vector<CurveView> views;
+  views.reserve(curves.size());
+  for (const Curve& curve : curves)
+    views.push_back({curve.iterations, curve.values, curve.block_ends});
+  try {
+    return stability_gap_of_mean_curve(views);
+  } catch (const InvalidArgumentError&) {
+    return util::kNaN;  // seeds under different schedules have no mean curve
+  }
 }
 
 std::vector<std::string> table_header() {
@@ -90,6 +121,7 @@ std::vector<std::string> table_header() {
     for (const auto& column : summary_columns()) {
       if (std::string(column.metric) == metric) header.push_back(column.title);
     }
+    if (std::string(metric) == "avg_sg") header.push_back("avg-SG of mean");
   }
   return header;
 }
@@ -100,7 +132,7 @@ Table write_csv(const Groups& groups, const fs::path& out_dir) {
   for (const auto& column : summary_columns()) {
     csv += fmt::format(",{0}_mean,{0}_sd", column.metric);
   }
-  csv += "\n";
+  csv += ",avg_sg_of_mean_curve_mean,avg_sg_of_mean_curve_sd\n";
   Table table = {table_header()};
   for (const auto& key : groups.order) {
     const auto& members = groups.metrics.at(key);
@@ -114,13 +146,18 @@ Table write_csv(const Groups& groups, const fs::path& out_dir) {
       auto cell = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; };
       csv += fmt::format(",{},{}", cell(s.mean), cell(s.sd));
     }
-    csv += "\n";
+    const double mean_curve_sg = mean_curve_stability_gap(groups.records.at(key));
+    csv += fmt::format(",{},\n", std::isfinite(mean_curve_sg) ? fmt::format("{:.6g}", mean_curve_sg)
+                                                              : std::string());
     std::vector<std::string> row = {
         key.second.empty() ? key.first : key.first + " (" + key.second + ")",
         std::to_string(members.size())};
     for (const auto* metric : table_metrics()) {
       const std::string name = metric;
       row.push_back(format_mean_sd(stats[name], name == "steps_per_second" ? 0 : 3));
+      if (name == "avg_sg") {
+        row.push_back(std::isfinite(mean_curve_sg) ? fmt::format("{:.3f}", mean_curve_sg) : "-");
+      }
     }
     table.push_back(row);
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "bench/harness/errors.hpp"
@@ -45,11 +46,18 @@ void SupervisedConfig::validate() const {
   for (const auto width : hidden) {
     if (width == 0) throw InvalidArgumentError("hidden layer widths must be >= 1");
   }
-  if (network != NetworkKind::kMlp && stream.scenario != data::Scenario::kTaskIncremental) {
+  if (network != NetworkKind::kMlp && stream.scenario != data::Scenario::kTaskIncremental &&
+      context_at_test == ContextAtTest::kGiven) {
     throw InvalidArgumentError(fmt::format(
-        "network '{}' picks one context per task by its id, which only the task-incremental "
-        "scenario reveals; scenario is '{}'",
+        "network '{}' picks one context per task by its id, which the '{}' scenario hides at test "
+        "time; set context_at_test to example-entropy or batch-entropy (inferred), or oracle",
         network_kind_name(network), envs::scenario_name(stream.scenario)));
+  }
+  if (network == NetworkKind::kMlp && context_at_test != ContextAtTest::kGiven) {
+    throw InvalidArgumentError(fmt::format(
+        "context_at_test '{}' picks among one context per task, which network mlp does not have: "
+        "use network modulated or modulated-mlp",
+        context_at_test_name(context_at_test)));
   }
   if (ngm && fixed_gain) {
     throw InvalidArgumentError(
@@ -112,6 +120,7 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   if (config_.regularizers.any()) regularizers_.emplace(config_.regularizers);
   if (config_.agem) agem_.emplace();
   seen_labels_.assign(static_cast<std::size_t>(stream_->num_outputs()), false);
+  context_hit_rates_.assign(static_cast<std::size_t>(stream_->num_tasks()), std::nan(""));
   if (config_.replay.memory > 0) {
     // Its own stream of draws, apart from the network's and the data order's.
     memory_.emplace(config_.replay.memory, config_.replay.class_balanced,
@@ -258,12 +267,14 @@ std::int64_t SupervisedLearner::fill_minibatch() {
   if (inputs_.shape(0) != total || inputs_.shape(1) != cols) inputs_.resize({total, cols});
   std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
   labels_.assign(batch_.labels.begin(), batch_.labels.end());
-  contexts_.assign(batch_.task_ids.begin(), batch_.task_ids.end());
+  // Training knows each row's task (where the scenario hides it from the data too): a network
+  // with one context per task trains the row's own.
+  contexts_.assign(batch_.origin_tasks.begin(), batch_.origin_tasks.end());
   for (std::size_t r = 0; r < replayed.size(); ++r) {
     std::memcpy(inputs_.data() + (rows + r) * cols, replayed[r]->input.data(),
                 cols * sizeof(float));
     labels_.push_back(static_cast<std::int32_t>(replayed[r]->label));
-    contexts_.push_back(static_cast<nm::ContextId>(replayed[r]->task_id));
+    contexts_.push_back(static_cast<nm::ContextId>(replayed[r]->origin_task));
   }
   return batch_.size;
 }
@@ -360,6 +371,14 @@ double SupervisedLearner::evaluate(std::int64_t task) {
     set.labels.assign(batch.labels.begin(), batch.labels.end());
     slot = std::move(set);
   }
+  if (per_task_contexts() && infers_context(config_.context_at_test)) {
+    const InferredEvaluation inferred = evaluate_inferring_context(
+        *network_, slot->inputs, slot->labels, task, config_.context_at_test);
+    const auto rows = static_cast<double>(std::max<std::size_t>(slot->labels.size(), 1));
+    context_hit_rates_[static_cast<std::size_t>(task)] =
+        static_cast<double>(inferred.right_context) / rows;
+    return static_cast<double>(inferred.correct) / rows;
+  }
   std::span<const nm::ContextId> contexts;
   if (per_task_contexts()) {
     // A task not trained yet has no context: it is scored with the newest one (what the learner
@@ -374,6 +393,10 @@ double SupervisedLearner::evaluate(std::int64_t task) {
   return slot->labels.empty()
              ? 0.0
              : static_cast<double>(correct) / static_cast<double>(slot->labels.size());
+}
+
+double SupervisedLearner::context_hit_rate(std::int64_t task) const {
+  return context_hit_rates_.at(static_cast<std::size_t>(task));
 }
 
 std::int64_t SupervisedLearner::parameter_count() const {

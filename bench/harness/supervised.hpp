@@ -11,7 +11,8 @@
 //                  every weight trainable, one shared context
 //   modulated      the published modulated random-weight network (hong_pavlic_2022: 784 -> 7840
 //                  sparse binary, per-context gain and output gain, fixed readout), one context per
-//                  task, picked by the task id (task-incremental scenario only)
+//                  task, opened at the task's start; at test time picked by the task id, or
+//                  inferred where the scenario hides it (context_at_test, context_inference.hpp)
 //   modulated-mlp  fixed dense random layers of the `hidden` widths with per-context gain and bias
 //                  (neuromod's modulated_mlp), one context per task
 //
@@ -27,6 +28,7 @@
 
 #include "bench/harness/continual.hpp"
 #include "bench/harness/methods/agem.hpp"
+#include "bench/harness/methods/context_inference.hpp"
 #include "bench/harness/methods/regularizers.hpp"
 #include "bench/harness/methods/replay_memory.hpp"
 #include "envs/data/streams.hpp"
@@ -79,6 +81,8 @@ struct SupervisedConfig {
   // bound of a sequence): the stream's joint mode, each task's iterations drawn from the union of
   // all tasks. The accuracy matrix is still measured per task, at the same points.
   bool joint_offline = false;
+  // How a network with one context per task picks the context at test time.
+  ContextAtTest context_at_test = ContextAtTest::kGiven;
   void validate() const;
 };
 
@@ -96,6 +100,9 @@ class SupervisedLearner final : public Learner {
 
   const neuromod::Network& network() const { return *network_; }
   const envs::data::ImageStream& stream() const { return *stream_; }
+  // With an inferred context: the share of task `task`'s evaluation rows that picked the task's
+  // own context at its latest evaluation (NaN before one).
+  double context_hit_rate(std::int64_t task) const;
 
  private:
   bool per_task_contexts() const { return config_.network != NetworkKind::kMlp; }
@@ -143,6 +150,7 @@ class SupervisedLearner final : public Learner {
   std::optional<Regularizers> regularizers_;
   std::optional<Agem> agem_;
   std::vector<bool> seen_labels_;
+  std::vector<double> context_hit_rates_;  // per task, with an inferred context
   envs::data::Batch batch_;
   neuromod::Matrix inputs_;  // (batch, input_size)
   neuromod::Matrix gradient_;

@@ -149,10 +149,10 @@ TEST_CASE("modulated contexts never forget, a fine-tuned MLP does", "[continual]
   CHECK(f.bytes_per_task == 0);                             // fine-tuning keeps nothing per task
 }
 
-TEST_CASE("a modulated network needs the task id", "[continual][errors]") {
+TEST_CASE("a modulated network needs the task id or an inferred context", "[continual][errors]") {
   SupervisedConfig config = small_config(NetworkKind::kModulated, false);
   config.stream.scenario = data::Scenario::kClassIncremental;
-  CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Matchers::Contains("task-incremental"));
+  CHECK_THROWS_WITH(SupervisedLearner(config), Catch::Matchers::Contains("context_at_test"));
   config = small_config(NetworkKind::kMlp, false);
   config.ngm = true;
   config.fixed_gain = 1.5f;

@@ -100,6 +100,23 @@ TEST_CASE("stability gap per boundary and its mean", "[metrics][gap]") {
   CHECK_FALSE(none.censored);
 }
 
+TEST_CASE("the stability gap of the seeds' mean curve, against the mean of their gaps",
+          "[metrics][gap]") {
+  // Two seeds, blocks ending at 4 and 8, evaluated every iteration: each dips to 0.2 once after
+  // the switch, at different iterations, so their mean curve dips only to 0.55.
+  const std::vector<std::int64_t> iterations = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  const std::vector<std::int64_t> ends = {4, 8};
+  const std::vector<double> a = {0.1, 0.5, 0.8, 0.9, 0.9, 0.2, 0.9, 0.9, 0.9};
+  const std::vector<double> b = {0.1, 0.5, 0.8, 0.9, 0.9, 0.9, 0.2, 0.9, 0.9};
+  const std::vector<CurveView> seeds = {{iterations, a, ends}, {iterations, b, ends}};
+  const double per_seed = (average_stability_gap(seeds[0]) + average_stability_gap(seeds[1])) / 2;
+  CHECK(per_seed == Approx((0.9 - 0.2) / 0.9).margin(kTolerance));
+  CHECK(stability_gap_of_mean_curve(seeds) == Approx((0.9 - 0.55) / 0.9).margin(kTolerance));
+  const std::vector<std::int64_t> other_ends = {3, 8};
+  const std::vector<CurveView> mixed = {{iterations, a, ends}, {iterations, b, other_ends}};
+  CHECK_THROWS_WITH(stability_gap_of_mean_curve(mixed), Contains("different schedules"));
+}
+
 TEST_CASE("recovery time uses the trailing 5-point mean after the minimum", "[metrics][gap]") {
   std::vector<std::int64_t> iterations;
   for (std::int64_t t = 1; t <= 15; ++t) iterations.push_back(t);

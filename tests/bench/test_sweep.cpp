@@ -79,7 +79,7 @@ TEST_CASE("config errors name the key or value", "[sweep][errors]") {
                     Contains("'seeds' is -1; allowed: 0 to"));
   CHECK_THROWS_WITH(
       SweepConfig::from_yaml("methods: [{name: a, network: modulated, scenario: class}]").expand(),
-      Contains("task-incremental"));
+      Contains("context_at_test"));
   CHECK_THROWS_WITH(SweepConfig::from_yaml("methods: [{name: a}, {name: a}]"),
                     Contains("appears twice"));
   CHECK_THROWS_AS(SweepConfig::from_yaml("methods: [{name: a"), InvalidArgumentError);
