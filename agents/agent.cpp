@@ -483,6 +483,7 @@ void Agent::learn(Rollout& r, UpdateStats& stats) {
   for (std::size_t epoch = 0; epoch < epochs; ++epoch) {
     for (const Minibatch& batch : body_->minibatches(r.steps, r.envs, count, random_)) {
       const Loss loss = learn_batch(r, batch, ppo);
+      if (gradient_hook_) gradient_hook_(*network_);
       norm_sum += optimizer_step();
       total.total += loss.total;
       total.policy += loss.policy;
@@ -520,6 +521,10 @@ UpdateStats Agent::update() {
   stats.context = network_->selected_context();
   stats.contexts = network_->context_count();
   return stats;
+}
+
+const neuromod::Matrix& Agent::rollout_inputs() const {
+  return rollout_->inputs;
 }
 
 std::vector<DopamineSample> Agent::take_dopamine_trace() {

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -181,6 +182,16 @@ class Agent {
                std::span<float> actions);
   std::size_t action_width() const;
 
+  // A gradient beside the RL loss's, for continual-learning methods that live outside agents/ (an
+  // EWC penalty, a replay's distillation term): called with the network after every minibatch's
+  // backward() and before its step(), so the optimizer and its clip see the sum. It may run its
+  // own forward() and backward() passes (backward accumulates). Empty: none.
+  using GradientHook = std::function<void(neuromod::Network&)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+  // The network input rows of the last update's rollout, time-major (row t * num_envs + e): the
+  // observations the policy acted on (encoded, frame-stacked). Empty before the first update.
+  const neuromod::Matrix& rollout_inputs() const;
+
   // Traces recorded since the last take_* call (the run directory streams them to CSV).
   std::vector<DopamineSample> take_dopamine_trace();
   std::vector<GainSample> take_gain_trace();
@@ -246,6 +257,7 @@ class Agent {
   std::vector<DopamineSample> dopamine_trace_;
   std::vector<GainSample> gain_trace_;
   std::unique_ptr<Rollout> rollout_;
+  GradientHook gradient_hook_;
 };
 
 }  // namespace locus::agents

@@ -14,6 +14,7 @@
 #include "envs/registry.hpp"
 #include "envs/sequences/task_switch.hpp"
 #include "envs/vector_env.hpp"
+#include "util/hash.hpp"
 
 namespace locus::bench {
 
@@ -22,6 +23,10 @@ namespace {
 using nlohmann::json;
 namespace nm = locus::neuromod;
 using envs::kTaskSwitchId;
+
+// The continual methods' draws (their reservoirs) come from a stream of their own, apart from the
+// agent's.
+constexpr std::uint64_t kContinualSeedStream = 0x636c;
 
 envs::TaskSwitchEnv& switch_env(envs::Env& env) {
   auto* switching = dynamic_cast<envs::TaskSwitchEnv*>(&env.unwrapped());
@@ -58,6 +63,79 @@ const std::vector<HarnessSetting>& harness_settings() {
       {"gap_window", 5, "evaluations in the gap baseline and smoothing"},
   };
   return table;
+}
+
+// The continual methods' settings (rl_continual.hpp), read into RlContinualConfig.
+const std::vector<HarnessSetting>& continual_settings() {
+  const RlContinualConfig d;
+  static const std::vector<HarnessSetting> table = {
+      {"ewc_lambda", d.ewc.lambda, "EWC's penalty weight on the policy's Fisher (0: off)"},
+      {"ewc_online", d.ewc.online, "online EWC: one running Fisher instead of one per task"},
+      {"ewc_gamma", d.ewc.gamma, "online EWC: decay of the earlier Fisher"},
+      {"ewc_samples", d.ewc_samples, "states per task the Fisher is averaged over"},
+      {"replay_memory", d.replay_memory, "behaviour-cloning replay memory in states (0: off)"},
+      {"replay_batch", d.replay_batch, "replayed states per minibatch"},
+      {"replay_kl_weight", d.replay_kl_weight, "weight of KL(stored policy || policy)"},
+      {"replay_value_weight", d.replay_value_weight, "weight of (value - stored value)^2"},
+  };
+  return table;
+}
+
+bool is_continual_key(const std::string& key) {
+  const auto& table = continual_settings();
+  return std::any_of(table.begin(), table.end(), [&](const auto& s) { return key == s.key; });
+}
+
+RlContinualConfig read_continual(const json& settings) {
+  json chosen = json::object();
+  for (const auto& s : continual_settings()) {
+    if (settings.contains(s.key)) chosen[s.key] = settings[s.key];
+  }
+  config::Reader reader(chosen, "RL run settings",
+                        {.raise = &config::raise_as<InvalidArgumentError>});
+  RlContinualConfig c;
+  c.ewc.lambda = reader.get<double>("ewc_lambda", c.ewc.lambda);
+  c.ewc.online = reader.get<bool>("ewc_online", c.ewc.online);
+  c.ewc.gamma = reader.get<double>("ewc_gamma", c.ewc.gamma);
+  c.ewc_samples = reader.get_in<std::int64_t>("ewc_samples", c.ewc_samples, 1, INT64_MAX);
+  c.replay_memory = reader.get_in<std::int64_t>("replay_memory", c.replay_memory, 0, INT64_MAX);
+  c.replay_batch = reader.get_in<std::int64_t>("replay_batch", c.replay_batch, 1, INT64_MAX);
+  c.replay_kl_weight = reader.get<double>("replay_kl_weight", c.replay_kl_weight);
+  c.replay_value_weight = reader.get<double>("replay_value_weight", c.replay_value_weight);
+  reader.finish();
+  c.validate();
+  return c;
+}
+
+// EWC and replay keep one set of shared weights and replay single observations: they need an
+// ordinary feed-forward network with one context.
+void check_continual_fits(const RlContinualConfig& c, const agents::AgentConfig& agent) {
+  if (!c.enabled()) return;
+  const std::string methods =
+      c.ewc_on()
+          ? fmt::format("ewc_lambda {}{}", c.ewc.lambda,
+                        c.replay_on() ? fmt::format(" and replay_memory {}", c.replay_memory) : "")
+          : fmt::format("replay_memory {}", c.replay_memory);
+  const std::string off = "or set ewc_lambda: 0 and replay_memory: 0";
+  if (agent.network != agents::NetworkMode::kTrainable) {
+    throw InvalidArgumentError(fmt::format(
+        "{} needs network: trainable, got network: {}: the modulated network's shared weights are "
+        "fixed random ones, so there is nothing to protect or distill into (its per-task contexts, "
+        "contexts: task_id, keep each task instead); set network: trainable, {}",
+        methods, agents::to_string(agent.network), off));
+  }
+  if (agent.policy != agents::PolicyType::kMlp) {
+    throw InvalidArgumentError(fmt::format(
+        "{} needs policy: mlp, got policy: {}: a stored observation carries no recurrent state to "
+        "take the Fisher on or to replay; set policy: mlp (frame_stack gives it a history), {}",
+        methods, agents::to_string(agent.policy), off));
+  }
+  if (agent.contexts != agents::ContextPolicy::kFixed) {
+    throw InvalidArgumentError(fmt::format(
+        "{} needs contexts: fixed, got contexts: {}: the penalty and the replayed targets belong "
+        "to one context of shared weights; set contexts: fixed, {}",
+        methods, agents::to_string(agent.contexts), off));
+  }
 }
 
 bool is_agent_key(const std::string& key) {
@@ -142,12 +220,13 @@ bool is_rl_setting(const std::string& key) {
   for (const auto& s : harness_settings()) {
     if (key == s.key) return true;
   }
-  return is_agent_key(key);
+  return is_continual_key(key) || is_agent_key(key);
 }
 
 std::string rl_setting_names() {
   std::string out;
   for (const auto& s : harness_settings()) out += (out.empty() ? "" : ", ") + std::string(s.key);
+  for (const auto& s : continual_settings()) out += ", " + std::string(s.key);
   for (const auto& key : agents::AgentConfig::keys()) {
     if (is_agent_key(key)) out += ", " + key;
   }
@@ -156,8 +235,10 @@ std::string rl_setting_names() {
 
 std::string rl_settings_help() {
   std::string out;
-  for (const auto& s : harness_settings()) {
-    out += fmt::format("  {:<20} {:<18} {}\n", s.key, s.default_value.dump(), s.help);
+  for (const auto* table : {&harness_settings(), &continual_settings()}) {
+    for (const auto& s : *table) {
+      out += fmt::format("  {:<20} {:<18} {}\n", s.key, s.default_value.dump(), s.help);
+    }
   }
   const json defaults = agents::AgentConfig{}.to_json();
   for (const auto& key : agents::AgentConfig::keys()) {
@@ -190,6 +271,8 @@ RlConfig rl_config(const json& scenario, const json& settings, std::uint64_t see
   } catch (const agents::ConfigError& e) {
     throw InvalidArgumentError(e.what());
   }
+  config.continual = read_continual(settings);
+  check_continual_fits(config.continual, config.agent);
   // The tasks exist, take their kwargs and fit together (spaces): checked before any run starts.
   try {
     (void)envs::make(kTaskSwitchId, config.agent.env_kwargs);
@@ -312,6 +395,15 @@ RlLearner::RlLearner(const RlConfig& config) : config_(config) {
   }
   task_contexts_.assign(config_.scenario.tasks.size(), std::nullopt);
   evaluators_.resize(config_.scenario.tasks.size());
+  check_continual_fits(config_.continual, config_.agent);
+  if (config_.continual.enabled()) {
+    continual_ = std::make_unique<RlContinualMethods>(
+        config_.continual, util::mix_seed(config_.agent.seed, kContinualSeedStream));
+    agent_->set_gradient_hook(
+        [methods = continual_.get(), agent = agent_.get()](nm::Network& network) {
+          methods->add_gradients(network, {agent->log_std()});
+        });
+  }
 }
 
 RlLearner::~RlLearner() = default;
@@ -324,6 +416,9 @@ void RlLearner::begin_task(std::int64_t task) {
   if (task < 0 || task >= num_tasks()) {
     throw InvalidArgumentError(fmt::format("task {} is out of range; the sequence has tasks 0..{}",
                                            task, num_tasks() - 1));
+  }
+  if (continual_ && task_ >= 0) {
+    continual_->end_task(agent_->network(), {agent_->log_std()}, task_);
   }
   task_ = task;
   envs::VectorEnv& env = agent_->env();
@@ -339,6 +434,7 @@ void RlLearner::begin_task(std::int64_t task) {
 TrainStep RlLearner::train_step() {
   if (task_ < 0) throw InvalidArgumentError("train_step() before begin_task()");
   const agents::UpdateStats stats = agent_->update();
+  if (continual_) continual_->observe(agent_->rollout_inputs());
   return {stats.loss,
           static_cast<std::int64_t>(config_.agent.rollout_steps * config_.agent.num_envs)};
 }
@@ -418,6 +514,7 @@ std::int64_t RlLearner::parameter_count() const {
 }
 
 std::int64_t RlLearner::bytes_per_task() const {
+  if (continual_) return continual_->bytes() / num_tasks();
   if (config_.agent.contexts != agents::ContextPolicy::kTaskId) return 0;
   return static_cast<std::int64_t>(nm::memory_report(agent_->network()).context_bytes);
 }

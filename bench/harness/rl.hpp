@@ -26,6 +26,11 @@
 // with a one-hot task id (task_input); every task must have the same action space. The tasks keep
 // their own time limits and info (trial_ended, correct, ...).
 //
+// Continual-learning methods (rl_continual.hpp): with ewc_lambda > 0 or replay_memory > 0 the
+// learner keeps each finished task's states, and adds EWC's penalty and replay's distillation to
+// every minibatch's gradient through the agent's gradient hook (trainable feed-forward policies
+// with one context only).
+//
 // Evaluation with contexts: task_id uses task j's context; a task not begun yet (the initial
 // evaluation, the accuracy matrix's unseen tasks) and the other context policies use the context
 // the agent has selected now.
@@ -40,6 +45,7 @@
 #include "agents/agent.hpp"
 #include "agents/config.hpp"
 #include "bench/harness/continual.hpp"
+#include "bench/harness/methods/rl_continual.hpp"
 #include "bench/harness/task_list.hpp"
 
 namespace locus::bench {
@@ -71,7 +77,8 @@ struct RlScenario {
 
 struct RlConfig {
   RlScenario scenario;
-  agents::AgentConfig agent;  // env and env_kwargs are the learner's (its task-switching env)
+  agents::AgentConfig agent;    // env and env_kwargs are the learner's (its task-switching env)
+  RlContinualConfig continual;  // EWC and replay across the tasks (off by default)
 };
 
 class RlLearner final : public Learner {
@@ -100,12 +107,15 @@ class RlLearner final : public Learner {
   std::unique_ptr<agents::Agent> agent_;
   std::vector<std::optional<neuromod::ContextId>> task_contexts_;  // contexts: task_id
   std::vector<std::unique_ptr<Evaluator>> evaluators_;             // per task, built on first use
+  std::unique_ptr<RlContinualMethods> continual_;                  // EWC and replay, when on
   std::int64_t task_ = -1;
 };
 
 // The settings of an RL run (keys of a sweep's defaults, methods and grid with scenario kind rl):
-// iterations_per_task, eval_every, gap_epsilon, gap_window and every AgentConfig key except env,
-// env_kwargs and seed. Throws InvalidArgumentError for an unknown key or a bad value.
+// iterations_per_task, eval_every, gap_epsilon, gap_window, the continual methods' keys
+// (ewc_lambda, ewc_online, ewc_gamma, ewc_samples, replay_memory, replay_batch, replay_kl_weight,
+// replay_value_weight) and every AgentConfig key except env, env_kwargs and seed. Throws
+// InvalidArgumentError for an unknown key or a bad value.
 RlConfig rl_config(const nlohmann::json& scenario, const nlohmann::json& settings,
                    std::uint64_t seed);
 // Whether `key` is an RL run setting, and the list of them (for error messages and help).
