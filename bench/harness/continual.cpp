@@ -52,7 +52,8 @@ ContinualRecord run_continual(Learner& learner, const Schedule& schedule) {
     record.iterations.push_back(t);
     for (std::int64_t j = 0; j < tasks; ++j) {
       double value = kNaN;
-      if (j <= current || row != nullptr) value = learner.evaluate(j);
+      const bool wanted = row != nullptr || (j <= current && (j == 0 || !schedule.only_first_task));
+      if (wanted) value = learner.evaluate(j);
       if (row != nullptr) (*row)[static_cast<std::size_t>(j)] = value;
       record.curves[static_cast<std::size_t>(j)].push_back(j <= current ? value : kNaN);
     }

@@ -47,6 +47,9 @@ class Learner {
 struct Schedule {
   std::int64_t iterations_per_task = 100;
   std::int64_t eval_every = 10;  // also evaluated at t = 0 and at the end of every block
+  // Between the ends of blocks, evaluate only the first task (the stability gap's curve): the
+  // cheap path, for evaluating every iteration as arXiv 2507.14056 does.
+  bool only_first_task = false;
   void validate() const;
 };
 

@@ -55,10 +55,19 @@ const std::vector<SettingInfo>& setting_table() {
       {"angles", json::array({0.0, 80.0, 160.0}), "rotated streams, degrees"},
       {"train_per_task", 0, "training images per task (0: all)"},
       {"eval_per_task", 1000, "held-out evaluation images per task (0: all)"},
-      {"normalization", "unit", "unit | standardize"},
+      {"normalization", "unit",
+       "unit (pixel / 255) | standardize (by the training pixels' mean and std) | fixed"},
+      {"normalization_mean", 0.0, "normalization fixed: the mean subtracted from pixel / 255"},
+      {"normalization_std", 1.0, "normalization fixed: the std it is divided by"},
+      {"sampling", "epochs", "epochs (shuffled, without replacement) | with-replacement"},
+      {"init_std", json::array(),
+       "normal(0, std) weights per trainable layer, hidden then output (empty: He init)"},
       {"data_dir", "", "MNIST-format data directory (empty: Debian's Fashion-MNIST)"},
       {"iterations_per_task", 100, "training iterations (optimizer steps) per task"},
       {"eval_every", 10, "evaluate every task seen so far every this many iterations"},
+      {"eval_tasks", "seen",
+       "seen | first: the tasks evaluated every eval_every iterations (every task at the ends of "
+       "tasks either way)"},
       {"batch_size", 64, "minibatch size"},
       {"network", "mlp", "mlp | modulated | modulated-mlp"},
       {"hidden", json::array({400, 400}), "hidden widths (mlp, modulated-mlp)"},
@@ -87,6 +96,14 @@ const std::vector<SettingInfo>& setting_table() {
       {"lwf_alpha", 0.0, "learning without forgetting: the distillation's weight (0: off)"},
       {"lwf_temperature", 2.0, "LwF: the distillation's temperature"},
       {"agem", false, "A-GEM: project the gradient against the replay memory's (replay_memory)"},
+      {"packnet_prune", 0.0,
+       "PackNet: fraction of a task's free weights pruned for later tasks, the rest frozen as its "
+       "own (0: off; network mlp, task id at test)"},
+      {"packnet_retrain", 0,
+       "PackNet: the last iterations of each task, after the prune, retrain the kept weights"},
+      {"xdg_keep", 0.0,
+       "XdG: fraction of each hidden layer's units a task's fixed random mask keeps (0: off; "
+       "network mlp, one context per task)"},
       {"joint_offline", false, "every task's data from the first iteration: the upper bound"},
       {"optimizer", "sgd", "sgd | momentum | adam | rmsprop"},
       {"lr", 0.01, "learning rate"},
@@ -193,6 +210,8 @@ void read_stream(const json& settings, std::uint64_t seed, SupervisedConfig& c) 
   c.stream.classes_per_task = get_int(settings, "classes_per_task", 0, kMaxCount);
   c.stream.angles = get_list<double>(settings, "angles");
   c.stream.train_per_task = get_int(settings, "train_per_task", 0, kMaxCount);
+  c.stream.normalization_mean = get_float(settings, "normalization_mean");
+  c.stream.normalization_std = get_float(settings, "normalization_std");
   c.stream.eval_per_task = get_int(settings, "eval_per_task", 0, kMaxCount);
   const std::string data_dir = get_string(settings, "data_dir");
   if (!data_dir.empty()) c.stream.data_dir = data_dir;
@@ -289,6 +308,14 @@ void read_regularizers(const json& settings, RegularizerConfig& r) {
   r.lwf.temperature = get_number(settings, "lwf_temperature");
 }
 
+void read_parameter_isolation(const json& settings, SupervisedConfig& c) {
+  c.packnet.prune_fraction = get_number(settings, "packnet_prune");
+  c.packnet.retrain_iterations = get_int(settings, "packnet_retrain", 0, kMaxIterations);
+  // PackNet prunes inside each task, packnet_retrain iterations before its end.
+  c.packnet.task_iterations = get_int(settings, "iterations_per_task", 1, kMaxIterations);
+  c.xdg.keep = get_number(settings, "xdg_keep");
+}
+
 GainControl read_gain_control(const json& settings) {
   GainControl control;
   const std::string fixed_from = get_string(settings, "fixed_gain_from");
@@ -333,6 +360,19 @@ SupervisedConfig supervised_config(const json& run_settings, std::uint64_t seed)
   read_stream(settings, seed, c);
   c.network = network_kind_from_name(get_string(settings, "network"));
   c.context_at_test = context_at_test_from_name(get_string(settings, "context_at_test"));
+  const std::string sampling = get_string(settings, "sampling");
+  if (sampling != "epochs" && sampling != "with-replacement") {
+    throw InvalidArgumentError(
+        fmt::format("setting 'sampling' is '{}'; allowed: epochs, with-replacement", sampling));
+  }
+  c.sample_with_replacement = sampling == "with-replacement";
+  c.init_std = get_list<double>(settings, "init_std");
+  for (const double std : c.init_std) {
+    if (!(std > 0.0) || !std::isfinite(std)) {
+      throw InvalidArgumentError(
+          fmt::format("setting 'init_std' lists {}; each must be finite and > 0", std));
+    }
+  }
   c.hidden = get_list<std::size_t>(settings, "hidden");
   c.separate = get_bool(settings, "separate");
   read_device(settings, c);
@@ -344,6 +384,7 @@ SupervisedConfig supervised_config(const json& run_settings, std::uint64_t seed)
   c.replay.der_alpha = get_number(settings, "der_alpha");
   c.replay.der_beta = get_number(settings, "der_beta");
   read_regularizers(settings, c.regularizers);
+  read_parameter_isolation(settings, c);
   c.agem = get_bool(settings, "agem");
   c.joint_offline = get_bool(settings, "joint_offline");
   if (c.joint_offline) c.stream.joint = true;
@@ -361,6 +402,12 @@ Schedule schedule_from_settings(const json& settings) {
   Schedule s;
   s.iterations_per_task = get_int(settings, "iterations_per_task", 1, kMaxIterations);
   s.eval_every = get_int(settings, "eval_every", 1, kMaxIterations);
+  const std::string eval_tasks = get_string(settings, "eval_tasks");
+  if (eval_tasks != "seen" && eval_tasks != "first") {
+    throw InvalidArgumentError(
+        fmt::format("setting 'eval_tasks' is '{}'; allowed: seen, first", eval_tasks));
+  }
+  s.only_first_task = eval_tasks == "first";
   s.validate();
   if (get_number(settings, "gap_epsilon") < 0.0) {
     throw InvalidArgumentError("gap_epsilon must be >= 0");

@@ -17,101 +17,6 @@ namespace locus::bench {
 namespace nm = locus::neuromod;
 namespace data = locus::envs::data;
 
-std::string_view network_kind_name(NetworkKind kind) {
-  switch (kind) {
-    case NetworkKind::kMlp:
-      return "mlp";
-    case NetworkKind::kModulated:
-      return "modulated";
-    case NetworkKind::kModulatedMlp:
-      return "modulated-mlp";
-  }
-  throw InvalidArgumentError("invalid NetworkKind value");
-}
-
-NetworkKind network_kind_from_name(std::string_view name) {
-  if (name == "mlp") return NetworkKind::kMlp;
-  if (name == "modulated") return NetworkKind::kModulated;
-  if (name == "modulated-mlp") return NetworkKind::kModulatedMlp;
-  throw InvalidArgumentError(
-      fmt::format("unknown network '{}'; networks: mlp, modulated, modulated-mlp", name));
-}
-
-void SupervisedConfig::validate() const {
-  if (batch_size < 1)
-    throw InvalidArgumentError(fmt::format("batch_size {} must be >= 1", batch_size));
-  if (network != NetworkKind::kModulated && hidden.empty()) {
-    throw InvalidArgumentError("hidden must list at least one layer width");
-  }
-  for (const auto width : hidden) {
-    if (width == 0) throw InvalidArgumentError("hidden layer widths must be >= 1");
-  }
-  if (network != NetworkKind::kMlp && stream.scenario != data::Scenario::kTaskIncremental &&
-      context_at_test == ContextAtTest::kGiven) {
-    throw InvalidArgumentError(fmt::format(
-        "network '{}' picks one context per task by its id, which the '{}' scenario hides at test "
-        "time; set context_at_test to example-entropy or batch-entropy (inferred), or oracle",
-        network_kind_name(network), envs::scenario_name(stream.scenario)));
-  }
-  if (network == NetworkKind::kMlp && context_at_test != ContextAtTest::kGiven) {
-    throw InvalidArgumentError(fmt::format(
-        "context_at_test '{}' picks among one context per task, which network mlp does not have: "
-        "use network modulated or modulated-mlp",
-        context_at_test_name(context_at_test)));
-  }
-  if (ngm && fixed_gain) {
-    throw InvalidArgumentError(
-        "ngm and fixed_gain exclude each other (fixed_gain is NGM's control)");
-  }
-  if (fixed_gain && !(*fixed_gain > 0.0f)) {
-    throw InvalidArgumentError(fmt::format("fixed_gain {} must be > 0", *fixed_gain));
-  }
-  if (separate && (network != NetworkKind::kMlp || stream.joint ||
-                   stream.scenario != data::Scenario::kTaskIncremental)) {
-    throw InvalidArgumentError(
-        "separate (a fresh network per task, the single-task reference) needs network mlp, "
-        "scenario task-incremental and joint false");
-  }
-  if (replay.memory < 0 || replay.batch < 0) {
-    throw InvalidArgumentError(fmt::format("replay_memory {} and replay_batch {} must be >= 0",
-                                           replay.memory, replay.batch));
-  }
-  if (!(replay.der_alpha >= 0.0) || !(replay.der_beta >= 0.0)) {
-    throw InvalidArgumentError(fmt::format("der_alpha {} and der_beta {} must be >= 0",
-                                           replay.der_alpha, replay.der_beta));
-  }
-  if (replay.dark() && replay.memory == 0) {
-    throw InvalidArgumentError(
-        "der_alpha and der_beta weight dark experience replay, which needs replay_memory > 0");
-  }
-  regularizers.validate();
-  if (regularizers.any() && (network != NetworkKind::kMlp || separate || stream.joint)) {
-    throw InvalidArgumentError(
-        "ewc_lambda, mas_lambda, si_lambda and lwf_alpha protect the trainable weights a sequence "
-        "of tasks shares: they need network mlp, separate false and joint false");
-  }
-  if (agem && (replay.memory == 0 || replay.dark())) {
-    throw InvalidArgumentError(
-        "agem projects the gradient against the replay memory's: it needs replay_memory > 0, and "
-        "der_alpha and der_beta 0");
-  }
-  if (agem && network != NetworkKind::kMlp) {
-    throw InvalidArgumentError("agem projects the gradient of the shared weights: use network mlp");
-  }
-  if (joint_offline && (!stream.joint || separate || replay.memory > 0 || regularizers.any())) {
-    throw InvalidArgumentError(
-        "joint_offline (every task's data at once, the upper bound) trains on the stream's joint "
-        "mode and excludes separate, replay_memory and the regularizers");
-  }
-  if (replay.memory > 0 && (stream.joint || separate)) {
-    throw InvalidArgumentError(
-        "replay_memory needs joint false and separate false: joint training already replays "
-        "every earlier example, and a fresh network per task has nothing to remember");
-  }
-  optimizer.validate();
-  if (ngm) ngm_config.validate();
-}
-
 SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(config) {
   config_.validate();
   stream_ = data::make_shared_stream(config_.stream);
@@ -119,6 +24,7 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   eval_sets_.resize(static_cast<std::size_t>(stream_->num_tasks()));
   if (config_.regularizers.any()) regularizers_.emplace(config_.regularizers);
   if (config_.agem) agem_.emplace();
+  if (config_.packnet.enabled()) packnet_.emplace(config_.packnet);
   seen_labels_.assign(static_cast<std::size_t>(stream_->num_outputs()), false);
   context_hit_rates_.assign(static_cast<std::size_t>(stream_->num_tasks()), std::nan(""));
   if (config_.replay.memory > 0) {
@@ -136,6 +42,7 @@ void SupervisedLearner::build_network(std::uint64_t seed) {
   switch (config_.network) {
     case NetworkKind::kMlp:
       spec = nm::baseline_mlp(inputs, config_.hidden, outputs, seed, /*with_biases=*/false);
+      if (config_.xdg.enabled()) add_gating_gains(spec);
       mode = nm::GradientMode::kAllTrainable;
       break;
     case NetworkKind::kModulated:
@@ -152,6 +59,7 @@ void SupervisedLearner::build_network(std::uint64_t seed) {
       break;
   }
   network_ = nm::make_network(spec, config_.device);
+  if (!config_.init_std.empty()) initialize_weights(seed);
   try {
     network_->set_matmul_precision(config_.precision);
   } catch (const nm::InvalidArgumentError& e) {
@@ -165,6 +73,29 @@ void SupervisedLearner::build_network(std::uint64_t seed) {
     ngm_->attach(*network_);
   } else if (config_.fixed_gain) {
     nm::apply_weight_gain(*network_, config_.ngm_config.target, *config_.fixed_gain);
+  }
+  if (config_.xdg.enabled()) gate_context(*network_, 0, config_.seed, config_.xdg.keep);
+}
+
+void SupervisedLearner::initialize_weights(std::uint64_t seed) {
+  std::vector<nm::ParameterInfo> weights;
+  for (const auto& info : network_->parameters()) {
+    const bool weight =
+        info.kind == nm::ParameterKind::kLayerWeight || info.kind == nm::ParameterKind::kHeadWeight;
+    if (weight && info.trainable && info.context == nm::kSharedContext) weights.push_back(info);
+  }
+  if (weights.size() != config_.init_std.size()) {
+    throw InvalidArgumentError(fmt::format(
+        "init_std lists {} standard deviations; the network has {} trainable weight layers (the "
+        "hidden layers', then the output's)",
+        config_.init_std.size(), weights.size()));
+  }
+  // Its own stream of draws, apart from the network's own initialization.
+  envs::Rng rng(envs::SeedSequence(seed ^ 0x696e6974ULL));
+  for (std::size_t layer = 0; layer < weights.size(); ++layer) {
+    std::vector<float> values(weights[layer].size());
+    for (auto& v : values) v = static_cast<float>(rng.normal(0.0, config_.init_std[layer]));
+    network_->write_parameter(weights[layer].name, nm::kSharedContext, values);
   }
 }
 
@@ -187,17 +118,21 @@ void SupervisedLearner::begin_task(std::int64_t task) {
         seen_units());
   }
   if (agem_ && task > 0) remember_task(task - 1);
+  if (packnet_) packnet_->begin_task(*network_, task);
   task_ = task;
   epoch_ = 0;
   batch_index_ = 0;
-  plan_.emplace(stream_->epoch(training_task(), epoch_, config_.batch_size, /*drop_last=*/true));
+  plan_.emplace(next_plan());
   if (plan_->num_batches() == 0) {
     throw InvalidArgumentError(
         fmt::format("task {} has {} training examples, fewer than one batch of {}", task,
                     plan_->num_examples(), config_.batch_size));
   }
   if (per_task_contexts()) {
-    while (static_cast<std::int64_t>(network_->context_count()) <= task) network_->add_context();
+    while (static_cast<std::int64_t>(network_->context_count()) <= task) {
+      const nm::ContextId context = network_->add_context();
+      if (config_.xdg.enabled()) gate_context(*network_, context, config_.seed, config_.xdg.keep);
+    }
     network_->select_context(static_cast<nm::ContextId>(task));
   }
 }
@@ -207,7 +142,7 @@ TrainStep SupervisedLearner::train_step() {
   if (batch_index_ >= plan_->num_batches()) {
     ++epoch_;
     batch_index_ = 0;
-    plan_.emplace(stream_->epoch(training_task(), epoch_, config_.batch_size, /*drop_last=*/true));
+    plan_.emplace(next_plan());
   }
   if (agem_) compute_agem_reference();
   const std::int64_t current_rows = fill_minibatch();
@@ -224,7 +159,9 @@ TrainStep SupervisedLearner::train_step() {
   network_->backward(gradient_);
   if (regularizers_) regularizers_->before_step(*network_);
   if (agem_) agem_->project(*network_);
+  if (packnet_) packnet_->before_step(*network_);
   network_->step();
+  if (packnet_) packnet_->after_step(*network_);
   if (regularizers_) regularizers_->after_step(*network_);
   if (ngm_) ngm_->update(*network_, outputs.front());
   remember_minibatch(current_rows, outputs.front());
@@ -329,6 +266,17 @@ void SupervisedLearner::compute_agem_reference() {
   agem_->compute_reference(*network_, reference);
 }
 
+data::EpochPlan SupervisedLearner::next_plan() const {
+  if (!config_.sample_with_replacement) {
+    return stream_->epoch(training_task(), epoch_, config_.batch_size, /*drop_last=*/true);
+  }
+  // As many draws as an epoch has examples, so that a plan lasts as long either way.
+  const auto examples =
+      static_cast<std::int64_t>(stream_->indices(training_task(), data::Split::kTrain).size());
+  const std::int64_t batches = std::max<std::int64_t>(1, examples / config_.batch_size);
+  return stream_->draws(training_task(), epoch_, config_.batch_size, batches);
+}
+
 std::int64_t SupervisedLearner::training_task() const {
   return config_.joint_offline ? num_tasks() - 1 : task_;
 }
@@ -388,8 +336,11 @@ double SupervisedLearner::evaluate(std::int64_t task) {
     eval_contexts_.assign(slot->labels.size(), context);
     contexts = eval_contexts_;
   }
+  // PackNet: task j sees only the weights of tasks <= j, and training its own afterwards.
+  if (packnet_) packnet_->show_task(*network_, task);
   const auto& outputs = network_->forward(slot->inputs, contexts);
   const std::size_t correct = nm::count_correct(outputs.front(), slot->labels);
+  if (packnet_) packnet_->restore_after_evaluation(*network_);
   return slot->labels.empty()
              ? 0.0
              : static_cast<double>(correct) / static_cast<double>(slot->labels.size());
@@ -404,7 +355,7 @@ std::int64_t SupervisedLearner::parameter_count() const {
   for (const auto& info : network_->parameters()) {
     const bool learned =
         info.context != nm::kSharedContext
-            ? true
+            ? !network_->is_frozen(info.context)  // XdG's masks are fixed
             : info.trainable && network_->gradient_mode() == nm::GradientMode::kAllTrainable;
     if (learned) count += static_cast<std::int64_t>(info.size());
   }
@@ -430,6 +381,8 @@ std::int64_t SupervisedLearner::bytes_per_task() const {
               static_cast<std::int64_t>(sizeof(std::int64_t))) /
              num_tasks();
   }
+  // PackNet: one byte per weight naming the task that owns it (the paper's mask), over the tasks.
+  if (packnet_ && num_tasks() > 0) bytes += parameter_count() / num_tasks();
   return bytes;
 }
 

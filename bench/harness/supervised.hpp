@@ -3,8 +3,8 @@
 // Rotated Fashion-MNIST in any scenario), by sequential fine-tuning, incremental joint training
 // (the stream's `joint` mode replays every earlier task's data), joint training on every task at
 // once (the upper bound), experience replay from a small memory (ER, DER, DER++, A-GEM), or
-// regularization (EWC, online EWC, MAS, SI, LwF; methods/regularizers.hpp), with any optimizer,
-// optionally with the NGM gain or a fixed-gain control.
+// regularization (EWC, online EWC, MAS, SI, LwF; methods/regularizers.hpp), or parameter isolation
+// (PackNet, XdG), with any optimizer, optionally with the NGM gain or a fixed-gain control.
 //
 // Networks:
 //   mlp            the ordinary MLP of arXiv 2507.14056: hidden ReLU layers (2 x 400), no biases,
@@ -29,62 +29,16 @@
 #include "bench/harness/continual.hpp"
 #include "bench/harness/methods/agem.hpp"
 #include "bench/harness/methods/context_inference.hpp"
+#include "bench/harness/methods/packnet.hpp"
 #include "bench/harness/methods/regularizers.hpp"
 #include "bench/harness/methods/replay_memory.hpp"
+#include "bench/harness/methods/task_masks.hpp"
+#include "bench/harness/supervised_config.hpp"
 #include "envs/data/streams.hpp"
 #include "neuromod/network.hpp"
 #include "neuromod/ngm.hpp"
 
 namespace locus::bench {
-
-enum class NetworkKind { kMlp, kModulated, kModulatedMlp };
-std::string_view network_kind_name(NetworkKind kind);  // "mlp", "modulated", "modulated-mlp"
-NetworkKind network_kind_from_name(std::string_view name);
-
-struct SupervisedConfig {
-  envs::data::StreamConfig stream;
-  NetworkKind network = NetworkKind::kMlp;
-  std::vector<std::size_t> hidden = {400, 400};  // mlp and modulated-mlp
-  neuromod::OptimizerConfig optimizer;
-  std::int64_t batch_size = 64;
-  std::uint64_t seed = 0;                              // the network's initialization
-  neuromod::Backend device = neuromod::Backend::kCpu;  // where the network runs
-  neuromod::MatmulPrecision precision = neuromod::MatmulPrecision::kFloat32;  // of its products
-  // A fresh network (and optimizer) at the start of every task: R[j][j] is then the accuracy of a
-  // network of the same size trained on task j alone, the reference of the modulated network's
-  // per-task accuracy. Only for the ordinary MLP, task-incremental, without joint replay.
-  bool separate = false;
-  bool ngm = false;
-  neuromod::NgmConfig ngm_config;
-  // A fixed weight gain on ngm_config.target (the control of an NGM method); exclusive with ngm.
-  std::optional<float> fixed_gain;
-  // Experience replay (replay_memory.hpp): `memory` examples kept from the stream (0: off), and
-  // `batch` of them drawn beside every minibatch of the current task (0: as many as batch_size).
-  // With der_alpha or der_beta > 0 it is dark experience replay (dark_replay.hpp): DER matches
-  // the stored logits of `batch` examples (weight der_alpha); DER++ also replays `batch` others
-  // for their labels (weight der_beta).
-  struct Replay {
-    std::int64_t memory = 0;
-    std::int64_t batch = 0;
-    bool class_balanced = false;
-    double der_alpha = 0.0;
-    double der_beta = 0.0;
-    bool dark() const { return der_alpha > 0.0 || der_beta > 0.0; }
-  } replay;
-  // A-GEM (agem.hpp): `batch` examples drawn from the replay memory, which is given each finished
-  // task's examples, give the reference gradient that the step's gradient is projected against;
-  // they do not join the minibatch.
-  bool agem = false;
-  // EWC, MAS, SI and LwF (methods/regularizers.hpp), each off at weight 0.
-  RegularizerConfig regularizers;
-  // Every task's training data from the first iteration on (Avalanche's JointTraining, the upper
-  // bound of a sequence): the stream's joint mode, each task's iterations drawn from the union of
-  // all tasks. The accuracy matrix is still measured per task, at the same points.
-  bool joint_offline = false;
-  // How a network with one context per task picks the context at test time.
-  ContextAtTest context_at_test = ContextAtTest::kGiven;
-  void validate() const;
-};
 
 class SupervisedLearner final : public Learner {
  public:
@@ -105,7 +59,9 @@ class SupervisedLearner final : public Learner {
   double context_hit_rate(std::int64_t task) const;
 
  private:
-  bool per_task_contexts() const { return config_.network != NetworkKind::kMlp; }
+  bool per_task_contexts() const {
+    return config_.network != NetworkKind::kMlp || config_.xdg.enabled();
+  }
   // The network, its optimizer and its gain control, initialized from `seed`.
   void build_network(std::uint64_t seed);
   // Copies the next minibatch of the current task, and the replayed examples after it, into
@@ -126,6 +82,10 @@ class SupervisedLearner final : public Learner {
   void remember_task(std::int64_t task);
   // A-GEM: the reference gradient of a minibatch drawn from the memory.
   void compute_agem_reference();
+  // The next plan of minibatches of the training task: an epoch, or draws with replacement.
+  envs::data::EpochPlan next_plan() const;
+  // Draws the trainable weights from normal(0, init_std[layer]).
+  void initialize_weights(std::uint64_t seed);
   // The task whose epochs train now (the last one's, the union of all, for joint_offline).
   std::int64_t training_task() const;
   // Offers the current task's rows of the minibatch (and, for dark replay, their logits) to the
@@ -149,6 +109,7 @@ class SupervisedLearner final : public Learner {
   std::optional<ReplayMemory> memory_;
   std::optional<Regularizers> regularizers_;
   std::optional<Agem> agem_;
+  std::optional<PackNet> packnet_;
   std::vector<bool> seen_labels_;
   std::vector<double> context_hit_rates_;  // per task, with an inferred context
   envs::data::Batch batch_;

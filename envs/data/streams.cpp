@@ -18,6 +18,7 @@ constexpr std::uint64_t kPermutationKey = 1;
 constexpr std::uint64_t kEvalSubsetKey = 2;
 constexpr std::uint64_t kEpochKey = 3;
 constexpr std::uint64_t kTrainSubsetKey = 4;
+constexpr std::uint64_t kDrawKey = 5;
 constexpr std::int64_t kDefaultPermutedTasks = 5;
 
 // numpy's SeedSequence(seed, spawn_key=key): the seed as little-endian 32-bit words.
@@ -183,14 +184,23 @@ StreamKind stream_kind_from_name(std::string_view name) {
 }
 
 std::string_view normalization_name(Normalization normalization) {
-  return normalization == Normalization::kUnit ? "unit" : "standardize";
+  switch (normalization) {
+    case Normalization::kUnit:
+      return "unit";
+    case Normalization::kStandardize:
+      return "standardize";
+    case Normalization::kFixed:
+      return "fixed";
+  }
+  return "unknown";
 }
 
 Normalization normalization_from_name(std::string_view name) {
   if (name == "unit") return Normalization::kUnit;
   if (name == "standardize") return Normalization::kStandardize;
+  if (name == "fixed") return Normalization::kFixed;
   throw InvalidArgumentError("unknown normalization '" + std::string(name) +
-                             "' (accepted: unit, standardize)");
+                             "' (accepted: unit, standardize, fixed)");
 }
 
 void rotate_image(std::span<const std::uint8_t> image, std::int64_t rows, std::int64_t cols,
@@ -377,6 +387,17 @@ ImageStream::ImageStream(StreamConfig config) : config_(std::move(config)) {
     mean_ = static_cast<float>(mean);
     std_ = static_cast<float>(std::sqrt(variance));
   }
+  if (config_.normalization == Normalization::kFixed) {
+    if (!(config_.normalization_std > 0.0F) || !std::isfinite(config_.normalization_std) ||
+        !std::isfinite(config_.normalization_mean)) {
+      throw InvalidArgumentError(
+          "fixed normalization needs a finite mean and a finite std > 0, got mean " +
+          std::to_string(config_.normalization_mean) + " and std " +
+          std::to_string(config_.normalization_std));
+    }
+    mean_ = config_.normalization_mean;
+    std_ = config_.normalization_std;
+  }
   for (int p = 0; p < 256; ++p) lookup_[p] = normalize(static_cast<float>(p));
 }
 
@@ -449,6 +470,39 @@ EpochPlan ImageStream::epoch(std::int64_t task, std::int64_t epoch, std::int64_t
   Rng rng = keyed_rng(config_.seed, {kEpochKey, static_cast<std::uint64_t>(task),
                                      static_cast<std::uint64_t>(epoch)});
   rng.shuffle(std::span(plan.order_));
+  return plan;
+}
+
+EpochPlan ImageStream::draws(std::int64_t task, std::int64_t round, std::int64_t batch_size,
+                             std::int64_t batches) const {
+  check_task(task);
+  if (batch_size <= 0 || batches <= 0 || round < 0) {
+    throw InvalidArgumentError(
+        "draws: batch_size and batches must be positive and round not "
+        "negative, got " +
+        std::to_string(batch_size) + ", " + std::to_string(batches) + " and " +
+        std::to_string(round));
+  }
+  std::vector<Example> pool;
+  for (std::int64_t t = config_.joint ? 0 : task; t <= task; ++t) {
+    for (const std::int32_t index : indices(t, Split::kTrain)) {
+      pool.push_back({static_cast<std::int32_t>(t), index});
+    }
+  }
+  if (pool.empty())
+    throw InvalidArgumentError("draws: task " + std::to_string(task) + " has no training examples");
+  EpochPlan plan;
+  plan.stream_ = this;
+  plan.batch_size_ = batch_size;
+  plan.drop_last_ = true;
+  Rng rng = keyed_rng(config_.seed, {kDrawKey, static_cast<std::uint64_t>(task),
+                                     static_cast<std::uint64_t>(round)});
+  const auto count = static_cast<std::size_t>(batch_size * batches);
+  plan.order_.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    plan.order_.push_back(
+        pool[static_cast<std::size_t>(rng.integers(static_cast<std::int64_t>(pool.size())))]);
+  }
   return plan;
 }
 
@@ -532,6 +586,11 @@ std::shared_ptr<const ImageStream> make_shared_stream(const StreamConfig& config
                     std::to_string(config.eval_per_task) + "|" +
                     std::to_string(config.train_per_task) + "|" + (config.joint ? "j" : "-") +
                     std::string(normalization_name(config.normalization));
+  for (const float constant : {config.normalization_mean, config.normalization_std}) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "|%a", static_cast<double>(constant));
+    key += text;
+  }
   for (const double angle : config.angles) {
     char text[32];
     std::snprintf(text, sizeof(text), "|%a", angle);  // exact: hexadecimal floating point

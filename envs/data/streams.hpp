@@ -61,8 +61,10 @@ enum class StreamKind { kFull, kSplit, kPermuted, kRotated };
 std::string_view stream_kind_name(StreamKind kind);  // "full", "split", "permuted", "rotated"
 StreamKind stream_kind_from_name(std::string_view name);
 
-enum class Normalization { kUnit, kStandardize };
-std::string_view normalization_name(Normalization normalization);  // "unit", "standardize"
+// kFixed: (pixel / 255 - normalization_mean) / normalization_std with given constants (MNIST's
+// 0.1307 and 0.3081, as papers' scripts write them), where kStandardize measures them.
+enum class Normalization { kUnit, kStandardize, kFixed };
+std::string_view normalization_name(Normalization normalization);  // "unit", "standardize", "fixed"
 Normalization normalization_from_name(std::string_view name);
 
 struct StreamConfig {
@@ -83,6 +85,8 @@ struct StreamConfig {
   std::int64_t train_per_task = 0;
   bool joint = false;  // incremental joint training: epoch(t) replays tasks 0..t
   Normalization normalization = Normalization::kUnit;
+  float normalization_mean = 0.0F;  // kFixed
+  float normalization_std = 1.0F;   // kFixed, > 0
 };
 
 // One example of a stream: an image of one split, seen as part of one task.
@@ -172,6 +176,11 @@ class ImageStream {
   // The shuffled training examples of epoch `epoch` of task `task` (tasks 0..task in joint mode).
   EpochPlan epoch(std::int64_t task, std::int64_t epoch, std::int64_t batch_size,
                   bool drop_last = false) const;
+  // `batches` minibatches of `batch_size` examples drawn uniformly with replacement from the
+  // training examples of task `task` (tasks 0..task in joint mode), as papers' scripts sample
+  // (torch's RandomSampler(replacement=True)); round `round` has its own draws.
+  EpochPlan draws(std::int64_t task, std::int64_t round, std::int64_t batch_size,
+                  std::int64_t batches) const;
   // The fixed held-out evaluation subset of a task, as one batch.
   Batch eval_set(std::int64_t task) const;
   // Writes image `index` of `split`, transformed for task `task` and normalized, into `out`

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -47,9 +48,8 @@ std::multiset<std::pair<int, int>> examples_of(const EpochPlan& plan) {
 std::filesystem::path small_data_dir(const std::vector<std::uint8_t>& train_labels,
                                      const std::vector<std::uint8_t>& test_labels) {
   static int counter = 0;
-  const auto dir =
-      std::filesystem::temp_directory_path() /
-      ("locus_test_streams_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("locus_test_streams_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto write_split = [&](const std::string& prefix, const std::vector<std::uint8_t>& labels) {
@@ -258,6 +258,7 @@ TEST_CASE("Epochs: every training example once, shuffled by seed, task and epoch
   for (std::int64_t i = 0; i < plan.num_batches(); ++i) plan.fill(i, serial[i]);
   std::vector<Batch> parallel(serial.size());
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int worker = 0; worker < 3; ++worker) {
     threads.emplace_back([&, worker] {
       for (std::int64_t i = plan.num_batches() - 1 - worker; i >= 0; i -= 3) {
@@ -385,6 +386,49 @@ TEST_CASE("Standardized inputs have the training set's mean 0 and deviation 1", 
   for (const float x : batch.inputs) squares += (x - mean) * (x - mean);
   REQUIRE(mean == Approx(0.0).margin(1e-4));
   REQUIRE(std::sqrt(squares / batch.inputs.size()) == Approx(1.0).epsilon(1e-4));
+}
+
+TEST_CASE("Fixed normalization uses the given constants, and refuses a std of 0", "[streams]") {
+  const ImageStream stream({.kind = StreamKind::kFull,
+                            .eval_per_task = 10,
+                            .normalization = Normalization::kFixed,
+                            .normalization_mean = 0.1307F,
+                            .normalization_std = 0.3081F});
+  CHECK(stream.input_low() == Approx(-0.1307 / 0.3081).epsilon(1e-6));
+  CHECK(stream.input_high() == Approx((1 - 0.1307) / 0.3081).epsilon(1e-6));
+  CHECK(normalization_from_name("fixed") == Normalization::kFixed);
+  CHECK_THROWS_WITH(ImageStream({.kind = StreamKind::kFull,
+                                 .normalization = Normalization::kFixed,
+                                 .normalization_std = 0.0F}),
+                    Catch::Contains("std > 0"));
+}
+
+TEST_CASE("Draws with replacement: uniform over the task's examples, fixed by seed and round",
+          "[streams]") {
+  const ImageStream stream({.kind = StreamKind::kSplit, .eval_per_task = 10, .train_per_task = 50});
+  const EpochPlan plan = stream.draws(1, 0, 40, 25);  // 1000 draws from 50 examples
+  REQUIRE(plan.num_batches() == 25);
+  REQUIRE(plan.num_examples() == 1000);
+  const auto task_indices = stream.indices(1, Split::kTrain);
+  std::map<std::int32_t, int> counts;
+  for (const Example& e : plan.examples()) {
+    CHECK(e.task == 1);
+    CHECK(std::find(task_indices.begin(), task_indices.end(), e.index) != task_indices.end());
+    ++counts[e.index];
+  }
+  // With replacement: examples repeat, and 1000 uniform draws reach (almost surely) all 50.
+  CHECK(counts.size() == 50);
+  const auto most = std::max_element(counts.begin(), counts.end(),
+                                     [](auto& a, auto& b) { return a.second < b.second; });
+  CHECK(most->second > 20);  // mean 20 per example
+  CHECK(most->second < 45);  // binomial(1000, 1/50): sd 4.4, so > 45 is 5.6 sd out
+  const EpochPlan again = stream.draws(1, 0, 40, 25);
+  const EpochPlan next = stream.draws(1, 1, 40, 25);
+  CHECK(std::equal(plan.examples().begin(), plan.examples().end(), again.examples().begin(),
+                   [](const Example& a, const Example& b) { return a.index == b.index; }));
+  CHECK_FALSE(std::equal(plan.examples().begin(), plan.examples().end(), next.examples().begin(),
+                         [](const Example& a, const Example& b) { return a.index == b.index; }));
+  CHECK_THROWS_WITH(stream.draws(1, 0, 0, 5), Catch::Contains("batch_size"));
 }
 
 TEST_CASE("FashionMNISTBandit-v0: one image per step, reward 1 for the right label", "[streams]") {

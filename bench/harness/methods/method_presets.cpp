@@ -44,6 +44,13 @@ const std::vector<MethodPreset>& method_presets() {
       {"agem",
        {{"replay_memory", 500}, {"agem", true}, {"replay_batch", 256}},
        "Chaudhry 2019: a reference batch of 256 from a memory of 500"},
+      {"packnet",
+       {{"packnet_prune", 0.5}, {"packnet_retrain", 20}},
+       "Mallya 2018: half of the free weights pruned per task (the paper's and Avalanche's 0.5), "
+       "the last 20 iterations retraining (Avalanche has no default)"},
+      {"xdg",
+       {{"xdg_keep", 0.2}},
+       "Masse 2018: each task keeps 20 % of the hidden units (80 % gated off, the paper's)"},
   };
   return presets;
 }
