@@ -307,3 +307,36 @@ TEST_CASE("SI, MAS, LwF and A-GEM forget less than fine-tuning on the same strea
   CHECK(lwf < naive - 0.03);
   CHECK(agem < naive - 0.03);
 }
+
+TEST_CASE("every method preset runs on Split, Permuted and Rotated Fashion-MNIST",
+          "[continual][methods]") {
+  for (const char* stream : {"split", "permuted", "rotated"}) {
+    for (const auto& preset : method_presets()) {
+      CAPTURE(stream, preset.name);
+      nlohmann::json settings = {{"method", preset.name},
+                                 {"stream", stream},
+                                 {"scenario", "task-incremental"},
+                                 {"num_tasks", std::string(stream) == "rotated" ? 0 : 2},
+                                 {"train_per_task", 64},
+                                 {"eval_per_task", 20},
+                                 {"batch_size", 16},
+                                 {"hidden", {16}},
+                                 {"replay_memory", 32},
+                                 {"replay_batch", 8}};
+      if (preset.name == "naive" || preset.name == "cumulative" || preset.name == "joint" ||
+          preset.settings.contains("packnet_prune") || preset.settings.contains("xdg_keep") ||
+          !preset.settings.contains("replay_memory")) {
+        settings.erase("replay_memory");
+        settings.erase("replay_batch");
+      }
+      const auto config = supervised_config(settings, 0);
+      SupervisedLearner learner(config);
+      nlohmann::json schedule_settings = {{"iterations_per_task", 4}, {"eval_every", 4}};
+      if (preset.settings.contains("packnet_prune")) schedule_settings["iterations_per_task"] = 24;
+      const auto record = run_continual(learner, schedule_from_settings(schedule_settings));
+      for (const auto& row : record.matrix) {
+        for (const double accuracy : row) CHECK((accuracy >= 0.0 && accuracy <= 1.0));
+      }
+    }
+  }
+}
