@@ -27,7 +27,7 @@ const std::vector<MethodPreset>& method_presets() {
        {{"ewc_lambda", 10000.0}, {"ewc_online", true}, {"ewc_gamma", 0.9}},
        "Schwarz 2018; lambda as for ewc, gamma 0.9"},
       {"si",
-       {{"si_lambda", 10.0}, {"si_xi", 0.001}},
+       {{"si_lambda", 5.0}, {"si_xi", 0.001}},
        "Zenke 2017; c and xi as tuned on task-incremental Split Fashion-MNIST with SGD lr 0.01 "
        "(bench/configs/regularization_baselines.yaml; Avalanche has no default for c)"},
       {"mas",
