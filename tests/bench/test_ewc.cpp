@@ -13,34 +13,16 @@
 #include "bench/harness/run_settings.hpp"
 #include "bench/harness/supervised.hpp"
 #include "neuromod/presets.hpp"
+#include "tests/bench/two_weight_model.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
+namespace two_weight = locus::testing::two_weight;
 
 namespace {
 
-// One input, two classes, no hidden layer, no biases: the network's only trainable weights are
-// the readout's two, w0 and w1, with logits (w0 x, w1 x).
-std::unique_ptr<nm::Network> two_weight_model() {
-  auto network = nm::make_network(nm::baseline_mlp(1, {}, 2, 7, /*with_biases=*/false));
-  network->set_gradient_mode(nm::GradientMode::kAllTrainable);
-  return network;
-}
-
-std::string weight_name(const nm::Network& network) {
-  for (const auto& info : network.parameters()) {
-    if (info.trainable && info.context == nm::kSharedContext) return info.name;
-  }
-  return {};
-}
-
-Minibatch minibatch(const std::vector<float>& xs, const std::vector<std::int32_t>& labels) {
-  Minibatch batch;
-  batch.inputs.resize({xs.size(), 1});
-  for (std::size_t i = 0; i < xs.size(); ++i) batch.inputs(i, 0) = xs[i];
-  batch.labels = labels;
-  return batch;
-}
+using two_weight::minibatch;
+using two_weight::weight_name;
 
 // dL/dw_j of the mean cross-entropy of one minibatch, by hand: mean over rows of (p_j - y_j) x.
 std::vector<double> gradient_by_hand(const std::vector<float>& w, const Minibatch& batch) {
@@ -63,7 +45,7 @@ std::vector<double> gradient_by_hand(const std::vector<float>& w, const Minibatc
 }  // namespace
 
 TEST_CASE("EWC's Fisher, penalty and penalty gradient on a two-weight model", "[bench][ewc]") {
-  auto network = two_weight_model();
+  auto network = two_weight::model();
   const std::string name = weight_name(*network);
   REQUIRE(network->read_parameter(name).size() == 2);
   const std::vector<Minibatch> batches = {minibatch({1.0f, -0.5f, 2.0f}, {0, 1, 1}),
@@ -101,8 +83,8 @@ TEST_CASE("EWC's Fisher, penalty and penalty gradient on a two-weight model", "[
 TEST_CASE("separate EWC keeps a term per task, online EWC one decayed term", "[bench][ewc]") {
   const std::vector<Minibatch> first = {minibatch({1.0f, 2.0f}, {0, 1})};
   const std::vector<Minibatch> second = {minibatch({-1.0f, 0.5f}, {1, 1})};
-  auto separate_net = two_weight_model();
-  auto online_net = two_weight_model();
+  auto separate_net = two_weight::model();
+  auto online_net = two_weight::model();
   const std::string name = weight_name(*separate_net);
   Ewc separate({.lambda = 1.0});
   Ewc online({.lambda = 1.0, .online = true, .gamma = 0.5});

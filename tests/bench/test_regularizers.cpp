@@ -19,38 +19,16 @@
 #include "bench/harness/supervised.hpp"
 #include "neuromod/losses.hpp"
 #include "neuromod/presets.hpp"
+#include "tests/bench/two_weight_model.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
+namespace two_weight = locus::testing::two_weight;
 
 namespace {
 
-// One input, two classes, no hidden layer, no biases: the only trainable weights are the
-// readout's two, w0 and w1, with logits (w0 x, w1 x).
-std::unique_ptr<nm::Network> two_weight_model(float learning_rate = 0.1f) {
-  auto network = nm::make_network(nm::baseline_mlp(1, {}, 2, 7, /*with_biases=*/false));
-  network->set_gradient_mode(nm::GradientMode::kAllTrainable);
-  nm::OptimizerConfig sgd;
-  sgd.kind = nm::OptimizerKind::kSgd;
-  sgd.learning_rate = learning_rate;
-  network->set_optimizer(sgd);
-  return network;
-}
-
-std::string weight_name(const nm::Network& network) {
-  for (const auto& info : network.parameters()) {
-    if (info.trainable && info.context == nm::kSharedContext) return info.name;
-  }
-  return {};
-}
-
-Minibatch minibatch(const std::vector<float>& xs, const std::vector<std::int32_t>& labels) {
-  Minibatch batch;
-  batch.inputs.resize({xs.size(), 1});
-  for (std::size_t i = 0; i < xs.size(); ++i) batch.inputs(i, 0) = xs[i];
-  batch.labels = labels;
-  return batch;
-}
+using two_weight::minibatch;
+using two_weight::weight_name;
 
 // One SGD step of the mean cross-entropy on `batch`; returns the gradient it took.
 std::vector<float> sgd_step(nm::Network& network, const Minibatch& batch,
@@ -70,7 +48,7 @@ std::vector<float> sgd_step(nm::Network& network, const Minibatch& batch,
 
 TEST_CASE("SI's path integral and importance after known SGD steps", "[bench][si]") {
   const float lr = 0.1f;
-  auto network = two_weight_model(lr);
+  auto network = two_weight::model(lr);
   const std::string name = weight_name(*network);
   SynapticIntelligence si({.c = 2.0, .xi = 0.01});
   si.begin_task(*network);
@@ -117,7 +95,7 @@ TEST_CASE("SI's path integral and importance after known SGD steps", "[bench][si
 }
 
 TEST_CASE("MAS's importance on a two-weight model, and its running average", "[bench][mas]") {
-  auto network = two_weight_model();
+  auto network = two_weight::model();
   const std::string name = weight_name(*network);
   const auto w = network->read_parameter(name);
   // ||f(x)||^2 = (w0^2 + w1^2) x^2, so d/dw_j of its minibatch mean is 2 w_j mean(x^2).
@@ -206,7 +184,7 @@ TEST_CASE("A-GEM's projection removes the part of g that opposes the reference",
   CHECK_FALSE(project_gradient(agreeing, reference));
   CHECK(agreeing == std::vector<float>{1.0f, 2.0f});
   // On a network: the projected gradient no longer opposes the memory's.
-  auto network = two_weight_model();
+  auto network = two_weight::model();
   const std::string name = weight_name(*network);
   Agem agem;
   const Minibatch memory = minibatch({1.0f, 2.0f}, {0, 0});
@@ -221,7 +199,7 @@ TEST_CASE("A-GEM's projection removes the part of g that opposes the reference",
   const auto after = network->read_gradient(name);
   CHECK(after != before);
   // The reference gradient, by the same route, to check the dot product.
-  auto twin = two_weight_model();
+  auto twin = two_weight::model();
   nm::softmax_cross_entropy(twin->forward(memory.inputs).front(), memory.labels, &gradient);
   twin->zero_grad();
   twin->backward(gradient);
