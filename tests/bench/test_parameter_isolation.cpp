@@ -17,6 +17,7 @@
 #include "bench/harness/run_settings.hpp"
 #include "bench/harness/supervised.hpp"
 #include "neuromod/losses.hpp"
+#include "tests/bench/small_stream.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
@@ -65,15 +66,7 @@ std::vector<float> all_parameters(const nm::Network& network) {
   return out;
 }
 
-// Task-incremental Split Fashion-MNIST, 3 tasks, a small MLP: the stream of the regularizers'
-// learner tests.
-nlohmann::json small_split() {
-  return {{"stream", "split"},    {"scenario", "task-incremental"},
-          {"num_tasks", 3},       {"train_per_task", 512},
-          {"eval_per_task", 100}, {"batch_size", 32},
-          {"hidden", {64}},       {"optimizer", "sgd"},
-          {"lr", 0.05},           {"iterations_per_task", 60}};
-}
+using locus::testing::small_stream::mean_forgetting;
 
 }  // namespace
 
@@ -160,7 +153,7 @@ TEST_CASE("PackNet's owned weights never move, whatever the optimizer", "[packne
 
 TEST_CASE("PackNet keeps each task's accuracy exactly, and evaluating leaves training unchanged",
           "[packnet]") {
-  nlohmann::json settings = small_split();
+  nlohmann::json settings = locus::testing::small_stream::settings();
   settings["method"] = "packnet";
   settings["packnet_retrain"] = 10;
   const Schedule schedule{.iterations_per_task = 60, .eval_every = 60};
@@ -191,7 +184,7 @@ TEST_CASE("PackNet keeps each task's accuracy exactly, and evaluating leaves tra
 
 TEST_CASE("PackNet and XdG refuse what they cannot run, naming the fix", "[packnet][xdg]") {
   const auto refused = [](const nlohmann::json& extra) {
-    nlohmann::json settings = small_split();
+    nlohmann::json settings = locus::testing::small_stream::settings();
     settings.update(extra);
     return supervised_config(settings, 0);
   };
@@ -292,17 +285,7 @@ TEST_CASE("XdG forgets less than fine-tuning on task-incremental Split", "[xdg][
   // Split Fashion-MNIST, 3 tasks, an MLP of 64, SGD lr 0.05, seeds 0-2. Measured mean forgetting:
   // fine-tuning 0.230, XdG (keep 0.2) 0.102 (keep 0.5: 0.115), XdG + EWC (lambda 1000, as the paper
   // combines them) 0.067 (lambda 100: 0.095; EWC's 1e4 preset diverges at this lr).
-  const Schedule schedule{.iterations_per_task = 60, .eval_every = 60};
-  const auto forgetting = [&](const nlohmann::json& extra) {
-    double mean = 0.0;
-    for (std::uint64_t seed = 0; seed < 3; ++seed) {
-      nlohmann::json run = small_split();
-      run.update(extra);
-      SupervisedLearner learner(supervised_config(run, seed));
-      mean += average_forgetting(run_continual(learner, schedule).matrix) / 3.0;
-    }
-    return mean;
-  };
+  const auto forgetting = mean_forgetting;
   const double naive = forgetting(nlohmann::json::object());
   const double xdg = forgetting({{"method", "xdg"}});
   const double xdg_ewc = forgetting({{"method", "xdg"}, {"ewc_lambda", 1000.0}});
