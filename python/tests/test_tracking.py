@@ -189,9 +189,21 @@ def wandb_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def wandb_records(folder: Path, run_id: str) -> list:
-    """The Records of an offline run's .wandb file: a 7-byte header (":W&B", magic, version),
-    then LevelDB log records (CRC-32 of type and data, length, type) in 32 KiB blocks."""
+def wandb_records(folder: Path, run_id: str, wait_s: float = 60.0) -> list:
+    """The Records of an offline run's .wandb file, read once wandb's writer has written the run's
+    exit record: wandb's service may still be flushing the file when run.finish() returns."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        records = parse_wandb_file(folder, run_id)
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            return records
+        assert time.monotonic() < deadline, f"run {run_id}'s .wandb file has no exit record"
+        time.sleep(0.2)
+
+
+def parse_wandb_file(folder: Path, run_id: str) -> list:
+    """A 7-byte header (":W&B", magic, version), then LevelDB log records (CRC-32 of type and
+    data, length, type) in 32 KiB blocks; a record still being written at the end is left out."""
     (path,) = folder.glob(f"wandb/offline-run-*-{run_id}/run-{run_id}.wandb")
     data = path.read_bytes()
     assert data[:4] == b":W&B"
@@ -202,6 +214,8 @@ def wandb_records(folder: Path, run_id: str) -> list:
             continue
         checksum, length, kind = struct.unpack("<IHB", data[position:position + 7])
         chunk = data[position + 7:position + 7 + length]
+        if len(chunk) < length:  # the writer's next chunk is not all there yet
+            break
         position += 7 + length
         if kind == 0:
             continue
