@@ -82,6 +82,32 @@ void apply_gain_control(const RunSpec& spec, double source_mean_gain, Supervised
   }
 }
 
+// The contexts a learner that found the task boundaries itself switched to, and how they match the
+// true boundaries.
+void record_context_discovery(const SupervisedLearner& learner, std::int64_t steps_per_task,
+                              json& resolved) {
+  json switches = json::array();
+  for (const ContextSwitch& change : learner.context_switches()) {
+    switches.push_back({{"iteration", change.step},
+                        {"from", change.from},
+                        {"to", change.to},
+                        {"reused", change.reused},
+                        {"z", change.z}});
+  }
+  const BoundaryDetection detection =
+      detect_boundaries(learner.context_switches(), steps_per_task, learner.num_tasks());
+  json delays = json::array();
+  for (const auto& delay : detection.delays) delays.push_back(delay ? json(*delay) : json(nullptr));
+  json task_contexts = json::array();
+  for (std::int64_t task = 0; task < learner.num_tasks(); ++task) {
+    task_contexts.push_back(learner.context_of(task));
+  }
+  resolved["context_switches"] = switches;
+  resolved["boundary_delays"] = delays;
+  resolved["extra_context_switches"] = detection.extra_switches;
+  resolved["task_contexts"] = task_contexts;
+}
+
 // Trains the run's learner through its sequence; `resolved` receives what a control resolved and,
 // with an inferred context, how often it was right.
 ContinualRecord run_learner(const RunSpec& spec, std::optional<double> source_mean_gain,
@@ -109,6 +135,9 @@ ContinualRecord run_learner(const RunSpec& spec, std::optional<double> source_me
       hits.push_back(learner.context_hit_rate(task));
     }
     resolved["context_hit_rates"] = hits;
+  }
+  if (config.context_at_train == ContextAtTrain::kOnChange) {
+    record_context_discovery(learner, run.schedule.iterations_per_task, resolved);
   }
   return record;
 }

@@ -29,6 +29,7 @@ namespace nm = locus::neuromod;
 // (check_run_memory).
 constexpr std::int64_t kMaxTasks = std::int64_t{1} << 16;
 constexpr std::int64_t kMaxCount = std::int64_t{1} << 31;  // images per task, window lengths
+constexpr std::int64_t kMaxContexts = 4096;  // each holds a copy of the modulated parameters
 constexpr std::int64_t kMaxBatch = std::int64_t{1} << 20;
 constexpr std::int64_t kMaxIterations = std::int64_t{1} << 30;
 // Debian's Fashion-MNIST images: the input width a supervised run's estimate assumes unless
@@ -78,6 +79,16 @@ const std::vector<SettingInfo>& setting_table() {
       {"context_at_test", "given",
        "given | oracle | batch-entropy | example-entropy: how a network with a context per task "
        "picks it at test time (inferred where the scenario hides the task)"},
+      {"context_at_train", "given",
+       "given | on-change: a modulated network is told the task boundaries in training, or finds "
+       "them from its loss's surprise (opening or reusing contexts)"},
+      {"na_change_threshold", 6.0,
+       "on-change: the z-score of a minibatch's loss that flags a task"},
+      {"na_refractory", 50, "on-change: minibatches after a flag before another can be raised"},
+      {"na_stats_rate", 0.05, "on-change: rate of the running loss statistics the z-score uses"},
+      {"context_reuse_ratio", 0.5,
+       "on-change: reuse the stored context whose loss is below this share of the current one's"},
+      {"max_contexts", 16, "on-change: the most contexts opened (then the best one is reused)"},
       {"separate", false, "a fresh MLP per task: the single-task reference (task-incremental)"},
       {"replay_memory", 0, "experience replay: examples kept from the stream (0: no replay)"},
       {"replay_batch", 0, "replayed examples beside each minibatch (0: batch_size of them)"},
@@ -316,6 +327,17 @@ void read_parameter_isolation(const json& settings, SupervisedConfig& c) {
   c.xdg.keep = get_number(settings, "xdg_keep");
 }
 
+void read_context_discovery(const json& settings, SupervisedConfig& c) {
+  c.context_at_train = context_at_train_from_name(get_string(settings, "context_at_train"));
+  c.discovery.change_threshold = static_cast<float>(get_number(settings, "na_change_threshold"));
+  c.discovery.refractory =
+      static_cast<std::size_t>(get_int(settings, "na_refractory", 0, kMaxIterations));
+  c.discovery.stats_rate = static_cast<float>(get_number(settings, "na_stats_rate"));
+  c.discovery.reuse_ratio = static_cast<float>(get_number(settings, "context_reuse_ratio"));
+  c.discovery.max_contexts =
+      static_cast<std::size_t>(get_int(settings, "max_contexts", 1, kMaxContexts));
+}
+
 GainControl read_gain_control(const json& settings) {
   GainControl control;
   const std::string fixed_from = get_string(settings, "fixed_gain_from");
@@ -385,6 +407,7 @@ SupervisedConfig supervised_config(const json& run_settings, std::uint64_t seed)
   c.replay.der_beta = get_number(settings, "der_beta");
   read_regularizers(settings, c.regularizers);
   read_parameter_isolation(settings, c);
+  read_context_discovery(settings, c);
   c.agem = get_bool(settings, "agem");
   c.joint_offline = get_bool(settings, "joint_offline");
   if (c.joint_offline) c.stream.joint = true;

@@ -25,6 +25,7 @@ SupervisedLearner::SupervisedLearner(const SupervisedConfig& config) : config_(c
   if (config_.regularizers.any()) regularizers_.emplace(config_.regularizers);
   if (config_.agem) agem_.emplace();
   if (config_.packnet.enabled()) packnet_.emplace(config_.packnet);
+  if (config_.context_at_train == ContextAtTrain::kOnChange) discovery_.emplace(config_.discovery);
   seen_labels_.assign(static_cast<std::size_t>(stream_->num_outputs()), false);
   context_hit_rates_.assign(static_cast<std::size_t>(stream_->num_tasks()), std::nan(""));
   if (config_.replay.memory > 0) {
@@ -128,7 +129,11 @@ void SupervisedLearner::begin_task(std::int64_t task) {
         fmt::format("task {} has {} training examples, fewer than one batch of {}", task,
                     plan_->num_examples(), config_.batch_size));
   }
-  if (per_task_contexts()) {
+  if (discovery_) {
+    // Told nothing: training goes on in the context it has, and the finished task is noted as
+    // trained in it (the task's own context for the evaluation's hit rates).
+    if (task > 0) task_contexts_.push_back(network_->selected_context());
+  } else if (per_task_contexts()) {
     while (static_cast<std::int64_t>(network_->context_count()) <= task) {
       const nm::ContextId context = network_->add_context();
       if (config_.xdg.enabled()) gate_context(*network_, context, config_.seed, config_.xdg.keep);
@@ -146,13 +151,17 @@ TrainStep SupervisedLearner::train_step() {
   }
   if (agem_) compute_agem_reference();
   const std::int64_t current_rows = fill_minibatch();
-  std::span<const nm::ContextId> contexts;
-  if (per_task_contexts()) contexts = contexts_;
-  const auto& outputs = network_->forward(inputs_, contexts);
+  const nm::Matrix* outputs = &forward_minibatch();
   TrainStep step;
-  step.loss = minibatch_loss(outputs.front(), current_rows);
+  step.loss = minibatch_loss(*outputs, current_rows);
+  if (discovery_ && discovery_->observe(*network_, inputs_, labels_, step.loss, steps_)) {
+    assign_row_contexts(batch_.origin_tasks);
+    outputs = &forward_minibatch();
+    step.loss = minibatch_loss(*outputs, current_rows);
+  }
+  ++steps_;
   if (regularizers_) {
-    step.loss += regularizers_->add_distillation(inputs_, outputs.front(), current_rows, gradient_);
+    step.loss += regularizers_->add_distillation(inputs_, *outputs, current_rows, gradient_);
   }
   step.samples = static_cast<std::int64_t>(labels_.size());
   network_->zero_grad();
@@ -163,9 +172,25 @@ TrainStep SupervisedLearner::train_step() {
   network_->step();
   if (packnet_) packnet_->after_step(*network_);
   if (regularizers_) regularizers_->after_step(*network_);
-  if (ngm_) ngm_->update(*network_, outputs.front());
-  remember_minibatch(current_rows, outputs.front());
+  if (ngm_) ngm_->update(*network_, *outputs);
+  remember_minibatch(current_rows, *outputs);
   return step;
+}
+
+const nm::Matrix& SupervisedLearner::forward_minibatch() {
+  std::span<const nm::ContextId> contexts;
+  if (per_task_contexts()) contexts = contexts_;
+  return network_->forward(inputs_, contexts).front();
+}
+
+void SupervisedLearner::assign_row_contexts(std::span<const std::int64_t> origin_tasks) {
+  if (discovery_) {
+    contexts_.assign(origin_tasks.size(), network_->selected_context());
+    return;
+  }
+  // Training knows each row's task (where the scenario hides it from the data too): a network
+  // with one context per task trains the row's own.
+  contexts_.assign(origin_tasks.begin(), origin_tasks.end());
 }
 
 double SupervisedLearner::minibatch_loss(const nm::Matrix& outputs, std::int64_t current_rows) {
@@ -204,9 +229,7 @@ std::int64_t SupervisedLearner::fill_minibatch() {
   if (inputs_.shape(0) != total || inputs_.shape(1) != cols) inputs_.resize({total, cols});
   std::memcpy(inputs_.data(), batch_.inputs.data(), rows * cols * sizeof(float));
   labels_.assign(batch_.labels.begin(), batch_.labels.end());
-  // Training knows each row's task (where the scenario hides it from the data too): a network
-  // with one context per task trains the row's own.
-  contexts_.assign(batch_.origin_tasks.begin(), batch_.origin_tasks.end());
+  assign_row_contexts(batch_.origin_tasks);
   for (std::size_t r = 0; r < replayed.size(); ++r) {
     std::memcpy(inputs_.data() + (rows + r) * cols, replayed[r]->input.data(),
                 cols * sizeof(float));
@@ -321,7 +344,7 @@ double SupervisedLearner::evaluate(std::int64_t task) {
   }
   if (per_task_contexts() && infers_context(config_.context_at_test)) {
     const InferredEvaluation inferred = evaluate_inferring_context(
-        *network_, slot->inputs, slot->labels, task, config_.context_at_test);
+        *network_, slot->inputs, slot->labels, context_of(task), config_.context_at_test);
     const auto rows = static_cast<double>(std::max<std::size_t>(slot->labels.size(), 1));
     context_hit_rates_[static_cast<std::size_t>(task)] =
         static_cast<double>(inferred.right_context) / rows;
@@ -329,11 +352,7 @@ double SupervisedLearner::evaluate(std::int64_t task) {
   }
   std::span<const nm::ContextId> contexts;
   if (per_task_contexts()) {
-    // A task not trained yet has no context: it is scored with the newest one (what the learner
-    // would use for it now), which is how R[j-1][j] and b[j] are defined for this network.
-    const auto context = static_cast<nm::ContextId>(
-        std::min<std::int64_t>(task, static_cast<std::int64_t>(network_->context_count()) - 1));
-    eval_contexts_.assign(slot->labels.size(), context);
+    eval_contexts_.assign(slot->labels.size(), context_of(task));
     contexts = eval_contexts_;
   }
   // PackNet: task j sees only the weights of tasks <= j, and training its own afterwards.
@@ -344,6 +363,24 @@ double SupervisedLearner::evaluate(std::int64_t task) {
   return slot->labels.empty()
              ? 0.0
              : static_cast<double>(correct) / static_cast<double>(slot->labels.size());
+}
+
+nm::ContextId SupervisedLearner::context_of(std::int64_t task) const {
+  if (discovery_) {
+    if (task < static_cast<std::int64_t>(task_contexts_.size())) {
+      return task_contexts_[static_cast<std::size_t>(task)];
+    }
+    if (task == task_) return network_->selected_context();
+  }
+  // A task not trained yet has no context: it is scored with the newest one (what the learner
+  // would use for it now), which is how R[j-1][j] and b[j] are defined for this network.
+  return static_cast<nm::ContextId>(
+      std::min<std::int64_t>(task, static_cast<std::int64_t>(network_->context_count()) - 1));
+}
+
+std::span<const ContextSwitch> SupervisedLearner::context_switches() const {
+  if (!discovery_) return {};
+  return discovery_->switches();
 }
 
 double SupervisedLearner::context_hit_rate(std::int64_t task) const {

@@ -11,8 +11,10 @@
 //                  every weight trainable, one shared context
 //   modulated      the published modulated random-weight network (hong_pavlic_2022: 784 -> 7840
 //                  sparse binary, per-context gain and output gain, fixed readout), one context per
-//                  task, opened at the task's start; at test time picked by the task id, or
-//                  inferred where the scenario hides it (context_at_test, context_inference.hpp)
+//                  task, opened at the task's start (or where the training loss's surprise
+//                  flags a new task: context_at_train, context_discovery.hpp); at test time
+//                  picked by the task id, or inferred where the scenario hides it
+//                  (context_at_test, context_inference.hpp)
 //   modulated-mlp  fixed dense random layers of the `hidden` widths with per-context gain and bias
 //                  (neuromod's modulated_mlp), one context per task
 //
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,8 +58,13 @@ class SupervisedLearner final : public Learner {
   const neuromod::Network& network() const { return *network_; }
   const envs::data::ImageStream& stream() const { return *stream_; }
   // With an inferred context: the share of task `task`'s evaluation rows that picked the task's
-  // own context at its latest evaluation (NaN before one).
+  // own context (context_of(task)) at its latest evaluation (NaN before one).
   double context_hit_rate(std::int64_t task) const;
+  // The context task `task` trains or trained (with context_at_train on-change: the one selected
+  // when its training ended); a task not trained yet gets the newest context.
+  neuromod::ContextId context_of(std::int64_t task) const;
+  // With context_at_train on-change: the context switches training made, in order.
+  std::span<const ContextSwitch> context_switches() const;
 
  private:
   bool per_task_contexts() const {
@@ -69,6 +77,10 @@ class SupervisedLearner final : public Learner {
   // with the first block's stored logits in stored_logits_); returns the current task's rows.
   std::int64_t fill_minibatch();
   void keep_stored_logits(const std::vector<const StoredExample*>& matched);
+  // The network's outputs for the minibatch in inputs_ and contexts_.
+  const neuromod::Matrix& forward_minibatch();
+  // Puts the minibatch's rows on their contexts: each row's task's (told), or the selected one.
+  void assign_row_contexts(std::span<const std::int64_t> origin_tasks);
   // The minibatch's loss and its gradient (gradient_) from the network's outputs.
   double minibatch_loss(const neuromod::Matrix& outputs, std::int64_t current_rows);
   // Up to `max` minibatches (0: one epoch) of `task`'s first epoch, in its own order: the same
@@ -111,7 +123,10 @@ class SupervisedLearner final : public Learner {
   std::optional<Agem> agem_;
   std::optional<PackNet> packnet_;
   std::vector<bool> seen_labels_;
-  std::vector<double> context_hit_rates_;  // per task, with an inferred context
+  std::vector<double> context_hit_rates_;           // per task, with an inferred context
+  std::optional<ContextDiscovery> discovery_;       // context_at_train on-change
+  std::vector<neuromod::ContextId> task_contexts_;  // on-change: each finished task's context
+  std::int64_t steps_ = 0;                          // training steps so far
   envs::data::Batch batch_;
   neuromod::Matrix inputs_;  // (batch, input_size)
   neuromod::Matrix gradient_;

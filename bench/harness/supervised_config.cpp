@@ -151,6 +151,15 @@ void SupervisedConfig::validate() const {
         "every earlier example, and a fresh network per task has nothing to remember");
   }
   validate_parameter_isolation(*this);
+  if (context_at_train == ContextAtTrain::kOnChange) {
+    if (network == NetworkKind::kMlp || stream.joint || replay.memory > 0) {
+      throw InvalidArgumentError(
+          "context_at_train on-change opens and reuses the contexts of network modulated or "
+          "modulated-mlp from the training loss: use one of them, with joint false and "
+          "replay_memory 0 (their rows would mix tasks in one context)");
+    }
+    discovery.validate();
+  }
   optimizer.validate();
   if (ngm) ngm_config.validate();
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/methods/context_discovery.hpp"
 #include "bench/harness/methods/context_inference.hpp"
 #include "bench/harness/methods/packnet.hpp"
 #include "bench/harness/methods/regularizers.hpp"
@@ -69,8 +70,11 @@ struct SupervisedConfig {
   // then the output's), as papers state it (NGM: 0.01 hidden, 0.05 output); empty: the network's
   // own (He initialization for the MLP).
   std::vector<double> init_std;
-  // How a network with one context per task picks the context at test time.
+  // How a network with one context per task picks the context at test time, and whether it is
+  // told the task boundaries in training or finds them itself (context_discovery.hpp).
   ContextAtTest context_at_test = ContextAtTest::kGiven;
+  ContextAtTrain context_at_train = ContextAtTrain::kGiven;
+  ContextDiscoveryConfig discovery;
   // Parameter isolation on the MLP, each off at 0: PackNet (methods/packnet.hpp) and XdG's
   // per-task gating of the hidden units (methods/task_masks.hpp; one context per task).
   PacknetConfig packnet;

@@ -66,7 +66,7 @@ bool argmax_is(const nm::Matrix& logits, std::size_t row, std::int32_t label) {
 
 InferredEvaluation evaluate_inferring_context(nm::Network& network, const nm::Matrix& inputs,
                                               std::span<const std::int32_t> labels,
-                                              std::int64_t task, ContextAtTest rule) {
+                                              nm::ContextId own_context, ContextAtTest rule) {
   if (!infers_context(rule)) {
     throw InvalidArgumentError(
         fmt::format("context '{}' is not inferred", context_at_test_name(rule)));
@@ -102,7 +102,7 @@ InferredEvaluation evaluate_inferring_context(nm::Network& network, const nm::Ma
   InferredEvaluation out;
   for (std::size_t r = 0; r < rows; ++r) {
     out.correct += static_cast<std::size_t>(correct[r]);
-    out.right_context += chosen[r] == task ? 1 : 0;
+    out.right_context += chosen[r] == own_context ? 1 : 0;
   }
   return out;
 }

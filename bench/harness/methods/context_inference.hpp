@@ -8,7 +8,8 @@
 //                    assumes a batch comes from one task)
 //   example-entropy  for each example on its own, the context with the lowest entropy: no
 //                    assumption about the batch
-// Training always knows the task (contexts are opened at task boundaries); only the test is blind.
+// Training opens the contexts at the task boundaries it is told, or finds them itself
+// (context_discovery.hpp).
 
 #include <cstdint>
 #include <span>
@@ -31,12 +32,13 @@ struct InferredEvaluation {
   std::size_t right_context = 0;  // rows whose chosen context is the task's own
 };
 
-// Evaluates `inputs` (labels `labels`, from task `task`) with the context each row gets by
-// `rule` (batch- or example-entropy) among the network's contexts 0..count-1.
+// Evaluates `inputs` (labels `labels`, from the task whose own context is `own_context`) with the
+// context each row gets by `rule` (batch- or example-entropy) among the network's contexts
+// 0..count-1.
 InferredEvaluation evaluate_inferring_context(neuromod::Network& network,
                                               const neuromod::Matrix& inputs,
                                               std::span<const std::int32_t> labels,
-                                              std::int64_t task, ContextAtTest rule);
+                                              neuromod::ContextId own_context, ContextAtTest rule);
 
 // Softmax entropy (nats) of each row of `logits`.
 void row_entropies(const neuromod::Matrix& logits, std::span<double> out);
