@@ -18,6 +18,7 @@
 
 #include "neuromod/bf16_tiles.hpp"
 #include "neuromod/kernels.hpp"
+#include "neuromod/multiversion.hpp"
 #include "util/parallel.hpp"
 
 #ifdef LOCUS_HAVE_OPENBLAS
@@ -84,17 +85,7 @@ int as_int(std::size_t n) {
   return static_cast<int>(n);
 }
 
-// The element-wise kernels are compiled for AVX-512, AVX2 and the baseline, and the best one the
-// CPU supports is picked when the program starts (GCC's function multiversioning): the build stays
-// portable. They use no fused multiply-add (-ffp-contract=off for this library) and no
-// reassociation, so every version gives the same bits.
-// (Not under ThreadSanitizer: the versions are chosen by ifunc resolvers that run before TSan's
-// runtime is set up, and crash there.)
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#define LOCUS_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LOCUS_MULTIVERSION
-#endif
+// The element-wise kernels are multiversioned (neuromod/multiversion.hpp).
 
 // The modulation kernels are instantiated per activation and site, so the inner loops carry no
 // branches and vectorize.
@@ -203,6 +194,16 @@ LOCUS_MULTIVERSION void backward_full(std::size_t j0, std::size_t j1, const floa
   }
 }
 
+// backward_span's loop when nothing modulates the layer (no gain, nothing learned here: the plain
+// MLP's activation), so that it vectorizes too.
+template <Activation A, bool kPre>
+LOCUS_MULTIVERSION void backward_plain(std::size_t j0, std::size_t j1, const float* __restrict d,
+                                       const float* __restrict out, const float* __restrict sv,
+                                       float* __restrict dz) {
+  for (std::size_t j = j0; j < j1; ++j)
+    dz[j] = kPre ? d[j] * slope<A>(out[j]) : d[j] * slope<A>(sv[j]);
+}
+
 // One row's backward over units [j0, j1): writes dz (before centering) and adds the row's
 // contribution to its context's gain and bias gradients (either may be null). The gradient reaching
 // the gain's product is dv = dh * act'(v) before the activation, dh after it.
@@ -224,6 +225,10 @@ void backward_span(const ModulationArgs& a, std::size_t r, std::size_t j0, std::
   // The common case (gain and bias both learned) gets its own loop so it vectorizes.
   if (g && dg && db) {
     backward_full<A, kPre>(j0, j1, d, out, sv, g, dzr, dg, db);
+    return;
+  }
+  if (!g && !dg && !db) {
+    backward_plain<A, kPre>(j0, j1, d, out, sv, dzr);
     return;
   }
   for (std::size_t j = j0; j < j1; ++j) {

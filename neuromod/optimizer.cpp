@@ -7,6 +7,7 @@
 #include <string>
 
 #include "neuromod/errors.hpp"
+#include "neuromod/multiversion.hpp"
 
 namespace locus::neuromod {
 
@@ -78,6 +79,68 @@ float clip_factor(const OptimizerConfig& config, double global_norm) {
   return static_cast<float>(config.clip_grad_norm / (global_norm + 1e-6));
 }
 
+namespace {
+
+// What one update needs, read once from the config (and the step) outside the element loop.
+struct UpdateTerms {
+  OptimizerKind kind = OptimizerKind::kSgd;
+  float lr = 0, scale = 1, clip = 0, wd = 0, mu = 0, alpha = 0, epsilon = 0;
+  float b1 = 0, b2 = 0, step_size = 0, root_correction2 = 1;
+  bool nesterov = false, first_step = false;
+};
+
+// The gradient the rule sees: scaled by the global-norm clip factor, then clipped by value (kClip)
+// and given the coupled weight decay (kDecay).
+template <bool kClip, bool kDecay>
+inline float effective_gradient(const UpdateTerms& t, float gradient, float value) {
+  float g = gradient * t.scale;
+  if constexpr (kClip) g = std::clamp(g, -t.clip, t.clip);
+  if constexpr (kDecay) g += t.wd * value;
+  return g;
+}
+
+// The element loop of every rule, in PyTorch's arithmetic, multiversioned so that it vectorizes
+// (the update of a 784-400-400 MLP took as long as one of its products when it did not).
+template <bool kClip, bool kDecay>
+LOCUS_MULTIVERSION void update_elements(const UpdateTerms& t, std::size_t n,
+                                        float* __restrict value, const float* __restrict gradient,
+                                        float* __restrict first, float* __restrict second) {
+  switch (t.kind) {
+    case OptimizerKind::kSgd:
+      for (std::size_t i = 0; i < n; ++i) {
+        value[i] -= t.lr * effective_gradient<kClip, kDecay>(t, gradient[i], value[i]);
+      }
+      break;
+    case OptimizerKind::kMomentum:
+      for (std::size_t i = 0; i < n; ++i) {
+        const float g = effective_gradient<kClip, kDecay>(t, gradient[i], value[i]);
+        // PyTorch starts the buffer at the first gradient rather than at mu * 0 + g (the same value
+        // when dampening is 0, which it is here).
+        first[i] = t.first_step ? g : t.mu * first[i] + g;
+        value[i] -= t.lr * (t.nesterov ? g + t.mu * first[i] : first[i]);
+      }
+      break;
+    case OptimizerKind::kAdam:
+      for (std::size_t i = 0; i < n; ++i) {
+        const float g = effective_gradient<kClip, kDecay>(t, gradient[i], value[i]);
+        first[i] = t.b1 * first[i] + (1 - t.b1) * g;
+        second[i] = t.b2 * second[i] + (1 - t.b2) * g * g;
+        value[i] -=
+            t.step_size * first[i] / (std::sqrt(second[i]) / t.root_correction2 + t.epsilon);
+      }
+      break;
+    case OptimizerKind::kRmsprop:
+      for (std::size_t i = 0; i < n; ++i) {
+        const float g = effective_gradient<kClip, kDecay>(t, gradient[i], value[i]);
+        first[i] = t.alpha * first[i] + (1 - t.alpha) * g * g;
+        value[i] -= t.lr * g / (std::sqrt(first[i]) + t.epsilon);
+      }
+      break;
+  }
+}
+
+}  // namespace
+
 void apply_update(const OptimizerConfig& config, std::span<float> value,
                   std::span<const float> gradient, float gradient_scale, std::span<float> first,
                   std::span<float> second, std::int64_t step) {
@@ -91,59 +154,40 @@ void apply_update(const OptimizerConfig& config, std::span<float> value,
   if (step < 1) {
     throw InvalidArgumentError(fmt::format("apply_update: step must be >= 1, got {}", step));
   }
-  const float lr = config.learning_rate;
-  const float wd = config.weight_decay;
-  const bool coupled_decay = wd > 0 && !config.decoupled_weight_decay;
-  const float clip = config.clip_grad_value;
-  auto effective_gradient = [&](std::size_t i) {
-    float g = gradient[i] * gradient_scale;
-    if (clip > 0) g = std::clamp(g, -clip, clip);
-    if (coupled_decay) g += wd * value[i];
-    return g;
-  };
-  if (wd > 0 && config.decoupled_weight_decay) {
-    const float keep = 1.0f - lr * wd;
-    for (std::size_t i = 0; i < n; ++i) value[i] *= keep;
+  UpdateTerms t;
+  t.kind = config.kind;
+  t.lr = config.learning_rate;
+  t.scale = gradient_scale;
+  t.clip = config.clip_grad_value;
+  const bool decoupled_decay = config.weight_decay > 0 && config.decoupled_weight_decay;
+  t.wd = config.weight_decay > 0 && !decoupled_decay ? config.weight_decay : 0.0f;
+  t.mu = config.momentum;
+  t.nesterov = config.nesterov;
+  t.first_step = step == 1;
+  t.alpha = config.rms_alpha;
+  t.epsilon = config.epsilon;
+  t.b1 = config.beta1;
+  t.b2 = config.beta2;
+  if (config.kind == OptimizerKind::kAdam) {
+    const double correction1 = 1.0 - std::pow(static_cast<double>(t.b1), static_cast<double>(step));
+    const double correction2 = 1.0 - std::pow(static_cast<double>(t.b2), static_cast<double>(step));
+    t.step_size = static_cast<float>(t.lr / correction1);
+    t.root_correction2 = static_cast<float>(std::sqrt(correction2));
   }
-  switch (config.kind) {
-    case OptimizerKind::kSgd:
-      for (std::size_t i = 0; i < n; ++i) value[i] -= lr * effective_gradient(i);
-      break;
-    case OptimizerKind::kMomentum: {
-      const float mu = config.momentum;
-      for (std::size_t i = 0; i < n; ++i) {
-        const float g = effective_gradient(i);
-        // PyTorch starts the buffer at the first gradient rather than at mu * 0 + g (the same value
-        // when dampening is 0, which it is here).
-        first[i] = step == 1 ? g : mu * first[i] + g;
-        value[i] -= lr * (config.nesterov ? g + mu * first[i] : first[i]);
-      }
-      break;
-    }
-    case OptimizerKind::kAdam: {
-      const float b1 = config.beta1, b2 = config.beta2;
-      const double correction1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(step));
-      const double correction2 = 1.0 - std::pow(static_cast<double>(b2), static_cast<double>(step));
-      const auto step_size = static_cast<float>(lr / correction1);
-      const auto root_correction2 = static_cast<float>(std::sqrt(correction2));
-      for (std::size_t i = 0; i < n; ++i) {
-        const float g = effective_gradient(i);
-        first[i] = b1 * first[i] + (1 - b1) * g;
-        second[i] = b2 * second[i] + (1 - b2) * g * g;
-        value[i] -=
-            step_size * first[i] / (std::sqrt(second[i]) / root_correction2 + config.epsilon);
-      }
-      break;
-    }
-    case OptimizerKind::kRmsprop: {
-      const float alpha = config.rms_alpha;
-      for (std::size_t i = 0; i < n; ++i) {
-        const float g = effective_gradient(i);
-        first[i] = alpha * first[i] + (1 - alpha) * g * g;
-        value[i] -= lr * g / (std::sqrt(first[i]) + config.epsilon);
-      }
-      break;
-    }
+  if (decoupled_decay) {
+    const float keep = 1.0f - t.lr * config.weight_decay;
+    for (float& v : value) v *= keep;
+  }
+  float* v = value.data();
+  const float* g = gradient.data();
+  if (t.clip > 0 && t.wd > 0) {
+    update_elements<true, true>(t, n, v, g, first.data(), second.data());
+  } else if (t.clip > 0) {
+    update_elements<true, false>(t, n, v, g, first.data(), second.data());
+  } else if (t.wd > 0) {
+    update_elements<false, true>(t, n, v, g, first.data(), second.data());
+  } else {
+    update_elements<false, false>(t, n, v, g, first.data(), second.data());
   }
 }
 

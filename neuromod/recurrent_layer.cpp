@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "neuromod/multiversion.hpp"
 #include "neuromod/random.hpp"
 #include "neuromod/vector_math.hpp"
 #include "util/parallel.hpp"
@@ -13,15 +14,8 @@ namespace locus::neuromod {
 
 namespace {
 
-// The cells' loops are compiled for AVX-512, AVX2 and the baseline, the best picked when the
-// program starts, as in cpu_kernels.cpp; with vector_math's functions and no fused multiply-add
-// every version gives the same bits. (Not under ThreadSanitizer, whose runtime is not set up when
-// the ifunc resolvers run.)
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
-#define LOCUS_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LOCUS_MULTIVERSION
-#endif
+// The cells' loops are multiversioned (neuromod/multiversion.hpp); with vector_math's functions
+// every version gives the same bits.
 
 namespace vm = vector_math;
 
