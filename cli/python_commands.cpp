@@ -9,19 +9,17 @@
 // (linked into locus._core), writes the same run directory and prints the same lines, so a user
 // sees one command line; exec keeps the exit status, signals and terminal as they are.
 //
-// PYTHON is, in order: $LOCUS_PYTHON; the .venv next to the build (<repo>/.venv for
-// <repo>/<build>/bin/locus, or <build>/.venv), where scripts/setup.sh installs the package;
-// python3 on PATH. If that interpreter cannot import locus, the bootstrap says so and how to
-// install the package.
+// PYTHON is util::python_interpreter()'s: $LOCUS_PYTHON; the .venv next to the build
+// (<repo>/.venv for <repo>/<build>/bin/locus, or <build>/.venv), where scripts/setup.sh installs
+// the package; python3 on PATH. If that interpreter cannot import locus, the bootstrap says so and
+// how to install the package.
 
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,8 +30,6 @@
 
 namespace locus::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 // Run by the interpreter with argv = ["-c", subcommand, args...].
 constexpr const char* kBootstrap = R"(import sys
@@ -49,25 +45,6 @@ except ImportError as error:
     )
 sys.exit(cli.main(sys.argv[1:]))
 )";
-
-bool executable(const fs::path& path) {
-  return access(path.c_str(), X_OK) == 0;
-}
-
-std::string python_interpreter() {
-  if (const char* chosen = std::getenv("LOCUS_PYTHON"); chosen != nullptr && *chosen != '\0') {
-    return chosen;
-  }
-  std::error_code error;
-  const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    const fs::path build = self.parent_path().parent_path();  // <build>/bin/locus
-    for (const fs::path& venv : {build.parent_path() / ".venv", build / ".venv"}) {
-      if (executable(venv / "bin" / "python")) return (venv / "bin" / "python").string();
-    }
-  }
-  return "python3";
-}
 
 // The arguments of a parsed subcommand, as given (options by their long name).
 std::vector<std::string> given_arguments(const CLI::App& command) {
@@ -101,7 +78,7 @@ bool is_python_env_id(std::string_view env) {
 }
 
 void exec_python_cli(const CLI::App& command) {
-  const std::string python = python_interpreter();
+  const std::string python = util::python_interpreter();
   // exec hands over the exit status, so an interpreter that is not Python (LOCUS_PYTHON=/bin/true)
   // would end the command with status 0 having trained nothing. (The bootstrap itself reports a
   // Python that cannot import locus.)

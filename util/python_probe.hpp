@@ -1,16 +1,46 @@
 #pragma once
-// Before a command hands work to a Python interpreter (reports, plots, Python environments), it
-// checks that the interpreter is a Python that can import what the work needs. Without the check
-// an interpreter that is not Python at all (LOCUS_PYTHON=/bin/true) "succeeds" having done
-// nothing, and the command reports success.
+// The Python interpreter a command hands work to (reports, plots, Python environments), found one
+// way everywhere, and the check that it can do the work. Without the check an interpreter that is
+// not Python at all (LOCUS_PYTHON=/bin/true) "succeeds" having done nothing, and the command
+// reports success.
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "util/process.hpp"
 
 namespace locus::util {
+
+// The interpreter, in order: $LOCUS_PYTHON; the .venv next to the build the running program was
+// built in (<repo>/.venv for <repo>/<build>/bin/locus, then <build>/.venv), where
+// scripts/setup.sh installs the packages; the first of `fallbacks` (paths the caller's build
+// knows, such as the Python CMake found) that exists; python3 on PATH.
+inline std::string python_interpreter(std::initializer_list<std::string> fallbacks = {}) {
+  if (const char* chosen = std::getenv("LOCUS_PYTHON"); chosen != nullptr && *chosen != '\0') {
+    return chosen;
+  }
+  namespace fs = std::filesystem;
+  const auto runnable = [](const fs::path& path) { return ::access(path.c_str(), X_OK) == 0; };
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const fs::path build = self.parent_path().parent_path();  // <build>/bin/<program>
+    for (const fs::path& venv : {build.parent_path() / ".venv", build / ".venv"}) {
+      if (runnable(venv / "bin" / "python")) return (venv / "bin" / "python").string();
+    }
+  }
+  for (const std::string& fallback : fallbacks) {
+    if (!fallback.empty() && runnable(fallback)) return fallback;
+  }
+  return "python3";
+}
 
 // Why `python` cannot do Python work that imports `modules`, or nullopt if it can: it must start,
 // run Python 3 code and import each module. The reason quotes the interpreter's own last line

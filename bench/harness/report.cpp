@@ -34,11 +34,11 @@ std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
 }  // namespace
 
 std::string report_python() {
-  if (const char* python = std::getenv("LOCUS_PYTHON"); python && *python) return python;
 #ifdef LOCUS_BENCH_PYTHON
-  if (std::filesystem::exists(LOCUS_BENCH_PYTHON)) return LOCUS_BENCH_PYTHON;
+  return util::python_interpreter({LOCUS_BENCH_PYTHON});
+#else
+  return util::python_interpreter();
 #endif
-  return "python3";
 }
 
 std::filesystem::path report_script() {

@@ -7,8 +7,8 @@
 
 namespace locus::bench {
 
-// The Python interpreter used for reports: $LOCUS_PYTHON, else the one CMake was configured with
-// (the project's .venv), else python3 on the PATH.
+// The Python interpreter used for reports: util::python_interpreter()'s, with the one CMake was
+// configured with before python3.
 std::string report_python();
 // The report script: $LOCUS_REPORT_SCRIPT, else bench/harness/make_report.py (the installed
 // command's copy, else the source tree's: util/installed_file.hpp).

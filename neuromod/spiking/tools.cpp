@@ -1,9 +1,9 @@
 #include "neuromod/spiking/tools.hpp"
 
-#include <cstdlib>
-#include <filesystem>
+#include <string>
 
 #include "util/installed_file.hpp"
+#include "util/python_probe.hpp"
 
 namespace locus::neuromod::spiking {
 
@@ -15,13 +15,7 @@ std::string plot_script_path() {
 }
 
 std::string default_python() {
-  if (const char* python = std::getenv("LOCUS_PYTHON"); python != nullptr && *python != '\0') {
-    return python;
-  }
-  std::string venv = std::string(LOCUS_SPIKING_SOURCE_DIR) + "/.venv/bin/python";
-  std::error_code ec;
-  if (std::filesystem::exists(venv, ec)) return venv;
-  return "python3";
+  return util::python_interpreter({std::string(LOCUS_SPIKING_SOURCE_DIR) + "/.venv/bin/python"});
 }
 
 }  // namespace locus::neuromod::spiking

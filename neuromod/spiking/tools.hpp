@@ -8,8 +8,8 @@ namespace locus::neuromod::spiking {
 // neuromod/spiking/plot_spiking.py: the installed command's copy, else the one in the source tree
 // this library was built from (util/installed_file.hpp).
 std::string plot_script_path();
-// The interpreter for the plots: $LOCUS_PYTHON if set, else the source tree's .venv/bin/python if
-// it exists, else "python3" (looked up on PATH).
+// The interpreter for the plots: util::python_interpreter()'s, with the source tree's
+// .venv/bin/python before python3.
 std::string default_python();
 
 }  // namespace locus::neuromod::spiking
