@@ -96,6 +96,38 @@ TEST_CASE("dense kernels match the reference at many shapes", "[neuromod][kernel
   }
 }
 
+TEST_CASE("the sparse forward gives each row's in-order float sum, bit for bit",
+          "[neuromod][kernels]") {
+  // The CPU kernel sums a block of rows in one vector; each row must still get exactly the sum of
+  // its k products added in order, as a plain loop computes it (no reordering, no fused
+  // multiply-add), so results do not depend on the block or the instruction set.
+  const std::size_t in = 784, out = 300, k = 7;
+  RandomStream stream(7);
+  std::vector<std::int32_t> index(out * k);
+  for (auto& i : index) i = static_cast<std::int32_t>(stream.uniform_index(in));
+  const Matrix values = random_matrix(out, k, 8);
+  for (const std::size_t rows : {1, 15, 16, 17, 33}) {
+    const Matrix x = random_matrix(rows, in, 9 + rows);
+    Matrix z({rows, out});
+    cpu_kernels().sparse_forward(x.data(), rows, in, index.data(), values.data(), out, k, 0.7f,
+                                 z.data());
+    std::size_t differing = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t j = 0; j < out; ++j) {
+        volatile float sum = 0.0f;  // one rounding per product and per addition, in order
+        for (std::size_t t = 0; t < k; ++t) {
+          const volatile float product =
+              x.data()[r * in + std::size_t(index[j * k + t])] * values.data()[j * k + t];
+          sum = sum + product;
+        }
+        differing += z.data()[r * out + j] == 0.7f * sum ? 0 : 1;
+      }
+    }
+    CAPTURE(rows);
+    CHECK(differing == 0);
+  }
+}
+
 TEST_CASE("sparse kernels match the reference at many shapes", "[neuromod][kernels]") {
   const Kernels& cpu = cpu_kernels();
   const Kernels& ref = reference_kernels();
