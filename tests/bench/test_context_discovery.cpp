@@ -119,6 +119,7 @@ TEST_CASE("switches are matched to the task boundaries, by hand", "[bench][conte
   CHECK_FALSE(detection.delays[1].has_value());
   CHECK(detection.delays[2] == 1);
   CHECK(detection.extra_switches == 2);
+  CHECK_THROWS_WITH(detect_boundaries(switches, 0, 4), Catch::Contains("steps_per_task"));
 }
 
 TEST_CASE("a learner told no boundaries finds them and reuses the returning domain's context",

@@ -99,6 +99,10 @@ bool ContextDiscovery::observe(nm::Network& network, const nm::Matrix& inputs,
 
 BoundaryDetection detect_boundaries(std::span<const ContextSwitch> switches,
                                     std::int64_t steps_per_task, std::int64_t tasks) {
+  if (steps_per_task < 1) {
+    throw InvalidArgumentError(
+        fmt::format("detect_boundaries: steps_per_task is {}; it must be >= 1", steps_per_task));
+  }
   BoundaryDetection out;
   out.delays.assign(static_cast<std::size_t>(std::max<std::int64_t>(tasks - 1, 0)), std::nullopt);
   for (const ContextSwitch& change : switches) {
