@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,9 @@ struct Groups {
   std::vector<std::pair<std::string, std::string>> order;  // method, grid label
   std::map<std::pair<std::string, std::string>, std::vector<json>> metrics;
   std::map<std::pair<std::string, std::string>, std::vector<json>> records;
+  // Per run, what the learner found of the task boundaries (context_at_train on-change), if it
+  // looked for them.
+  std::map<std::pair<std::string, std::string>, std::vector<json>> discoveries;
 };
 
 Groups collect_runs(const SweepConfig& config, const fs::path& out_dir) {
@@ -82,6 +86,14 @@ Groups collect_runs(const SweepConfig& config, const fs::path& out_dir) {
     if (!groups.metrics.contains(key)) groups.order.push_back(key);
     groups.metrics[key].push_back(run["metrics"]);
     groups.records[key].push_back(run["record"]);
+    if (run.contains("boundary_delays")) {
+      json found = json::object();
+      for (const char* field :
+           {"boundary_delays", "extra_context_switches", "task_contexts", "context_hit_rates"}) {
+        if (run.contains(field)) found[field] = run[field];
+      }
+      groups.discoveries[key].push_back(std::move(found));
+    }
   }
   write_file_atomically(out_dir / "results.jsonl", jsonl);
   return groups;
@@ -165,6 +177,49 @@ Table write_csv(const Groups& groups, const fs::path& out_dir) {
   return table;
 }
 
+// For the groups that found their task boundaries in training: how many of the true boundaries a
+// switch found, its mean delay in steps, the switches that found none, the contexts the tasks
+// ended in, and (with an inferred context at test) how often the test picked a task's own.
+Table context_discovery_table(const Groups& groups) {
+  Table table = {{"method", "runs", "boundaries found", "mean delay", "extra switches",
+                  "contexts used", "right context at test"}};
+  for (const auto& key : groups.order) {
+    const auto found = groups.discoveries.find(key);
+    if (found == groups.discoveries.end()) continue;
+    std::size_t boundaries = 0, detected = 0;
+    double delay_sum = 0.0, hit_sum = 0.0;
+    std::int64_t extra = 0;
+    std::size_t hit_count = 0;
+    std::vector<double> contexts_used;
+    for (const json& run : found->second) {
+      for (const json& delay : run["boundary_delays"]) {
+        ++boundaries;
+        if (delay.is_null()) continue;
+        ++detected;
+        delay_sum += delay.get<double>();
+      }
+      extra += run["extra_context_switches"].get<std::int64_t>();
+      std::vector<std::int64_t> used = run["task_contexts"].get<std::vector<std::int64_t>>();
+      std::sort(used.begin(), used.end());
+      contexts_used.push_back(
+          static_cast<double>(std::unique(used.begin(), used.end()) - used.begin()));
+      for (const json& hit : run.value("context_hit_rates", json::array())) {
+        const double rate = number_or_nan(hit);
+        if (!std::isfinite(rate)) continue;  // a task never evaluated with an inferred context
+        hit_sum += rate;
+        ++hit_count;
+      }
+    }
+    table.push_back(
+        {key.second.empty() ? key.first : key.first + " (" + key.second + ")",
+         std::to_string(found->second.size()), fmt::format("{} of {}", detected, boundaries),
+         detected > 0 ? fmt::format("{:.1f}", delay_sum / static_cast<double>(detected)) : "-",
+         std::to_string(extra), format_mean_sd(mean_sd(contexts_used), 1),
+         hit_count > 0 ? fmt::format("{:.2f}", hit_sum / static_cast<double>(hit_count)) : "-"});
+  }
+  return table;
+}
+
 std::size_t display_width(const std::string& s) {
   std::size_t n = 0;
   for (const unsigned char c : s) n += (c & 0xC0) != 0x80;  // UTF-8 code points (the ±)
@@ -197,7 +252,14 @@ std::string markdown(const Table& table) {
 }  // namespace
 
 std::string write_summary(const SweepConfig& config, const fs::path& out_dir) {
-  return markdown(write_csv(collect_runs(config, out_dir), out_dir));
+  const Groups groups = collect_runs(config, out_dir);
+  std::string out = markdown(write_csv(groups, out_dir));
+  const Table discovery = context_discovery_table(groups);
+  if (discovery.size() > 1) {
+    out += "\nTask boundaries found in training (context_at_train: on-change):\n\n" +
+           markdown(discovery);
+  }
+  return out;
 }
 
 }  // namespace locus::bench

@@ -10,7 +10,9 @@
 #include "bench/harness/metrics.hpp"
 #include "bench/harness/run_settings.hpp"
 #include "bench/harness/supervised.hpp"
+#include "bench/harness/sweep.hpp"
 #include "neuromod/presets.hpp"
+#include "tests/util/fresh_dir.hpp"
 
 using namespace locus::bench;
 namespace nm = locus::neuromod;
@@ -156,4 +158,31 @@ TEST_CASE("a learner told no boundaries finds them and reuses the returning doma
   // The 80-degree task keeps its own context: training the returning domain does not touch it.
   CAPTURE(matrix);
   CHECK(matrix[2][1] == Approx(matrix[1][1]).margin(1e-9));
+}
+
+TEST_CASE("a sweep's summary tells what the runs found of their task boundaries",
+          "[sweep][context-discovery]") {
+  const SweepConfig config = SweepConfig::from_yaml(R"(
+name: found-boundaries
+seeds: [0]
+defaults: {stream: rotated, scenario: domain-incremental, angles: [0, 80, 0], train_per_task: 1000,
+           eval_per_task: 100, iterations_per_task: 100, eval_every: 100, batch_size: 64,
+           network: modulated-mlp, hidden: [256], optimizer: rmsprop, lr: 0.01,
+           context_at_test: batch-entropy}
+methods:
+  - {name: told}
+  - {name: found, context_at_train: on-change}
+)");
+  const auto outcome = run_sweep(
+      config,
+      {.out_dir = locus::testing::fresh_dir("found-boundaries"), .jobs = 1, .progress = false});
+  const std::string& table = outcome.table;
+  const auto section = table.find("Task boundaries found in training");
+  REQUIRE(section != std::string::npos);
+  // Only the run that looked for the boundaries has a row: both found at their first step, by
+  // two contexts (the returning domain reuses the first).
+  CHECK(table.find("| found ", section) != std::string::npos);
+  CHECK(table.find("| told ", section) == std::string::npos);
+  CHECK(table.find("2 of 2", section) != std::string::npos);
+  CHECK(table.find("2.0", section) != std::string::npos);
 }
