@@ -11,8 +11,10 @@
 #include "bench/harness/errors.hpp"
 #include "bench/harness/supervised.hpp"
 #include "neuromod/kernels.hpp"
+#include "tests/bench/network_values.hpp"
 
 using namespace locus::bench;
+using locus::testing::all_parameters;
 namespace nm = locus::neuromod;
 namespace data = locus::envs::data;
 
@@ -58,15 +60,6 @@ SupervisedConfig small_config(NetworkKind network, bool joint) {
   c.optimizer.kind = nm::OptimizerKind::kSgd;
   c.optimizer.learning_rate = 0.05f;
   return c;
-}
-
-std::vector<float> all_parameters(const nm::Network& network) {
-  std::vector<float> out;
-  for (const auto& info : network.parameters()) {
-    const auto values = network.read_parameter(info.name, info.context);
-    out.insert(out.end(), values.begin(), values.end());
-  }
-  return out;
 }
 
 }  // namespace

@@ -17,9 +17,11 @@
 #include "bench/harness/run_settings.hpp"
 #include "bench/harness/supervised.hpp"
 #include "neuromod/losses.hpp"
+#include "tests/bench/network_values.hpp"
 #include "tests/bench/small_stream.hpp"
 
 using namespace locus::bench;
+using locus::testing::all_parameters;
 namespace nm = locus::neuromod;
 
 namespace {
@@ -55,15 +57,6 @@ void train_step(nm::Network& network, PackNet* packnet) {
   if (packnet != nullptr) packnet->before_step(network);
   network.step();
   if (packnet != nullptr) packnet->after_step(network);
-}
-
-std::vector<float> all_parameters(const nm::Network& network) {
-  std::vector<float> out;
-  for (const auto& info : network.parameters()) {
-    const auto values = network.read_parameter(info.name, info.context);
-    out.insert(out.end(), values.begin(), values.end());
-  }
-  return out;
 }
 
 using locus::testing::small_stream::mean_forgetting;
