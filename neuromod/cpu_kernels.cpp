@@ -352,7 +352,10 @@ class CpuKernels final : public Kernels {
                       float* z) const override {
     util::run_blocks(blocks(rows, kSparseRows), [&](std::size_t b) {
       const std::size_t r0 = b * kSparseRows, r1 = std::min(rows, r0 + kSparseRows);
-      std::vector<float> transposed(in * kSparseRows, 0.0f);
+      // One buffer per thread, kept between calls: no allocation per block. The lanes past a
+      // short block's rows hold earlier inputs (or zeros), whose sums are never written.
+      thread_local std::vector<float> transposed;
+      if (transposed.size() < in * kSparseRows) transposed.resize(in * kSparseRows, 0.0f);
       for (std::size_t r = r0; r < r1; ++r) {
         for (std::size_t i = 0; i < in; ++i) transposed[i * kSparseRows + (r - r0)] = x[r * in + i];
       }
